@@ -1,0 +1,3 @@
+//! The `agent` command line (being built).
+
+fn main() {}

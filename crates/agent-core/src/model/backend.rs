@@ -1,0 +1,79 @@
+//! [`ModelBackend`]: the one trait a model provider implements.
+
+use async_trait::async_trait;
+use futures::stream::{self, BoxStream, StreamExt};
+
+use crate::{ContentBlock, ModelError, ModelEvent, ModelRequest, ModelResponse};
+
+/// A model provider: Bedrock, the Anthropic API, an OpenAI-compatible server,
+/// or a script.
+///
+/// # Contract
+///
+/// - `converse` sends one request and returns the whole response.
+/// - `converse_stream` sends the same request and yields [`ModelEvent`]s as
+///   they arrive; [`crate::StreamAccumulator`] assembles them. The default
+///   calls `converse` and replays the response as events, for backends that
+///   cannot stream.
+/// - Errors carry a [`crate::ModelErrorKind`] that says whether a retry may
+///   help, the provider's own message and its request id. An error inside a
+///   stream is classified the same way as one before it.
+/// - A backend does **not** retry: the agent does, once, with its
+///   [`crate::RetryPolicy`]. A backend built on an SDK with its own retry
+///   layer turns that layer off, so attempts are never multiplied.
+/// - A backend is shared by concurrent runs (`Send + Sync`) and holds no
+///   per-conversation state.
+#[async_trait]
+pub trait ModelBackend: Send + Sync {
+    /// A short name for logs and errors: `bedrock`, `anthropic`, `scripted`...
+    fn name(&self) -> &str;
+
+    /// Sends `request` and waits for the whole response.
+    async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError>;
+
+    /// Sends `request` and streams the response.
+    fn converse_stream<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
+        stream::once(async move { self.converse(request).await })
+            .flat_map(|result| match result {
+                Ok(response) => stream::iter(response_events(response).into_iter().map(Ok)).boxed(),
+                Err(e) => stream::iter([Err(e)]).boxed(),
+            })
+            .boxed()
+    }
+}
+
+/// The events a stream of `response` would have carried; lets a backend
+/// without streaming serve `converse_stream`, and tests replay responses.
+pub fn response_events(response: ModelResponse) -> Vec<ModelEvent> {
+    let mut events = vec![ModelEvent::MessageStart];
+    for (index, block) in response.message.content.into_iter().enumerate() {
+        match block {
+            ContentBlock::Text { text } => events.push(ModelEvent::TextDelta { index, text }),
+            ContentBlock::ToolUse(u) => {
+                events.push(ModelEvent::ToolUseStart {
+                    index,
+                    id: u.id,
+                    name: u.name,
+                });
+                events.push(ModelEvent::ToolInputDelta {
+                    index,
+                    json: u.input.to_string(),
+                });
+            }
+            // An assistant message carries no tool results.
+            ContentBlock::ToolResult(_) => continue,
+        }
+        events.push(ModelEvent::BlockStop { index });
+    }
+    events.push(ModelEvent::MessageStop {
+        stop_reason: response.stop_reason,
+    });
+    events.push(ModelEvent::Metadata {
+        usage: response.usage,
+        latency: Some(response.latency),
+    });
+    events
+}

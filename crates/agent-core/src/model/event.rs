@@ -1,0 +1,305 @@
+//! [`ModelEvent`]: a streamed response, piece by piece, and
+//! [`StreamAccumulator`], which assembles the pieces into a [`ModelResponse`].
+//!
+//! The events follow the Converse stream (which the Anthropic stream matches
+//! and the OpenAI stream maps onto by index): blocks open, receive deltas and
+//! close; a message stop carries the stop reason; usage may arrive after it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{ContentBlock, Message, ModelError, ModelResponse, Role, StopReason, ToolUse, Usage};
+
+/// One event of a streamed response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ModelEvent {
+    /// The response starts.
+    MessageStart,
+    /// A tool-use block opens at `index`; its input follows as JSON deltas.
+    ToolUseStart {
+        /// The block's index in the message.
+        index: usize,
+        /// The call's id.
+        id: String,
+        /// The tool's name.
+        name: String,
+    },
+    /// Text for the text block at `index` (opened implicitly).
+    TextDelta {
+        /// The block's index.
+        index: usize,
+        /// The new text.
+        text: String,
+    },
+    /// A piece of a tool call's input JSON, for the block at `index`.
+    ToolInputDelta {
+        /// The block's index.
+        index: usize,
+        /// The next piece of the JSON text.
+        json: String,
+    },
+    /// The block at `index` is complete.
+    BlockStop {
+        /// The block's index.
+        index: usize,
+    },
+    /// The message is complete.
+    MessageStop {
+        /// Why the model stopped.
+        stop_reason: StopReason,
+    },
+    /// Token usage and latency (may come after `MessageStop`).
+    Metadata {
+        /// Tokens used.
+        usage: Usage,
+        /// Latency reported by the service, if any.
+        latency: Option<Duration>,
+    },
+}
+
+#[derive(Debug)]
+enum Partial {
+    Text(String),
+    Tool {
+        id: String,
+        name: String,
+        json: String,
+    },
+}
+
+/// Assembles streamed [`ModelEvent`]s into a [`ModelResponse`].
+///
+/// A plain state struct, so every backend's streaming is testable without a
+/// network: feed it events, then [`StreamAccumulator::finish`].
+///
+/// ```
+/// use agent_core::{ModelEvent, StopReason, StreamAccumulator};
+///
+/// let mut acc = StreamAccumulator::default();
+/// acc.push(ModelEvent::TextDelta { index: 0, text: "Hel".into() }).unwrap();
+/// acc.push(ModelEvent::TextDelta { index: 0, text: "lo".into() }).unwrap();
+/// acc.push(ModelEvent::MessageStop { stop_reason: StopReason::EndTurn }).unwrap();
+/// let response = acc.finish(std::time::Duration::ZERO).unwrap();
+/// assert_eq!(response.message.text(), "Hello");
+/// ```
+#[derive(Debug, Default)]
+pub struct StreamAccumulator {
+    blocks: Vec<(usize, Partial)>,
+    stop_reason: Option<StopReason>,
+    usage: Usage,
+    latency: Option<Duration>,
+}
+
+impl StreamAccumulator {
+    /// Takes one event; an event that contradicts the stream so far is a
+    /// [`ModelError::Protocol`].
+    pub fn push(&mut self, event: ModelEvent) -> Result<(), ModelError> {
+        match event {
+            ModelEvent::MessageStart | ModelEvent::BlockStop { .. } => {}
+            ModelEvent::ToolUseStart { index, id, name } => {
+                if self.block_mut(index).is_some() {
+                    return Err(ModelError::protocol(format!(
+                        "stream opened block {index} twice"
+                    )));
+                }
+                self.blocks.push((
+                    index,
+                    Partial::Tool {
+                        id,
+                        name,
+                        json: String::new(),
+                    },
+                ));
+            }
+            ModelEvent::TextDelta { index, text } => match self.block_mut(index) {
+                Some(Partial::Text(t)) => t.push_str(&text),
+                Some(Partial::Tool { .. }) => {
+                    return Err(ModelError::protocol(format!(
+                        "stream sent text into tool-use block {index}"
+                    )));
+                }
+                None => self.blocks.push((index, Partial::Text(text))),
+            },
+            ModelEvent::ToolInputDelta { index, json } => match self.block_mut(index) {
+                Some(Partial::Tool { json: j, .. }) => j.push_str(&json),
+                _ => {
+                    return Err(ModelError::protocol(format!(
+                        "stream sent tool input for block {index}, which is not a tool-use block"
+                    )));
+                }
+            },
+            ModelEvent::MessageStop { stop_reason } => self.stop_reason = Some(stop_reason),
+            ModelEvent::Metadata { usage, latency } => {
+                self.usage = usage;
+                self.latency = latency.or(self.latency);
+            }
+        }
+        Ok(())
+    }
+
+    fn block_mut(&mut self, index: usize) -> Option<&mut Partial> {
+        self.blocks
+            .iter_mut()
+            .rev()
+            .find(|(i, _)| *i == index)
+            .map(|(_, b)| b)
+    }
+
+    /// The assembled response; `measured` is used when the service reported
+    /// no latency. A stream that ended without a stop is an error (retryable:
+    /// the connection was most likely cut).
+    pub fn finish(mut self, measured: Duration) -> Result<ModelResponse, ModelError> {
+        let Some(stop_reason) = self.stop_reason.take() else {
+            return Err(ModelError::stream(
+                "the stream ended before the message was complete",
+            ));
+        };
+        self.blocks.sort_by_key(|(i, _)| *i);
+        let mut content = Vec::with_capacity(self.blocks.len());
+        for (_, block) in self.blocks {
+            match block {
+                Partial::Text(text) => content.push(ContentBlock::Text { text }),
+                Partial::Tool { id, name, json } => {
+                    let input = if json.trim().is_empty() {
+                        Value::Object(Default::default())
+                    } else {
+                        match serde_json::from_str(&json) {
+                            Ok(v) => v,
+                            // Input cut by max_tokens is incomplete JSON; the
+                            // agent does not run calls of a truncated message.
+                            Err(_) if stop_reason == StopReason::MaxTokens => Value::String(json),
+                            Err(e) => {
+                                return Err(ModelError::protocol(format!(
+                                    "tool `{name}` input is not valid JSON: {e}"
+                                )));
+                            }
+                        }
+                    };
+                    content.push(ContentBlock::ToolUse(ToolUse { id, name, input }));
+                }
+            }
+        }
+        Ok(ModelResponse {
+            message: Message {
+                role: Role::Assistant,
+                content,
+            },
+            stop_reason,
+            usage: self.usage,
+            latency: self.latency.unwrap_or(measured),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn assembles_text_and_tool_inputs_from_deltas() {
+        let mut acc = StreamAccumulator::default();
+        let events = [
+            ModelEvent::MessageStart,
+            ModelEvent::TextDelta {
+                index: 0,
+                text: "Let me ".into(),
+            },
+            ModelEvent::TextDelta {
+                index: 0,
+                text: "check.".into(),
+            },
+            ModelEvent::BlockStop { index: 0 },
+            ModelEvent::ToolUseStart {
+                index: 1,
+                id: "t1".into(),
+                name: "get_weather".into(),
+            },
+            ModelEvent::ToolInputDelta {
+                index: 1,
+                json: "{\"loca".into(),
+            },
+            ModelEvent::ToolInputDelta {
+                index: 1,
+                json: "tion\": \"Paris\"}".into(),
+            },
+            ModelEvent::BlockStop { index: 1 },
+            ModelEvent::ToolUseStart {
+                index: 2,
+                id: "t2".into(),
+                name: "now".into(),
+            },
+            ModelEvent::BlockStop { index: 2 },
+            ModelEvent::MessageStop {
+                stop_reason: StopReason::ToolUse,
+            },
+            ModelEvent::Metadata {
+                usage: Usage {
+                    input_tokens: 10,
+                    output_tokens: 5,
+                },
+                latency: None,
+            },
+        ];
+        for e in events {
+            acc.push(e).unwrap();
+        }
+        let r = acc.finish(Duration::from_millis(7)).unwrap();
+        assert_eq!(r.message.text(), "Let me check.");
+        let uses: Vec<_> = r.message.tool_uses().collect();
+        assert_eq!(uses[0].input, json!({"location": "Paris"}));
+        assert_eq!(uses[1].input, json!({}));
+        assert_eq!(r.usage.output_tokens, 5);
+        assert_eq!(r.latency, Duration::from_millis(7));
+    }
+
+    #[test]
+    fn a_stream_without_stop_is_a_retryable_error() {
+        let mut acc = StreamAccumulator::default();
+        acc.push(ModelEvent::TextDelta {
+            index: 0,
+            text: "Hal".into(),
+        })
+        .unwrap();
+        let err = acc.finish(Duration::ZERO).unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+    }
+
+    #[test]
+    fn contradictions_are_protocol_errors() {
+        let mut acc = StreamAccumulator::default();
+        let err = acc
+            .push(ModelEvent::ToolInputDelta {
+                index: 0,
+                json: "{".into(),
+            })
+            .unwrap_err();
+        assert!(!err.is_retryable());
+        let mut acc = StreamAccumulator::default();
+        acc.push(ModelEvent::ToolUseStart {
+            index: 0,
+            id: "a".into(),
+            name: "x".into(),
+        })
+        .unwrap();
+        acc.push(ModelEvent::ToolInputDelta {
+            index: 0,
+            json: "{oops".into(),
+        })
+        .unwrap();
+        acc.push(ModelEvent::MessageStop {
+            stop_reason: StopReason::ToolUse,
+        })
+        .unwrap();
+        assert!(
+            acc.finish(Duration::ZERO)
+                .unwrap_err()
+                .to_string()
+                .contains("not valid JSON")
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! The model side: requests, responses, streamed events, errors, and the
+//! [`ModelBackend`] trait that every provider implements.
+
+mod backend;
+mod error;
+mod event;
+mod request;
+mod response;
+
+pub use backend::{ModelBackend, response_events};
+pub use error::{ModelError, ModelErrorKind};
+pub use event::{ModelEvent, StreamAccumulator};
+pub use request::{InferenceConfig, ModelRequest};
+pub use response::{ModelResponse, StopReason, Usage};

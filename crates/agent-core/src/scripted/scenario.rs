@@ -1,0 +1,193 @@
+//! [`Scenario`]: a scripted conversation, played by [`super::ScriptedBackend`]
+//! and by every local mock server of a wire protocol.
+//!
+//! Playing is stateless: the scenario is chosen by the first user message of
+//! the request and the turn by the number of assistant messages already in
+//! it. So retries, concurrent conversations and restarts all replay exactly.
+//!
+//! # File format
+//!
+//! A scenario file (JSON) holds a list of scenarios:
+//!
+//! ```json
+//! [
+//!   {
+//!     "name": "weather",
+//!     "prompt": "What's the weather in Paris?",
+//!     "turns": [
+//!       { "tool_calls": [ { "name": "get_weather", "input": { "location": "Paris" } } ] },
+//!       { "text": "It is sunny in Paris." }
+//!     ]
+//!   }
+//! ]
+//! ```
+//!
+//! - `prompt` is matched against the first user message's text, exactly,
+//!   then as a case-insensitive substring; a scenario without `prompt`
+//!   matches any conversation no other scenario matched.
+//! - A turn with `tool_calls` ends with stop reason `tool_use` (and may carry
+//!   `text` before the calls); a turn with only `text` ends the turn.
+//!   `"stop": "max_tokens"` makes a turn stop as if cut by `max_tokens`.
+//! - Past its last turn a scenario answers with a short final text.
+//! - Tool-use ids are `tooluse_<turn>_<index>`, unique within a conversation.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolUse, Usage};
+
+/// A scripted conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// A name for logs and errors.
+    pub name: String,
+    /// The first user message this scenario answers; `None` answers any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The model's turns, in order.
+    pub turns: Vec<ScriptedTurn>,
+}
+
+/// One scripted model response.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScriptedTurn {
+    /// Text before any tool calls (or the whole answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Tool calls, all in this one message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ScriptedCall>,
+    /// Overrides the stop reason (`max_tokens`, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<StopReason>,
+}
+
+/// One scripted tool call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptedCall {
+    /// The tool's name.
+    pub name: String,
+    /// Its input.
+    pub input: Value,
+}
+
+impl ScriptedTurn {
+    /// A final answer.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    /// A turn that asks for `calls`, all at once.
+    pub fn tools(calls: impl IntoIterator<Item = (&'static str, Value)>) -> Self {
+        Self {
+            tool_calls: calls
+                .into_iter()
+                .map(|(name, input)| ScriptedCall {
+                    name: name.into(),
+                    input,
+                })
+                .collect(),
+            ..Self::default()
+        }
+    }
+}
+
+impl Scenario {
+    /// A scenario answering `prompt` with `turns`.
+    pub fn new(name: impl Into<String>, prompt: Option<&str>, turns: Vec<ScriptedTurn>) -> Self {
+        Self {
+            name: name.into(),
+            prompt: prompt.map(str::to_owned),
+            turns,
+        }
+    }
+
+    /// The response to `request` under this scenario: the turn after the
+    /// last assistant message. Token counts are estimated (4 bytes a token)
+    /// so usage figures move like a real model's.
+    pub fn respond(&self, request: &ModelRequest) -> ModelResponse {
+        let turn_index = request
+            .messages
+            .iter()
+            .filter(|m| m.role == Role::Assistant)
+            .count();
+        let mut content = Vec::new();
+        let (turn, default_stop) = match self.turns.get(turn_index) {
+            Some(turn) => (turn.clone(), None),
+            None => (
+                ScriptedTurn::text(format!("Done ({}).", self.name)),
+                Some(StopReason::EndTurn),
+            ),
+        };
+        if let Some(text) = &turn.text {
+            content.push(ContentBlock::Text { text: text.clone() });
+        }
+        for (i, call) in turn.tool_calls.iter().enumerate() {
+            content.push(ContentBlock::ToolUse(ToolUse {
+                id: format!("tooluse_{turn_index}_{i}"),
+                name: call.name.clone(),
+                input: call.input.clone(),
+            }));
+        }
+        let stop_reason =
+            turn.stop
+                .clone()
+                .or(default_stop)
+                .unwrap_or(if turn.tool_calls.is_empty() {
+                    StopReason::EndTurn
+                } else {
+                    StopReason::ToolUse
+                });
+        let message = Message {
+            role: Role::Assistant,
+            content,
+        };
+        let usage = Usage {
+            input_tokens: estimate_tokens(
+                &serde_json::to_string(&request.messages).unwrap_or_default(),
+            ),
+            output_tokens: estimate_tokens(&serde_json::to_string(&message).unwrap_or_default()),
+        };
+        ModelResponse {
+            message,
+            stop_reason,
+            usage,
+            latency: std::time::Duration::ZERO,
+        }
+    }
+}
+
+fn estimate_tokens(s: &str) -> u64 {
+    (s.len() as u64).div_ceil(4)
+}
+
+/// The first user message's text: what scenarios are matched on.
+pub fn first_prompt(request: &ModelRequest) -> String {
+    request
+        .messages
+        .iter()
+        .find(|m| m.role == Role::User)
+        .map(Message::text)
+        .unwrap_or_default()
+}
+
+/// The scenario among `scenarios` that answers `request`: an exact prompt
+/// match, else a case-insensitive substring match, else one without prompt.
+pub fn select<'a>(scenarios: &'a [Scenario], request: &ModelRequest) -> Option<&'a Scenario> {
+    let prompt = first_prompt(request);
+    let prompt_lc = prompt.to_lowercase();
+    scenarios
+        .iter()
+        .find(|s| s.prompt.as_deref() == Some(prompt.as_str()))
+        .or_else(|| {
+            scenarios.iter().find(|s| {
+                s.prompt
+                    .as_ref()
+                    .is_some_and(|p| !p.is_empty() && prompt_lc.contains(&p.to_lowercase()))
+            })
+        })
+        .or_else(|| scenarios.iter().find(|s| s.prompt.is_none()))
+}

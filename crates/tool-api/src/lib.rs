@@ -1,0 +1,52 @@
+//! # tool-api
+//!
+//! Everything a tool author depends on, and nothing more: no AWS, no tokio
+//! runtime.
+//!
+//! - [`Tool`]: the trait every tool implements, with its [`ToolSpec`];
+//!   [`ToolOutput`], [`ToolError`] and [`ToolContext`] around a call.
+//! - [`TypedTool`] / [`Typed`] and [`tool_fn`]: tools over a typed input whose
+//!   schema comes from `schemars`.
+//! - [`schema`]: the rules that make a schema acceptable to Amazon Bedrock.
+//! - [`ToolRegistry`]: tools by unique name, checked at registration.
+//!
+//! ```
+//! use schemars::JsonSchema;
+//! use serde::Deserialize;
+//! use tool_api::{tool_fn, ToolOutput, ToolRegistry};
+//! use std::sync::Arc;
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct Input {
+//!     /// Ticker symbol, e.g. "AAPL".
+//!     symbol: String,
+//! }
+//!
+//! let quote = tool_fn("get_stock_price", "Latest price of a stock.", |i: Input, _ctx| async move {
+//!     Ok(ToolOutput::Json(serde_json::json!({ "symbol": i.symbol, "price": 187.5 })))
+//! })
+//! .unwrap();
+//! let mut tools = ToolRegistry::new();
+//! tools.register(Arc::new(quote), "built-in").unwrap();
+//! ```
+
+mod context;
+mod error;
+mod name;
+mod output;
+mod registry;
+pub mod schema;
+mod tool;
+mod typed;
+
+pub use context::ToolContext;
+pub use error::{RegistryError, SpecError, ToolError};
+pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
+pub use output::ToolOutput;
+pub use registry::{RegisteredTool, ToolRegistry};
+pub use tool::{Tool, ToolSpec};
+pub use typed::{FnTool, Typed, TypedTool, tool_fn};
+
+/// Re-exported so tools and plugins name one version of each.
+pub use async_trait::async_trait;
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,553 @@
+//! Input schemas: generated from `schemars` types and normalised, once, to
+//! what Amazon Bedrock's `toolSpec.inputSchema` accepts.
+//!
+//! # Rules
+//!
+//! [`normalize`] applies these, in order, and is idempotent:
+//!
+//! 1. `$schema`, `$id` and the root `title` are removed: they describe the
+//!    document, not the input, and cost prompt tokens on every request.
+//! 2. `$ref`s into `$defs` (or the older `definitions`) are inlined, so the
+//!    model sees each nested type where it is used. A recursive type cannot be
+//!    inlined: every reference to it stays a `$ref`, and only the recursive
+//!    definitions are kept in the root `$defs` (Bedrock accepts local `$ref`s
+//!    into `$defs`; the mock server checks the same).
+//! 3. Nullable unions are made plain: `"type": ["string", "null"]` becomes
+//!    `"type": "string"`, and `anyOf: [X, {"type": "null"}]` becomes `X`. An
+//!    `Option` field is already optional (not `required`), so the model omits
+//!    it instead of sending `null`. Other type arrays become `anyOf` of single
+//!    types.
+//! 4. The root is an object schema: `"type": "object"` with `properties`
+//!    present, even when empty. A unit input (`()`, schema `{"type": "null"}`)
+//!    becomes the empty object. A root that is not an object (a bare enum, a
+//!    string, a root `oneOf`) is refused with a hint: wrap it in a struct.
+
+use schemars::JsonSchema;
+use serde_json::{Map, Value};
+
+/// The normalised input schema for `T`.
+///
+/// ```
+/// #[derive(schemars::JsonSchema)]
+/// struct Input {
+///     /// City name.
+///     location: String,
+/// }
+///
+/// let schema = tool_api::schema::schema_for::<Input>().unwrap();
+/// assert_eq!(schema["type"], "object");
+/// assert_eq!(schema["required"][0], "location");
+/// assert!(schema.get("$schema").is_none());
+/// ```
+pub fn schema_for<T: JsonSchema>() -> Result<Value, String> {
+    normalize(schemars::schema_for!(T).to_value())
+}
+
+/// Whether `schema` is the schema of a unit input (`()`), before normalisation.
+pub(crate) fn is_unit_schema(schema: &Value) -> bool {
+    schema.get("type") == Some(&Value::String("null".into()))
+}
+
+/// Normalises a JSON Schema to an object schema Bedrock accepts; see the
+/// module docs for the rules. The error says what is wrong and what to do.
+pub fn normalize(schema: Value) -> Result<Value, String> {
+    let Value::Object(mut root) = schema else {
+        return Err(format!(
+            "the schema must be a JSON object, not {}",
+            kind_of(&schema)
+        ));
+    };
+    root.remove("$schema");
+    root.remove("$id");
+    root.remove("title");
+
+    let defs = take_defs(&mut root);
+    let recursive = recursive_defs(&defs);
+    let mut kept = Map::new();
+    let mut root = Value::Object(root);
+    inline(&mut root, &defs, &recursive, &mut kept)?;
+    // Kept definitions are inlined the same way; they may pull in others.
+    let mut kept_inlined = Map::new();
+    while let Some(name) = kept
+        .keys()
+        .find(|k| !kept_inlined.contains_key(*k))
+        .cloned()
+    {
+        let mut def = kept[&name].clone();
+        inline(&mut def, &defs, &recursive, &mut kept)?;
+        simplify(&mut def);
+        kept_inlined.insert(name, def);
+    }
+    simplify(&mut root);
+
+    let Value::Object(mut root) = root else {
+        return Err("the schema must be a JSON object".into());
+    };
+    if root.get("type") == Some(&Value::String("null".into())) && root.len() == 1 {
+        root.insert("type".into(), Value::String("object".into()));
+    }
+    match root.get("type") {
+        Some(Value::String(t)) if t == "object" => {}
+        None if root.contains_key("properties") => {
+            root.insert("type".into(), Value::String("object".into()));
+        }
+        other => {
+            let what = match other {
+                Some(t) => format!("type {t}"),
+                None if ["oneOf", "anyOf", "allOf"]
+                    .iter()
+                    .any(|k| root.contains_key(*k)) =>
+                {
+                    "a union (oneOf/anyOf/allOf) at the root".into()
+                }
+                None => "no type".into(),
+            };
+            return Err(format!(
+                "the input must be a JSON object, but the schema has {what}; \
+                 make the input type a struct (wrap an enum or a single value in a named field)"
+            ));
+        }
+    }
+    for combinator in ["oneOf", "anyOf", "allOf"] {
+        if root.contains_key(combinator) {
+            return Err(format!(
+                "a `{combinator}` at the root of the input schema is refused by Bedrock; \
+                 move the alternatives into a field of the input struct"
+            ));
+        }
+    }
+    if !root.contains_key("properties") {
+        root.insert("properties".into(), Value::Object(Map::new()));
+    }
+    if !kept_inlined.is_empty() {
+        root.insert("$defs".into(), Value::Object(kept_inlined));
+    }
+    Ok(Value::Object(root))
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn take_defs(root: &mut Map<String, Value>) -> Map<String, Value> {
+    let mut defs = Map::new();
+    for key in ["$defs", "definitions"] {
+        if let Some(Value::Object(d)) = root.remove(key) {
+            defs.extend(d);
+        }
+    }
+    defs
+}
+
+fn def_name(reference: &str) -> Option<&str> {
+    reference
+        .strip_prefix("#/$defs/")
+        .or_else(|| reference.strip_prefix("#/definitions/"))
+}
+
+/// Every `$ref` target named below `node`.
+fn refs_in(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(def_name) {
+                out.push(name.to_owned());
+            }
+            map.values().for_each(|v| refs_in(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs_in(v, out)),
+        _ => {}
+    }
+}
+
+/// The definitions that reach themselves through `$ref`s: they cannot be
+/// inlined, so references to them stay.
+fn recursive_defs(defs: &Map<String, Value>) -> Vec<String> {
+    let edges = |name: &str| {
+        let mut out = Vec::new();
+        if let Some(def) = defs.get(name) {
+            refs_in(def, &mut out);
+        }
+        out
+    };
+    defs.keys()
+        .filter(|start| {
+            let mut seen: Vec<String> = Vec::new();
+            let mut todo = edges(start);
+            while let Some(next) = todo.pop() {
+                if &next == *start {
+                    return true;
+                }
+                if !seen.contains(&next) {
+                    todo.extend(edges(&next));
+                    seen.push(next);
+                }
+            }
+            false
+        })
+        .cloned()
+        .collect()
+}
+
+/// Replaces every `$ref` below `node` by its definition, except references
+/// to a recursive definition, which become `#/$defs/NAME` and are recorded
+/// in `kept`.
+fn inline(
+    node: &mut Value,
+    defs: &Map<String, Value>,
+    recursive: &[String],
+    kept: &mut Map<String, Value>,
+) -> Result<(), String> {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get("$ref").cloned() {
+                let Some(name) = def_name(&reference).map(str::to_owned) else {
+                    return Err(format!(
+                        "`$ref` {reference:?} points outside the schema's `$defs`; \
+                         only local references can be resolved"
+                    ));
+                };
+                let Some(def) = defs.get(&name) else {
+                    return Err(format!(
+                        "`$ref` {reference:?} names no definition in `$defs`"
+                    ));
+                };
+                if recursive.contains(&name) {
+                    kept.entry(name.clone()).or_insert_with(|| def.clone());
+                    map.insert("$ref".into(), Value::String(format!("#/$defs/{name}")));
+                    return Ok(());
+                }
+                let mut expanded = def.clone();
+                inline(&mut expanded, defs, recursive, kept)?;
+                map.remove("$ref");
+                if let Value::Object(expanded) = expanded {
+                    // Sibling keywords of the `$ref` (a field's description,
+                    // say) win over the definition's.
+                    for (k, v) in expanded {
+                        if k != "title" || !map.contains_key("description") {
+                            map.entry(k).or_insert(v);
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            for value in map.values_mut() {
+                inline(value, defs, recursive, kept)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for item in items {
+                inline(item, defs, recursive, kept)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Rule 3: nullable unions become plain, other type arrays become `anyOf`.
+fn simplify(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            for value in map.values_mut() {
+                simplify(value);
+            }
+            if let Some(Value::Array(types)) = map.get("type").cloned() {
+                let non_null: Vec<Value> = types
+                    .into_iter()
+                    .filter(|t| t != &Value::String("null".into()))
+                    .collect();
+                match non_null.len() {
+                    0 => {
+                        map.insert("type".into(), Value::String("null".into()));
+                    }
+                    1 => {
+                        map.insert("type".into(), non_null[0].clone());
+                    }
+                    _ => {
+                        map.remove("type");
+                        let alternatives = non_null
+                            .into_iter()
+                            .map(|t| {
+                                let mut m = Map::new();
+                                m.insert("type".into(), t);
+                                Value::Object(m)
+                            })
+                            .collect();
+                        map.insert("anyOf".into(), Value::Array(alternatives));
+                    }
+                }
+            }
+            for key in ["anyOf", "oneOf"] {
+                if let Some(Value::Array(alternatives)) = map.get(key) {
+                    let non_null: Vec<&Value> =
+                        alternatives.iter().filter(|a| !is_null_schema(a)).collect();
+                    if non_null.len() == 1
+                        && alternatives.len() == 2
+                        && let Value::Object(only) = non_null[0].clone()
+                    {
+                        map.remove(key);
+                        for (k, v) in only {
+                            map.entry(k).or_insert(v);
+                        }
+                    }
+                }
+            }
+            // `enum` listing `null` next to strings, from `Option<UnitEnum>`.
+            if let Some(Value::Array(values)) = map.get_mut("enum")
+                && values.len() > 1
+            {
+                values.retain(|v| !v.is_null());
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(simplify),
+        _ => {}
+    }
+}
+
+fn is_null_schema(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => {
+            m.get("type") == Some(&Value::String("null".into()))
+                || m.get("const") == Some(&Value::Null)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use schemars::JsonSchema;
+    use serde_json::json;
+
+    use super::*;
+
+    fn raw<T: JsonSchema>() -> Value {
+        schemars::schema_for!(T).to_value()
+    }
+
+    fn norm<T: JsonSchema>() -> Value {
+        match schema_for::<T>() {
+            Ok(v) => v,
+            Err(e) => unreachable!("schema for {} failed: {e}", std::any::type_name::<T>()),
+        }
+    }
+
+    /// Every normalised schema: object root, properties present, no
+    /// document keywords, and stable under a second pass.
+    fn assert_bedrock_shape(schema: &Value) {
+        assert_eq!(schema["type"], "object", "{schema}");
+        assert!(schema["properties"].is_object(), "{schema}");
+        for k in ["$schema", "$id", "title"] {
+            assert!(schema.get(k).is_none(), "{k} left in {schema}");
+        }
+        assert_eq!(
+            normalize(schema.clone()).as_ref(),
+            Ok(schema),
+            "not idempotent"
+        );
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Flat {
+        /// City name.
+        location: String,
+        days: u32,
+    }
+
+    #[test]
+    fn struct_drops_document_keywords_and_keeps_descriptions() {
+        let before = raw::<Flat>();
+        assert!(before.get("$schema").is_some() && before.get("title").is_some());
+        let s = norm::<Flat>();
+        assert_bedrock_shape(&s);
+        assert_eq!(s["properties"]["location"]["description"], "City name.");
+        assert_eq!(s["required"], json!(["location", "days"]));
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Inner {
+        lat: f64,
+        lon: f64,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Nested {
+        /// Where to look.
+        at: Inner,
+        maybe: Option<Inner>,
+    }
+
+    #[test]
+    fn nested_structs_are_inlined() {
+        assert!(raw::<Nested>().to_string().contains("$ref"));
+        let s = norm::<Nested>();
+        assert_bedrock_shape(&s);
+        assert!(!s.to_string().contains("$ref"), "{s}");
+        assert!(s.get("$defs").is_none(), "{s}");
+        assert_eq!(s["properties"]["at"]["type"], "object");
+        assert_eq!(s["properties"]["at"]["description"], "Where to look.");
+        assert_eq!(s["properties"]["at"]["properties"]["lat"]["type"], "number");
+        // Option<Inner>: the null alternative is gone, the field optional.
+        assert_eq!(s["properties"]["maybe"]["type"], "object");
+        assert_eq!(s["required"], json!(["at"]));
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    enum Unit {
+        Celsius,
+        Fahrenheit,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    #[serde(tag = "kind")]
+    enum Tagged {
+        Point { x: i64 },
+        Label { text: String },
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct WithEnums {
+        unit: Unit,
+        maybe_unit: Option<Unit>,
+        shape: Tagged,
+    }
+
+    #[test]
+    fn enums_are_inlined_and_unions_kept_below_the_root() {
+        let s = norm::<WithEnums>();
+        assert_bedrock_shape(&s);
+        assert_eq!(
+            s["properties"]["unit"]["enum"],
+            json!(["Celsius", "Fahrenheit"])
+        );
+        assert_eq!(
+            s["properties"]["maybe_unit"]["enum"],
+            json!(["Celsius", "Fahrenheit"])
+        );
+        assert!(s["properties"]["shape"]["oneOf"].is_array(), "{s}");
+    }
+
+    #[test]
+    fn a_root_enum_is_refused_with_a_hint() {
+        let err = schema_for::<Tagged>().unwrap_err();
+        assert!(err.contains("wrap"), "{err}");
+        let err = schema_for::<Unit>().unwrap_err();
+        assert!(err.contains("struct"), "{err}");
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Collections {
+        tags: Vec<String>,
+        nickname: Option<String>,
+        scores: BTreeMap<String, u8>,
+    }
+
+    #[test]
+    fn option_vec_and_maps() {
+        let raw = raw::<Collections>();
+        assert_eq!(
+            raw["properties"]["nickname"]["type"],
+            json!(["string", "null"])
+        );
+        let s = norm::<Collections>();
+        assert_bedrock_shape(&s);
+        assert_eq!(s["properties"]["tags"]["type"], "array");
+        assert_eq!(s["properties"]["tags"]["items"]["type"], "string");
+        assert_eq!(s["properties"]["nickname"]["type"], "string");
+        assert_eq!(s["properties"]["scores"]["type"], "object");
+        assert_eq!(
+            s["properties"]["scores"]["additionalProperties"]["type"],
+            "integer"
+        );
+        assert_eq!(s["required"], json!(["tags", "scores"]));
+    }
+
+    #[derive(JsonSchema)]
+    struct Empty {}
+
+    #[test]
+    fn empty_inputs_have_empty_properties() {
+        let s = norm::<Empty>();
+        assert_bedrock_shape(&s);
+        assert_eq!(s["properties"], json!({}));
+        let unit = norm::<()>();
+        assert_bedrock_shape(&unit);
+        assert_eq!(unit, json!({"type": "object", "properties": {}}));
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Tree {
+        name: String,
+        children: Vec<Tree>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Forest {
+        root: Tree,
+    }
+
+    #[test]
+    fn recursive_types_keep_only_the_defs_they_need() {
+        let s = norm::<Forest>();
+        assert_bedrock_shape(&s);
+        assert_eq!(s["properties"]["root"]["$ref"], "#/$defs/Tree");
+        let defs = s["$defs"].as_object().unwrap();
+        assert_eq!(defs.keys().collect::<Vec<_>>(), vec!["Tree"]);
+        assert_eq!(
+            defs["Tree"]["properties"]["children"]["items"]["$ref"],
+            "#/$defs/Tree"
+        );
+    }
+
+    #[test]
+    fn hand_written_schemas_are_checked() {
+        assert!(
+            normalize(json!("nope"))
+                .unwrap_err()
+                .contains("JSON object")
+        );
+        assert!(
+            normalize(json!({"type": "string"}))
+                .unwrap_err()
+                .contains("struct")
+        );
+        let err = normalize(json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/X"}}}))
+            .unwrap_err();
+        assert!(err.contains("no definition"), "{err}");
+        let err = normalize(json!({"properties": {"a": {"$ref": "http://x/y"}}})).unwrap_err();
+        assert!(err.contains("outside"), "{err}");
+        // Missing type with properties: an object.
+        assert_eq!(
+            normalize(json!({"properties": {}})).unwrap(),
+            json!({"properties": {}, "type": "object"})
+        );
+        // Multi-type arrays become anyOf.
+        let s = normalize(
+            json!({"type": "object", "properties": {"v": {"type": ["string", "integer"]}}}),
+        )
+        .unwrap();
+        assert_eq!(
+            s["properties"]["v"]["anyOf"],
+            json!([{"type": "string"}, {"type": "integer"}])
+        );
+    }
+}
