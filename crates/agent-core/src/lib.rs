@@ -5,12 +5,25 @@
 //! [`ToolExecutor`] (timeouts, retries, a concurrency limit, isolation), sends
 //! all the results back in one message, and loops until the model answers.
 
+pub mod agent;
+pub mod duration_ms;
+pub mod executor;
 pub mod message;
 pub mod model;
+pub mod retry;
 pub mod scripted;
 
+pub use agent::{
+    Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
+    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions,
+    TurnMetrics,
+};
+pub use executor::{
+    CallFailure, CallObserver, CallOutcome, CallPolicy, ExecutorConfig, ToolExecutor,
+};
 pub use message::{
     ContentBlock, Message, Role, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
 };
 pub use model::*;
+pub use retry::{ExponentialBackoff, Jitter, RetryPolicy};
 pub use scripted::{Scenario, ScriptedBackend, ScriptedCall, ScriptedTurn, reference};

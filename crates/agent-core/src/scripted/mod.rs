@@ -3,6 +3,7 @@
 
 mod backend;
 pub mod reference;
+mod reference_tools;
 mod scenario;
 mod validate;
 

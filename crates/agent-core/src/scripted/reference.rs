@@ -8,6 +8,8 @@ use serde_json::json;
 
 use super::{Scenario, ScriptedTurn};
 
+pub use super::reference_tools::tools;
+
 /// A reference tool's fixed delay, and the random range it can switch to.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ToolDelay {

@@ -1,0 +1,49 @@
+//! [`Conversation`]: the history a run continues.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ContentBlock, Message, Role};
+
+/// The messages so far. A run appends to it, and keeps it valid even when it
+/// stops early: every `toolUse` is answered, roles alternate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    messages: Vec<Message>,
+}
+
+impl Conversation {
+    /// An empty conversation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A conversation continuing from `messages` (e.g. saved earlier).
+    pub fn from_messages(messages: Vec<Message>) -> Self {
+        Self { messages }
+    }
+
+    /// The messages, oldest first.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// Adds the user's `text`. After a run that stopped on tool results the
+    /// last message is the user's already; the text joins it, so roles keep
+    /// alternating.
+    pub(crate) fn push_user_text(&mut self, text: &str) {
+        let block = ContentBlock::Text {
+            text: text.to_owned(),
+        };
+        match self.messages.last_mut() {
+            Some(last) if last.role == Role::User => last.content.push(block),
+            _ => self.messages.push(Message {
+                role: Role::User,
+                content: vec![block],
+            }),
+        }
+    }
+
+    pub(crate) fn push(&mut self, message: Message) {
+        self.messages.push(message);
+    }
+}

@@ -1,0 +1,243 @@
+//! [`AgentEvent`]: everything that happens in a run, as it happens.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+use tool_api::ToolError;
+
+use super::AgentState;
+use crate::executor::{CallFailure, CallObserver, CallOutcome};
+use crate::{ModelErrorKind, StopReason, ToolUse, Usage};
+
+/// An event, stamped with the time since the run started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentEvent {
+    /// Time since the run started.
+    #[serde(with = "crate::duration_ms", rename = "at_ms")]
+    pub at: Duration,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The run moved between states.
+    State {
+        /// The state it left.
+        from: AgentState,
+        /// The state it entered.
+        to: AgentState,
+    },
+    /// A model call starts.
+    ModelCallStarted {
+        /// Which model turn (1-based).
+        iteration: u32,
+        /// Which attempt of this turn (1-based).
+        attempt: u32,
+    },
+    /// A model call returned.
+    ModelCallFinished {
+        /// Which model turn.
+        iteration: u32,
+        /// Which attempt.
+        attempt: u32,
+        /// Why the model stopped.
+        stop_reason: StopReason,
+        /// Tokens used.
+        usage: Usage,
+        /// How long the call took.
+        #[serde(with = "crate::duration_ms", rename = "elapsed_ms")]
+        elapsed: Duration,
+    },
+    /// A model call failed. Text streamed during this attempt is void.
+    ModelCallFailed {
+        /// Which model turn.
+        iteration: u32,
+        /// Which attempt.
+        attempt: u32,
+        /// The kind of failure.
+        kind: ModelErrorKind,
+        /// The error, as the provider told it.
+        error: String,
+        /// When the next attempt starts, if there is one.
+        #[serde(with = "crate::duration_ms::option", rename = "retry_in_ms")]
+        retry_in: Option<Duration>,
+    },
+    /// Streamed answer text.
+    TextDelta {
+        /// Which model turn.
+        iteration: u32,
+        /// The new text.
+        text: String,
+    },
+    /// A tool call starts (it got its concurrency slot).
+    ToolCallStarted {
+        /// Which model turn asked for it.
+        iteration: u32,
+        /// Its position in the model's message.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// The input.
+        input: Value,
+    },
+    /// A tool call attempt failed retryably and will be tried again.
+    ToolCallRetrying {
+        /// Which model turn.
+        iteration: u32,
+        /// Its position.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// The attempt that failed.
+        attempt: u32,
+        /// Why.
+        error: String,
+        /// The delay before the next attempt.
+        #[serde(with = "crate::duration_ms", rename = "delay_ms")]
+        delay: Duration,
+    },
+    /// A tool call ended.
+    ToolCallFinished {
+        /// Which model turn.
+        iteration: u32,
+        /// Its position.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// Why it failed, if it did.
+        failure: Option<CallFailure>,
+        /// The error message sent to the model, if it failed.
+        error: Option<String>,
+        /// When it started, from the batch's start.
+        #[serde(with = "crate::duration_ms", rename = "started_ms")]
+        started: Duration,
+        /// How long it ran.
+        #[serde(with = "crate::duration_ms", rename = "elapsed_ms")]
+        elapsed: Duration,
+        /// Attempts made.
+        attempts: u32,
+    },
+}
+
+/// Records a run's events and forwards each to the subscriber, if any.
+/// Also the executor's observer, so tool events join the same stream.
+pub(crate) struct EventLog {
+    start: Instant,
+    iteration: AtomicU32,
+    events: Mutex<Vec<AgentEvent>>,
+    subscriber: Option<UnboundedSender<AgentEvent>>,
+}
+
+impl EventLog {
+    pub fn new(subscriber: Option<UnboundedSender<AgentEvent>>) -> Self {
+        Self {
+            start: Instant::now(),
+            iteration: AtomicU32::new(0),
+            events: Mutex::new(Vec::new()),
+            subscriber,
+        }
+    }
+
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    pub fn set_iteration(&self, iteration: u32) {
+        self.iteration.store(iteration, Ordering::Relaxed);
+    }
+
+    pub fn iteration(&self) -> u32 {
+        self.iteration.load(Ordering::Relaxed)
+    }
+
+    pub fn emit(&self, kind: EventKind) {
+        let event = AgentEvent {
+            at: self.start.elapsed(),
+            kind,
+        };
+        if let Some(tx) = &self.subscriber {
+            // A subscriber that went away just stops listening.
+            let _ = tx.send(event.clone());
+        }
+        if let Ok(mut events) = self.events.lock() {
+            events.push(event);
+        }
+    }
+
+    pub fn take(&self) -> Vec<AgentEvent> {
+        self.events
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
+    }
+}
+
+impl CallObserver for EventLog {
+    fn call_started(&self, index: usize, call: &ToolUse) {
+        self.emit(EventKind::ToolCallStarted {
+            iteration: self.iteration(),
+            index,
+            id: call.id.clone(),
+            name: call.name.clone(),
+            input: call.input.clone(),
+        });
+    }
+
+    fn call_retrying(
+        &self,
+        index: usize,
+        call: &ToolUse,
+        attempt: u32,
+        error: &ToolError,
+        delay: Duration,
+    ) {
+        self.emit(EventKind::ToolCallRetrying {
+            iteration: self.iteration(),
+            index,
+            id: call.id.clone(),
+            name: call.name.clone(),
+            attempt,
+            error: error.to_string(),
+            delay,
+        });
+    }
+
+    fn call_finished(&self, outcome: &CallOutcome) {
+        self.emit(EventKind::ToolCallFinished {
+            iteration: self.iteration(),
+            index: outcome.index,
+            id: outcome.id.clone(),
+            name: outcome.name.clone(),
+            failure: outcome.failure,
+            error: outcome.failure.map(|_| {
+                outcome
+                    .result
+                    .content
+                    .iter()
+                    .map(|c| match c {
+                        crate::ToolResultContent::Text(t) => t.clone(),
+                        crate::ToolResultContent::Json(v) => v.to_string(),
+                    })
+                    .collect::<String>()
+            }),
+            started: outcome.started,
+            elapsed: outcome.elapsed,
+            attempts: outcome.attempts,
+        });
+    }
+}

@@ -1,0 +1,116 @@
+//! [`RunMetrics`]: where a run's time and tokens went.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Usage;
+use crate::executor::{CallFailure, CallOutcome};
+
+/// A run's figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    /// From the prompt to the answer.
+    #[serde(with = "crate::duration_ms", rename = "wall_ms")]
+    pub wall: Duration,
+    /// Time spent waiting for the model, retries and backoff included.
+    #[serde(with = "crate::duration_ms", rename = "model_ms")]
+    pub model_time: Duration,
+    /// Time spent running tool batches (each batch's wall time).
+    #[serde(with = "crate::duration_ms", rename = "tool_ms")]
+    pub tool_time: Duration,
+    /// What the tool batches would have taken one call at a time: the sum of
+    /// every call's time.
+    #[serde(with = "crate::duration_ms", rename = "sequential_tool_ms")]
+    pub sequential_tool_time: Duration,
+    /// Model turns.
+    pub iterations: u32,
+    /// Model calls, retries included.
+    pub model_calls: u32,
+    /// Tool calls.
+    pub tool_calls: u32,
+    /// Tokens used, all calls together.
+    pub usage: Usage,
+    /// Per turn.
+    pub turns: Vec<TurnMetrics>,
+}
+
+impl RunMetrics {
+    /// How much faster the tools ran than one at a time would have
+    /// (sequential tool time / tool time); 1.0 without tools.
+    pub fn tool_speedup(&self) -> f64 {
+        if self.tool_time.is_zero() {
+            1.0
+        } else {
+            self.sequential_tool_time.as_secs_f64() / self.tool_time.as_secs_f64()
+        }
+    }
+}
+
+/// One model turn and the tool batch it asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TurnMetrics {
+    /// Which turn (1-based).
+    pub iteration: u32,
+    /// Time waiting for the model this turn, retries included.
+    #[serde(with = "crate::duration_ms", rename = "model_ms")]
+    pub model_time: Duration,
+    /// Model attempts this turn.
+    pub model_attempts: u32,
+    /// Tokens this turn.
+    pub usage: Usage,
+    /// The tool batch, if the model asked for tools.
+    pub tools: Option<BatchMetrics>,
+}
+
+/// One batch of concurrent tool calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchMetrics {
+    /// From the first call's start to the last call's end.
+    #[serde(with = "crate::duration_ms", rename = "wall_ms")]
+    pub wall: Duration,
+    /// The sum of the calls' times.
+    #[serde(with = "crate::duration_ms", rename = "sequential_ms")]
+    pub sequential: Duration,
+    /// Each call, in call order.
+    pub calls: Vec<CallTiming>,
+}
+
+/// One call's timing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallTiming {
+    /// The call's id.
+    pub id: String,
+    /// The tool.
+    pub name: String,
+    /// When it started, from the batch's start.
+    #[serde(with = "crate::duration_ms", rename = "started_ms")]
+    pub started: Duration,
+    /// How long it ran.
+    #[serde(with = "crate::duration_ms", rename = "elapsed_ms")]
+    pub elapsed: Duration,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why it failed, if it did.
+    pub failure: Option<CallFailure>,
+}
+
+impl BatchMetrics {
+    pub(crate) fn from_outcomes(wall: Duration, outcomes: &[CallOutcome]) -> Self {
+        Self {
+            wall,
+            sequential: outcomes.iter().map(|o| o.elapsed).sum(),
+            calls: outcomes
+                .iter()
+                .map(|o| CallTiming {
+                    id: o.id.clone(),
+                    name: o.name.clone(),
+                    started: o.started,
+                    elapsed: o.elapsed,
+                    attempts: o.attempts,
+                    failure: o.failure,
+                })
+                .collect(),
+        }
+    }
+}

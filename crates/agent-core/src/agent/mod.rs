@@ -1,0 +1,265 @@
+//! [`Agent`]: the loop that talks to the model and runs its tool calls.
+
+mod conversation;
+mod error;
+mod event;
+mod metrics;
+mod run;
+mod state;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+use tool_api::{Tool, ToolRegistry, ToolSpec};
+
+pub use conversation::Conversation;
+pub use error::{AgentError, AgentErrorKind, BuildError};
+pub use event::{AgentEvent, EventKind};
+pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
+pub use state::AgentState;
+
+use crate::{
+    ExecutorConfig, ExponentialBackoff, InferenceConfig, Message, ModelBackend, RetryPolicy,
+    StopReason, ToolExecutor,
+};
+
+/// An agent: a model backend, tools, and how to run them.
+///
+/// Cheap to clone and safe to share: runs on one agent share its executor
+/// (and so its concurrency limit) and nothing else.
+///
+/// ```
+/// use std::sync::Arc;
+/// use agent_core::{Agent, ScriptedBackend, Scenario, ScriptedTurn};
+/// use tool_api::{tool_fn, ToolOutput};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let backend = ScriptedBackend::new(vec![Scenario::new("time", None, vec![
+///     ScriptedTurn::tools([("now", serde_json::json!({}))]),
+///     ScriptedTurn::text("It is noon."),
+/// ])]);
+/// let now = tool_fn("now", "Current time.", |(): (), _| async { Ok(ToolOutput::text("12:00")) }).unwrap();
+/// let agent = Agent::builder()
+///     .backend(Arc::new(backend))
+///     .tool(Arc::new(now), "built-in")
+///     .build()
+///     .unwrap();
+/// let run = agent.run("What time is it?").await.unwrap();
+/// assert_eq!(run.answer, "It is noon.");
+/// assert_eq!(run.metrics.iterations, 2);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Agent {
+    backend: Arc<dyn ModelBackend>,
+    tools: Arc<ToolRegistry>,
+    specs: Arc<Vec<ToolSpec>>,
+    executor: ToolExecutor,
+    system: Option<String>,
+    inference: InferenceConfig,
+    max_iterations: u32,
+    streaming: bool,
+    model_retry: Arc<dyn RetryPolicy>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("backend", &self.backend.name())
+            .field("tools", &self.tools.names().collect::<Vec<_>>())
+            .field("max_iterations", &self.max_iterations)
+            .field("streaming", &self.streaming)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    /// Model turns allowed per run by default.
+    pub const DEFAULT_MAX_ITERATIONS: u32 = 20;
+
+    /// A builder with the defaults.
+    pub fn builder() -> AgentBuilder {
+        AgentBuilder::default()
+    }
+
+    /// Answers `prompt` in a new conversation.
+    pub async fn run(&self, prompt: &str) -> Result<AgentRun, AgentError> {
+        self.send(&mut Conversation::new(), prompt, RunOptions::default())
+            .await
+    }
+
+    /// Answers `prompt` in a new conversation, with events and cancellation.
+    pub async fn run_with(
+        &self,
+        prompt: &str,
+        options: RunOptions,
+    ) -> Result<AgentRun, AgentError> {
+        self.send(&mut Conversation::new(), prompt, options).await
+    }
+
+    /// Continues `conversation` with `prompt`. The conversation is updated
+    /// as the run goes, and stays valid if it stops early.
+    pub async fn send(
+        &self,
+        conversation: &mut Conversation,
+        prompt: &str,
+        options: RunOptions,
+    ) -> Result<AgentRun, AgentError> {
+        run::Run::new(self, conversation, options).go(prompt).await
+    }
+
+    /// The tools on offer.
+    pub fn tools(&self) -> &ToolRegistry {
+        &self.tools
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Arc<dyn ModelBackend> {
+        &self.backend
+    }
+
+    /// The executor.
+    pub fn executor(&self) -> &ToolExecutor {
+        &self.executor
+    }
+}
+
+/// How one run is watched and stopped.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    cancel: Option<CancellationToken>,
+    events: Option<UnboundedSender<AgentEvent>>,
+}
+
+impl RunOptions {
+    /// No subscriber, no cancellation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancelling `token` stops the run: tool calls in flight are cancelled
+    /// (each still answered), and the run returns [`AgentErrorKind::Cancelled`].
+    pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// Sends every event to `tx` as it happens.
+    pub fn with_events(mut self, tx: UnboundedSender<AgentEvent>) -> Self {
+        self.events = Some(tx);
+        self
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentRun {
+    /// The model's final text.
+    pub answer: String,
+    /// Why the model stopped (`end_turn`, or `max_tokens` for a cut answer).
+    pub stop_reason: Option<StopReason>,
+    /// The whole conversation, this run's messages included.
+    pub messages: Vec<Message>,
+    /// Every event, in order.
+    pub events: Vec<AgentEvent>,
+    /// Time and token figures.
+    pub metrics: RunMetrics,
+}
+
+/// Builds an [`Agent`]; only the backend is required.
+#[derive(Default)]
+pub struct AgentBuilder {
+    backend: Option<Arc<dyn ModelBackend>>,
+    tools: ToolRegistry,
+    tool_error: Option<tool_api::RegistryError>,
+    system: Option<String>,
+    inference: InferenceConfig,
+    executor: ExecutorConfig,
+    max_iterations: Option<u32>,
+    streaming: Option<bool>,
+    model_retry: Option<Arc<dyn RetryPolicy>>,
+}
+
+impl AgentBuilder {
+    /// The model backend (required).
+    pub fn backend(mut self, backend: Arc<dyn ModelBackend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// The tools, replacing any added so far.
+    pub fn tools(mut self, tools: ToolRegistry) -> Self {
+        self.tools = tools;
+        self
+    }
+
+    /// Adds one tool; a bad or duplicate one fails [`AgentBuilder::build`].
+    pub fn tool(mut self, tool: Arc<dyn Tool>, source: &str) -> Self {
+        if let Err(e) = self.tools.register(tool, source) {
+            self.tool_error.get_or_insert(e);
+        }
+        self
+    }
+
+    /// The system prompt.
+    pub fn system(mut self, system: impl Into<String>) -> Self {
+        self.system = Some(system.into());
+        self
+    }
+
+    /// Sampling settings (default: 4000 max tokens).
+    pub fn inference(mut self, inference: InferenceConfig) -> Self {
+        self.inference = inference;
+        self
+    }
+
+    /// How tool calls run (default: [`ExecutorConfig::default`]).
+    pub fn executor(mut self, config: ExecutorConfig) -> Self {
+        self.executor = config;
+        self
+    }
+
+    /// Model turns allowed per run (default [`Agent::DEFAULT_MAX_ITERATIONS`]).
+    pub fn max_iterations(mut self, n: u32) -> Self {
+        self.max_iterations = Some(n.max(1));
+        self
+    }
+
+    /// Stream responses (default `true`): text arrives as events as the
+    /// model writes it.
+    pub fn streaming(mut self, on: bool) -> Self {
+        self.streaming = Some(on);
+        self
+    }
+
+    /// Retries of failed model calls (default [`ExponentialBackoff::for_model`]).
+    /// This is the only retry layer for model calls: backends do not retry.
+    pub fn model_retry(mut self, policy: impl RetryPolicy + 'static) -> Self {
+        self.model_retry = Some(Arc::new(policy));
+        self
+    }
+
+    /// The agent.
+    pub fn build(self) -> Result<Agent, BuildError> {
+        if let Some(e) = self.tool_error {
+            return Err(e.into());
+        }
+        let backend = self.backend.ok_or(BuildError::NoBackend)?;
+        let specs = self.tools.specs().cloned().collect();
+        Ok(Agent {
+            backend,
+            specs: Arc::new(specs),
+            tools: Arc::new(self.tools),
+            executor: ToolExecutor::new(self.executor),
+            system: self.system,
+            inference: self.inference,
+            max_iterations: self.max_iterations.unwrap_or(Agent::DEFAULT_MAX_ITERATIONS),
+            streaming: self.streaming.unwrap_or(true),
+            model_retry: self
+                .model_retry
+                .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
+        })
+    }
+}

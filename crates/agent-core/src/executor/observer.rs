@@ -1,0 +1,33 @@
+//! [`CallObserver`]: hooks into the life of each call, for live views, logs
+//! and metrics. The agent's event stream is built on it.
+
+use std::time::Duration;
+
+use tool_api::ToolError;
+
+use super::CallOutcome;
+use crate::ToolUse;
+
+/// Told when each call starts, retries and finishes. Called from the call's
+/// own task, concurrently, so implementations must be quick and non-blocking.
+pub trait CallObserver: Send + Sync {
+    /// The call got its concurrency slot and starts its first attempt.
+    fn call_started(&self, _index: usize, _call: &ToolUse) {}
+
+    /// Attempt `attempt` failed retryably; the next starts after `delay`.
+    fn call_retrying(
+        &self,
+        _index: usize,
+        _call: &ToolUse,
+        _attempt: u32,
+        _error: &ToolError,
+        _delay: Duration,
+    ) {
+    }
+
+    /// The call ended.
+    fn call_finished(&self, _outcome: &CallOutcome) {}
+}
+
+/// Observes nothing.
+impl CallObserver for () {}
