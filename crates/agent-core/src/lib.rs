@@ -12,6 +12,8 @@ pub mod message;
 pub mod model;
 pub mod retry;
 pub mod scripted;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
