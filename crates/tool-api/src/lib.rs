@@ -9,6 +9,9 @@
 //!   schema comes from `schemars`.
 //! - [`schema`]: the rules that make a schema acceptable to Amazon Bedrock.
 //! - [`ToolRegistry`]: tools by unique name, checked at registration.
+//! - [`plugin`]: tools as dynamic libraries: the C ABI, `export_plugin!`
+//!   (feature `plugin`), the loader (feature `host`) and test support for
+//!   plugin authors (feature `testing`).
 //!
 //! ```
 //! use schemars::JsonSchema;
@@ -34,6 +37,7 @@ mod context;
 mod error;
 mod name;
 mod output;
+pub mod plugin;
 mod registry;
 pub mod schema;
 mod tool;

@@ -1,0 +1,335 @@
+//! The plugin side of the ABI (feature `plugin`): [`export_plugin!`](crate::export_plugin)
+//! and the `extern "C"` functions behind it.
+//!
+//! A plugin library holds one plugin. Its tools run on the plugin's own tokio
+//! runtime (a multi-thread runtime with timers and I/O, built on first use):
+//! a plugin cannot use the host's runtime, since the host's tokio is a
+//! different copy of the crate. Every export catches panics, and so does every
+//! call it spawns; a call always completes exactly once.
+//!
+//! The runtime has `min(cores, 4)` worker threads unless the environment
+//! variable `TOOL_API_PLUGIN_WORKERS` gives another number. Blocking work
+//! belongs in `tokio::task::spawn_blocking`, on the runtime's blocking pool.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use tokio::runtime::Runtime;
+use tokio_util::sync::CancellationToken;
+
+use super::abi::{ABI_VERSION, CompleteFn, PluginBuffer, PluginTable, TABLE_SIZE};
+use super::dispatch;
+use super::payload::{CallRequest, CallResult, Manifest};
+use crate::{Tool, ToolSpec};
+
+/// Exports a plugin's tools from a `cdylib` crate.
+///
+/// Give it a function that returns the tools, as a `Vec<Arc<dyn Tool>>` or a
+/// `Result` of one (any error that implements `Display`, such as
+/// [`SpecError`](crate::SpecError)). It is called once, on the plugin's
+/// runtime, when the host first asks for the manifest. The plugin's name and
+/// version are the crate's (`CARGO_PKG_NAME`, `CARGO_PKG_VERSION`).
+///
+/// Use it once per library: it defines the `tool_api_plugin_entry` symbol.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tool_api::{tool_fn, SpecError, Tool, ToolOutput};
+///
+/// fn tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
+///     let now = tool_fn("now", "Current time.", |(): (), _ctx| async {
+///         Ok(ToolOutput::text("noon"))
+///     })?;
+///     Ok(vec![Arc::new(now)])
+/// }
+///
+/// tool_api::export_plugin!(tools);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    ($tools:path) => {
+        /// The plugin's entry point: returns its ABI function table.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn tool_api_plugin_entry() -> *const $crate::plugin::abi::PluginTable {
+            $crate::plugin::export::entry($crate::plugin::export::PluginInfo {
+                name: ::core::env!("CARGO_PKG_NAME"),
+                version: ::core::env!("CARGO_PKG_VERSION"),
+                panic_unwind: ::core::cfg!(panic = "unwind"),
+                tools: || $crate::plugin::export::IntoTools::into_tools($tools()),
+            })
+        }
+    };
+}
+
+/// What a plugin's tool function may return: the tools, or the tools or an
+/// error to report to the host.
+pub trait IntoTools {
+    /// The tools, or a message saying why there are none.
+    fn into_tools(self) -> Result<Vec<Arc<dyn Tool>>, String>;
+}
+
+impl IntoTools for Vec<Arc<dyn Tool>> {
+    fn into_tools(self) -> Result<Vec<Arc<dyn Tool>>, String> {
+        Ok(self)
+    }
+}
+
+impl<E: Display> IntoTools for Result<Vec<Arc<dyn Tool>>, E> {
+    fn into_tools(self) -> Result<Vec<Arc<dyn Tool>>, String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// Builds a plugin's tools, or says why it cannot.
+#[doc(hidden)]
+pub type ToolsFn = fn() -> Result<Vec<Arc<dyn Tool>>, String>;
+
+/// What [`export_plugin!`](crate::export_plugin) tells the export side.
+#[doc(hidden)]
+pub struct PluginInfo {
+    /// The plugin crate's name.
+    pub name: &'static str,
+    /// The plugin crate's version.
+    pub version: &'static str,
+    /// Whether the plugin was built with `panic = "unwind"`.
+    pub panic_unwind: bool,
+    /// Builds the tools.
+    pub tools: ToolsFn,
+}
+
+/// The body of the entry symbol: records `info` and returns the table.
+#[doc(hidden)]
+pub fn entry(info: PluginInfo) -> *const PluginTable {
+    let recorded = catch_unwind(AssertUnwindSafe(|| {
+        // A second call (a second host, say) keeps the first info: same library.
+        let _ = INFO.set(info);
+    }));
+    match recorded {
+        Ok(()) => &TABLE,
+        Err(_) => std::ptr::null(),
+    }
+}
+
+static TABLE: PluginTable = PluginTable {
+    abi_version: ABI_VERSION,
+    table_size: TABLE_SIZE,
+    manifest,
+    free_buffer,
+    call,
+    cancel,
+};
+
+static INFO: OnceLock<PluginInfo> = OnceLock::new();
+
+/// The plugin once started: its runtime and its tools.
+struct State {
+    runtime: Runtime,
+    tools: HashMap<String, Arc<dyn Tool>>,
+    specs: Vec<ToolSpec>,
+}
+
+static STATE: OnceLock<Result<State, String>> = OnceLock::new();
+
+/// Cancellation tokens of the calls in flight, by the host's call id.
+static CALLS: LazyLock<Mutex<HashMap<u64, CancellationToken>>> = LazyLock::new(Default::default);
+
+fn calls() -> MutexGuard<'static, HashMap<u64, CancellationToken>> {
+    CALLS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn state() -> Result<&'static State, String> {
+    STATE
+        .get_or_init(|| {
+            catch_unwind(start).unwrap_or_else(|panic| {
+                Err(format!(
+                    "the plugin panicked while starting: {}",
+                    dispatch::panic_message(panic.as_ref())
+                ))
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn start() -> Result<State, String> {
+    let info = INFO
+        .get()
+        .ok_or("the plugin's entry symbol was not called before its other functions")?;
+    let workers = std::env::var("TOOL_API_PLUGIN_WORKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(4)
+        });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(format!("{}-tools", info.name))
+        .enable_all()
+        .build()
+        .map_err(|e| format!("the plugin could not start its tokio runtime: {e}"))?;
+    let tools = {
+        let _context = runtime.enter();
+        (info.tools)()?
+    };
+    let specs = tools.iter().map(|t| t.spec().clone()).collect();
+    let tools = tools
+        .into_iter()
+        .map(|t| (t.spec().name.clone(), t))
+        .collect();
+    Ok(State {
+        runtime,
+        tools,
+        specs,
+    })
+}
+
+fn manifest_json() -> Vec<u8> {
+    let (info, state) = match INFO
+        .get()
+        .ok_or_else(String::new)
+        .and_then(|i| Ok((i, state()?)))
+    {
+        Ok(both) => both,
+        Err(message) => {
+            return serde_json::json!({ "error": message })
+                .to_string()
+                .into_bytes();
+        }
+    };
+    Manifest {
+        name: info.name.to_owned(),
+        version: info.version.to_owned(),
+        sdk_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        panic: Some(if info.panic_unwind { "unwind" } else { "abort" }.to_owned()),
+        tools: state.specs.clone(),
+    }
+    .to_json()
+}
+
+unsafe extern "C" fn manifest() -> PluginBuffer {
+    let bytes = catch_unwind(manifest_json).unwrap_or_else(|panic| {
+        let message = format!(
+            "the plugin panicked while listing its tools: {}",
+            dispatch::panic_message(panic.as_ref())
+        );
+        serde_json::json!({ "error": message })
+            .to_string()
+            .into_bytes()
+    });
+    let boxed = bytes.into_boxed_slice();
+    let len = boxed.len();
+    PluginBuffer {
+        ptr: Box::into_raw(boxed).cast::<u8>(),
+        len,
+    }
+}
+
+unsafe extern "C" fn free_buffer(buffer: PluginBuffer) {
+    if buffer.ptr.is_null() {
+        return;
+    }
+    // SAFETY: a non-null buffer comes from `manifest`, which leaked a
+    // `Box<[u8]>` of exactly `len` bytes at `ptr`; the host frees it once.
+    let boxed =
+        unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buffer.ptr, buffer.len)) };
+    drop(boxed);
+}
+
+unsafe extern "C" fn call(
+    call_id: u64,
+    request: *const u8,
+    request_len: usize,
+    complete: CompleteFn,
+) {
+    let completion = Completion {
+        call_id,
+        complete,
+        done: false,
+    };
+    let bytes = if request.is_null() || request_len == 0 {
+        Vec::new()
+    } else {
+        // SAFETY: the host guarantees `request` points to `request_len`
+        // readable bytes for the duration of this function; we copy them.
+        unsafe { std::slice::from_raw_parts(request, request_len) }.to_vec()
+    };
+    // A panic here drops `completion` while unwinding, which completes the call.
+    let _ = catch_unwind(AssertUnwindSafe(move || spawn_call(bytes, completion)));
+}
+
+fn spawn_call(bytes: Vec<u8>, completion: Completion) {
+    let state = match state() {
+        Ok(state) => state,
+        Err(message) => return completion.finish(CallResult::fatal(message)),
+    };
+    let token = CancellationToken::new();
+    calls().insert(completion.call_id, token.clone());
+    state.runtime.spawn(async move {
+        let result = match CallRequest::from_json(&bytes) {
+            Err(message) => CallResult::fatal(message),
+            Ok(request) => match state.tools.get(&request.tool) {
+                Some(tool) => dispatch::run(tool.as_ref(), request, token).await,
+                None => CallResult::fatal(format!(
+                    "this plugin has no tool `{}`; it has: {}",
+                    request.tool,
+                    state
+                        .specs
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            },
+        };
+        completion.finish(result);
+    });
+}
+
+unsafe extern "C" fn cancel(call_id: u64) {
+    let _ = catch_unwind(|| {
+        if let Some(token) = calls().get(&call_id) {
+            token.cancel();
+        }
+    });
+}
+
+/// The promise to invoke the host's callback exactly once: [`Self::finish`]
+/// does it, and dropping an unfinished completion (a panic, a runtime that
+/// shut down with the call queued) does it with an error result.
+struct Completion {
+    call_id: u64,
+    complete: CompleteFn,
+    done: bool,
+}
+
+impl Completion {
+    fn finish(mut self, result: CallResult) {
+        self.send(&result);
+    }
+
+    fn send(&mut self, result: &CallResult) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        calls().remove(&self.call_id);
+        let bytes = result.to_json();
+        // SAFETY: `complete` is the host's callback for this call, which
+        // accepts `len` bytes at `ptr` valid until it returns; `bytes` outlives
+        // the call. `done` makes this the only invocation.
+        unsafe { (self.complete)(self.call_id, bytes.as_ptr(), bytes.len()) };
+    }
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        self.send(&CallResult::fatal(
+            "the plugin dropped the call before it finished (it panicked or its runtime stopped)",
+        ));
+    }
+}

@@ -1,0 +1,146 @@
+//! Opening a plugin library: `dlopen` once per canonical path, check the entry
+//! symbol and the ABI, read the manifest. Libraries are never unloaded: a
+//! plugin's runtime threads and callbacks may outlive any handle we hold.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use super::PluginError;
+use super::tool::{PluginHandle, PluginTool};
+use crate::Tool;
+use crate::plugin::abi::{ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable, TABLE_SIZE};
+use crate::plugin::payload::Manifest;
+
+/// A plugin library loaded into this process: where it is, what it offers,
+/// and its tools, ready to register.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    /// The library's canonical path.
+    pub path: PathBuf,
+    /// Its manifest, with every tool spec normalised.
+    pub manifest: Manifest,
+    /// Its tools, in manifest order. Calls run on the plugin's own runtime.
+    pub tools: Vec<Arc<dyn Tool>>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("path", &self.path)
+            .field("name", &self.manifest.name)
+            .field("version", &self.manifest.version)
+            .field(
+                "tools",
+                &self
+                    .manifest
+                    .tools
+                    .iter()
+                    .map(|t| &t.name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Plugins loaded so far, by canonical path.
+static LOADED: LazyLock<Mutex<HashMap<PathBuf, LoadedPlugin>>> = LazyLock::new(Default::default);
+
+/// Loads the plugin library at `path`, or returns the one already loaded from
+/// the same canonical path.
+pub fn load(path: &Path) -> Result<LoadedPlugin, PluginError> {
+    let meta = std::fs::metadata(path).map_err(|_| PluginError::NotFound {
+        path: path.to_owned(),
+    })?;
+    if meta.is_dir() {
+        return Err(PluginError::IsADirectory {
+            path: path.to_owned(),
+        });
+    }
+    let canonical = path.canonicalize().map_err(|_| PluginError::NotFound {
+        path: path.to_owned(),
+    })?;
+    let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(plugin) = loaded.get(&canonical) {
+        return Ok(plugin.clone());
+    }
+    let plugin = open(&canonical)?;
+    loaded.insert(canonical, plugin.clone());
+    Ok(plugin)
+}
+
+fn open(path: &Path) -> Result<LoadedPlugin, PluginError> {
+    let at = || path.to_owned();
+    // SAFETY: loading a library runs its initialisers. A plugin is trusted
+    // native code (see docs/PLUGINS.md, "Safety model"): the caller chose to
+    // load it. The handle is leaked, so the library is never unloaded.
+    let library =
+        unsafe { libloading::Library::new(path) }.map_err(|e| PluginError::NotALibrary {
+            path: at(),
+            reason: e.to_string(),
+        })?;
+    let library: &'static libloading::Library = Box::leak(Box::new(library));
+    // SAFETY: the ABI defines the entry symbol's type as `EntryFn`; a library
+    // exporting that name makes that promise.
+    let entry: EntryFn = *unsafe { library.get::<EntryFn>(ENTRY_SYMBOL) }
+        .map_err(|_| PluginError::NoEntrySymbol { path: at() })?;
+    // SAFETY: calling the entry function per the ABI; it takes no arguments.
+    let table_ptr = unsafe { entry() };
+    if table_ptr.is_null() {
+        return Err(PluginError::EntryFailed { path: at() });
+    }
+    // SAFETY: every ABI version begins the table with two u32s (version and
+    // size), so reading them is valid whatever version the plugin speaks.
+    let [abi_version, table_size] = unsafe { table_ptr.cast::<[u32; 2]>().read() };
+    if abi_version != ABI_VERSION {
+        return Err(PluginError::AbiMismatch {
+            path: at(),
+            plugin: abi_version,
+            host: ABI_VERSION,
+        });
+    }
+    if table_size < TABLE_SIZE {
+        return Err(PluginError::TableTooSmall {
+            path: at(),
+            plugin: table_size,
+            host: TABLE_SIZE,
+            version: ABI_VERSION,
+        });
+    }
+    // SAFETY: the plugin speaks our version and its table holds at least the
+    // fields we know, so reading a `PluginTable` from the pointer is valid; the
+    // table lives as long as the (never unloaded) library.
+    let table: PluginTable = unsafe { table_ptr.read() };
+    let manifest = Manifest::from_json(&read_manifest(&table))
+        .map_err(|source| PluginError::Manifest { path: at(), source })?;
+    let handle = Arc::new(PluginHandle::new(
+        path.to_owned(),
+        manifest.name.clone(),
+        table,
+    ));
+    let tools = manifest
+        .tools
+        .iter()
+        .map(|spec| Arc::new(PluginTool::new(spec.clone(), handle.clone())) as Arc<dyn Tool>)
+        .collect();
+    Ok(LoadedPlugin {
+        path: path.to_owned(),
+        manifest,
+        tools,
+    })
+}
+
+/// Copies the manifest out of the plugin's buffer and hands the buffer back.
+fn read_manifest(table: &PluginTable) -> Vec<u8> {
+    // SAFETY: per the ABI, `manifest` returns a buffer the plugin owns.
+    let buffer = unsafe { (table.manifest)() };
+    let bytes = if buffer.ptr.is_null() || buffer.len == 0 {
+        Vec::new()
+    } else {
+        // SAFETY: the buffer holds `len` bytes at `ptr` until we free it below.
+        unsafe { std::slice::from_raw_parts(buffer.ptr, buffer.len) }.to_vec()
+    };
+    // SAFETY: the buffer came from this plugin's `manifest` and is freed once.
+    unsafe { (table.free_buffer)(buffer) };
+    bytes
+}

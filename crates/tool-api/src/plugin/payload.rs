@@ -1,0 +1,364 @@
+//! The JSON payloads that cross the plugin ABI: the [`Manifest`], a
+//! [`CallRequest`] and its [`CallResult`].
+//!
+//! Both sides ignore fields they do not know, so an optional field may be
+//! added without changing [`super::abi::ABI_VERSION`].
+//!
+//! ```
+//! use tool_api::plugin::payload::{CallResult, Manifest};
+//!
+//! let manifest = Manifest::from_json(br#"{
+//!     "name": "demo", "version": "1.0.0",
+//!     "tools": [{"name": "now", "description": "Current time.",
+//!                "input_schema": {"type": "object", "properties": {}}}]
+//! }"#).unwrap();
+//! assert_eq!(manifest.tools[0].name, "now");
+//!
+//! let result = CallResult::from_json(br#"{"ok": {"type": "text", "value": "noon"}}"#).unwrap();
+//! assert_eq!(result.into_result(), Ok(tool_api::ToolOutput::text("noon")));
+//! ```
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{SpecError, ToolError, ToolOutput, ToolSpec};
+
+/// What a plugin offers: its name, version and tools.
+///
+/// Wire form: `{"name", "version", "sdk_version"?, "panic"?, "tools": [ToolSpec...]}`,
+/// each tool `{"name", "description", "input_schema"}`. A plugin that cannot
+/// list its tools returns `{"error": "what went wrong"}` instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The plugin's name (its crate name, for plugins made with `export_plugin!`).
+    pub name: String,
+    /// The plugin's version.
+    pub version: String,
+    /// The `tool-api` version the plugin was built with, if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdk_version: Option<String>,
+    /// The panic strategy the plugin was built with: `"unwind"` or `"abort"`.
+    /// A host refuses `"abort"`: such a plugin's panic would kill the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic: Option<String>,
+    /// The tools, in the plugin's order.
+    pub tools: Vec<ToolSpec>,
+}
+
+/// A manifest the host cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// The bytes are not UTF-8 JSON.
+    #[error("the manifest is not valid JSON ({0})")]
+    NotJson(String),
+    /// The plugin said it could not list its tools.
+    #[error("the plugin could not list its tools: {0}")]
+    PluginFailed(String),
+    /// A field is missing or has the wrong type.
+    #[error("the manifest does not have the expected shape: at `{path}`: {message}")]
+    Shape {
+        /// Where in the manifest, e.g. `tools[0].name`.
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// A tool's spec is unusable (bad name, schema that is not an object...).
+    #[error("tool #{index} of the manifest: {source}")]
+    Tool {
+        /// The tool's position in the manifest (0-based).
+        index: usize,
+        /// What is wrong with its spec.
+        #[source]
+        source: SpecError,
+    },
+    /// Two tools of one plugin share a name.
+    #[error("the manifest lists the tool `{0}` twice; tool names must be unique")]
+    DuplicateTool(String),
+    /// The plugin was built with `panic = "abort"`.
+    #[error(
+        "the plugin was built with panic = \"abort\", so any panic in it would abort the host; \
+         build it with panic = \"unwind\""
+    )]
+    PanicAbort,
+}
+
+impl Manifest {
+    /// Parses and checks a manifest: every tool name valid and unique, every
+    /// schema normalised as for in-process tools ([`ToolSpec::normalized`]),
+    /// and a plugin built to unwind on panic.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ManifestError> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| ManifestError::NotJson(e.to_string()))?;
+        if let Some(error) = value.get("error") {
+            let message = match error {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            return Err(ManifestError::PluginFailed(message));
+        }
+        let mut manifest: Manifest =
+            serde_path_to_error::deserialize(value).map_err(|e| ManifestError::Shape {
+                path: e.path().to_string(),
+                message: e.into_inner().to_string(),
+            })?;
+        if manifest.panic.as_deref() == Some("abort") {
+            return Err(ManifestError::PanicAbort);
+        }
+        let mut seen = HashSet::new();
+        let specs = std::mem::take(&mut manifest.tools);
+        for (index, spec) in specs.into_iter().enumerate() {
+            let spec = spec
+                .normalized()
+                .map_err(|source| ManifestError::Tool { index, source })?;
+            if !seen.insert(spec.name.clone()) {
+                return Err(ManifestError::DuplicateTool(spec.name));
+            }
+            manifest.tools.push(spec);
+        }
+        Ok(manifest)
+    }
+
+    /// The manifest as JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        encode(self)
+    }
+}
+
+/// The host's request to run one tool.
+///
+/// Wire form: `{"tool", "input", "call_id", "attempt", "timeout_ms"?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRequest {
+    /// The tool to run.
+    pub tool: String,
+    /// The model's input.
+    pub input: Value,
+    /// The model's id for the call (the `toolUseId`), for the tool's context.
+    pub call_id: String,
+    /// Which attempt this is, from 1.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// Milliseconds left before the host stops waiting, if it has a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+fn first_attempt() -> u32 {
+    1
+}
+
+impl CallRequest {
+    /// Parses a request.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("the call request is not valid: {e}"))
+    }
+
+    /// The request as JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// The time left before the deadline, if there is one.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout_ms.map(Duration::from_millis)
+    }
+}
+
+/// The outcome of a call.
+///
+/// Wire form: `{"ok": ToolOutput}` (e.g. `{"ok": {"type": "json", "value": {...}}}`)
+/// or `{"error": {"kind", "message", "retry_after_ms"?}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallResult {
+    /// The tool succeeded.
+    Ok(ToolOutput),
+    /// The tool failed.
+    Error(CallError),
+}
+
+/// A failed call on the wire: a [`ToolError`] as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallError {
+    /// [`ToolError::kind`]: `invalid_input`, `retryable` or `fatal`.
+    pub kind: String,
+    /// The message for the model.
+    pub message: String,
+    /// For `retryable`: how long to wait before trying again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl CallResult {
+    /// A fatal error result with `message`.
+    pub fn fatal(message: impl Into<String>) -> Self {
+        Self::Error(CallError {
+            kind: "fatal".into(),
+            message: message.into(),
+            retry_after_ms: None,
+        })
+    }
+
+    /// Parses a result.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+
+    /// The result as JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// Back to the [`Tool::call`](crate::Tool::call) result it stands for. An
+    /// unknown error kind is [`ToolError::Fatal`].
+    pub fn into_result(self) -> Result<ToolOutput, ToolError> {
+        match self {
+            Self::Ok(output) => Ok(output),
+            Self::Error(e) => Err(match e.kind.as_str() {
+                "invalid_input" => ToolError::InvalidInput(e.message),
+                "retryable" => ToolError::Retryable {
+                    message: e.message,
+                    retry_after: e.retry_after_ms.map(Duration::from_millis),
+                },
+                _ => ToolError::Fatal(e.message),
+            }),
+        }
+    }
+}
+
+impl From<Result<ToolOutput, ToolError>> for CallResult {
+    fn from(result: Result<ToolOutput, ToolError>) -> Self {
+        match result {
+            Ok(output) => Self::Ok(output),
+            Err(error) => {
+                let kind = error.kind().to_owned();
+                let (message, retry_after_ms) = match error {
+                    ToolError::InvalidInput(m) | ToolError::Fatal(m) => (m, None),
+                    ToolError::Retryable {
+                        message,
+                        retry_after,
+                    } => (
+                        message,
+                        retry_after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                    ),
+                };
+                Self::Error(CallError {
+                    kind,
+                    message,
+                    retry_after_ms,
+                })
+            }
+        }
+    }
+}
+
+/// JSON bytes of a payload. Payloads hold only strings, numbers and JSON
+/// values, which always serialise; should one ever fail, the bytes say so as
+/// a fatal result instead of panicking across the ABI.
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_else(|e| {
+        let fallback = CallResult::fatal(format!("could not encode a plugin payload: {e}"));
+        serde_json::to_vec(&fallback).unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn manifest(tools: Value) -> Vec<u8> {
+        serde_json::to_vec(&json!({"name": "p", "version": "1", "tools": tools})).unwrap()
+    }
+
+    #[test]
+    fn a_good_manifest_is_normalised() {
+        let m = Manifest::from_json(&manifest(json!([{
+            "name": "t", "description": "d",
+            "input_schema": {"$schema": "x", "properties": {"a": {"type": "string"}}}
+        }])))
+        .unwrap();
+        assert_eq!(m.tools[0].input_schema["type"], "object");
+        assert!(m.tools[0].input_schema.get("$schema").is_none());
+    }
+
+    #[test]
+    fn bad_manifests_say_what_is_wrong() {
+        let err = Manifest::from_json(b"{not json").unwrap_err();
+        assert!(matches!(err, ManifestError::NotJson(_)), "{err}");
+
+        let err = Manifest::from_json(br#"{"error": "no config"}"#).unwrap_err();
+        assert_eq!(err, ManifestError::PluginFailed("no config".into()));
+
+        let err = Manifest::from_json(&manifest(json!([{"name": "t"}]))).unwrap_err();
+        assert!(err.to_string().contains("tools[0]"), "{err}");
+        assert!(err.to_string().contains("description"), "{err}");
+
+        let bad_name =
+            json!([{"name": "a b", "description": "", "input_schema": {"type": "object"}}]);
+        let err = Manifest::from_json(&manifest(bad_name)).unwrap_err();
+        assert!(
+            err.to_string().contains("invalid tool name \"a b\""),
+            "{err}"
+        );
+
+        let bad_schema = json!([{"name": "t", "description": "", "input_schema": "string"}]);
+        let err = Manifest::from_json(&manifest(bad_schema)).unwrap_err();
+        assert!(err.to_string().contains("unusable input schema"), "{err}");
+
+        let t = json!({"name": "t", "description": "", "input_schema": {"type": "object"}});
+        let err = Manifest::from_json(&manifest(json!([t, t]))).unwrap_err();
+        assert_eq!(err, ManifestError::DuplicateTool("t".into()));
+
+        let abort = br#"{"name": "p", "version": "1", "panic": "abort", "tools": []}"#;
+        assert_eq!(
+            Manifest::from_json(abort).unwrap_err(),
+            ManifestError::PanicAbort
+        );
+    }
+
+    #[test]
+    fn results_round_trip_every_error_kind() {
+        let cases: Vec<Result<ToolOutput, ToolError>> = vec![
+            Ok(ToolOutput::Json(json!({"a": 1}))),
+            Ok(ToolOutput::text("hi")),
+            Err(ToolError::invalid_input("bad")),
+            Err(ToolError::retry_after("busy", Duration::from_millis(250))),
+            Err(ToolError::retryable("busy")),
+            Err(ToolError::fatal("broken")),
+        ];
+        for case in cases {
+            let bytes = CallResult::from(case.clone()).to_json();
+            assert_eq!(CallResult::from_json(&bytes).unwrap().into_result(), case);
+        }
+    }
+
+    #[test]
+    fn the_wire_form_is_stable() {
+        let ok = CallResult::from(Ok(ToolOutput::Json(json!({"x": 1}))));
+        assert_eq!(
+            String::from_utf8(ok.to_json()).unwrap(),
+            r#"{"ok":{"type":"json","value":{"x":1}}}"#
+        );
+        let req = CallRequest {
+            tool: "t".into(),
+            input: json!({}),
+            call_id: "c".into(),
+            attempt: 2,
+            timeout_ms: None,
+        };
+        assert_eq!(
+            String::from_utf8(req.to_json()).unwrap(),
+            r#"{"tool":"t","input":{},"call_id":"c","attempt":2}"#
+        );
+        let unknown = br#"{"error": {"kind": "weird", "message": "m", "extra": 1}}"#;
+        assert_eq!(
+            CallResult::from_json(unknown).unwrap().into_result(),
+            Err(ToolError::fatal("m"))
+        );
+    }
+}

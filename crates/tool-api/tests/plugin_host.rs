@@ -1,0 +1,222 @@
+//! The host side against real plugin libraries built from the workspace:
+//! loading, manifests, calls, concurrency, cancellation.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tool_api::plugin::host;
+use tool_api::{ToolContext, ToolOutput, ToolRegistry};
+
+use common::{demo, demo_path, misbehaving, raw_path, tool};
+
+fn json_of(out: ToolOutput) -> Value {
+    match out {
+        ToolOutput::Json(v) => v,
+        other => panic!("expected JSON, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_manifest_lists_the_demo_tools_with_normalised_schemas() {
+    let plugin = demo();
+    assert_eq!(plugin.manifest.name, "demo-tools");
+    assert_eq!(plugin.manifest.panic.as_deref(), Some("unwind"));
+    assert_eq!(
+        plugin.manifest.sdk_version.as_deref(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    let names: Vec<_> = plugin.tools.iter().map(|t| t.spec().name.clone()).collect();
+    assert_eq!(
+        names,
+        [
+            "get_weather",
+            "get_stock_price",
+            "calculate_distance",
+            "search_restaurants",
+            "sleep_tool",
+            "sleep_tool_blocking",
+            "noop"
+        ]
+    );
+    for t in &plugin.tools {
+        let spec = t.spec();
+        assert_eq!(spec.input_schema["type"], "object", "{}", spec.name);
+        assert!(spec.input_schema.get("$schema").is_none());
+        assert_eq!(spec.clone().normalized().unwrap(), *spec);
+    }
+    let weather = tool(&plugin, "get_weather");
+    assert_eq!(weather.spec().input_schema["required"], json!(["location"]));
+}
+
+#[test]
+fn a_library_is_loaded_once_per_canonical_path() {
+    let path = demo_path();
+    let first = host::load(&path).unwrap();
+    // The same file by another spelling of its path.
+    let dir = path.parent().unwrap();
+    let other = dir.join(".").join(path.file_name().unwrap());
+    let second = host::load(&other).unwrap();
+    assert_eq!(first.path, second.path);
+    assert!(Arc::ptr_eq(&first.tools[0], &second.tools[0]));
+}
+
+#[tokio::test]
+async fn calls_go_through_the_library_and_back() {
+    let plugin = demo();
+    let out = tool(&plugin, "noop")
+        .call(json!({}), ToolContext::new("c1"))
+        .await;
+    assert_eq!(out, Ok(ToolOutput::Json(json!({}))));
+    for name in ["sleep_tool", "sleep_tool_blocking"] {
+        let out = tool(&plugin, name)
+            .call(json!({"ms": 5}), ToolContext::new("c2"))
+            .await;
+        assert_eq!(out, Ok(ToolOutput::Json(json!({"slept_ms": 5}))), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_input_comes_back_as_invalid_input() {
+    let plugin = demo();
+    let err = tool(&plugin, "get_stock_price")
+        .call(json!({"symbol": 42}), ToolContext::new("c"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "invalid_input");
+    assert!(err.to_string().contains("symbol"), "{err}");
+}
+
+/// Threads of this process, from /proc (Linux).
+#[cfg(target_os = "linux")]
+fn threads() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// 1,024 calls of a tool sleeping 100 ms, all in flight at once on a
+/// single-threaded host runtime: no thread per call on either side.
+#[tokio::test(flavor = "current_thread")]
+async fn a_thousand_calls_in_flight_hold_no_thread_each() {
+    let sleep = tool(&demo(), "sleep_tool");
+    let calls = (0..1024).map(|i| {
+        let sleep = sleep.clone();
+        async move {
+            sleep
+                .call(json!({"ms": 100}), ToolContext::new(format!("c{i}")))
+                .await
+        }
+    });
+    let all = futures::future::join_all(calls);
+    let mut all = std::pin::pin!(all);
+    // Let every call start, then count threads while they are in flight.
+    let early = tokio::time::timeout(Duration::from_millis(30), &mut all).await;
+    assert!(
+        early.is_err(),
+        "the calls finished before they were counted"
+    );
+    #[cfg(target_os = "linux")]
+    {
+        let n = threads();
+        assert!(n < 64, "{n} threads for 1024 calls in flight");
+    }
+    let results = all.await;
+    assert_eq!(results.len(), 1024);
+    for r in results {
+        assert_eq!(r, Ok(ToolOutput::Json(json!({"slept_ms": 100}))));
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_call_reaches_the_tools_cancellation_token() {
+    let plugin = misbehaving();
+    let probe = tool(&plugin, "cancel_probe");
+    let count = tool(&plugin, "cancelled_count");
+    let read = || async {
+        json_of(count.call(json!({}), ToolContext::new("n")).await.unwrap())["cancelled"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = read().await;
+    let timed_out = tokio::time::timeout(
+        Duration::from_millis(50),
+        probe.call(json!({}), ToolContext::new("p")),
+    )
+    .await;
+    assert!(timed_out.is_err(), "the probe answered: {timed_out:?}");
+    // The cancel export runs on drop; the tool notices on its own runtime.
+    let mut seen = before;
+    for _ in 0..500 {
+        seen = read().await;
+        if seen > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(seen > before, "the tool never saw its cancellation");
+}
+
+#[tokio::test]
+async fn the_contexts_token_is_forwarded_and_the_tool_still_answers() {
+    let plugin = misbehaving();
+    let probe = tool(&plugin, "cancel_probe");
+    let ctx = ToolContext::new("p2");
+    let token = ctx.cancellation().clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        token.cancel();
+    });
+    let err = tokio::time::timeout(Duration::from_secs(30), probe.call(json!({}), ctx))
+        .await
+        .expect("the cancelled call answered")
+        .unwrap_err();
+    assert_eq!(err.to_string(), "cancelled");
+}
+
+#[tokio::test]
+async fn a_raw_plugin_may_answer_inside_call_or_from_its_own_thread() {
+    let plugin = host::load(&raw_path(None)).unwrap();
+    for name in ["echo_raw", "later"] {
+        let out = tool(&plugin, name)
+            .call(json!({}), ToolContext::new("r"))
+            .await;
+        assert_eq!(out, Ok(ToolOutput::text("raw")), "{name}");
+    }
+    // A second completion is ignored: the first one is the answer.
+    let out = tool(&plugin, "calls_back_twice")
+        .call(json!({}), ToolContext::new("r"))
+        .await;
+    assert_eq!(out, Ok(ToolOutput::text("first")));
+}
+
+#[test]
+fn load_dir_and_registration() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        demo_path(),
+        dir.path().join(format!("demo{}", host::LIBRARY_SUFFIX)),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("README.txt"), "not a plugin").unwrap();
+    let plugins = host::load_dir(dir.path()).unwrap();
+    assert_eq!(plugins.len(), 1);
+    let mut registry = ToolRegistry::new();
+    plugins[0].register(&mut registry).unwrap();
+    assert_eq!(registry.len(), 7);
+    let registered = registry.get("get_weather").unwrap();
+    assert_eq!(registered.source, plugins[0].path.display().to_string());
+
+    let mut again = ToolRegistry::new();
+    let loaded = host::load_into(&mut again, [dir.path()]).unwrap();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(again.len(), 7);
+}
