@@ -1,3 +1,79 @@
-//! The `agent` command line (being built).
+//! `agent`: run an AI agent that calls many tools at once, fast.
+//!
+//! Exit codes: 0 success; 2 usage or configuration error; 3 model or service
+//! error; 4 plugin error; 130 interrupted (Ctrl-C).
 
-fn main() {}
+mod assemble;
+mod backend;
+mod cli;
+mod commands;
+mod config;
+mod exit;
+mod json;
+mod plugins;
+mod render;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Failure;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Interrupted) => {
+            eprintln!("interrupted");
+            Failure::Interrupted.exit_code()
+        }
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Demo(args) => commands::demo::demo(args).await,
+        Command::Run(args) => commands::run::run(args).await,
+        Command::Chat(args) => commands::chat::chat(args).await,
+        Command::Tools(args) => commands::tools::tools(args),
+        Command::MockServer(args) => commands::mock_server::mock_server(args).await,
+        Command::Config(args) => commands::config::config(args),
+        Command::Bench(args) => commands::bench::bench(args).await,
+    }
+}
+
+/// Logs go to stderr, quiet by default: warnings only, unless `-v` or
+/// `RUST_LOG`. The AWS crates' own warnings (an IMDS probe failing, say) are
+/// raw debug dumps; every failure that matters reaches the user as an error
+/// of ours, so they show only with `-v`.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn,aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_runtime=error",
+        1 => "info,agent_core=debug,bedrock_client=debug",
+        _ => "debug,agent_core=trace,bedrock_client=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

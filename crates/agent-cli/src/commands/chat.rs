@@ -1,0 +1,70 @@
+//! `agent chat`: a conversation over several prompts, one per line of input.
+
+use std::io::IsTerminal;
+
+use agent_core::{AgentErrorKind, Conversation};
+use tokio::io::AsyncBufReadExt;
+
+use crate::cli::ChatArgs;
+use crate::config::{ProcessEnv, Settings};
+use crate::exit::Failure;
+use crate::render::Mode;
+use crate::{assemble, backend, plugins, session};
+
+/// Reads prompts until end of input; Ctrl-C cancels the prompt running.
+pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
+    let settings = Settings::resolve(&args.agent, &ProcessEnv)?;
+    settings.validate().map_err(Failure::Usage)?;
+    let (tools, _loaded) = plugins::load(
+        &settings.plugins.value,
+        settings.plugins_dir.value.as_deref(),
+    )?;
+    let backend = backend::bedrock(&settings).await?;
+    let agent = assemble::agent(backend, tools, &settings)?;
+    let mode = Mode::detect(args.agent.json);
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        eprintln!(
+            "chatting with {} tool(s); an empty line or Ctrl-D ends the chat",
+            agent.tools().len()
+        );
+    }
+    let mut conversation = Conversation::new();
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        if interactive {
+            eprint!("> ");
+        }
+        let Some(line) = lines.next_line().await? else {
+            break;
+        };
+        let prompt = line.trim();
+        if prompt.is_empty() {
+            if interactive {
+                break;
+            }
+            continue;
+        }
+        let result = session::show(
+            &agent,
+            &mut conversation,
+            prompt,
+            mode,
+            session::interrupt_token(),
+        )
+        .await;
+        match result {
+            Ok(run) => {
+                if args.agent.json {
+                    crate::json::print(&crate::json::RunDocument::new(&run, None))?;
+                }
+            }
+            // A cancelled prompt ends only that prompt; the conversation goes on.
+            Err(e) if e.kind == AgentErrorKind::Cancelled && interactive => {
+                eprintln!("(cancelled)")
+            }
+            Err(e) => return session::conclude(Err(e), args.agent.json),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! `agent demo`: the reference queries, fully offline, through the real
+//! stack: local Converse server over HTTP, real Bedrock backend (AWS SDK),
+//! demo plugin loaded as a dynamic library.
+
+use std::time::Duration;
+
+use agent_core::{AgentRun, Conversation, Scenario, reference};
+use bedrock_client::mock::MockServer;
+use serde::Serialize;
+
+use crate::cli::{DemoArgs, QueryChoice};
+use crate::config::Settings;
+use crate::exit::Failure;
+use crate::render::{Mode, comparison_line};
+use crate::{assemble, backend, plugins, session};
+
+#[derive(Serialize)]
+struct DemoDocument<'a> {
+    sequential: bool,
+    endpoint_url: &'a str,
+    plugin: String,
+    queries: Vec<QueryDocument<'a>>,
+}
+
+#[derive(Serialize)]
+struct QueryDocument<'a> {
+    id: &'a str,
+    prompt: &'a str,
+    #[serde(with = "agent_core::duration_ms", rename = "limit_ms")]
+    limit: Duration,
+    #[serde(flatten)]
+    run: crate::json::RunDocument<'a>,
+}
+
+/// Runs the chosen reference queries and shows the parallel gain.
+pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
+    let scenarios: Vec<Scenario> = reference::queries()
+        .into_iter()
+        .filter(|s| match args.query {
+            QueryChoice::All => true,
+            QueryChoice::Q1 => s.name == "Q1",
+            QueryChoice::Q2 => s.name == "Q2",
+            QueryChoice::Q3 => s.name == "Q3",
+            QueryChoice::Q4 => s.name == "Q4",
+        })
+        .collect();
+    let plugin = plugins::demo_plugin(args.plugin.as_deref())?;
+    let (tools, _loaded) = plugins::load(std::slice::from_ref(&plugin), None)?;
+    let latency = Duration::from_millis(args.latency_ms);
+    let server = MockServer::builder()
+        .latency(latency)
+        .start()
+        .await
+        .map_err(|e| Failure::Other(format!("cannot start the local Converse server: {e}")))?;
+    let endpoint = server.endpoint_url();
+    let backend = backend::local_bedrock(&endpoint).await?;
+
+    // The demo's settings: defaults (no file, no env), one at a time if asked.
+    let mut settings = Settings::defaults()?;
+    if args.sequential {
+        settings.max_concurrency.value = 1;
+    }
+    let agent = assemble::agent(backend, tools, &settings)?;
+    let mode = Mode::detect(args.json);
+    if mode != Mode::Quiet {
+        eprintln!(
+            "local Converse server at {endpoint}; demo plugin {}; tools run {}",
+            plugin.display(),
+            if args.sequential {
+                "one at a time"
+            } else {
+                "concurrently"
+            }
+        );
+    }
+    let cancel = session::interrupt_token();
+    let mut runs: Vec<(String, AgentRun)> = Vec::new();
+    for scenario in &scenarios {
+        let prompt = scenario.prompt.clone().unwrap_or_default();
+        if mode != Mode::Quiet {
+            eprintln!("\n── {}: {prompt}", scenario.name);
+        }
+        let result = session::show(
+            &agent,
+            &mut Conversation::new(),
+            &prompt,
+            mode,
+            cancel.clone(),
+        )
+        .await;
+        match result {
+            Ok(run) => {
+                if mode != Mode::Quiet {
+                    let limit = reference::limit(scenario, latency);
+                    eprintln!(
+                        "limit {:.2} s (model latency + slowest tool per turn); overhead {:+.1} ms",
+                        limit.as_secs_f64(),
+                        (run.metrics.wall.as_secs_f64() - limit.as_secs_f64()) * 1000.0
+                    );
+                }
+                runs.push((scenario.name.clone(), run));
+            }
+            Err(e) => return session::conclude(Err(e), args.json),
+        }
+    }
+    if args.json {
+        let queries = scenarios
+            .iter()
+            .zip(&runs)
+            .map(|(s, (_, run))| QueryDocument {
+                id: &s.name,
+                prompt: s.prompt.as_deref().unwrap_or_default(),
+                limit: reference::limit(s, latency),
+                run: crate::json::RunDocument::new(run, None),
+            })
+            .collect();
+        crate::json::print(&DemoDocument {
+            sequential: args.sequential,
+            endpoint_url: &endpoint,
+            plugin: plugin.display().to_string(),
+            queries,
+        })?;
+    } else if runs.len() > 1 {
+        eprintln!("\n{}", comparison_line(&runs));
+    }
+    Ok(())
+}

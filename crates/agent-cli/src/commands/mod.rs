@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod chat;
+pub mod config;
+pub mod demo;
+pub mod mock_server;
+pub mod run;
+pub mod tools;

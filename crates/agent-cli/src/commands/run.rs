@@ -1,0 +1,54 @@
+//! `agent run`: one prompt through an agent.
+
+use std::io::Read;
+
+use agent_core::Conversation;
+
+use crate::cli::RunArgs;
+use crate::config::{ProcessEnv, Settings};
+use crate::exit::Failure;
+use crate::render::Mode;
+use crate::{assemble, backend, plugins, session};
+
+/// Answers the prompt (argument or stdin) and exits with the documented code.
+pub async fn run(args: RunArgs) -> Result<(), Failure> {
+    let settings = Settings::resolve(&args.agent, &ProcessEnv)?;
+    settings.validate().map_err(Failure::Usage)?;
+    let prompt = match args.prompt {
+        Some(p) => p,
+        None => read_stdin()?,
+    };
+    if prompt.trim().is_empty() {
+        return Err(Failure::Usage(
+            "no prompt: pass it as an argument (agent run \"...\") or on standard input".into(),
+        ));
+    }
+    let (tools, _loaded) = plugins::load(
+        &settings.plugins.value,
+        settings.plugins_dir.value.as_deref(),
+    )?;
+    let backend = backend::bedrock(&settings).await?;
+    let agent = assemble::agent(backend, tools, &settings)?;
+    let mode = Mode::detect(args.agent.json);
+    let result = session::show(
+        &agent,
+        &mut Conversation::new(),
+        &prompt,
+        mode,
+        session::interrupt_token(),
+    )
+    .await;
+    session::conclude(result, args.agent.json)
+}
+
+fn read_stdin() -> Result<String, Failure> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprintln!("reading the prompt from standard input; end it with Ctrl-D");
+    }
+    let mut prompt = String::new();
+    std::io::stdin()
+        .read_to_string(&mut prompt)
+        .map_err(|e| Failure::Usage(format!("cannot read the prompt from standard input: {e}")))?;
+    Ok(prompt)
+}

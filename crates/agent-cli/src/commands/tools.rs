@@ -1,0 +1,70 @@
+//! `agent tools`: what the plugins offer, and the exact schemas Bedrock gets.
+
+use serde::Serialize;
+
+use crate::cli::{AgentArgs, ToolsArgs};
+use crate::config::{ProcessEnv, Settings};
+use crate::exit::Failure;
+use crate::plugins;
+
+#[derive(Serialize)]
+struct ToolRow<'a> {
+    name: &'a str,
+    description: &'a str,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_schema: Option<&'a serde_json::Value>,
+}
+
+/// Lists the tools of the plugins named by the flags, the environment or the
+/// config file (the same layering as `agent run`).
+pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
+    let as_agent = AgentArgs {
+        plugins: args.plugins.clone(),
+        plugins_dir: args.plugins_dir.clone(),
+        config: args.config.clone(),
+        ..AgentArgs::default()
+    };
+    let settings = Settings::resolve(&as_agent, &ProcessEnv)?;
+    let (registry, loaded) = plugins::load(
+        &settings.plugins.value,
+        settings.plugins_dir.value.as_deref(),
+    )?;
+    let rows: Vec<ToolRow> = registry
+        .iter()
+        .map(|t| ToolRow {
+            name: &t.spec.name,
+            description: &t.spec.description,
+            source: &t.source,
+            input_schema: args.schema.then_some(&t.spec.input_schema),
+        })
+        .collect();
+    if args.json {
+        return crate::json::print(&rows);
+    }
+    if rows.is_empty() {
+        eprintln!("no tools loaded: pass --plugin PATH (repeatable) or --plugins-dir DIR");
+        return Ok(());
+    }
+    for plugin in &loaded {
+        eprintln!(
+            "plugin {} {} ({} tools) from {}",
+            plugin.manifest.name,
+            plugin.manifest.version,
+            plugin.tools.len(),
+            plugin.path.display()
+        );
+    }
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for row in &rows {
+        println!("{:<width$}  {}", row.name, row.description);
+        if let Some(schema) = row.input_schema {
+            let pretty =
+                serde_json::to_string_pretty(schema).map_err(|e| Failure::Other(e.to_string()))?;
+            for line in pretty.lines() {
+                println!("    {line}");
+            }
+        }
+    }
+    Ok(())
+}

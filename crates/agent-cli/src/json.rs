@@ -1,0 +1,52 @@
+//! The `--json` documents: one on stdout, nothing else there.
+
+use agent_core::{AgentEvent, AgentRun, Message, RunMetrics, StopReason};
+use serde::Serialize;
+
+/// One run, as `agent run --json` prints it.
+#[derive(Debug, Serialize)]
+pub struct RunDocument<'a> {
+    /// The final answer ("" when the run stopped early).
+    pub answer: &'a str,
+    /// Why the model stopped, if it did.
+    pub stop_reason: Option<&'a StopReason>,
+    /// Why the run stopped early, if it did.
+    pub error: Option<ErrorDocument>,
+    /// Figures.
+    pub metrics: &'a RunMetrics,
+    /// Every event.
+    pub events: &'a [AgentEvent],
+    /// The whole conversation.
+    pub messages: &'a [Message],
+}
+
+/// An early stop.
+#[derive(Debug, Serialize)]
+pub struct ErrorDocument {
+    /// `max_iterations`, `model`, `cancelled`.
+    pub kind: &'static str,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+impl<'a> RunDocument<'a> {
+    /// The document of `run`, stopped by `error` if any.
+    pub fn new(run: &'a AgentRun, error: Option<ErrorDocument>) -> Self {
+        Self {
+            answer: &run.answer,
+            stop_reason: run.stop_reason.as_ref(),
+            error,
+            metrics: &run.metrics,
+            events: &run.events,
+            messages: &run.messages,
+        }
+    }
+}
+
+/// Prints `doc` as the one JSON document on stdout.
+pub fn print<T: Serialize>(doc: &T) -> Result<(), crate::exit::Failure> {
+    let text = serde_json::to_string_pretty(doc)
+        .map_err(|e| crate::exit::Failure::Other(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The live view of a run, fed by its event stream: spinners and streamed
+//! text on a terminal, plain timestamped lines otherwise, nothing for JSON.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use agent_core::{AgentEvent, AgentState, EventKind};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::task::JoinHandle;
+
+use super::{secs, short_input};
+
+/// How to show a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A terminal: spinners, colour, streamed text on stdout.
+    Tty,
+    /// Piped or CI: plain lines on stderr, no spinners or colour.
+    Plain,
+    /// JSON output: nothing while running.
+    Quiet,
+}
+
+impl Mode {
+    /// The mode for this process: `Tty` when stderr is a terminal.
+    pub fn detect(json: bool) -> Self {
+        use std::io::IsTerminal;
+        if json {
+            Self::Quiet
+        } else if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+            Self::Tty
+        } else {
+            Self::Plain
+        }
+    }
+
+    /// Whether answer text is streamed to stdout as it arrives.
+    pub fn streams_text(self) -> bool {
+        self == Self::Tty
+    }
+}
+
+/// A running live view; ends when the run drops its event sender.
+pub struct LiveView {
+    task: JoinHandle<()>,
+}
+
+impl LiveView {
+    /// Starts showing the events that arrive on `rx`.
+    pub fn start(mode: Mode, rx: UnboundedReceiver<AgentEvent>) -> Self {
+        let task = tokio::spawn(async move {
+            match mode {
+                Mode::Tty => tty(rx).await,
+                Mode::Plain => plain(rx).await,
+                Mode::Quiet => {
+                    let mut rx = rx;
+                    while rx.recv().await.is_some() {}
+                }
+            }
+        });
+        Self { task }
+    }
+
+    /// Waits until every event is shown.
+    pub async fn finish(self) {
+        let _ = self.task.await;
+    }
+}
+
+fn state_text(state: AgentState, iteration: u32, tools: usize) -> Option<String> {
+    match state {
+        AgentState::Thinking => Some(format!("thinking (model turn {})…", iteration + 1)),
+        AgentState::ExecutingTools => Some(format!(
+            "executing {tools} tool call{}…",
+            if tools == 1 { "" } else { "s" }
+        )),
+        AgentState::Responding => Some("responding…".into()),
+        _ => None,
+    }
+}
+
+async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
+    let mp = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let spinner = ProgressStyle::with_template("{spinner:.cyan} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let tool_style = ProgressStyle::with_template("  {spinner:.yellow} {msg} {elapsed:.dim}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let done_style = ProgressStyle::with_template("  {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let state = mp.add(ProgressBar::new_spinner());
+    state.set_style(spinner);
+    state.enable_steady_tick(Duration::from_millis(80));
+    let mut bars: HashMap<String, (ProgressBar, String)> = HashMap::new();
+    let mut iteration = 0;
+    let mut pending_tools = 0;
+    let mut streamed_text = false;
+    // Streamed text is shown a line at a time above the bars (a partial line
+    // would collide with their redraw); the line being written shows in the
+    // status spinner meanwhile.
+    let mut partial = String::new();
+    let print_line = |line: &str| {
+        mp.suspend(|| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        })
+    };
+    while let Some(event) = rx.recv().await {
+        match event.kind {
+            EventKind::State { to, .. } => {
+                if let Some(text) = state_text(to, iteration, pending_tools) {
+                    state.set_message(text);
+                }
+                if to.is_final() {
+                    if !partial.is_empty() {
+                        print_line(&std::mem::take(&mut partial));
+                    }
+                    state.finish_and_clear();
+                }
+            }
+            EventKind::ModelCallFinished {
+                iteration: i,
+                ref stop_reason,
+                ..
+            } => {
+                iteration = i;
+                if *stop_reason == agent_core::StopReason::ToolUse {
+                    pending_tools = 0;
+                }
+            }
+            EventKind::ModelCallFailed {
+                attempt,
+                kind,
+                ref error,
+                retry_in,
+                ..
+            } => {
+                let retry = retry_in
+                    .map(|d| format!("; retrying in {}", secs(d)))
+                    .unwrap_or_default();
+                let void = if streamed_text {
+                    " (the text above is void)"
+                } else {
+                    ""
+                };
+                let _ = mp.println(format!(
+                    "{} model call attempt {attempt} failed ({kind:?}): {error}{retry}{void}",
+                    console::style("!").yellow()
+                ));
+            }
+            EventKind::TextDelta { text, .. } => {
+                streamed_text = true;
+                partial.push_str(&text);
+                while let Some(end) = partial.find('\n') {
+                    let line: String = partial.drain(..=end).collect();
+                    print_line(line.trim_end_matches('\n'));
+                }
+                state.set_message(format!("writing: {}", super::truncate(&partial, 100)));
+            }
+            EventKind::ToolCallStarted {
+                id, name, input, ..
+            } => {
+                pending_tools += 1;
+                state.set_message(format!("executing tool calls ({pending_tools} started)…"));
+                let label = format!("{name}({})", short_input(&input, 48));
+                let bar = mp.add(ProgressBar::new_spinner());
+                bar.set_style(tool_style.clone());
+                bar.set_message(label.clone());
+                bar.enable_steady_tick(Duration::from_millis(80));
+                bars.insert(id, (bar, label));
+            }
+            EventKind::ToolCallRetrying {
+                id,
+                attempt,
+                error,
+                delay,
+                ..
+            } => {
+                if let Some((bar, label)) = bars.get(&id) {
+                    bar.set_message(format!(
+                        "{label} — attempt {attempt} failed: {error}; retry in {}",
+                        secs(delay)
+                    ));
+                }
+            }
+            EventKind::ToolCallFinished {
+                id,
+                name,
+                failure,
+                error,
+                elapsed,
+                attempts,
+                ..
+            } => {
+                let (bar, label) = bars
+                    .remove(&id)
+                    .unwrap_or_else(|| (mp.add(ProgressBar::new_spinner()), name.clone()));
+                bar.set_style(done_style.clone());
+                let tries = if attempts > 1 {
+                    format!(" ({attempts} attempts)")
+                } else {
+                    String::new()
+                };
+                let line = match failure {
+                    None => format!(
+                        "{} {label} {}{tries}",
+                        console::style("✓").green(),
+                        secs(elapsed)
+                    ),
+                    Some(f) => format!(
+                        "{} {label} {} {f:?}: {}{tries}",
+                        console::style("✗").red(),
+                        secs(elapsed),
+                        super::truncate(error.as_deref().unwrap_or(""), 100)
+                    ),
+                };
+                bar.finish_with_message(line);
+            }
+            EventKind::ModelCallStarted { .. } => {}
+        }
+    }
+    if !partial.is_empty() {
+        print_line(&partial);
+    }
+}
+
+async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
+    let mut stderr = std::io::stderr();
+    while let Some(event) = rx.recv().await {
+        let at = event.at.as_secs_f64();
+        let line = match event.kind {
+            EventKind::State { to, .. } => match to {
+                AgentState::Thinking => Some("thinking".to_string()),
+                AgentState::ExecutingTools => Some("executing tools".to_string()),
+                AgentState::Completed => Some("completed".to_string()),
+                AgentState::Error => Some("stopped".to_string()),
+                _ => None,
+            },
+            EventKind::ModelCallFinished {
+                iteration,
+                attempt,
+                stop_reason,
+                usage,
+                elapsed,
+            } => Some(format!(
+                "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in / {} out tokens",
+                secs(elapsed),
+                usage.input_tokens,
+                usage.output_tokens
+            )),
+            EventKind::ModelCallFailed {
+                iteration,
+                attempt,
+                kind,
+                error,
+                retry_in,
+            } => Some(format!(
+                "model turn {iteration} attempt {attempt} failed ({kind:?}): {error}{}",
+                retry_in
+                    .map(|d| format!("; retrying in {}", secs(d)))
+                    .unwrap_or_default()
+            )),
+            EventKind::ToolCallStarted { name, input, .. } => {
+                Some(format!("start {name}({})", short_input(&input, 60)))
+            }
+            EventKind::ToolCallRetrying {
+                name,
+                attempt,
+                error,
+                delay,
+                ..
+            } => Some(format!(
+                "retry {name}: attempt {attempt} failed: {error}; next in {}",
+                secs(delay)
+            )),
+            EventKind::ToolCallFinished {
+                name,
+                failure,
+                error,
+                elapsed,
+                attempts,
+                ..
+            } => Some(match failure {
+                None => format!(
+                    "ok    {name} {} ({attempts} attempt{})",
+                    secs(elapsed),
+                    if attempts == 1 { "" } else { "s" }
+                ),
+                Some(f) => format!(
+                    "error {name} {} {f:?}: {}",
+                    secs(elapsed),
+                    error.unwrap_or_default()
+                ),
+            }),
+            EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
+        };
+        if let Some(line) = line {
+            let _ = writeln!(stderr, "[{at:8.3} s] {line}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! One-line summaries of a run.
+
+use agent_core::AgentRun;
+
+use super::secs;
+
+/// `4 tools in 1.60 s (sequential: 5.05 s, 3.2x) · model 0.01 s (2 calls) · tokens 812 in / 96 out · wall 1.62 s`
+pub fn summary(run: &AgentRun) -> String {
+    let m = &run.metrics;
+    let tools = if m.tool_calls == 0 {
+        "no tools".to_string()
+    } else {
+        format!(
+            "{} tool{} in {} (sequential: {}, {:.1}x)",
+            m.tool_calls,
+            if m.tool_calls == 1 { "" } else { "s" },
+            secs(m.tool_time),
+            secs(m.sequential_tool_time),
+            m.tool_speedup()
+        )
+    };
+    format!(
+        "{tools} · model {} ({} call{}) · tokens {} in / {} out · wall {}",
+        secs(m.model_time),
+        m.model_calls,
+        if m.model_calls == 1 { "" } else { "s" },
+        m.usage.input_tokens,
+        m.usage.output_tokens,
+        secs(m.wall)
+    )
+}
+
+/// The demo's closing line over several runs.
+pub fn comparison_line(runs: &[(String, AgentRun)]) -> String {
+    let wall: std::time::Duration = runs.iter().map(|(_, r)| r.metrics.wall).sum();
+    let tool: std::time::Duration = runs.iter().map(|(_, r)| r.metrics.tool_time).sum();
+    let sequential: std::time::Duration = runs
+        .iter()
+        .map(|(_, r)| r.metrics.sequential_tool_time)
+        .sum();
+    let calls: u32 = runs.iter().map(|(_, r)| r.metrics.tool_calls).sum();
+    let speedup = if tool.is_zero() {
+        1.0
+    } else {
+        sequential.as_secs_f64() / tool.as_secs_f64()
+    };
+    format!(
+        "{} queries, {calls} tool calls: tools took {} (one at a time: {}, {speedup:.1}x); wall {}",
+        runs.len(),
+        secs(tool),
+        secs(sequential),
+        secs(wall)
+    )
+}

@@ -1,0 +1,91 @@
+//! One prompt through an agent, shown to a person: live view while it runs,
+//! then the answer, the timeline and the summary; or nothing but JSON.
+
+use agent_core::{Agent, AgentError, AgentErrorKind, AgentRun, Conversation, RunOptions};
+use tokio_util::sync::CancellationToken;
+
+use crate::exit::Failure;
+use crate::json::{ErrorDocument, RunDocument};
+use crate::render::{LiveView, Mode, summary, timeline};
+
+/// A token cancelled by Ctrl-C (once; a second Ctrl-C kills the process as usual).
+pub fn interrupt_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            t.cancel();
+        }
+    });
+    token
+}
+
+/// Runs `prompt` in `conversation` and shows it in `mode`.
+pub async fn show(
+    agent: &Agent,
+    conversation: &mut Conversation,
+    prompt: &str,
+    mode: Mode,
+    cancel: CancellationToken,
+) -> Result<AgentRun, AgentError> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let view = LiveView::start(mode, rx);
+    let options = RunOptions::new().with_events(tx).with_cancellation(cancel);
+    let result = agent.send(conversation, prompt, options).await;
+    view.finish().await;
+    if mode != Mode::Quiet {
+        let run = match &result {
+            Ok(run) => run,
+            Err(e) => &e.run,
+        };
+        if !mode.streams_text() && !run.answer.is_empty() {
+            println!("{}", run.answer);
+        }
+        let color = mode == Mode::Tty;
+        let timeline = timeline(run, color);
+        if !timeline.is_empty() {
+            eprintln!("\n{}", timeline.trim_end());
+        }
+        eprintln!("{}", summary(run));
+    }
+    result
+}
+
+/// The exit status of a finished run, printing its JSON document first when
+/// `json` is set.
+pub fn conclude(result: Result<AgentRun, AgentError>, json: bool) -> Result<(), Failure> {
+    let (run, failure) = match result {
+        Ok(run) => (run, None),
+        Err(e) => {
+            let kind = match &e.kind {
+                AgentErrorKind::MaxIterations { .. } => "max_iterations",
+                AgentErrorKind::Model(_) => "model",
+                AgentErrorKind::Cancelled => "cancelled",
+            };
+            let failure = match &e.kind {
+                AgentErrorKind::Cancelled => {
+                    eprintln!("cancelled: {}", crate::render::summary(&e.run));
+                    Failure::Interrupted
+                }
+                AgentErrorKind::Model(m) if m.kind == agent_core::ModelErrorKind::Credentials => {
+                    Failure::Model(format!(
+                        "{e}\n(`agent demo` needs no credentials: it runs fully offline)"
+                    ))
+                }
+                _ => Failure::Model(e.to_string()),
+            };
+            (*e.run.clone(), Some((kind, failure, e.to_string())))
+        }
+    };
+    if json {
+        let error = failure.as_ref().map(|(kind, _, message)| ErrorDocument {
+            kind,
+            message: message.clone(),
+        });
+        crate::json::print(&RunDocument::new(&run, error))?;
+    }
+    match failure {
+        None => Ok(()),
+        Some((_, failure, _)) => Err(failure),
+    }
+}

@@ -1,0 +1,421 @@
+//! The `agent` binary, end to end: real process, real plugin library, real
+//! Bedrock backend (AWS SDK) against the local Converse server over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+use bedrock_client::mock::MockServer;
+use serde_json::Value;
+
+const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
+
+fn demo_plugin() -> PathBuf {
+    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
+}
+
+/// The binary with a clean, offline environment: no AWS settings from the
+/// machine, no config file, metadata service off.
+fn agent() -> Command {
+    let mut cmd = Command::cargo_bin("agent").unwrap();
+    let home = tempfile::tempdir().unwrap().keep();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("NO_COLOR", "1")
+        .current_dir(&home);
+    cmd
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn run_blocking(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[test]
+fn demo_runs_one_query_offline() {
+    let out = agent()
+        .args(["demo", "--query", "Q1", "--plugin"])
+        .arg(demo_plugin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Q1: What's the weather"), "{err}");
+    assert!(
+        err.contains("get_weather") && err.contains("get_stock_price"),
+        "{err}"
+    );
+    assert!(err.contains("2 tools in"), "{err}");
+    assert!(
+        stdout(&out).contains("New York"),
+        "the answer goes to stdout: {}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn demo_runs_all_queries_as_json() {
+    let out = agent()
+        .args(["demo", "--json", "--plugin"])
+        .arg(demo_plugin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let queries = doc["queries"].as_array().unwrap();
+    assert_eq!(queries.len(), 4);
+    let calls: Vec<u64> = queries
+        .iter()
+        .map(|q| q["metrics"]["tool_calls"].as_u64().unwrap())
+        .collect();
+    assert_eq!(calls, [2, 4, 4, 3]);
+    for q in queries {
+        assert_eq!(q["stop_reason"], "end_turn");
+        assert!(q["metrics"]["wall_ms"].as_f64().unwrap() >= q["limit_ms"].as_f64().unwrap());
+        assert_eq!(q["messages"].as_array().unwrap().len(), 4);
+    }
+    assert_eq!(doc["sequential"], false);
+}
+
+#[test]
+fn demo_sequential_runs_one_tool_at_a_time() {
+    let out = agent()
+        .args([
+            "demo",
+            "--query",
+            "q2",
+            "--sequential",
+            "--json",
+            "--plugin",
+        ])
+        .arg(demo_plugin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let calls = doc["queries"][0]["metrics"]["turns"][0]["tools"]["calls"]
+        .as_array()
+        .unwrap()
+        .clone();
+    // Each call starts after the previous one ended.
+    for pair in calls.windows(2) {
+        let end = pair[0]["started_ms"].as_f64().unwrap() + pair[0]["elapsed_ms"].as_f64().unwrap();
+        assert!(
+            pair[1]["started_ms"].as_f64().unwrap() >= end - 1.0,
+            "{pair:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_against_the_local_server_human_and_json() {
+    let plugin = demo_plugin();
+    let server = MockServer::builder().start().await.unwrap();
+    let endpoint = server.endpoint_url();
+    let base = |json: bool| {
+        let mut cmd = agent();
+        cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+            .env("AWS_SECRET_ACCESS_KEY", "secret");
+        cmd.args([
+            "run",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &endpoint,
+            "--plugin",
+        ])
+        .arg(&plugin);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.arg(Q1);
+        cmd
+    };
+
+    let out = run_blocking(base(false)).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("New York"));
+    assert!(
+        stderr(&out).contains("turn 1: 2 tool calls"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run_blocking(base(true)).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["stop_reason"], "end_turn");
+    assert_eq!(doc["messages"].as_array().unwrap().len(), 4);
+    assert!(doc["events"].as_array().unwrap().len() > 5);
+
+    // What crossed the wire: the second request of the JSON run carries one
+    // user message with both toolResults, in call order.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    let second = &requests[3].body;
+    let messages = second["messages"].as_array().unwrap();
+    let asked: Vec<&str> = messages[1]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["toolUse"]["toolUseId"].as_str())
+        .collect();
+    let answered: Vec<&str> = messages[2]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["toolResult"]["toolUseId"].as_str())
+        .collect();
+    assert_eq!(asked.len(), 2);
+    assert_eq!(answered, asked);
+}
+
+#[test]
+fn run_reads_the_prompt_from_stdin() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let out = agent()
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .args([
+            "run",
+            "--no-stream",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &server.endpoint_url(),
+            "--plugin",
+        ])
+        .arg(demo_plugin())
+        .write_stdin(Q1)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("New York"));
+    assert!(!server.requests().is_empty());
+    drop(rt);
+}
+
+#[test]
+fn tools_lists_the_exact_schemas() {
+    let out = agent()
+        .args(["tools", "--schema", "--json", "--plugin"])
+        .arg(demo_plugin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tools: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "get_weather",
+        "get_stock_price",
+        "calculate_distance",
+        "search_restaurants",
+        "sleep_tool",
+    ] {
+        assert!(names.contains(&name), "{names:?}");
+    }
+    let weather = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "get_weather")
+        .unwrap();
+    assert_eq!(weather["input_schema"]["type"], "object");
+    assert!(weather["input_schema"].get("$schema").is_none());
+
+    let out = agent()
+        .args(["tools", "--schema", "--plugin"])
+        .arg(demo_plugin())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("\"type\": \"object\""),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn no_credentials_is_one_clear_line_and_exit_3() {
+    let out = agent()
+        .args([
+            "run",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "hello",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("credentials"), "{err}");
+    assert!(
+        err.contains("agent demo"),
+        "says the demo works offline: {err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_is_exit_3() {
+    let out = agent()
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AGENT_MAX_ITERATIONS", "1")
+        .args([
+            "run",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--no-stream",
+            "hello",
+        ])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("127.0.0.1:9") || err.contains("reach"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_model_is_exit_3_with_the_services_message() {
+    let server = MockServer::builder().start().await.unwrap();
+    let mut cmd = agent();
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .args([
+            "run",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &server.endpoint_url(),
+        ])
+        .args(["--model", "no-such-model", "hello"]);
+    let out = run_blocking(cmd).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("model identifier is invalid")
+            || stderr(&out).contains("no-such-model"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_bad_plugin_file_is_exit_4_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("libfake.so");
+    std::fs::write(&fake, b"not a library").unwrap();
+    let out = agent()
+        .args(["tools", "--plugin"])
+        .arg(&fake)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("libfake.so"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_bad_config_file_is_exit_2_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(&config, "model = \"m\"\nmax_concurency = 4\n").unwrap();
+    let out = agent()
+        .args(["config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("agent.toml:2") && err.contains("max_concurency"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_flag_gets_clap_help_and_exit_2() {
+    let out = agent()
+        .args(["run", "--max-concurency", "3", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("unexpected argument '--max-concurency'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--max-concurrency"),
+        "suggests the right flag: {err}"
+    );
+}
+
+#[test]
+fn config_precedence_is_flag_env_file_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        "model = \"file-model\"\nmax_tokens = 111\nmax_iterations = 9\n",
+    )
+    .unwrap();
+    let out = agent()
+        .env("AGENT_MAX_TOKENS", "222")
+        .env("AGENT_MODEL", "env-model")
+        .args(["config", "--json", "--model", "flag-model", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["model"]["value"], "flag-model");
+    assert_eq!(s["model"]["source"]["from"], "flag");
+    assert_eq!(s["max_tokens"]["value"], 222);
+    assert_eq!(s["max_tokens"]["source"]["from"], "env");
+    assert_eq!(s["max_iterations"]["value"], 9);
+    assert_eq!(s["max_iterations"]["source"]["from"], "file");
+    assert_eq!(s["max_concurrency"]["source"]["from"], "default");
+
+    // ./agent.toml is found without --config.
+    let out = agent()
+        .current_dir(dir.path())
+        .args(["config"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("file-model"), "{}", stdout(&out));
+}
