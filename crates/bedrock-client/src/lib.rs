@@ -1,1 +1,47 @@
-//! placeholder
+//! # bedrock-client
+//!
+//! [`BedrockBackend`]: the [`agent_core::ModelBackend`] for Claude (or any
+//! Converse model) on Amazon Bedrock, over `Converse` and `ConverseStream`
+//! with `aws-sdk-bedrockruntime`; and, behind the `mock-server` feature, a
+//! local server speaking the same wire protocol, so tests, demos and
+//! benchmarks run offline (`mock::MockServer`).
+//!
+//! - [`builder`]: configuration (AWS chain, region, profile, model id,
+//!   timeouts, endpoint override);
+//! - [`backend`]: the calls;
+//! - [`stream`]: stream events → core events;
+//! - [`types`]: conversions, one file per family, and error mapping;
+//! - `exact_json`: byte-stable request bodies, exact tool inputs;
+//! - `mock` (feature `mock-server`): the local Converse server.
+//!
+//! Retries happen in one layer, the agent's: the SDK's retries are off, and
+//! every error carries a kind that says whether a retry may help. See
+//! `docs/BEDROCK.md`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use agent_core::ModelBackend;
+//! use bedrock_client::BedrockBackend;
+//!
+//! # async fn run() -> Result<(), bedrock_client::BedrockError> {
+//! let backend: Arc<dyn ModelBackend> = Arc::new(
+//!     BedrockBackend::builder().region("us-east-1").build().await?,
+//! );
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod backend;
+pub mod builder;
+mod error;
+mod exact_json;
+pub mod stream;
+pub mod types;
+
+#[cfg(feature = "mock-server")]
+pub mod mock;
+
+pub use backend::{BedrockBackend, DEFAULT_MODEL_ID};
+pub use builder::{BedrockBackendBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
+pub use error::BedrockError;
+pub use stream::StreamState;

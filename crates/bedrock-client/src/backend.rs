@@ -1,0 +1,301 @@
+//! [`BedrockBackend`]: `agent_core::ModelBackend` over the Converse and
+//! ConverseStream APIs of Amazon Bedrock.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use agent_core::{
+    ContentBlock, Message, ModelBackend, ModelError, ModelErrorKind, ModelEvent, ModelRequest,
+    ModelResponse, StopReason, Usage,
+};
+use async_trait::async_trait;
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::operation::RequestId;
+use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
+use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
+use aws_sdk_bedrockruntime::types::{ConverseOutput as OutputUnion, ConverseStreamOutput};
+use futures::stream::{self, BoxStream, StreamExt};
+use serde_json::Value;
+
+use crate::BedrockBackendBuilder;
+use crate::exact_json::ExactJson;
+use crate::stream::StreamState;
+use crate::types::messages::is_context_overflow;
+use crate::types::{ConverseParts, SdkFailure, SdkMessage, SdkStopReason, SdkUsage};
+
+/// The model id used when none is set: Claude Sonnet 4 through the US
+/// cross-region inference profile, as in the reference work.
+pub const DEFAULT_MODEL_ID: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
+
+/// Claude (or any Converse model) on Amazon Bedrock.
+///
+/// Built with [`BedrockBackend::builder`]; cheap to clone and shared by
+/// concurrent runs. It never retries: the SDK's retry layer is off, and the
+/// agent retries retryable [`ModelError`]s with its own policy, so attempts
+/// are counted once (see `docs/BEDROCK.md`).
+///
+/// ```no_run
+/// use agent_core::{InferenceConfig, Message, ModelBackend, ModelRequest};
+/// use bedrock_client::BedrockBackend;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let backend = BedrockBackend::builder().region("us-east-1").build().await?;
+/// let response = backend
+///     .converse(&ModelRequest {
+///         system: None,
+///         messages: vec![Message::user("Hello")],
+///         tools: vec![],
+///         inference: InferenceConfig::default(),
+///     })
+///     .await?;
+/// println!("{}", response.message.text());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct BedrockBackend {
+    client: Client,
+    model_id: String,
+}
+
+type Receiver = EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>;
+
+impl BedrockBackend {
+    /// A builder reading the standard AWS configuration chain.
+    pub fn builder() -> BedrockBackendBuilder {
+        BedrockBackendBuilder::default()
+    }
+
+    pub(crate) fn from_parts(client: Client, model_id: String) -> Self {
+        Self { client, model_id }
+    }
+
+    /// The model or inference-profile id every request goes to.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    /// The SDK client (retries off), for calls this backend does not make.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn open_stream(
+        &self,
+        request: &ModelRequest,
+    ) -> Result<(Receiver, Option<String>), ModelError> {
+        let parts = ConverseParts::try_from(request)?;
+        let output = self
+            .client
+            .converse_stream()
+            .model_id(&self.model_id)
+            .set_system(parts.system)
+            .set_messages(Some(parts.messages))
+            .set_tool_config(parts.tool_config)
+            .inference_config(parts.inference)
+            .customize()
+            .interceptor(ExactJson::new(parts.documents))
+            .send()
+            .await
+            .map_err(|e| ModelError::from(SdkFailure(e)))?;
+        let request_id = output.request_id().map(str::to_owned);
+        Ok((output.stream, request_id))
+    }
+}
+
+/// Tool inputs by call id, read from a raw Converse response body: exactly
+/// as the model wrote them (the SDK's documents lose the key order).
+fn raw_tool_inputs(raw: &[u8]) -> HashMap<String, Value> {
+    let Ok(body) = serde_json::from_slice::<Value>(raw) else {
+        return HashMap::new();
+    };
+    let Some(blocks) = body
+        .pointer("/output/message/content")
+        .and_then(Value::as_array)
+    else {
+        return HashMap::new();
+    };
+    blocks
+        .iter()
+        .filter_map(|b| {
+            let u = b.get("toolUse")?;
+            Some((
+                u.get("toolUseId")?.as_str()?.to_owned(),
+                u.get("input")?.clone(),
+            ))
+        })
+        .collect()
+}
+
+fn take_raw(slot: &Arc<Mutex<Option<Vec<u8>>>>) -> Option<Vec<u8>> {
+    slot.lock().ok().and_then(|mut s| s.take())
+}
+
+#[async_trait]
+impl ModelBackend for BedrockBackend {
+    fn name(&self) -> &str {
+        "bedrock"
+    }
+
+    async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
+        let started = Instant::now();
+        let parts = ConverseParts::try_from(request)?;
+        let exact = ExactJson::new(parts.documents);
+        let raw = exact.response_slot();
+        let output = self
+            .client
+            .converse()
+            .model_id(&self.model_id)
+            .set_system(parts.system)
+            .set_messages(Some(parts.messages))
+            .set_tool_config(parts.tool_config)
+            .inference_config(parts.inference)
+            .customize()
+            .interceptor(exact)
+            .send()
+            .await
+            .map_err(|e| ModelError::from(SdkFailure(e)))?;
+        let measured = started.elapsed();
+        let request_id = output.request_id().map(str::to_owned);
+        let with_id = |e: ModelError| match &request_id {
+            Some(id) => e.with_request_id(id.clone()),
+            None => e,
+        };
+        if is_context_overflow(&output.stop_reason) {
+            return Err(with_id(ModelError::new(
+                ModelErrorKind::ContextOverflow,
+                "the model stopped: the conversation exceeds its context window \
+                 (stop reason model_context_window_exceeded)",
+            )));
+        }
+        let message = match output.output {
+            Some(OutputUnion::Message(m)) => Message::try_from(SdkMessage(m)).map_err(with_id)?,
+            _ => {
+                return Err(with_id(ModelError::protocol(
+                    "the Converse response holds no message",
+                )));
+            }
+        };
+        let message = exact_inputs(message, take_raw(&raw).as_deref());
+        Ok(ModelResponse {
+            message,
+            stop_reason: StopReason::from(SdkStopReason(output.stop_reason)),
+            usage: output
+                .usage
+                .map(|u| Usage::from(SdkUsage(u)))
+                .unwrap_or_default(),
+            latency: output
+                .metrics
+                .and_then(|m| u64::try_from(m.latency_ms).ok())
+                .map(std::time::Duration::from_millis)
+                .unwrap_or(measured),
+        })
+    }
+
+    fn converse_stream<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
+        enum Phase {
+            Start,
+            Receiving {
+                rx: Box<Receiver>,
+                state: StreamState,
+                request_id: Option<String>,
+            },
+            Done,
+        }
+        stream::unfold(Phase::Start, move |phase| async move {
+            let (mut rx, mut state, request_id) = match phase {
+                Phase::Done => return None,
+                Phase::Start => match self.open_stream(request).await {
+                    Ok((rx, request_id)) => (Box::new(rx), StreamState::default(), request_id),
+                    Err(e) => return Some((Err(e), Phase::Done)),
+                },
+                Phase::Receiving {
+                    rx,
+                    state,
+                    request_id,
+                } => (rx, state, request_id),
+            };
+            let with_id = |e: ModelError| match (&e.request_id, &request_id) {
+                (None, Some(id)) => e.with_request_id(id.clone()),
+                _ => e,
+            };
+            loop {
+                match rx.recv().await {
+                    Ok(Some(event)) => match state.on_event(event) {
+                        Ok(Some(event)) => {
+                            return Some((
+                                Ok(event),
+                                Phase::Receiving {
+                                    rx,
+                                    state,
+                                    request_id,
+                                },
+                            ));
+                        }
+                        Ok(None) => continue,
+                        Err(e) => return Some((Err(with_id(e)), Phase::Done)),
+                    },
+                    Ok(None) if state.is_complete() => return None,
+                    Ok(None) => {
+                        return Some((
+                            Err(with_id(ModelError::stream(
+                                "the response stream ended before messageStop",
+                            ))),
+                            Phase::Done,
+                        ));
+                    }
+                    Err(e) => {
+                        return Some((Err(with_id(ModelError::from(SdkFailure(e)))), Phase::Done));
+                    }
+                }
+            }
+        })
+        .boxed()
+    }
+}
+
+/// `message` with its tool inputs replaced by the raw response's, where the
+/// raw body is at hand.
+fn exact_inputs(mut message: Message, raw: Option<&[u8]>) -> Message {
+    let Some(raw) = raw else { return message };
+    let mut inputs = raw_tool_inputs(raw);
+    for block in &mut message.content {
+        if let ContentBlock::ToolUse(u) = block
+            && let Some(input) = inputs.remove(&u.id)
+        {
+            u.input = input;
+        }
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use agent_core::{Role, ToolUse};
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn raw_inputs_keep_the_models_key_order() {
+        let raw = br#"{"output":{"message":{"role":"assistant","content":[{"text":"x"},{"toolUse":{"toolUseId":"t1","name":"f","input":{"z":1,"a":2}}}]}},"stopReason":"tool_use"}"#;
+        let message = Message {
+            role: Role::Assistant,
+            content: vec![
+                ContentBlock::Text { text: "x".into() },
+                ContentBlock::ToolUse(ToolUse {
+                    id: "t1".into(),
+                    name: "f".into(),
+                    input: json!({"a": 2, "z": 1}),
+                }),
+            ],
+        };
+        let fixed = exact_inputs(message, Some(raw));
+        let input = &fixed.tool_uses().next().unwrap().input;
+        assert_eq!(input.to_string(), r#"{"z":1,"a":2}"#);
+    }
+}

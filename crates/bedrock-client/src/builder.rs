@@ -1,0 +1,204 @@
+//! [`BedrockBackendBuilder`]: configuration of a [`BedrockBackend`].
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::config::{
+    Credentials, ProvideCredentials, Region, SharedCredentialsProvider,
+    StalledStreamProtectionConfig, retry::RetryConfig, timeout::TimeoutConfig,
+};
+
+use crate::{BedrockBackend, BedrockError, DEFAULT_MODEL_ID};
+
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default read timeout: the longest wait for a response, or, inside a
+/// stream, for its next bytes.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Builds a [`BedrockBackend`].
+///
+/// Unless told otherwise it reads the standard AWS chain with `aws-config`:
+/// region and credentials from the environment, the shared profile files
+/// (with SSO, `credential_process` and assume-role profiles), web identity,
+/// the ECS container endpoint and EC2 instance metadata. Whatever the source,
+/// the SDK's own retries are turned off: the agent retries (see
+/// `docs/BEDROCK.md`).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use bedrock_client::BedrockBackend;
+///
+/// # async fn run() -> Result<(), bedrock_client::BedrockError> {
+/// let backend = BedrockBackend::builder()
+///     .region("us-west-2")
+///     .profile("dev")
+///     .model_id("us.anthropic.claude-sonnet-4-20250514-v1:0")
+///     .read_timeout(Duration::from_secs(120))
+///     .build()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct BedrockBackendBuilder {
+    region: Option<String>,
+    profile: Option<String>,
+    model_id: String,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    endpoint_url: Option<String>,
+    credentials: Option<SharedCredentialsProvider>,
+    sdk_config: Option<SdkConfig>,
+}
+
+impl Default for BedrockBackendBuilder {
+    fn default() -> Self {
+        Self {
+            region: None,
+            profile: None,
+            model_id: DEFAULT_MODEL_ID.to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            endpoint_url: None,
+            credentials: None,
+            sdk_config: None,
+        }
+    }
+}
+
+impl BedrockBackendBuilder {
+    /// The AWS region (else from `AWS_REGION`, the profile, or IMDS).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The profile of the shared config files to read (else `AWS_PROFILE`,
+    /// else `default`).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// The model or inference-profile id (default [`DEFAULT_MODEL_ID`]).
+    pub fn model_id(mut self, model_id: impl Into<String>) -> Self {
+        self.model_id = model_id.into();
+        self
+    }
+
+    /// How long to wait for a connection (default 60 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long to wait for a response to start, and inside a stream for its
+    /// next bytes (default 300 s).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sends requests to `url` instead of the regional endpoint: a VPC
+    /// endpoint, or the local server (`http://127.0.0.1:PORT`).
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Uses `provider` instead of the default credentials chain.
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(SharedCredentialsProvider::new(provider));
+        self
+    }
+
+    /// Uses fixed keys instead of the default credentials chain; handy with
+    /// the local server, which checks that requests are signed, not by whom.
+    pub fn static_credentials(
+        self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+    ) -> Self {
+        self.credentials_provider(Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "bedrock-client-static",
+        ))
+    }
+
+    /// Starts from an already loaded `SdkConfig` instead of reading the
+    /// chain; this builder's settings still apply on top, and retries are
+    /// still turned off.
+    pub fn sdk_config(mut self, config: SdkConfig) -> Self {
+        self.sdk_config = Some(config);
+        self
+    }
+
+    /// Loads the configuration and builds the backend. Credentials are
+    /// resolved at the first call, so a missing one shows up there, as a
+    /// `Credentials` [`agent_core::ModelError`].
+    pub async fn build(self) -> Result<BedrockBackend, BedrockError> {
+        if self.model_id.trim().is_empty() {
+            return Err(BedrockError::EmptyModelId);
+        }
+        if let Some(url) = &self.endpoint_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(BedrockError::InvalidEndpoint { url: url.clone() });
+        }
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .build();
+        // A stream that stalls longer than the read timeout is cut; the
+        // SDK's default grace period (5 s) is too short for a model that
+        // pauses.
+        let stalled = StalledStreamProtectionConfig::enabled()
+            .grace_period(self.read_timeout)
+            .build();
+        let sdk_config = match self.sdk_config {
+            Some(config) => config,
+            None => {
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .retry_config(RetryConfig::disabled())
+                    .timeout_config(timeouts.clone())
+                    .stalled_stream_protection(stalled.clone());
+                if let Some(region) = &self.region {
+                    loader = loader.region(Region::new(region.clone()));
+                }
+                if let Some(profile) = &self.profile {
+                    loader = loader.profile_name(profile);
+                }
+                if let Some(credentials) = &self.credentials {
+                    loader = loader.credentials_provider(credentials.clone());
+                }
+                loader.load().await
+            }
+        };
+        let region = match self.region {
+            Some(region) => Region::new(region),
+            None => sdk_config.region().cloned().ok_or(BedrockError::NoRegion {
+                profile: self.profile.clone(),
+            })?,
+        };
+        let mut config = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts)
+            .stalled_stream_protection(stalled)
+            .region(region);
+        if let Some(url) = self.endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        if let Some(credentials) = self.credentials {
+            config = config.credentials_provider(credentials);
+        }
+        Ok(BedrockBackend::from_parts(
+            Client::from_conf(config.build()),
+            self.model_id,
+        ))
+    }
+}

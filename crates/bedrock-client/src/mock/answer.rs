@@ -1,0 +1,173 @@
+//! The server's HTTP answers: error responses in the service's shape, the
+//! Converse JSON body, and the ConverseStream event-stream body (with its
+//! injected breaks).
+
+use std::time::Duration;
+
+use agent_core::ModelResponse;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{self, StreamExt};
+use serde_json::json;
+
+use super::encode::{event_frame, exception_frame, response_events};
+use super::wire::converse_output;
+
+/// The namespace the service appends to `x-amzn-errortype`.
+const ERROR_NAMESPACE: &str = "http://internal.amazon.com/coral/com.amazon.bedrock/";
+
+/// An error answer: status, error type, message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ServiceError {
+    pub status: u16,
+    pub error_type: String,
+    pub message: String,
+}
+
+impl ServiceError {
+    pub(crate) fn new(
+        status: u16,
+        error_type: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            error_type: error_type.into(),
+            message: message.into(),
+        }
+    }
+
+    /// 400 ValidationException with `message`.
+    pub(crate) fn validation(message: impl Into<String>) -> Self {
+        Self::new(400, "ValidationException", message)
+    }
+
+    /// The response: `{"message": ...}`, `x-amzn-errortype: Type:namespace`,
+    /// and `Retry-After` when given.
+    pub(crate) fn into_response(self, request_id: &str, retry_after: Option<Duration>) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(json!({ "message": self.message }))).into_response();
+        let headers = response.headers_mut();
+        set(
+            headers,
+            "x-amzn-errortype",
+            &format!("{}:{ERROR_NAMESPACE}", self.error_type),
+        );
+        set(headers, "x-amzn-requestid", request_id);
+        if let Some(after) = retry_after {
+            set(headers, "retry-after", &format_seconds(after));
+        }
+        response
+    }
+}
+
+fn format_seconds(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        d.as_secs().to_string()
+    } else {
+        format!("{}", d.as_secs_f64())
+    }
+}
+
+fn set(headers: &mut axum::http::HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(name, v);
+    }
+}
+
+/// How the body of a successful answer ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Complete.
+    Whole,
+    /// The connection drops halfway.
+    Cut,
+    /// ConverseStream: a `modelStreamErrorException` event halfway.
+    StreamError,
+}
+
+/// The message of the injected `modelStreamErrorException`.
+pub const STREAM_ERROR_MESSAGE: &str =
+    "The model's response stream failed. Try your request again.";
+
+fn cut_error() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected stream cut")
+}
+
+/// A streaming body: `latency`, then `chunks`, then (for a cut) a short
+/// pause so the chunks reach the client, and an error that makes the
+/// server drop the connection.
+fn body(chunks: Vec<Vec<u8>>, latency: Duration, cut: bool) -> Body {
+    let head = stream::once(async move {
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+    })
+    .filter_map(|()| async { None::<Result<Bytes, std::io::Error>> });
+    let frames = stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))));
+    let tail = stream::once(async move {
+        if cut {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Some(Err(cut_error()))
+        } else {
+            None
+        }
+    })
+    .filter_map(|x| async move { x });
+    Body::from_stream(head.chain(frames).chain(tail))
+}
+
+/// The Converse answer.
+pub(crate) fn converse(
+    response: &ModelResponse,
+    request_id: &str,
+    latency: Duration,
+    ending: Ending,
+) -> Response {
+    let bytes = serde_json::to_vec(&converse_output(response)).unwrap_or_default();
+    let (chunks, cut) = match ending {
+        Ending::Cut => (vec![bytes[..bytes.len() / 2].to_vec()], true),
+        _ => (vec![bytes], false),
+    };
+    let mut r = Response::new(body(chunks, latency, cut));
+    set(r.headers_mut(), "content-type", "application/json");
+    set(r.headers_mut(), "x-amzn-requestid", request_id);
+    r
+}
+
+/// The ConverseStream answer.
+pub(crate) fn converse_stream(
+    response: &ModelResponse,
+    request_id: &str,
+    latency: Duration,
+    ending: Ending,
+) -> Response {
+    let events = response_events(response);
+    let mut frames: Vec<Vec<u8>> = events.iter().map(|(t, p)| event_frame(t, p)).collect();
+    // Halfway, but always after messageStart and before messageStop.
+    let half = (frames.len() / 2).clamp(1, frames.len().saturating_sub(2).max(1));
+    let cut = match ending {
+        Ending::Whole => false,
+        Ending::Cut => {
+            frames.truncate(half);
+            true
+        }
+        Ending::StreamError => {
+            frames.truncate(half);
+            frames.push(exception_frame(
+                "modelStreamErrorException",
+                STREAM_ERROR_MESSAGE,
+            ));
+            false
+        }
+    };
+    let mut r = Response::new(body(frames, latency, cut));
+    set(
+        r.headers_mut(),
+        "content-type",
+        "application/vnd.amazon.eventstream",
+    );
+    set(r.headers_mut(), "x-amzn-requestid", request_id);
+    r
+}

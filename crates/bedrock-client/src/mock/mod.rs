@@ -1,0 +1,332 @@
+//! A local server speaking Bedrock's Converse and ConverseStream wire
+//! protocols (feature `mock-server`), so the real SDK and the real
+//! [`crate::BedrockBackend`] run offline in tests, demos and benchmarks.
+//!
+//! - `POST /model/{modelId}/converse` answers JSON;
+//!   `POST /model/{modelId}/converse-stream` answers AWS event-stream frames.
+//! - Requests are checked as the service checks them (signed, a known model
+//!   id, the wire format, roles, toolUse/toolResult pairing, tool specs) and
+//!   refused with its status codes, error types and texts.
+//! - Answers come from scripted [`Scenario`]s: the reference work
+//!   (`agent_core::reference::all()`: Q1–Q4, FANOUT-n, CHAIN-50) plus any
+//!   given, e.g. from a [scenario file](load_scenarios).
+//! - Faults can be injected ([`Fault`]): every Nth request, or a scripted
+//!   list for the next requests.
+//! - Every request is recorded ([`RecordedRequest`]) for tests to assert on
+//!   what crossed the wire.
+//!
+//! Files: `routes.rs` (a request's life), `validate.rs` (the service's
+//! checks), `wire.rs` (the JSON wire format), `encode.rs` (event-stream
+//! frames), `answer.rs` (HTTP answers), `faults.rs`, `recorder.rs`,
+//! `scenarios.rs`.
+//!
+//! ```
+//! use bedrock_client::mock::MockServer;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), bedrock_client::mock::MockError> {
+//! let server = MockServer::builder()
+//!     .latency(std::time::Duration::from_millis(5))
+//!     .throttle_every(3)
+//!     .start()
+//!     .await?;
+//! println!("Converse endpoint: {}", server.endpoint_url());
+//! assert!(server.requests().is_empty());
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod answer;
+mod encode;
+mod faults;
+mod recorder;
+mod routes;
+mod scenarios;
+mod validate;
+mod wire;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use agent_core::Scenario;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use answer::STREAM_ERROR_MESSAGE;
+pub use faults::Fault;
+pub use recorder::{Outcome, RecordedRequest};
+pub use scenarios::{load_scenarios, parse_scenarios};
+
+use faults::FaultPlan;
+use recorder::Recorder;
+use routes::{AppState, Settings};
+use validate::ModelPolicy;
+
+/// Why the server could not start or load its scenarios.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    /// The address is taken or not allowed.
+    #[error("could not listen on {addr}: {source}; pick another port, or port 0 for a free one")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS's reason.
+        source: std::io::Error,
+    },
+    /// The scenario file could not be read.
+    #[error("could not read the scenario file {}: {source}", path.display())]
+    ScenarioRead {
+        /// The file.
+        path: PathBuf,
+        /// The OS's reason.
+        source: std::io::Error,
+    },
+    /// The scenario file is not a scenario list.
+    #[error(
+        "the scenario file {} is not a valid scenario list: {source} (format: docs/BEDROCK.md, \
+         \"Scenario files\")",
+        path.display()
+    )]
+    ScenarioParse {
+        /// The file.
+        path: PathBuf,
+        /// Where and why parsing failed.
+        source: serde_json::Error,
+    },
+}
+
+/// Configures a [`MockServer`].
+#[derive(Debug, Clone)]
+pub struct MockServerBuilder {
+    host: IpAddr,
+    port: u16,
+    latency: Duration,
+    scenarios: Vec<Scenario>,
+    reference: bool,
+    every: Vec<(u64, Fault)>,
+    next: Vec<Fault>,
+    retry_after: Option<Duration>,
+    models: ModelPolicy,
+    max_input_tokens: Option<u64>,
+}
+
+impl Default for MockServerBuilder {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            latency: Duration::ZERO,
+            scenarios: Vec::new(),
+            reference: true,
+            every: Vec::new(),
+            next: Vec::new(),
+            retry_after: None,
+            models: ModelPolicy::default(),
+            max_input_tokens: None,
+        }
+    }
+}
+
+impl MockServerBuilder {
+    /// The port on 127.0.0.1 (default 0: a free one; see [`MockServer::addr`]).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The address to listen on (default 127.0.0.1).
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// The model's latency per call: before the response (Converse) or its
+    /// first event (ConverseStream). Errors answer at once.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Adds scenarios, matched before the reference ones.
+    pub fn scenarios(mut self, scenarios: impl IntoIterator<Item = Scenario>) -> Self {
+        self.scenarios.extend(scenarios);
+        self
+    }
+
+    /// Leaves out the reference scenarios (Q1–Q4, FANOUT-n, CHAIN-50).
+    pub fn without_reference(mut self) -> Self {
+        self.reference = false;
+        self
+    }
+
+    /// Injects `fault` into every `n`th request (counted from 1 over all
+    /// requests; 0 turns the rule off). Rules are tried in the order given.
+    pub fn fault_every(mut self, n: u64, fault: Fault) -> Self {
+        self.every.push((n, fault));
+        self
+    }
+
+    /// Throttles every `n`th request (429 ThrottlingException).
+    pub fn throttle_every(self, n: u64) -> Self {
+        self.fault_every(n, Fault::Throttle)
+    }
+
+    /// Answers every `n`th request with 500 InternalServerException.
+    pub fn server_error_every(self, n: u64) -> Self {
+        self.fault_every(n, Fault::InternalError)
+    }
+
+    /// Cuts the connection mid-message in every `n`th request.
+    pub fn stream_cut_every(self, n: u64) -> Self {
+        self.fault_every(n, Fault::StreamCut)
+    }
+
+    /// Sends a `modelStreamErrorException` mid-message in every `n`th
+    /// ConverseStream request.
+    pub fn stream_error_every(self, n: u64) -> Self {
+        self.fault_every(n, Fault::StreamError)
+    }
+
+    /// Fails the next requests, one fault each, before any every-Nth rule:
+    /// `fail_next([Fault::Throttle; 6])` is a burst of six throttles.
+    pub fn fail_next(mut self, faults: impl IntoIterator<Item = Fault>) -> Self {
+        self.next.extend(faults);
+        self
+    }
+
+    /// Sends `Retry-After` (seconds) with every throttle.
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    /// Serves exactly these model ids (default: any id with `anthropic.`
+    /// in it, or starting with `mock`).
+    pub fn models(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.models = ModelPolicy::Only(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Refuses requests estimated above `tokens` input tokens with the
+    /// service's context-overflow ValidationException.
+    pub fn max_input_tokens(mut self, tokens: u64) -> Self {
+        self.max_input_tokens = Some(tokens);
+        self
+    }
+
+    /// Binds and starts serving on the current tokio runtime.
+    pub async fn start(self) -> Result<MockServer, MockError> {
+        let wanted = SocketAddr::new(self.host, self.port);
+        let listener = tokio::net::TcpListener::bind(wanted)
+            .await
+            .map_err(|source| MockError::Bind {
+                addr: wanted,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| MockError::Bind {
+            addr: wanted,
+            source,
+        })?;
+        let mut scenarios = self.scenarios;
+        if self.reference {
+            scenarios.extend(agent_core::reference::all());
+        }
+        let state = Arc::new(AppState {
+            settings: Settings {
+                latency: self.latency,
+                scenarios,
+                retry_after: self.retry_after,
+                models: self.models,
+                max_input_tokens: self.max_input_tokens,
+            },
+            faults: FaultPlan::new(self.every, self.next),
+            recorder: Recorder::default(),
+            seq: AtomicU64::new(0),
+        });
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = routes::router(Arc::clone(&state));
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the mock Converse server stopped");
+            }
+        });
+        tracing::info!(%addr, "mock Converse server listening");
+        Ok(MockServer {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running local Converse server; stops when shut down or dropped.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// A builder with the defaults: 127.0.0.1, a free port, no latency, the
+    /// reference scenarios, no faults.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
+    }
+
+    /// The address the server is bound to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL to give [`crate::BedrockBackendBuilder::endpoint_url`].
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.recorder.all()
+    }
+
+    /// Forgets the requests received so far (the count for every-Nth
+    /// faults goes on).
+    pub fn clear_requests(&self) {
+        self.state.recorder.clear();
+    }
+
+    /// Fails the next requests, one fault each, from now on.
+    pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.state.faults.push(faults);
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and
+    /// waits for the server to stop.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! The Converse wire format as the service reads and writes it (JSON,
+//! camelCase), and its translation to and from the core types.
+
+use agent_core::{
+    ContentBlock, InferenceConfig, Message, ModelRequest, ModelResponse, Role, StopReason,
+    ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tool_api::ToolSpec;
+
+/// A Converse request body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireRequest {
+    #[serde(default)]
+    pub messages: Vec<WireMessage>,
+    #[serde(default)]
+    pub system: Vec<WireSystem>,
+    pub tool_config: Option<WireToolConfig>,
+    pub inference_config: Option<WireInference>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireMessage {
+    pub role: String,
+    #[serde(default)]
+    pub content: Vec<WireBlock>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireBlock {
+    pub text: Option<String>,
+    pub tool_use: Option<WireToolUse>,
+    pub tool_result: Option<WireToolResult>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireToolUse {
+    pub tool_use_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub input: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireToolResult {
+    pub tool_use_id: String,
+    #[serde(default)]
+    pub content: Vec<WireResultPart>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireResultPart {
+    pub json: Option<Value>,
+    pub text: Option<String>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireSystem {
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireToolConfig {
+    #[serde(default)]
+    pub tools: Vec<WireTool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireTool {
+    pub tool_spec: Option<WireToolSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireToolSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub input_schema: WireInputSchema,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireInputSchema {
+    pub json: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireInference {
+    pub max_tokens: Option<i64>,
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    pub stop_sequences: Option<Vec<String>>,
+}
+
+impl WireRequest {
+    /// The request as core types, or the service's validation message for
+    /// what does not fit the wire format's rules.
+    pub(crate) fn to_core(&self) -> Result<ModelRequest, String> {
+        if let Some(tc) = &self.tool_config
+            && tc.tools.is_empty()
+        {
+            return Err(
+                "1 validation error detected: Value '[]' at 'toolConfig.tools' failed to \
+                        satisfy constraint: Member must have length greater than or equal to 1"
+                    .into(),
+            );
+        }
+        let mut inference = InferenceConfig::default();
+        if let Some(inf) = &self.inference_config {
+            if let Some(max) = inf.max_tokens {
+                if max < 1 {
+                    return Err(format!(
+                        "1 validation error detected: Value '{max}' at 'inferenceConfig.maxTokens' \
+                         failed to satisfy constraint: Member must have value greater than or equal to 1"
+                    ));
+                }
+                inference.max_tokens = u32::try_from(max).unwrap_or(u32::MAX);
+            }
+            inference.temperature = inf.temperature;
+            inference.top_p = inf.top_p;
+            inference.stop_sequences = inf.stop_sequences.clone().unwrap_or_default();
+        }
+        let mut tools = Vec::new();
+        for (i, tool) in self.tool_config.iter().flat_map(|t| &t.tools).enumerate() {
+            let Some(spec) = &tool.tool_spec else {
+                return Err(format!(
+                    "The mock server supports only toolSpec tools (toolConfig.tools.{i})."
+                ));
+            };
+            tools.push(ToolSpec::new(
+                spec.name.clone(),
+                spec.description.clone().unwrap_or_default(),
+                spec.input_schema.json.clone(),
+            ));
+        }
+        let mut messages = Vec::with_capacity(self.messages.len());
+        for (n, m) in self.messages.iter().enumerate() {
+            let role = match m.role.as_str() {
+                "user" => Role::User,
+                "assistant" => Role::Assistant,
+                other => {
+                    return Err(format!(
+                        "1 validation error detected: Value '{other}' at 'messages.{}.member.role' \
+                         failed to satisfy constraint: Member must satisfy enum value set: \
+                         [user, assistant]",
+                        n + 1
+                    ));
+                }
+            };
+            let mut content = Vec::with_capacity(m.content.len());
+            for (b, block) in m.content.iter().enumerate() {
+                content.push(block_to_core(block, n, b)?);
+            }
+            messages.push(Message { role, content });
+        }
+        let system = self
+            .system
+            .iter()
+            .filter_map(|s| s.text.as_deref())
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok(ModelRequest {
+            system: (!system.is_empty()).then_some(system),
+            messages,
+            tools,
+            inference,
+        })
+    }
+}
+
+fn block_to_core(block: &WireBlock, n: usize, b: usize) -> Result<ContentBlock, String> {
+    if let Some(text) = &block.text {
+        if text.trim().is_empty() {
+            return Err(format!(
+                "The text field in the ContentBlock object at messages.{n}.content.{b} is blank. \
+                 Add text to the text field, and try again."
+            ));
+        }
+        return Ok(ContentBlock::Text { text: text.clone() });
+    }
+    if let Some(u) = &block.tool_use {
+        return Ok(ContentBlock::ToolUse(ToolUse {
+            id: u.tool_use_id.clone(),
+            name: u.name.clone(),
+            input: u.input.clone(),
+        }));
+    }
+    if let Some(r) = &block.tool_result {
+        let mut parts = Vec::with_capacity(r.content.len());
+        for (k, part) in r.content.iter().enumerate() {
+            if let Some(json) = &part.json {
+                if !json.is_object() {
+                    return Err(format!(
+                        "The format of the value at messages.{n}.content.{b}.toolResult.content.{k}.json \
+                         is invalid. Provide a json object for the field and try again."
+                    ));
+                }
+                parts.push(ToolResultContent::Json(json.clone()));
+            } else if let Some(text) = &part.text {
+                if text.trim().is_empty() {
+                    return Err(format!(
+                        "The text field in the ToolResultContentBlock object at \
+                         messages.{n}.content.{b}.toolResult.content.{k} is blank. Add text to the \
+                         text field, and try again."
+                    ));
+                }
+                parts.push(ToolResultContent::Text(text.clone()));
+            } else {
+                let kind = part
+                    .other
+                    .keys()
+                    .next()
+                    .map(String::as_str)
+                    .unwrap_or("empty");
+                return Err(format!(
+                    "The mock server does not support `{kind}` tool result content \
+                     (messages.{n}.content.{b}.toolResult.content.{k})."
+                ));
+            }
+        }
+        return Ok(ContentBlock::ToolResult(ToolResult {
+            tool_use_id: r.tool_use_id.clone(),
+            content: parts,
+            status: match r.status.as_deref() {
+                Some("error") => ToolResultStatus::Error,
+                _ => ToolResultStatus::Success,
+            },
+        }));
+    }
+    let kind = block
+        .other
+        .keys()
+        .next()
+        .map(String::as_str)
+        .unwrap_or("empty");
+    Err(format!(
+        "The mock server does not support `{kind}` content blocks (messages.{n}.content.{b})."
+    ))
+}
+
+/// The wire name of a stop reason.
+pub(crate) fn stop_reason(reason: &StopReason) -> String {
+    match reason {
+        StopReason::EndTurn => "end_turn".into(),
+        StopReason::ToolUse => "tool_use".into(),
+        StopReason::MaxTokens => "max_tokens".into(),
+        StopReason::StopSequence => "stop_sequence".into(),
+        StopReason::GuardrailIntervened => "guardrail_intervened".into(),
+        StopReason::ContentFiltered => "content_filtered".into(),
+        StopReason::Unknown(s) => s.clone(),
+    }
+}
+
+/// The wire form of an assistant block.
+pub(crate) fn block_json(block: &ContentBlock) -> Value {
+    match block {
+        ContentBlock::Text { text } => json!({ "text": text }),
+        ContentBlock::ToolUse(u) => json!({
+            "toolUse": { "toolUseId": u.id, "name": u.name, "input": u.input }
+        }),
+        ContentBlock::ToolResult(r) => json!({ "toolResult": { "toolUseId": r.tool_use_id } }),
+    }
+}
+
+/// Usage as the service writes it.
+pub(crate) fn usage_json(response: &ModelResponse) -> Value {
+    let u = response.usage;
+    json!({
+        "inputTokens": u.input_tokens,
+        "outputTokens": u.output_tokens,
+        "totalTokens": u.input_tokens + u.output_tokens,
+    })
+}
+
+/// A Converse response body.
+pub(crate) fn converse_output(response: &ModelResponse) -> Value {
+    json!({
+        "output": {
+            "message": {
+                "role": "assistant",
+                "content": response.message.content.iter().map(block_json).collect::<Vec<_>>(),
+            }
+        },
+        "stopReason": stop_reason(&response.stop_reason),
+        "usage": usage_json(response),
+        "metrics": { "latencyMs": response.latency.as_millis() as u64 },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: Value) -> Result<ModelRequest, String> {
+        serde_json::from_value::<WireRequest>(v).unwrap().to_core()
+    }
+
+    #[test]
+    fn reads_the_services_wire_format() {
+        let r = parse(json!({
+            "inferenceConfig": {"maxTokens": 100, "temperature": 0.5},
+            "messages": [
+                {"role": "user", "content": [{"text": "hi"}]},
+                {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "f", "input": {"a": 1}}}]},
+                {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": [{"json": {"ok": true}}, {"text": "fine"}], "status": "error"}}]}
+            ],
+            "system": [{"text": "Be brief."}],
+            "toolConfig": {"tools": [{"toolSpec": {"name": "f", "description": "d", "inputSchema": {"json": {"type": "object"}}}}]}
+        }))
+        .unwrap();
+        assert_eq!(r.system.as_deref(), Some("Be brief."));
+        assert_eq!(r.inference.max_tokens, 100);
+        assert_eq!(r.tools[0].name, "f");
+        let ContentBlock::ToolResult(res) = &r.messages[2].content[0] else {
+            panic!("not a tool result")
+        };
+        assert_eq!(res.status, ToolResultStatus::Error);
+        assert_eq!(res.content.len(), 2);
+    }
+
+    #[test]
+    fn refuses_what_the_service_refuses() {
+        let e =
+            parse(json!({"messages": [{"role": "user", "content": [{"text": " "}]}]})).unwrap_err();
+        assert!(e.contains("is blank"), "{e}");
+        let e = parse(json!({"messages": [
+            {"role": "user", "content": [{"text": "x"}]},
+            {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "f", "input": {}}}]},
+            {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": [{"json": [1]}]}}]}
+        ]}))
+        .unwrap_err();
+        assert!(e.contains("Provide a json object"), "{e}");
+        let e = parse(json!({"messages": [], "toolConfig": {"tools": []}})).unwrap_err();
+        assert!(e.contains("toolConfig.tools"), "{e}");
+        let e =
+            parse(json!({"messages": [{"role": "user", "content": [{"image": {}}]}]})).unwrap_err();
+        assert!(e.contains("`image`"), "{e}");
+    }
+}

@@ -1,0 +1,321 @@
+//! Messages and their blocks: core [`Message`]s ↔ SDK `Message`s, stop
+//! reasons and token usage.
+//!
+//! A request's blocks map one to one, in order, so a block's index in the
+//! SDK message is its index in the core message (the request's exact-JSON
+//! rewrite relies on it). A response may carry blocks the core model has no
+//! place for (reasoning, citations, images); they are left out, and logged.
+
+use agent_core::{
+    ContentBlock, Message, ModelError, Role, StopReason, ToolResult, ToolResultContent,
+    ToolResultStatus, ToolUse, Usage,
+};
+use aws_sdk_bedrockruntime::types as sdk;
+use serde_json::Value;
+
+use super::documents::SdkDocument;
+
+/// An SDK message made from a core [`Message`], or read back into one.
+///
+/// ```
+/// use agent_core::Message;
+/// use bedrock_client::types::SdkMessage;
+///
+/// let sdk = SdkMessage::try_from(&Message::user("Hello")).unwrap();
+/// assert_eq!(Message::try_from(sdk).unwrap(), Message::user("Hello"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SdkMessage(pub sdk::Message);
+
+/// An SDK content block made from a core [`ContentBlock`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SdkContentBlock(pub sdk::ContentBlock);
+
+/// An SDK stop reason, read into a core [`StopReason`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SdkStopReason(pub sdk::StopReason);
+
+/// SDK token usage, read into core [`Usage`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SdkUsage(pub sdk::TokenUsage);
+
+/// What an empty tool result is sent as: the service refuses blank text
+/// blocks, and a refused block would wedge the conversation for good.
+pub const EMPTY_RESULT_TEXT: &str = "(no output)";
+
+/// How a tool result's content is sent. JSON goes as Bedrock's `json` member
+/// when it is an object, else as its JSON text: the service refuses any other
+/// `json` ("Provide a json object for the field"). Blank text goes as
+/// [`EMPTY_RESULT_TEXT`].
+pub(crate) fn tool_result_content(content: &ToolResultContent) -> sdk::ToolResultContentBlock {
+    match content {
+        ToolResultContent::Json(v @ Value::Object(_)) => {
+            sdk::ToolResultContentBlock::Json(SdkDocument::from(v).0)
+        }
+        ToolResultContent::Json(v) => sdk::ToolResultContentBlock::Text(v.to_string()),
+        ToolResultContent::Text(t) if t.trim().is_empty() => {
+            sdk::ToolResultContentBlock::Text(EMPTY_RESULT_TEXT.into())
+        }
+        ToolResultContent::Text(t) => sdk::ToolResultContentBlock::Text(t.clone()),
+    }
+}
+
+/// A tool result's content list, never empty (the service wants at least
+/// one block).
+pub(crate) fn tool_result_contents(result: &ToolResult) -> Vec<sdk::ToolResultContentBlock> {
+    if result.content.is_empty() {
+        return vec![sdk::ToolResultContentBlock::Text(EMPTY_RESULT_TEXT.into())];
+    }
+    result.content.iter().map(tool_result_content).collect()
+}
+
+fn build_error(what: &str, e: impl std::fmt::Display) -> ModelError {
+    ModelError::new(
+        agent_core::ModelErrorKind::Other,
+        format!("could not build the Bedrock {what}: {e}"),
+    )
+}
+
+impl TryFrom<&ContentBlock> for SdkContentBlock {
+    type Error = ModelError;
+
+    fn try_from(block: &ContentBlock) -> Result<Self, Self::Error> {
+        Ok(Self(match block {
+            ContentBlock::Text { text } => sdk::ContentBlock::Text(text.clone()),
+            ContentBlock::ToolUse(u) => sdk::ContentBlock::ToolUse(
+                sdk::ToolUseBlock::builder()
+                    .tool_use_id(&u.id)
+                    .name(&u.name)
+                    .input(SdkDocument::from(&u.input).0)
+                    .build()
+                    .map_err(|e| build_error("toolUse block", e))?,
+            ),
+            ContentBlock::ToolResult(r) => sdk::ContentBlock::ToolResult(
+                sdk::ToolResultBlock::builder()
+                    .tool_use_id(&r.tool_use_id)
+                    .set_content(Some(tool_result_contents(r)))
+                    .status(match r.status {
+                        ToolResultStatus::Success => sdk::ToolResultStatus::Success,
+                        ToolResultStatus::Error => sdk::ToolResultStatus::Error,
+                    })
+                    .build()
+                    .map_err(|e| build_error("toolResult block", e))?,
+            ),
+        }))
+    }
+}
+
+impl TryFrom<&Message> for SdkMessage {
+    type Error = ModelError;
+
+    fn try_from(message: &Message) -> Result<Self, Self::Error> {
+        let content = message
+            .content
+            .iter()
+            .map(|b| SdkContentBlock::try_from(b).map(|b| b.0))
+            .collect::<Result<Vec<_>, _>>()?;
+        sdk::Message::builder()
+            .role(match message.role {
+                Role::User => sdk::ConversationRole::User,
+                Role::Assistant => sdk::ConversationRole::Assistant,
+            })
+            .set_content(Some(content))
+            .build()
+            .map(Self)
+            .map_err(|e| build_error("message", e))
+    }
+}
+
+fn json_of(doc: &aws_smithy_types::Document, what: &str) -> Result<Value, ModelError> {
+    Value::try_from(SdkDocument(doc.clone()))
+        .map_err(|e| ModelError::protocol(format!("{what}: {e}")))
+}
+
+impl TryFrom<SdkMessage> for Message {
+    type Error = ModelError;
+
+    fn try_from(message: SdkMessage) -> Result<Self, Self::Error> {
+        let role = match message.0.role {
+            sdk::ConversationRole::User => Role::User,
+            sdk::ConversationRole::Assistant => Role::Assistant,
+            other => {
+                return Err(ModelError::protocol(format!(
+                    "the service sent a message with the unknown role `{}`",
+                    other.as_str()
+                )));
+            }
+        };
+        let mut content = Vec::with_capacity(message.0.content.len());
+        for block in message.0.content {
+            match block {
+                sdk::ContentBlock::Text(text) => content.push(ContentBlock::Text { text }),
+                sdk::ContentBlock::ToolUse(u) => {
+                    let input = json_of(&u.input, "toolUse input")?;
+                    content.push(ContentBlock::ToolUse(ToolUse {
+                        id: u.tool_use_id,
+                        name: u.name,
+                        input,
+                    }));
+                }
+                sdk::ContentBlock::ToolResult(r) => {
+                    let mut parts = Vec::with_capacity(r.content.len());
+                    for part in &r.content {
+                        match part {
+                            sdk::ToolResultContentBlock::Json(d) => {
+                                parts.push(ToolResultContent::Json(json_of(d, "toolResult json")?))
+                            }
+                            sdk::ToolResultContentBlock::Text(t) => {
+                                parts.push(ToolResultContent::Text(t.clone()))
+                            }
+                            other => tracing::debug!(?other, "skipping a toolResult part"),
+                        }
+                    }
+                    content.push(ContentBlock::ToolResult(ToolResult {
+                        tool_use_id: r.tool_use_id,
+                        content: parts,
+                        status: match r.status {
+                            Some(sdk::ToolResultStatus::Error) => ToolResultStatus::Error,
+                            _ => ToolResultStatus::Success,
+                        },
+                    }));
+                }
+                other => tracing::debug!(
+                    ?other,
+                    "skipping a content block the core model has no place for"
+                ),
+            }
+        }
+        Ok(Message { role, content })
+    }
+}
+
+impl From<SdkStopReason> for StopReason {
+    fn from(reason: SdkStopReason) -> Self {
+        match reason.0 {
+            sdk::StopReason::EndTurn => StopReason::EndTurn,
+            sdk::StopReason::ToolUse => StopReason::ToolUse,
+            sdk::StopReason::MaxTokens => StopReason::MaxTokens,
+            sdk::StopReason::StopSequence => StopReason::StopSequence,
+            sdk::StopReason::GuardrailIntervened => StopReason::GuardrailIntervened,
+            sdk::StopReason::ContentFiltered => StopReason::ContentFiltered,
+            other => StopReason::Unknown(other.as_str().to_owned()),
+        }
+    }
+}
+
+impl From<SdkUsage> for Usage {
+    fn from(usage: SdkUsage) -> Self {
+        Usage {
+            input_tokens: u64::try_from(usage.0.input_tokens).unwrap_or(0),
+            output_tokens: u64::try_from(usage.0.output_tokens).unwrap_or(0),
+        }
+    }
+}
+
+/// Whether `reason` says the conversation no longer fits the context window;
+/// the backend turns it into a [`agent_core::ModelErrorKind::ContextOverflow`].
+pub(crate) fn is_context_overflow(reason: &sdk::StopReason) -> bool {
+    matches!(reason, sdk::StopReason::ModelContextWindowExceeded)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn conversation() -> Vec<Message> {
+        vec![
+            Message::user("weather?"),
+            Message {
+                role: Role::Assistant,
+                content: vec![
+                    ContentBlock::Text {
+                        text: "Checking.".into(),
+                    },
+                    ContentBlock::ToolUse(ToolUse {
+                        id: "t1".into(),
+                        name: "get_weather".into(),
+                        input: json!({"location": "Paris", "days": 3}),
+                    }),
+                ],
+            },
+            Message {
+                role: Role::User,
+                content: vec![
+                    ContentBlock::ToolResult(ToolResult::success(
+                        "t1",
+                        ToolResultContent::Json(json!({"temp": -4, "ok": true})),
+                    )),
+                    ContentBlock::ToolResult(ToolResult::error("t2", "timed out")),
+                ],
+            },
+        ]
+    }
+
+    #[test]
+    fn messages_round_trip() {
+        for m in conversation() {
+            let sdk = SdkMessage::try_from(&m).unwrap();
+            assert_eq!(Message::try_from(sdk).unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn tool_results_carry_json_text_and_status() {
+        let m = &conversation()[2];
+        let sdk = SdkMessage::try_from(m).unwrap().0;
+        let sdk::ContentBlock::ToolResult(ok) = &sdk.content[0] else {
+            panic!("not a tool result")
+        };
+        assert!(matches!(
+            ok.content[0],
+            sdk::ToolResultContentBlock::Json(_)
+        ));
+        assert_eq!(ok.status, Some(sdk::ToolResultStatus::Success));
+        let sdk::ContentBlock::ToolResult(err) = &sdk.content[1] else {
+            panic!("not a tool result")
+        };
+        assert_eq!(
+            err.content[0],
+            sdk::ToolResultContentBlock::Text("timed out".into())
+        );
+        assert_eq!(err.status, Some(sdk::ToolResultStatus::Error));
+    }
+
+    #[test]
+    fn non_object_json_results_go_as_text() {
+        let block = tool_result_content(&ToolResultContent::Json(json!([1, 2])));
+        assert_eq!(block, sdk::ToolResultContentBlock::Text("[1,2]".into()));
+        let blank = tool_result_content(&ToolResultContent::Text(" ".into()));
+        assert_eq!(
+            blank,
+            sdk::ToolResultContentBlock::Text(EMPTY_RESULT_TEXT.into())
+        );
+    }
+
+    #[test]
+    fn stop_reasons_and_usage() {
+        assert_eq!(
+            StopReason::from(SdkStopReason(sdk::StopReason::ToolUse)),
+            StopReason::ToolUse
+        );
+        assert_eq!(
+            StopReason::from(SdkStopReason(sdk::StopReason::MalformedToolUse)),
+            StopReason::Unknown("malformed_tool_use".into())
+        );
+        let usage = sdk::TokenUsage::builder()
+            .input_tokens(10)
+            .output_tokens(3)
+            .total_tokens(13)
+            .build()
+            .unwrap();
+        assert_eq!(
+            Usage::from(SdkUsage(usage)),
+            Usage {
+                input_tokens: 10,
+                output_tokens: 3
+            }
+        );
+    }
+}
