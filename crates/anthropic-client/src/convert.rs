@@ -1,0 +1,393 @@
+//! Conversions between the core's types and the Messages API's.
+//!
+//! The core's conversation maps one to one: a core message is a Messages
+//! API message, a `ToolUse` a `tool_use` block, a `ToolResult` a
+//! `tool_result` block (its status as `is_error`). JSON tool output becomes
+//! a text block holding the JSON (the API's tool results carry text).
+//!
+//! The client uses [`to_wire_request`] and [`from_wire_response`]; the local
+//! server uses the inverse pair, [`request_from_wire`] and
+//! [`response_to_wire`], so both ends are tested against each other.
+
+use std::time::Duration;
+
+use agent_core::{
+    ContentBlock, InferenceConfig, Message, ModelRequest, ModelResponse, Role, StopReason,
+    ToolResult, ToolResultContent, ToolResultStatus, ToolUse, Usage,
+};
+use tool_api::ToolSpec;
+
+use crate::wire::{
+    Block, MessageContent, MessagesRequest, MessagesResponse, SystemPrompt, ToolResultBody,
+    WireMessage, WireTool, WireUsage,
+};
+
+/// The Messages API request for `request`, asking `model`.
+pub fn to_wire_request(request: &ModelRequest, model: &str, stream: bool) -> MessagesRequest {
+    MessagesRequest {
+        model: model.to_owned(),
+        max_tokens: request.inference.max_tokens,
+        system: request
+            .system
+            .as_ref()
+            .filter(|s| !s.is_empty())
+            .map(|s| SystemPrompt::Text(s.clone())),
+        messages: request.messages.iter().map(to_wire_message).collect(),
+        tools: request
+            .tools
+            .iter()
+            .map(|t| WireTool {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                input_schema: t.input_schema.clone(),
+            })
+            .collect(),
+        temperature: request.inference.temperature,
+        top_p: request.inference.top_p,
+        stop_sequences: request.inference.stop_sequences.clone(),
+        stream,
+    }
+}
+
+fn to_wire_message(message: &Message) -> WireMessage {
+    let blocks = message
+        .content
+        .iter()
+        .filter_map(|block| match block {
+            // The API refuses empty text blocks.
+            ContentBlock::Text { text } if text.is_empty() => None,
+            ContentBlock::Text { text } => Some(Block::Text { text: text.clone() }),
+            ContentBlock::ToolUse(u) => Some(Block::ToolUse {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                input: u.input.clone(),
+            }),
+            ContentBlock::ToolResult(r) => Some(to_wire_result(r)),
+        })
+        .collect();
+    WireMessage {
+        role: message.role,
+        content: MessageContent::Blocks(blocks),
+    }
+}
+
+fn to_wire_result(result: &ToolResult) -> Block {
+    let blocks: Vec<Block> = result
+        .content
+        .iter()
+        .map(|c| match c {
+            ToolResultContent::Text(t) => t.clone(),
+            ToolResultContent::Json(v) => v.to_string(),
+        })
+        .filter(|t| !t.is_empty())
+        .map(|text| Block::Text { text })
+        .collect();
+    Block::ToolResult {
+        tool_use_id: result.tool_use_id.clone(),
+        content: (!blocks.is_empty()).then_some(ToolResultBody::Blocks(blocks)),
+        is_error: result.status == ToolResultStatus::Error,
+    }
+}
+
+/// The core's name for the API's `stop_reason`.
+pub fn stop_reason_from_wire(reason: &str) -> StopReason {
+    match reason {
+        "end_turn" => StopReason::EndTurn,
+        "tool_use" => StopReason::ToolUse,
+        "max_tokens" => StopReason::MaxTokens,
+        "stop_sequence" => StopReason::StopSequence,
+        "refusal" => StopReason::ContentFiltered,
+        other => StopReason::Unknown(other.to_owned()),
+    }
+}
+
+/// The API's `stop_reason` for the core's.
+pub fn stop_reason_to_wire(reason: &StopReason) -> String {
+    match reason {
+        StopReason::EndTurn => "end_turn".into(),
+        StopReason::ToolUse => "tool_use".into(),
+        StopReason::MaxTokens => "max_tokens".into(),
+        StopReason::StopSequence => "stop_sequence".into(),
+        StopReason::GuardrailIntervened | StopReason::ContentFiltered => "refusal".into(),
+        StopReason::Unknown(other) => other.clone(),
+    }
+}
+
+/// The core's usage for the API's: every input token counts, cached or not.
+pub fn usage_from_wire(usage: &WireUsage) -> Usage {
+    Usage {
+        input_tokens: usage.total_input(),
+        output_tokens: usage.output_tokens,
+    }
+}
+
+/// The core's response for the API's; `latency` is the measured one (the
+/// API reports none).
+pub fn from_wire_response(response: MessagesResponse, latency: Duration) -> ModelResponse {
+    let content = response
+        .content
+        .into_iter()
+        .filter_map(|block| match block {
+            Block::Text { text } => Some(ContentBlock::Text { text }),
+            Block::ToolUse { id, name, input } => {
+                Some(ContentBlock::ToolUse(ToolUse { id, name, input }))
+            }
+            Block::ToolResult { .. } | Block::Other => None,
+        })
+        .collect();
+    let stop_reason = match response.stop_reason.as_deref() {
+        Some(reason) => stop_reason_from_wire(reason),
+        None => StopReason::Unknown("none".into()),
+    };
+    ModelResponse {
+        message: Message {
+            role: Role::Assistant,
+            content,
+        },
+        stop_reason,
+        usage: usage_from_wire(&response.usage),
+        latency,
+    }
+}
+
+/// The core's request for a Messages API request (the server side).
+pub fn request_from_wire(request: &MessagesRequest) -> ModelRequest {
+    ModelRequest {
+        system: request.system.as_ref().map(SystemPrompt::text),
+        messages: request
+            .messages
+            .iter()
+            .map(|m| Message {
+                role: m.role,
+                content: m
+                    .content
+                    .blocks()
+                    .into_iter()
+                    .filter_map(block_from_wire)
+                    .collect(),
+            })
+            .collect(),
+        tools: request
+            .tools
+            .iter()
+            .map(|t| ToolSpec::new(&t.name, &t.description, t.input_schema.clone()))
+            .collect(),
+        inference: InferenceConfig {
+            max_tokens: request.max_tokens,
+            temperature: request.temperature,
+            top_p: request.top_p,
+            stop_sequences: request.stop_sequences.clone(),
+        },
+    }
+}
+
+fn block_from_wire(block: Block) -> Option<ContentBlock> {
+    match block {
+        Block::Text { text } => Some(ContentBlock::Text { text }),
+        Block::ToolUse { id, name, input } => {
+            Some(ContentBlock::ToolUse(ToolUse { id, name, input }))
+        }
+        Block::ToolResult {
+            tool_use_id,
+            content,
+            is_error,
+        } => Some(ContentBlock::ToolResult(ToolResult {
+            tool_use_id,
+            content: content
+                .map(|c| vec![ToolResultContent::Text(c.text())])
+                .unwrap_or_default(),
+            status: if is_error {
+                ToolResultStatus::Error
+            } else {
+                ToolResultStatus::Success
+            },
+        })),
+        Block::Other => None,
+    }
+}
+
+/// The Messages API response for the core's (the server side).
+pub fn response_to_wire(response: &ModelResponse, id: &str, model: &str) -> MessagesResponse {
+    MessagesResponse {
+        id: id.to_owned(),
+        kind: "message".into(),
+        role: Role::Assistant,
+        content: response
+            .message
+            .content
+            .iter()
+            .filter_map(|b| match b {
+                ContentBlock::Text { text } => Some(Block::Text { text: text.clone() }),
+                ContentBlock::ToolUse(u) => Some(Block::ToolUse {
+                    id: u.id.clone(),
+                    name: u.name.clone(),
+                    input: u.input.clone(),
+                }),
+                ContentBlock::ToolResult(_) => None,
+            })
+            .collect(),
+        model: model.to_owned(),
+        stop_reason: Some(stop_reason_to_wire(&response.stop_reason)),
+        stop_sequence: None,
+        usage: WireUsage {
+            input_tokens: response.usage.input_tokens,
+            output_tokens: response.usage.output_tokens,
+            cache_creation_input_tokens: None,
+            cache_read_input_tokens: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn conversation() -> ModelRequest {
+        ModelRequest {
+            system: Some("Be brief.".into()),
+            messages: vec![
+                Message::user("Weather?"),
+                Message {
+                    role: Role::Assistant,
+                    content: vec![
+                        ContentBlock::Text {
+                            text: "Checking.".into(),
+                        },
+                        ContentBlock::ToolUse(ToolUse {
+                            id: "toolu_1".into(),
+                            name: "get_weather".into(),
+                            input: json!({"location": "Paris", "units": "c"}),
+                        }),
+                        ContentBlock::ToolUse(ToolUse {
+                            id: "toolu_2".into(),
+                            name: "nope".into(),
+                            input: json!({}),
+                        }),
+                    ],
+                },
+                Message {
+                    role: Role::User,
+                    content: vec![
+                        ContentBlock::ToolResult(ToolResult::success(
+                            "toolu_1",
+                            ToolResultContent::Json(
+                                json!({"t": 22, "big": 18446744073709551615u64}),
+                            ),
+                        )),
+                        ContentBlock::ToolResult(ToolResult::error("toolu_2", "unknown tool")),
+                    ],
+                },
+            ],
+            tools: vec![ToolSpec::new(
+                "get_weather",
+                "Weather.",
+                json!({"type": "object", "properties": {"location": {"type": "string"}}}),
+            )],
+            inference: InferenceConfig {
+                max_tokens: 100,
+                temperature: Some(0.5),
+                top_p: None,
+                stop_sequences: vec!["END".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn requests_serialise_as_the_api_documents() {
+        let wire = to_wire_request(&conversation(), "claude-x", true);
+        let body = serde_json::to_value(&wire).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "model": "claude-x",
+                "max_tokens": 100,
+                "system": "Be brief.",
+                "messages": [
+                    {"role": "user", "content": [{"type": "text", "text": "Weather?"}]},
+                    {"role": "assistant", "content": [
+                        {"type": "text", "text": "Checking."},
+                        {"type": "tool_use", "id": "toolu_1", "name": "get_weather",
+                         "input": {"location": "Paris", "units": "c"}},
+                        {"type": "tool_use", "id": "toolu_2", "name": "nope", "input": {}}
+                    ]},
+                    {"role": "user", "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_1",
+                         "content": [{"type": "text", "text": "{\"t\":22,\"big\":18446744073709551615}"}]},
+                        {"type": "tool_result", "tool_use_id": "toolu_2",
+                         "content": [{"type": "text", "text": "unknown tool"}], "is_error": true}
+                    ]}
+                ],
+                "tools": [{"name": "get_weather", "description": "Weather.",
+                           "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}}}],
+                "temperature": 0.5,
+                "stop_sequences": ["END"],
+                "stream": true
+            })
+        );
+        // Key order is kept (the prompt cache depends on it).
+        let text = serde_json::to_string(&wire).unwrap();
+        assert!(
+            text.contains(r#""input":{"location":"Paris","units":"c"}"#),
+            "{text}"
+        );
+        assert!(text.starts_with(r#"{"model":"claude-x","max_tokens":100,"system""#));
+    }
+
+    #[test]
+    fn requests_round_trip_through_the_server_side() {
+        let original = conversation();
+        let back = request_from_wire(&to_wire_request(&original, "m", false));
+        assert_eq!(back.system, original.system);
+        assert_eq!(back.tools, original.tools);
+        assert_eq!(back.inference, original.inference);
+        assert_eq!(back.messages[..2], original.messages[..2]);
+        let ContentBlock::ToolResult(r) = &back.messages[2].content[1] else {
+            panic!("{:?}", back.messages[2]);
+        };
+        assert!(r.is_error());
+        assert_eq!(r.content, [ToolResultContent::Text("unknown tool".into())]);
+    }
+
+    #[test]
+    fn responses_map_blocks_stop_reasons_and_usage() {
+        let wire: MessagesResponse = serde_json::from_value(json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+            "content": [
+                {"type": "thinking", "thinking": "hmm", "signature": "s"},
+                {"type": "text", "text": "Let me look."},
+                {"type": "tool_use", "id": "toolu_9", "name": "get_weather", "input": {"location": "Oslo"}}
+            ],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 10, "cache_read_input_tokens": 5, "output_tokens": 7}
+        }))
+        .unwrap();
+        let r = from_wire_response(wire, Duration::from_millis(3));
+        assert_eq!(r.stop_reason, StopReason::ToolUse);
+        assert_eq!(r.message.text(), "Let me look.");
+        assert_eq!(
+            r.message.tool_uses().next().unwrap().input,
+            json!({"location": "Oslo"})
+        );
+        assert_eq!(
+            r.usage,
+            Usage {
+                input_tokens: 15,
+                output_tokens: 7
+            }
+        );
+        let again = from_wire_response(response_to_wire(&r, "msg_2", "m"), r.latency);
+        assert_eq!(again, r);
+        for (wire, core) in [
+            ("end_turn", StopReason::EndTurn),
+            ("max_tokens", StopReason::MaxTokens),
+            ("stop_sequence", StopReason::StopSequence),
+            ("refusal", StopReason::ContentFiltered),
+            ("pause_turn", StopReason::Unknown("pause_turn".into())),
+        ] {
+            assert_eq!(stop_reason_from_wire(wire), core);
+            assert_eq!(stop_reason_to_wire(&core), wire);
+        }
+    }
+}
