@@ -2,11 +2,14 @@
 //! requests for the reference queries.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use agent_core::{InferenceConfig, Message, ModelRequest};
 use bedrock_client::BedrockBackend;
 use bedrock_client::mock::MockServer;
 use serde_json::json;
-use tool_api::ToolSpec;
+use tool_api::{Tool, ToolContext, ToolError, ToolOutput, ToolRegistry, ToolSpec};
 
 /// A backend signing with fixed fake keys and talking to `server`.
 pub async fn backend(server: &MockServer) -> BedrockBackend {
@@ -71,4 +74,50 @@ pub fn first_request(prompt: &str) -> ModelRequest {
         tools: reference_specs(),
         inference: InferenceConfig::default(),
     }
+}
+
+/// A reference tool that sleeps a hundredth of its fixed delay, then echoes
+/// its name and input: the reference work, fast.
+struct FastTool {
+    spec: ToolSpec,
+}
+
+#[tool_api::async_trait]
+impl Tool for FastTool {
+    fn spec(&self) -> &ToolSpec {
+        &self.spec
+    }
+
+    async fn call(
+        &self,
+        input: serde_json::Value,
+        _ctx: ToolContext,
+    ) -> Result<ToolOutput, ToolError> {
+        let delay = agent_core::reference::fixed_delay(&self.spec.name).unwrap_or_default() / 100;
+        tokio::time::sleep(delay).await;
+        Ok(ToolOutput::Json(
+            json!({"tool": self.spec.name, "input": input, "ok": true}),
+        ))
+    }
+}
+
+/// The reference tools' specs (from agent-core), with fast in-process
+/// implementations.
+pub fn fast_tools() -> ToolRegistry {
+    let mut registry = ToolRegistry::new();
+    for spec in agent_core::reference::tools().specs() {
+        registry
+            .register(Arc::new(FastTool { spec: spec.clone() }), "test")
+            .unwrap();
+    }
+    registry
+}
+
+/// A model retry policy with tiny, exact delays (1, 2, 4... ms): real
+/// sockets and real time, yet fast.
+pub fn tiny_backoff() -> agent_core::ExponentialBackoff {
+    agent_core::ExponentialBackoff::for_model()
+        .with_base(Duration::from_millis(1))
+        .with_cap(Duration::from_millis(50))
+        .with_jitter(agent_core::Jitter::None)
 }
