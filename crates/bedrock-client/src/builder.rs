@@ -131,8 +131,9 @@ impl BedrockBackendBuilder {
     }
 
     /// Starts from an already loaded `SdkConfig` instead of reading the
-    /// chain; this builder's settings still apply on top, and retries are
-    /// still turned off.
+    /// chain; this builder's region, endpoint, credentials and timeouts
+    /// still apply on top (the profile only matters when loading), and
+    /// retries are still turned off.
     pub fn sdk_config(mut self, config: SdkConfig) -> Self {
         self.sdk_config = Some(config);
         self

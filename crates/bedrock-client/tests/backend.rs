@@ -414,3 +414,20 @@ async fn unsigned_requests_are_refused_with_403() {
     assert_eq!(r.model_id, "us.anthropic.claude-sonnet-4-20250514-v1:0");
     assert!(matches!(&r.outcome, Outcome::Rejected { status: 403, .. }));
 }
+
+#[tokio::test]
+async fn recording_can_be_turned_off_for_long_runs() {
+    let server = MockServer::builder()
+        .record(false)
+        .throttle_every(2)
+        .start()
+        .await
+        .unwrap();
+    let backend = backend(&server).await;
+    let request = first_request("What's the weather in New York and the stock price of AAPL?");
+    backend.converse(&request).await.unwrap();
+    // The count for every-Nth faults goes on without a record.
+    let err = backend.converse(&request).await.unwrap_err();
+    assert_eq!(err.kind, ModelErrorKind::Throttled);
+    assert!(server.requests().is_empty());
+}

@@ -112,6 +112,7 @@ pub struct MockServerBuilder {
     retry_after: Option<Duration>,
     models: ModelPolicy,
     max_input_tokens: Option<u64>,
+    record: bool,
 }
 
 impl Default for MockServerBuilder {
@@ -127,6 +128,7 @@ impl Default for MockServerBuilder {
             retry_after: None,
             models: ModelPolicy::default(),
             max_input_tokens: None,
+            record: true,
         }
     }
 }
@@ -218,6 +220,14 @@ impl MockServerBuilder {
         self
     }
 
+    /// Whether to record requests (default on). Off for long runs, such as
+    /// benchmarks, where the record would only grow; the every-Nth count
+    /// goes on either way.
+    pub fn record(mut self, on: bool) -> Self {
+        self.record = on;
+        self
+    }
+
     /// Binds and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<MockServer, MockError> {
         let wanted = SocketAddr::new(self.host, self.port);
@@ -242,6 +252,7 @@ impl MockServerBuilder {
                 retry_after: self.retry_after,
                 models: self.models,
                 max_input_tokens: self.max_input_tokens,
+                record: self.record,
             },
             faults: FaultPlan::new(self.every, self.next),
             recorder: Recorder::default(),
@@ -295,7 +306,8 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
-    /// Every request received so far, in arrival order.
+    /// Every request received so far, in arrival order (none if built with
+    /// `record(false)`).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.recorder.all()
     }

@@ -82,8 +82,9 @@ pub(crate) struct Recorder {
 impl Recorder {
     pub(crate) fn push(&self, request: RecordedRequest) {
         if let Ok(mut r) = self.requests.lock() {
-            r.push(request);
-            r.sort_by_key(|r| r.seq);
+            // Concurrent requests may finish deciding out of order.
+            let at = r.partition_point(|x| x.seq < request.seq);
+            r.insert(at, request);
         }
     }
 

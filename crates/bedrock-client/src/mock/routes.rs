@@ -28,6 +28,8 @@ pub(crate) struct Settings {
     pub retry_after: Option<Duration>,
     pub models: ModelPolicy,
     pub max_input_tokens: Option<u64>,
+    /// Whether requests are recorded (off for long benchmark runs).
+    pub record: bool,
 }
 
 /// Shared by every request.
@@ -171,28 +173,30 @@ async fn serve(
             scenario: scenario.clone(),
         },
     };
-    state.recorder.push(RecordedRequest {
-        seq,
-        model_id,
-        path: uri.path().to_owned(),
-        stream,
-        headers: headers
-            .iter()
-            .map(|(k, v)| {
-                let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                let v = if k == "authorization" {
-                    redact_authorization(&v)
-                } else {
-                    v
-                };
-                (k.as_str().to_owned(), v)
-            })
-            .collect(),
-        body: serde_json::from_slice(&body).unwrap_or_default(),
-        raw_body: body.to_vec(),
-        request_id: request_id.clone(),
-        outcome,
-    });
+    if state.settings.record {
+        state.recorder.push(RecordedRequest {
+            seq,
+            model_id,
+            path: uri.path().to_owned(),
+            stream,
+            headers: headers
+                .iter()
+                .map(|(k, v)| {
+                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    let v = if k == "authorization" {
+                        redact_authorization(&v)
+                    } else {
+                        v
+                    };
+                    (k.as_str().to_owned(), v)
+                })
+                .collect(),
+            body: serde_json::from_slice(&body).unwrap_or_default(),
+            raw_body: body.to_vec(),
+            request_id: request_id.clone(),
+            outcome,
+        });
+    }
     match decision {
         Decision::Reject(e, fault) => {
             let hint = (fault == Some(Fault::Throttle))
