@@ -126,6 +126,7 @@ static INFO: OnceLock<PluginInfo> = OnceLock::new();
 
 /// The plugin once started: its runtime and its tools.
 struct State {
+    info: &'static PluginInfo,
     runtime: Runtime,
     tools: HashMap<String, Arc<dyn Tool>>,
     specs: Vec<ToolSpec>,
@@ -183,6 +184,7 @@ fn start() -> Result<State, String> {
         .map(|t| (t.spec().name.clone(), t))
         .collect();
     Ok(State {
+        info,
         runtime,
         tools,
         specs,
@@ -190,26 +192,32 @@ fn start() -> Result<State, String> {
 }
 
 fn manifest_json() -> Vec<u8> {
-    let (info, state) = match INFO
-        .get()
-        .ok_or_else(String::new)
-        .and_then(|i| Ok((i, state()?)))
-    {
-        Ok(both) => both,
-        Err(message) => {
-            return serde_json::json!({ "error": message })
-                .to_string()
-                .into_bytes();
-        }
+    let state = match state() {
+        Ok(state) => state,
+        Err(message) => return error_json(&message),
     };
     Manifest {
-        name: info.name.to_owned(),
-        version: info.version.to_owned(),
+        name: state.info.name.to_owned(),
+        version: state.info.version.to_owned(),
         sdk_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
-        panic: Some(if info.panic_unwind { "unwind" } else { "abort" }.to_owned()),
+        panic: Some(
+            if state.info.panic_unwind {
+                "unwind"
+            } else {
+                "abort"
+            }
+            .to_owned(),
+        ),
         tools: state.specs.clone(),
     }
     .to_json()
+}
+
+/// The manifest of a plugin that cannot list its tools.
+fn error_json(message: &str) -> Vec<u8> {
+    serde_json::json!({ "error": message })
+        .to_string()
+        .into_bytes()
 }
 
 unsafe extern "C" fn manifest() -> PluginBuffer {

@@ -8,9 +8,9 @@
 //! |---|---|---|
 //! | [`abi`] | the entry symbol, the `#[repr(C)]` function table, the version | – |
 //! | [`payload`] | the JSON payloads: manifest, call request, call result | – |
-//! | [`export`] | the plugin side: [`export_plugin!`](crate::export_plugin) and its runtime | `plugin` |
-//! | [`host`] | the host side: load a library or a directory into tools | `host` |
-//! | [`testing`] | test support for plugin authors | `testing` |
+//! | `export` | the plugin side: [`export_plugin!`](crate::export_plugin) and its runtime | `plugin` |
+//! | `host` | the host side: load a library or a directory into tools | `host` |
+//! | `testing` | test support for plugin authors | `testing` |
 //!
 //! The author's guide, with the ABI contract, its version policy and the
 //! safety model, is `docs/PLUGINS.md`.
