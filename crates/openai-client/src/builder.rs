@@ -1,0 +1,259 @@
+//! [`OpenAiBuilder`]: the backend's configuration.
+
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+
+use crate::api_key::ApiKey;
+use crate::backend::OpenAiBackend;
+use crate::convert::MaxTokensField;
+use crate::error::ConfigError;
+
+/// OpenAI's endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// The model used when none is named.
+pub const DEFAULT_MODEL: &str = "gpt-4.1-mini";
+/// The environment variable holding the API key.
+pub const API_KEY_ENV: &str = "OPENAI_API_KEY";
+/// The environment variable [`OpenAiBuilder::from_env`] reads the base URL from.
+pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
+/// The environment variable [`OpenAiBuilder::from_env`] reads the model from.
+pub const MODEL_ENV: &str = "OPENAI_MODEL";
+
+/// Configures an [`OpenAiBackend`].
+///
+/// ```
+/// use openai_client::OpenAiBackend;
+///
+/// // Ollama: no key needed.
+/// let ollama = OpenAiBackend::builder()
+///     .base_url("http://localhost:11434/v1")
+///     .model("llama3.2")
+///     .build()
+///     .unwrap();
+/// assert_eq!(ollama.endpoint(), "http://localhost:11434/v1/chat/completions");
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenAiBuilder {
+    base_url: Option<String>,
+    api_key: Option<ApiKey>,
+    model: Option<String>,
+    max_tokens_field: Option<MaxTokensField>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    client: Option<reqwest::Client>,
+}
+
+impl Default for OpenAiBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            api_key: None,
+            model: None,
+            max_tokens_field: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(600),
+            client: None,
+        }
+    }
+}
+
+impl OpenAiBuilder {
+    /// The base URL (default [`DEFAULT_BASE_URL`]); requests go to
+    /// `{base}/chat/completions`. A URL without a path gets `/v1`, as every
+    /// compatible server (Ollama, vLLM, llama.cpp, LM Studio) serves there.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API key, sent as `Authorization: Bearer` (default:
+    /// `OPENAI_API_KEY`; none is sent if neither is set, as Ollama wants).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(ApiKey::new(key));
+        self
+    }
+
+    /// The model id (default [`DEFAULT_MODEL`]; name yours for Ollama/vLLM).
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Which field carries `max_tokens` (default: `max_completion_tokens`
+    /// for api.openai.com, `max_tokens` elsewhere).
+    pub fn max_tokens_field(mut self, field: MaxTokensField) -> Self {
+        self.max_tokens_field = Some(field);
+        self
+    }
+
+    /// How long connecting may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a whole response may take, and, when streaming, the longest
+    /// silence between two pieces of it (default 10 min: local models on a
+    /// CPU are slow).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A ready HTTP client (proxies, custom roots...).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Fills what is still unset from the environment: the base URL from
+    /// `OPENAI_BASE_URL` and the model from `OPENAI_MODEL` (the key is always
+    /// read from `OPENAI_API_KEY` when not given).
+    pub fn from_env(mut self) -> Self {
+        if self.base_url.is_none() {
+            self.base_url = env(BASE_URL_ENV);
+        }
+        if self.model.is_none() {
+            self.model = env(MODEL_ENV);
+        }
+        self
+    }
+
+    /// The backend. OpenAI's own endpoint needs a key: without one this
+    /// fails with one clear line ([`ConfigError::MissingApiKey`], kind
+    /// `Credentials`); other servers may go without.
+    pub fn build(self) -> Result<OpenAiBackend, ConfigError> {
+        let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let is_openai = is_openai(&base_url);
+        let key = resolve_key(self.api_key, env(API_KEY_ENV));
+        let mut headers = HeaderMap::new();
+        match key {
+            Some(key) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose().trim()))
+                    .map_err(|_| ConfigError::InvalidApiKey)?;
+                value.set_sensitive(true);
+                headers.insert(AUTHORIZATION, value);
+            }
+            None if is_openai => return Err(ConfigError::MissingApiKey { url: base_url }),
+            None => {}
+        }
+        let max_tokens_field = self.max_tokens_field.unwrap_or(if is_openai {
+            MaxTokensField::MaxCompletionTokens
+        } else {
+            MaxTokensField::MaxTokens
+        });
+        let client = match self.client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .read_timeout(self.timeout)
+                .build()
+                .map_err(|e| ConfigError::HttpClient(crate::error::chain(&e)))?,
+        };
+        Ok(OpenAiBackend::new(
+            client,
+            base_url,
+            headers,
+            self.model.unwrap_or_else(|| DEFAULT_MODEL.into()),
+            max_tokens_field,
+            self.timeout,
+        ))
+    }
+}
+
+/// The builder's key, else the environment's; an empty one counts as none.
+fn resolve_key(given: Option<ApiKey>, from_env: Option<String>) -> Option<ApiKey> {
+    match given {
+        Some(key) if !key.expose().trim().is_empty() => Some(key),
+        _ => from_env.map(ApiKey::new),
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn is_openai(base_url: &str) -> bool {
+    reqwest::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h == "api.openai.com"))
+        .unwrap_or(false)
+}
+
+fn normalize_base_url(url: &str) -> Result<String, ConfigError> {
+    let invalid = |reason: String| ConfigError::InvalidBaseUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let mut parsed = reqwest::Url::parse(url.trim()).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid(format!(
+            "the scheme must be http or https, not {}",
+            parsed.scheme()
+        )));
+    }
+    if parsed.path() == "/" || parsed.path().is_empty() {
+        parsed.set_path("/v1");
+    }
+    let mut base = parsed.as_str().trim_end_matches('/').to_owned();
+    if base.ends_with("/chat/completions") {
+        base.truncate(base.len() - "/chat/completions".len());
+    }
+    Ok(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_normalised() {
+        assert_eq!(
+            normalize_base_url("https://api.openai.com/v1/").unwrap(),
+            "https://api.openai.com/v1"
+        );
+        assert_eq!(
+            normalize_base_url("http://localhost:11434").unwrap(),
+            "http://localhost:11434/v1"
+        );
+        assert_eq!(
+            normalize_base_url("http://h:8000/v1/chat/completions").unwrap(),
+            "http://h:8000/v1"
+        );
+        assert_eq!(
+            normalize_base_url("http://h/openai/v1").unwrap(),
+            "http://h/openai/v1"
+        );
+        assert!(matches!(
+            normalize_base_url("file:///x"),
+            Err(ConfigError::InvalidBaseUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn openai_needs_a_key_others_do_not() {
+        assert!(is_openai("https://api.openai.com/v1"));
+        assert!(!is_openai("http://localhost:11434/v1"));
+        assert!(resolve_key(None, None).is_none());
+        assert!(resolve_key(Some(ApiKey::new("")), None).is_none());
+        assert_eq!(resolve_key(None, Some("k".into())).unwrap().expose(), "k");
+        let e = ConfigError::MissingApiKey {
+            url: DEFAULT_BASE_URL.into(),
+        };
+        assert!(e.to_string().starts_with("OPENAI_API_KEY is not set; "));
+        assert!(!e.to_string().contains('\n'));
+        assert_eq!(e.kind(), agent_core::ModelErrorKind::Credentials);
+    }
+
+    #[test]
+    fn a_key_that_cannot_be_a_header_is_refused_without_echoing_it() {
+        let e = OpenAiBuilder::default()
+            .base_url("http://localhost:1/v1")
+            .api_key("sk\nsecret")
+            .build()
+            .unwrap_err();
+        assert_eq!(e, ConfigError::InvalidApiKey);
+        assert!(!e.to_string().contains("secret"));
+    }
+}
