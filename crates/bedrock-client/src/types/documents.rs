@@ -7,7 +7,7 @@
 //!
 //! Key order: `Document::Object` is a `HashMap`, so a document has no order of
 //! its own. Going to JSON, keys are sorted, so the same document always gives
-//! the same bytes. On the wire the backend does better: [`crate::exact_json`]
+//! the same bytes. On the wire the backend does better: `exact_json.rs`
 //! puts the caller's original `Value`s, in their own key order, back into the
 //! request body, and reads tool inputs from the raw response.
 

@@ -14,7 +14,7 @@ use super::tools::SdkToolConfig;
 /// `documents` lists, for each JSON document in the request, its JSON
 /// pointer in the body the SDK writes and the caller's original value. The
 /// SDK holds documents as hash maps, whose key order changes from run to
-/// run; [`crate::exact_json`] writes the originals back so the bytes sent
+/// run; `exact_json.rs` writes the originals back so the bytes sent
 /// are the same every time (the prompt cache depends on it).
 ///
 /// ```
