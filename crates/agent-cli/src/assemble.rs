@@ -6,8 +6,23 @@ use std::time::Duration;
 use agent_core::{Agent, ExecutorConfig, ExponentialBackoff, InferenceConfig, ModelBackend};
 use tool_api::ToolRegistry;
 
-use crate::config::Settings;
+use crate::cli::AgentArgs;
+use crate::config::{ProcessEnv, Settings};
 use crate::exit::Failure;
+use crate::{backend, plugins};
+
+/// The agent of `run` and `chat`: settings layered from `args`, the
+/// environment and the config file; plugins loaded; the Bedrock backend.
+pub async fn from_args(args: &AgentArgs) -> Result<Agent, Failure> {
+    let settings = Settings::resolve(args, &ProcessEnv)?;
+    settings.validate().map_err(Failure::Usage)?;
+    let (tools, _loaded) = plugins::load(
+        &settings.plugins.value,
+        settings.plugins_dir.value.as_deref(),
+    )?;
+    let backend = backend::bedrock(&settings).await?;
+    agent(backend, tools, &settings)
+}
 
 /// The executor configuration the settings describe.
 pub fn executor_config(settings: &Settings) -> ExecutorConfig {

@@ -66,7 +66,9 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn,aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_runtime=error",
+        0 => {
+            "warn,aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_runtime=error"
+        }
         1 => "info,agent_core=debug,bedrock_client=debug",
         _ => "debug,agent_core=trace,bedrock_client=trace",
     };

@@ -6,21 +6,13 @@ use agent_core::{AgentErrorKind, Conversation};
 use tokio::io::AsyncBufReadExt;
 
 use crate::cli::ChatArgs;
-use crate::config::{ProcessEnv, Settings};
 use crate::exit::Failure;
 use crate::render::Mode;
-use crate::{assemble, backend, plugins, session};
+use crate::{assemble, session};
 
 /// Reads prompts until end of input; Ctrl-C cancels the prompt running.
 pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
-    let settings = Settings::resolve(&args.agent, &ProcessEnv)?;
-    settings.validate().map_err(Failure::Usage)?;
-    let (tools, _loaded) = plugins::load(
-        &settings.plugins.value,
-        settings.plugins_dir.value.as_deref(),
-    )?;
-    let backend = backend::bedrock(&settings).await?;
-    let agent = assemble::agent(backend, tools, &settings)?;
+    let agent = assemble::from_args(&args.agent).await?;
     let mode = Mode::detect(args.agent.json);
     let interactive = std::io::stdin().is_terminal();
     if interactive {

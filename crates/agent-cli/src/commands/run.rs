@@ -5,15 +5,12 @@ use std::io::Read;
 use agent_core::Conversation;
 
 use crate::cli::RunArgs;
-use crate::config::{ProcessEnv, Settings};
 use crate::exit::Failure;
 use crate::render::Mode;
-use crate::{assemble, backend, plugins, session};
+use crate::{assemble, session};
 
 /// Answers the prompt (argument or stdin) and exits with the documented code.
 pub async fn run(args: RunArgs) -> Result<(), Failure> {
-    let settings = Settings::resolve(&args.agent, &ProcessEnv)?;
-    settings.validate().map_err(Failure::Usage)?;
     let prompt = match args.prompt {
         Some(p) => p,
         None => read_stdin()?,
@@ -23,12 +20,7 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
             "no prompt: pass it as an argument (agent run \"...\") or on standard input".into(),
         ));
     }
-    let (tools, _loaded) = plugins::load(
-        &settings.plugins.value,
-        settings.plugins_dir.value.as_deref(),
-    )?;
-    let backend = backend::bedrock(&settings).await?;
-    let agent = assemble::agent(backend, tools, &settings)?;
+    let agent = assemble::from_args(&args.agent).await?;
     let mode = Mode::detect(args.agent.json);
     let result = session::show(
         &agent,
