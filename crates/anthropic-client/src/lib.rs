@@ -7,7 +7,7 @@
 //! - [`wire`]: the API's JSON; [`convert`]: to and from the core's types;
 //!   [`StreamDecoder`]: stream events to [`agent_core::ModelEvent`]s;
 //!   [`error`]: the API's errors to [`agent_core::ModelErrorKind`]s.
-//! - Feature `mock-server`: [`mock::MockServer`], a local Messages API
+//! - Feature `mock-server`: `mock::MockServer`, a local Messages API
 //!   server for tests, demos and benchmarks: scripted turns, the API's
 //!   validation, fault injection and a record of every request.
 //!

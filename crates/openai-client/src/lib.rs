@@ -10,7 +10,7 @@
 //!   types (N `tool` messages for the core's one message of N results);
 //!   [`StreamDecoder`]: chunks to [`agent_core::ModelEvent`]s; [`error`]:
 //!   server errors to [`agent_core::ModelErrorKind`]s.
-//! - Feature `mock-server`: [`mock::MockServer`], a local Chat Completions
+//! - Feature `mock-server`: `mock::MockServer`, a local Chat Completions
 //!   server for tests, demos and benchmarks: scripted turns, the protocol's
 //!   validation, fault injection and a record of every request.
 //!
