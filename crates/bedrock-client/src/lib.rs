@@ -45,3 +45,9 @@ pub use backend::{BedrockBackend, DEFAULT_MODEL_ID};
 pub use builder::{BedrockBackendBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
 pub use error::BedrockError;
 pub use stream::StreamState;
+
+/// The README's example of embedding the agent, compiled as a doctest so it
+/// stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
