@@ -95,7 +95,7 @@ pub struct StreamAccumulator {
 
 impl StreamAccumulator {
     /// Takes one event; an event that contradicts the stream so far is a
-    /// [`ModelError::Protocol`].
+    /// [`ModelErrorKind::Protocol`](crate::ModelErrorKind::Protocol).
     pub fn push(&mut self, event: ModelEvent) -> Result<(), ModelError> {
         match event {
             ModelEvent::MessageStart | ModelEvent::BlockStop { .. } => {}
