@@ -12,7 +12,7 @@ use crate::exit::Failure;
 use crate::{backend, plugins};
 
 /// The agent of `run` and `chat`: settings layered from `args`, the
-/// environment and the config file; plugins loaded; the Bedrock backend.
+/// environment and the config file; plugins loaded; the chosen backend.
 pub async fn from_args(args: &AgentArgs) -> Result<Agent, Failure> {
     let settings = Settings::resolve(args, &ProcessEnv)?;
     settings.validate().map_err(Failure::Usage)?;
@@ -20,7 +20,7 @@ pub async fn from_args(args: &AgentArgs) -> Result<Agent, Failure> {
         &settings.plugins.value,
         settings.plugins_dir.value.as_deref(),
     )?;
-    let backend = backend::bedrock(&settings).await?;
+    let backend = backend::from_settings(&settings).await?;
     agent(backend, tools, &settings)
 }
 

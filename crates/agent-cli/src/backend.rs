@@ -5,11 +5,65 @@ use std::sync::Arc;
 use agent_core::ModelBackend;
 use bedrock_client::BedrockBackend;
 
-use crate::config::Settings;
+use crate::config::{BackendKind, Settings};
 use crate::exit::Failure;
 
+/// The backend the settings choose. A missing API key is one line and a
+/// model-service failure (exit 3), as a missing AWS credential is.
+pub async fn from_settings(settings: &Settings) -> Result<Arc<dyn ModelBackend>, Failure> {
+    let model = settings.model.value.clone();
+    let key = settings
+        .api_key
+        .value
+        .as_ref()
+        .map(|k| k.expose().to_owned());
+    let url = settings.base_url.value.clone();
+    match settings.backend.value {
+        BackendKind::Bedrock => bedrock(settings).await,
+        BackendKind::Anthropic => {
+            let mut b = anthropic_client::AnthropicBackend::builder()
+                .from_env()
+                .model(model);
+            if let Some(url) = url {
+                b = b.base_url(url);
+            }
+            if let Some(key) = key {
+                b = b.api_key(key);
+            }
+            let backend = b
+                .build()
+                .map_err(|e| config_failure(e.kind(), e.to_string()))?;
+            Ok(Arc::new(backend))
+        }
+        BackendKind::Openai => {
+            let mut b = openai_client::OpenAiBackend::builder()
+                .from_env()
+                .model(model);
+            if let Some(url) = url {
+                b = b.base_url(url);
+            }
+            if let Some(key) = key {
+                b = b.api_key(key);
+            }
+            let backend = b
+                .build()
+                .map_err(|e| config_failure(e.kind(), e.to_string()))?;
+            Ok(Arc::new(backend))
+        }
+    }
+}
+
+fn config_failure(kind: agent_core::ModelErrorKind, message: String) -> Failure {
+    match kind {
+        agent_core::ModelErrorKind::Credentials => Failure::Model(format!(
+            "{message} (or set api_key in agent.toml; `agent demo` needs no key)"
+        )),
+        _ => Failure::Usage(message),
+    }
+}
+
 /// The Bedrock backend the settings describe (credentials from the AWS chain).
-pub async fn bedrock(settings: &Settings) -> Result<Arc<dyn ModelBackend>, Failure> {
+async fn bedrock(settings: &Settings) -> Result<Arc<dyn ModelBackend>, Failure> {
     let mut builder = BedrockBackend::builder().model_id(settings.model.value.clone());
     if let Some(region) = &settings.region.value {
         builder = builder.region(region.clone());
@@ -17,7 +71,13 @@ pub async fn bedrock(settings: &Settings) -> Result<Arc<dyn ModelBackend>, Failu
     if let Some(profile) = &settings.profile.value {
         builder = builder.profile(profile.clone());
     }
-    if let Some(url) = &settings.endpoint_url.value {
+    // --endpoint-url is Bedrock's own name for it; --base-url also works.
+    if let Some(url) = settings
+        .endpoint_url
+        .value
+        .as_ref()
+        .or(settings.base_url.value.as_ref())
+    {
         builder = builder.endpoint_url(url.clone());
     }
     let backend = builder

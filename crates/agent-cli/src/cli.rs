@@ -81,6 +81,14 @@ pub struct DemoArgs {
 /// environment or the config file (flags win).
 #[derive(Debug, Args, Clone, Default)]
 pub struct AgentArgs {
+    /// Model backend: bedrock, anthropic, or openai (any OpenAI-compatible
+    /// server: OpenAI, Ollama, vLLM, llama.cpp, LM Studio).
+    #[arg(long, value_name = "NAME")]
+    pub backend: Option<crate::config::BackendKind>,
+    /// Base URL of the model API (anthropic, openai; for bedrock, the same
+    /// as --endpoint-url).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
     /// Model or inference-profile id.
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
@@ -169,6 +177,9 @@ pub struct ToolsArgs {
 /// `agent mock-server`.
 #[derive(Debug, Args)]
 pub struct MockServerArgs {
+    /// Which wire protocol to serve.
+    #[arg(long, value_name = "NAME", default_value = "bedrock")]
+    pub protocol: crate::config::BackendKind,
     /// Port on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,

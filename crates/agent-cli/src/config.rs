@@ -9,8 +9,108 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::AgentArgs;
 
-/// The default model: Claude Sonnet 4 through the US cross-region profile.
-pub const DEFAULT_MODEL: &str = bedrock_client::DEFAULT_MODEL_ID;
+/// Which model API the agent talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Claude on Amazon Bedrock, through the Converse API (AWS credentials).
+    Bedrock,
+    /// Claude through Anthropic's Messages API (`ANTHROPIC_API_KEY`).
+    Anthropic,
+    /// Any OpenAI Chat Completions server (`OPENAI_API_KEY` for OpenAI itself).
+    Openai,
+}
+
+impl FromStr for BackendKind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bedrock" => Ok(Self::Bedrock),
+            "anthropic" => Ok(Self::Anthropic),
+            "openai" => Ok(Self::Openai),
+            _ => Err(()),
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Bedrock => "bedrock",
+            Self::Anthropic => "anthropic",
+            Self::Openai => "openai",
+        })
+    }
+}
+
+impl BackendKind {
+    /// The variables its crate reads: (API key, base URL, model).
+    fn env_names(self) -> Option<(&'static str, &'static str, &'static str)> {
+        match self {
+            Self::Bedrock => None,
+            Self::Anthropic => Some((
+                anthropic_client::API_KEY_ENV,
+                anthropic_client::BASE_URL_ENV,
+                anthropic_client::MODEL_ENV,
+            )),
+            Self::Openai => Some((
+                openai_client::API_KEY_ENV,
+                openai_client::BASE_URL_ENV,
+                openai_client::MODEL_ENV,
+            )),
+        }
+    }
+
+    fn default_model(self) -> &'static str {
+        match self {
+            Self::Bedrock => bedrock_client::DEFAULT_MODEL_ID,
+            Self::Anthropic => anthropic_client::DEFAULT_MODEL,
+            Self::Openai => openai_client::DEFAULT_MODEL,
+        }
+    }
+}
+
+/// An API key: never printed, logged or serialised.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The key itself, for the backend's builder only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(set)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("(set)")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+impl FromStr for Secret {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Ok(Self(s.to_owned()))
+    }
+}
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +144,16 @@ pub struct Setting<T> {
     pub value: T,
     /// Its source.
     pub source: Source,
+}
+
+impl<T> Setting<T> {
+    /// The same source, another value.
+    pub fn map_value<U>(self, f: impl FnOnce(T) -> U) -> Setting<U> {
+        Setting {
+            value: f(self.value),
+            source: self.source,
+        }
+    }
 }
 
 /// A configuration problem; the message names the file, line and key, or
@@ -84,6 +194,9 @@ pub enum ConfigError {
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    backend: Option<BackendKind>,
+    base_url: Option<String>,
+    api_key: Option<Secret>,
     model: Option<String>,
     region: Option<String>,
     profile: Option<String>,
@@ -104,6 +217,13 @@ pub struct FileConfig {
 pub struct Settings {
     /// The config file read, if any.
     pub config_file: Option<PathBuf>,
+    /// Which model API.
+    pub backend: Setting<BackendKind>,
+    /// Base URL of the model API (`None`: the backend's own).
+    pub base_url: Setting<Option<String>>,
+    /// API key from the config file; otherwise the backend reads its
+    /// variable (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`) itself.
+    pub api_key: Setting<Option<Secret>>,
     /// Model or inference-profile id.
     pub model: Setting<String>,
     /// AWS region (`None`: the AWS chain decides).
@@ -339,15 +459,64 @@ impl Settings {
                 source: Source::Default,
             }
         };
+        let backend = l.pick(
+            args.backend,
+            "--backend",
+            "AGENT_BACKEND",
+            "bedrock, anthropic or openai",
+            file.backend,
+            BackendKind::Bedrock,
+        )?;
+        // The backend's own variables come after ours: ANTHROPIC_MODEL, say.
+        let own = backend.value.env_names();
+        let own_default = |name: Option<&'static str>, fallback: Option<String>| match name
+            .and_then(|n| env.var(n).map(|v| (n, v)))
+        {
+            Some((n, v)) => Setting {
+                value: Some(v),
+                source: Source::Env(n.into()),
+            },
+            None => Setting {
+                value: fallback,
+                source: Source::Default,
+            },
+        };
+        let mut model = l.pick_opt(
+            args.model.clone(),
+            "--model",
+            "AGENT_MODEL",
+            "a model id",
+            file.model,
+        )?;
+        if model.value.is_none() {
+            model = own_default(
+                own.map(|o| o.2),
+                Some(backend.value.default_model().to_owned()),
+            );
+        }
+        let model = model.map_value(Option::unwrap_or_default);
+        let mut base_url = l.pick_opt(
+            args.base_url.clone(),
+            "--base-url",
+            "AGENT_BASE_URL",
+            "a URL",
+            file.base_url,
+        )?;
+        if base_url.value.is_none() {
+            base_url = own_default(own.map(|o| o.1), None);
+        }
+        let api_key = match (file.api_key, &config_file) {
+            (Some(key), Some(path)) => Setting {
+                value: Some(key),
+                source: Source::File(path.clone()),
+            },
+            _ => own_default(own.map(|o| o.0), None).map_value(|v| v.map(Secret)),
+        };
         Ok(Self {
-            model: l.pick(
-                args.model.clone(),
-                "--model",
-                "AGENT_MODEL",
-                "a model id",
-                file.model,
-                DEFAULT_MODEL.into(),
-            )?,
+            backend,
+            base_url,
+            api_key,
+            model,
             region: l.pick_opt(
                 args.region.clone(),
                 "--region",
@@ -477,6 +646,21 @@ impl Settings {
             }
         };
         vec![
+            (
+                "backend",
+                self.backend.value.to_string(),
+                self.backend.source.to_string(),
+            ),
+            (
+                "base_url",
+                opt(&self.base_url.value, "(the backend's own)"),
+                self.base_url.source.to_string(),
+            ),
+            (
+                "api_key",
+                opt(&self.api_key.value, "(not set)"),
+                self.api_key.source.to_string(),
+            ),
             (
                 "model",
                 self.model.value.clone(),

@@ -1,44 +1,100 @@
-//! `agent mock-server`: the local Converse-compatible endpoint, for any AWS
-//! SDK or tool to point at.
+//! `agent mock-server`: a local server of a model API's wire protocol
+//! (Converse by default; the Anthropic Messages API or OpenAI Chat
+//! Completions on request), for any SDK or tool to point at.
 
 use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
-use bedrock_client::mock::MockServer;
+use agent_core::Scenario;
 
 use crate::cli::MockServerArgs;
+use crate::config::BackendKind;
 use crate::exit::Failure;
 
-/// Serves until Ctrl-C. The first line on stdout is the endpoint URL.
+/// Serves until Ctrl-C. The first line on stdout names the address.
 pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
-    let mut builder = MockServer::builder()
-        .port(args.port)
-        .latency(Duration::from_millis(args.latency_ms));
-    if let Some(n) = args.throttle_every {
-        if n == 0 {
-            return Err(Failure::Usage("--throttle-every must be at least 1".into()));
+    if args.throttle_every == Some(0) {
+        return Err(Failure::Usage("--throttle-every must be at least 1".into()));
+    }
+    let latency = Duration::from_millis(args.latency_ms);
+    let extra = args.scenario.as_deref().map(load).transpose()?;
+    let cannot_start = |e: &dyn std::fmt::Display| {
+        Failure::Usage(format!("cannot serve on 127.0.0.1:{}: {e}", args.port))
+    };
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let (url, stop): (String, Box<dyn FnOnce() -> futures_stop::Stop>) = match args.protocol {
+        BackendKind::Bedrock => {
+            let mut b = bedrock_client::mock::MockServer::builder()
+                .port(args.port)
+                .latency(latency);
+            if let Some(n) = args.throttle_every {
+                b = b.throttle_every(n);
+            }
+            if let Some(s) = extra {
+                b = b.scenarios(s);
+            }
+            let server = b.start().await.map_err(|e| cannot_start(&e))?;
+            (
+                server.endpoint_url(),
+                Box::new(move || Box::pin(server.shutdown())),
+            )
         }
-        builder = builder.throttle_every(n);
-    }
-    if let Some(path) = &args.scenario {
-        let scenarios = bedrock_client::mock::load_scenarios(path)
-            .map_err(|e| Failure::Usage(e.to_string()))?;
-        builder = builder.scenarios(scenarios);
-    }
-    let server = builder.start().await.map_err(|e| {
-        Failure::Usage(format!(
-            "cannot start the server on 127.0.0.1:{}: {e}",
-            args.port
-        ))
-    })?;
-    println!("listening on {}", server.endpoint_url());
+        BackendKind::Anthropic => {
+            let mut b = anthropic_client::mock::MockServer::builder()
+                .bind(addr)
+                .latency(latency);
+            if let Some(n) = args.throttle_every {
+                b = b.throttle_every(n);
+            }
+            if let Some(s) = extra {
+                b = b.scenarios(s);
+            }
+            let server = b.start().await.map_err(|e| cannot_start(&e))?;
+            (
+                server.base_url(),
+                Box::new(move || Box::pin(server.shutdown())),
+            )
+        }
+        BackendKind::Openai => {
+            let mut b = openai_client::mock::MockServer::builder()
+                .bind(addr)
+                .latency(latency);
+            if let Some(n) = args.throttle_every {
+                b = b.throttle_every(n);
+            }
+            if let Some(s) = extra {
+                b = b.scenarios(s);
+            }
+            let server = b.start().await.map_err(|e| cannot_start(&e))?;
+            (
+                server.base_url(),
+                Box::new(move || Box::pin(server.shutdown())),
+            )
+        }
+    };
+    println!("listening on {url}");
     let _ = std::io::stdout().flush();
+    let hint = match args.protocol {
+        BackendKind::Bedrock => format!("--endpoint-url {url} --region us-east-1 (any AWS keys)"),
+        other => format!("--backend {other} --base-url {url} (any API key)"),
+    };
     eprintln!(
-        "point any AWS SDK at it, e.g.: agent run --endpoint-url {} \"What's the weather in New York and the stock price of AAPL?\"",
-        server.endpoint_url()
+        "point a client at it, e.g. agent run {hint} \"What's the weather in New York and the stock price of AAPL?\""
     );
     eprintln!("Ctrl-C stops the server");
     let _ = tokio::signal::ctrl_c().await;
-    server.shutdown().await;
+    stop().await;
     Ok(())
+}
+
+/// Scenarios from a JSON file (the format of `agent_core::scripted::scenario`).
+fn load(path: &Path) -> Result<Vec<Scenario>, Failure> {
+    bedrock_client::mock::load_scenarios(path).map_err(|e| Failure::Usage(e.to_string()))
+}
+
+mod futures_stop {
+    /// A server's shutdown, boxed so the three kinds share one type.
+    pub type Stop = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 }

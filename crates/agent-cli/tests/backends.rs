@@ -1,0 +1,194 @@
+//! `--backend anthropic|openai` through the real binary, against each API's
+//! local server, and `agent mock-server --protocol`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
+
+fn agent() -> Command {
+    let mut cmd = Command::cargo_bin("agent").unwrap();
+    let home = tempfile::tempdir().unwrap().keep();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("NO_COLOR", "1")
+        .current_dir(&home);
+    cmd
+}
+
+fn demo_plugin() -> std::path::PathBuf {
+    tool_api::plugin::testing::cargo_build_plugin("demo-tools").unwrap()
+}
+
+async fn output(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anthropic_backend_answers_with_one_results_message() {
+    let server = anthropic_client::mock::MockServer::builder()
+        .start()
+        .await
+        .unwrap();
+    let mut cmd = agent();
+    cmd.env("ANTHROPIC_API_KEY", "sk-ant-test")
+        .args([
+            "run",
+            "--json",
+            "--backend",
+            "anthropic",
+            "--base-url",
+            &server.base_url(),
+            "--plugin",
+        ])
+        .arg(demo_plugin())
+        .arg(Q1);
+    let out = output(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stop_reason"], "end_turn");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.authorized), "x-api-key was sent");
+    // The second request: the tool results in ONE user message, in call order.
+    let messages = requests[1].body["messages"].as_array().unwrap();
+    let asked: Vec<&str> = messages[1]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "tool_use")
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    let answered: Vec<&str> = messages[2]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "tool_result")
+        .map(|b| b["tool_use_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(asked.len(), 2);
+    assert_eq!(answered, asked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_backend_answers_with_one_tool_message_per_call() {
+    let server = openai_client::mock::MockServer::builder()
+        .start()
+        .await
+        .unwrap();
+    let mut cmd = agent();
+    cmd.args([
+        "run",
+        "--no-stream",
+        "--backend",
+        "openai",
+        "--base-url",
+        &server.base_url(),
+        "--plugin",
+    ])
+    .arg(demo_plugin())
+    .arg(Q1);
+    let out = output(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("New York"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let messages = requests[1].body["messages"].as_array().unwrap();
+    let ids: Vec<&str> = messages
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["tool_call_id"].as_str().unwrap())
+        .collect();
+    let asked: Vec<&str> =
+        messages.iter().find(|m| m["role"] == "assistant").unwrap()["tool_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+    assert_eq!(ids, asked, "one tool message per call, in call order");
+}
+
+#[test]
+fn a_missing_api_key_is_one_line_and_exit_3() {
+    let out = agent()
+        .args(["run", "--backend", "anthropic", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("ANTHROPIC_API_KEY is not set"), "{err}");
+}
+
+#[test]
+fn keys_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        "backend = \"anthropic\"\napi_key = \"sk-from-file-123\"\n",
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut cmd = agent();
+        cmd.env("OPENAI_API_KEY", "sk-from-env-456")
+            .args(["config", "--config"])
+            .arg(&config);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("sk-from"), "{all}");
+        assert!(all.contains("(set)"), "{all}");
+    }
+}
+
+#[test]
+fn mock_server_prints_its_address_first() {
+    for (protocol, suffix) in [("bedrock", ""), ("anthropic", ""), ("openai", "/v1")] {
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("agent"))
+            .args(["mock-server", "--protocol", protocol])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        child.kill().unwrap();
+        let _ = child.wait();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{line:?}"));
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with(suffix),
+            "{protocol}: {url}"
+        );
+    }
+}
