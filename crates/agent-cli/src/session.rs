@@ -63,10 +63,8 @@ pub fn conclude(result: Result<AgentRun, AgentError>, json: bool) -> Result<(), 
                 AgentErrorKind::Cancelled => "cancelled",
             };
             let failure = match &e.kind {
-                AgentErrorKind::Cancelled => {
-                    eprintln!("cancelled: {}", crate::render::summary(&e.run));
-                    Failure::Interrupted
-                }
+                // The partial figures were shown with the run.
+                AgentErrorKind::Cancelled => Failure::Interrupted,
                 AgentErrorKind::Model(m) if m.kind == agent_core::ModelErrorKind::Credentials => {
                     Failure::Model(format!(
                         "{e}\n(`agent demo` needs no credentials: it runs fully offline)"

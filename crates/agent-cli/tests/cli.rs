@@ -419,3 +419,79 @@ fn config_precedence_is_flag_env_file_default() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("file-model"), "{}", stdout(&out));
 }
+
+#[test]
+fn ctrl_c_cancels_the_run_and_exits_130_with_partial_figures() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let q2 = "I'm planning a trip from Boston to Miami. Get the weather for both cities, calculate \
+              the distance, and find Italian restaurants in Miami.";
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .args([
+            "run",
+            "--json",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &server.endpoint_url(),
+            "--plugin",
+        ])
+        .arg(demo_plugin())
+        .arg(q2)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the tools are running: after the first model request.
+    while server.requests().is_empty() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("the partial run as JSON");
+    assert_eq!(doc["error"]["kind"], "cancelled");
+    // Every toolUse is answered (as cancelled), so the conversation stays valid.
+    let results = doc["messages"][2]["content"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert!(doc["metrics"]["tool_calls"].as_u64() == Some(4));
+    drop(rt);
+}
+
+#[test]
+fn chat_keeps_the_conversation_across_prompts() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let out = agent()
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .args([
+            "chat",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &server.endpoint_url(),
+            "--plugin",
+        ])
+        .arg(demo_plugin())
+        .write_stdin(format!("{Q1}\nThanks!\n"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("New York"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "two turns for Q1, one for the follow-up");
+    let last = requests[2].body["messages"].as_array().unwrap();
+    assert_eq!(last.len(), 5, "the follow-up carries the whole history");
+    assert_eq!(last[4]["content"][0]["text"], "Thanks!");
+    drop(rt);
+}
