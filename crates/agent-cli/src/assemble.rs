@@ -30,13 +30,81 @@ pub fn executor_config(settings: &Settings) -> ExecutorConfig {
         0 => None,
         n => Some(n),
     };
-    ExecutorConfig::default()
+    let retries = |n: u32| ExponentialBackoff::default().with_max_attempts(n.saturating_add(1));
+    let mut config = ExecutorConfig::default()
         .with_max_concurrency(max)
         .with_timeout(Some(Duration::from_secs_f64(settings.tool_timeout.value)))
-        .with_retry(
-            ExponentialBackoff::default()
-                .with_max_attempts(settings.tool_retries.value.saturating_add(1)),
+        .with_retry(retries(settings.tool_retries.value));
+    for (name, o) in &settings.tools.value {
+        if let Some(t) = o.timeout {
+            config = config.with_tool_timeout(name, Some(Duration::from_secs_f64(t)));
+        }
+        if let Some(n) = o.retries {
+            config = config.with_tool_retry(name, retries(n));
+        }
+    }
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use agent_core::RetryPolicy;
+
+    use super::*;
+
+    #[test]
+    fn tool_tables_override_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        std::fs::write(
+            &path,
+            "tool_timeout = 5
+[tools.slow_search]
+timeout = 120
+retries = 0
+[tools.flaky]
+retries = 6
+",
         )
+        .unwrap();
+        let args = AgentArgs {
+            config: Some(path),
+            ..AgentArgs::default()
+        };
+        let settings = Settings::resolve(&args, &ProcessEnv).unwrap();
+        let config = executor_config(&settings);
+        assert_eq!(
+            config.policy_for("slow_search").timeout,
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(config.policy_for("slow_search").retry.max_attempts(), 1);
+        assert_eq!(config.policy_for("flaky").retry.max_attempts(), 7);
+        assert_eq!(
+            config.policy_for("flaky").timeout,
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(config.policy_for("other").retry.max_attempts(), 3);
+    }
+
+    #[test]
+    fn a_bad_tool_table_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        std::fs::write(
+            &path,
+            "[tools.x]
+timout = 3
+",
+        )
+        .unwrap();
+        let err = crate::config::read_config_file(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("agent.toml:2") && err.contains("timout"),
+            "{err}"
+        );
+    }
 }
 
 /// The agent the settings describe, over `backend` and `tools`.

@@ -210,6 +210,17 @@ pub struct FileConfig {
     system: Option<String>,
     max_tokens: Option<u32>,
     stream: Option<bool>,
+    tools: Option<std::collections::BTreeMap<String, ToolOverride>>,
+}
+
+/// A `[tools.NAME]` table: one tool's own timeout and retries.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolOverride {
+    /// Timeout of one attempt, seconds.
+    pub timeout: Option<f64>,
+    /// Retries of a retryable failure.
+    pub retries: Option<u32>,
 }
 
 /// The effective settings of `run`, `chat` and `config`.
@@ -250,6 +261,8 @@ pub struct Settings {
     pub max_tokens: Setting<u32>,
     /// Stream responses.
     pub stream: Setting<bool>,
+    /// Per-tool overrides, from the config file's `[tools.NAME]` tables.
+    pub tools: Setting<std::collections::BTreeMap<String, ToolOverride>>,
 }
 
 /// Reads the environment; a seam so tests need not mutate the process's.
@@ -601,6 +614,16 @@ impl Settings {
                 file.stream,
                 true,
             )?,
+            tools: match (file.tools, &config_file) {
+                (Some(tools), Some(path)) => Setting {
+                    value: tools,
+                    source: Source::File(path.clone()),
+                },
+                _ => Setting {
+                    value: Default::default(),
+                    source: Source::Default,
+                },
+            },
             config_file,
         })
     }
@@ -612,6 +635,14 @@ impl Settings {
                 "tool timeout must be a positive number of seconds, not {} ({})",
                 self.tool_timeout.value, self.tool_timeout.source
             ));
+        }
+        for (name, o) in &self.tools.value {
+            if o.timeout.is_some_and(|t| !(t.is_finite() && t > 0.0)) {
+                return Err(format!(
+                    "[tools.{name}] timeout must be a positive number of seconds ({})",
+                    self.tools.source
+                ));
+            }
         }
         if self.max_iterations.value == 0 {
             return Err(format!(
@@ -735,6 +766,30 @@ impl Settings {
                 "stream",
                 self.stream.value.to_string(),
                 self.stream.source.to_string(),
+            ),
+            (
+                "tools",
+                if self.tools.value.is_empty() {
+                    "(no per-tool overrides)".to_string()
+                } else {
+                    self.tools
+                        .value
+                        .iter()
+                        .map(|(name, o)| {
+                            let timeout = o
+                                .timeout
+                                .map(|t| format!(" timeout {t} s"))
+                                .unwrap_or_default();
+                            let retries = o
+                                .retries
+                                .map(|r| format!(" retries {r}"))
+                                .unwrap_or_default();
+                            format!("{name}:{timeout}{retries}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
+                self.tools.source.to_string(),
             ),
         ]
     }
