@@ -1,0 +1,80 @@
+//! `agent bench` end to end on a cheap case: the real binary, the demo
+//! plugin library, the real Bedrock backend against the local server, the
+//! bare SDK loop, and `agent run` as a child process. Asserts on the shape
+//! and consistency of the figures, never on their values (no wall-clock
+//! assertions: the machine is shared).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn agent() -> Command {
+    let mut cmd = Command::cargo_bin("agent").unwrap();
+    let home = tempfile::tempdir().unwrap().keep();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .current_dir(&home);
+    cmd
+}
+
+#[test]
+fn bench_runs_a_cheap_case_and_emits_json_figures() {
+    let plugin = tool_api::plugin::testing::cargo_build_plugin("demo-tools").unwrap();
+    let out = agent()
+        .args([
+            "bench", "--cases", "CHAIN-3", "--runs", "1", "--json", "--plugin",
+        ])
+        .arg(&plugin)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+
+    let cases = doc["cases"].as_array().unwrap();
+    let ids: Vec<_> = cases.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["CHAIN-3@0:stream", "CHAIN-3@0:converse"]);
+    for c in cases {
+        assert_eq!(c["model_calls"], 4);
+        assert_eq!(c["tool_calls"], 3);
+        assert_eq!(c["limit_ms"], 0.0);
+        assert_eq!(c["runs_ms"].as_array().unwrap().len(), 1);
+        let wall = &c["wall_ms"];
+        assert!(wall["min_ms"].as_f64() <= wall["median_ms"].as_f64());
+        assert!(wall["median_ms"].as_f64() <= wall["max_ms"].as_f64());
+        assert_eq!(c["ratio"], Value::Null, "no ratio over a zero limit");
+        assert_eq!(c["sequential"]["method"], "measured");
+        assert!(c["overhead_per_turn_ms"].is_f64());
+        assert!(c["floor_per_call_ms"].is_f64());
+        assert!(c["per_turn_over_floor_ms"].is_f64());
+    }
+
+    let floor = doc["floor"].as_array().unwrap();
+    assert_eq!(floor.len(), 2);
+    assert!(floor.iter().all(|f| f["calls"] == 4));
+
+    let run = &doc["agent_run"];
+    assert_eq!(run["startup_samples"], 1);
+    assert!(run["startup_ms"]["median_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(run["peak_rss"][0]["scenario"], "CHAIN-3");
+
+    assert_eq!(doc["method"]["runs"], 1);
+    assert_eq!(doc["method"]["max_concurrency"], Value::Null);
+    assert_eq!(doc["machine"]["cpus"].as_u64().map(|n| n > 0), Some(true));
+    // The table goes to stderr when the JSON takes stdout.
+    assert!(stderr.contains("CHAIN-3@0:converse"), "{stderr}");
+    assert!(stderr.contains("no concurrency limit"), "{stderr}");
+}
+
+#[test]
+fn bench_refuses_an_unknown_case() {
+    let out = agent().args(["bench", "--cases", "Q9"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("NAME[@MS]"), "{stderr}");
+}
