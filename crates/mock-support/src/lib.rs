@@ -28,7 +28,7 @@
 //!
 //! async fn hello(State(state): State<Arc<AppState>>) -> String {
 //!     let seq = state.recorder.arrive();
-//!     state.recorder.record(seq, seq);
+//!     state.recorder.record(seq, || seq);
 //!     match state.faults.pick(seq) {
 //!         Some(fault) => fault.to_owned(),
 //!         None => "hello".to_owned(),

@@ -5,10 +5,9 @@
 use std::time::Duration;
 
 use agent_core::ModelResponse;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures::stream::{self, StreamExt};
+use mock_support::response::{chunked, set_header};
 use serde_json::json;
 
 use super::encode::{event_frame, exception_frame, response_events};
@@ -48,15 +47,14 @@ impl ServiceError {
     pub(crate) fn into_response(self, request_id: &str, retry_after: Option<Duration>) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(json!({ "message": self.message }))).into_response();
-        let headers = response.headers_mut();
-        set(
-            headers,
+        set_header(
+            &mut response,
             "x-amzn-errortype",
             &format!("{}:{ERROR_NAMESPACE}", self.error_type),
         );
-        set(headers, "x-amzn-requestid", request_id);
+        set_header(&mut response, "x-amzn-requestid", request_id);
         if let Some(after) = retry_after {
-            set(headers, "retry-after", &format_seconds(after));
+            set_header(&mut response, "retry-after", &format_seconds(after));
         }
         response
     }
@@ -67,12 +65,6 @@ fn format_seconds(d: Duration) -> String {
         d.as_secs().to_string()
     } else {
         format!("{}", d.as_secs_f64())
-    }
-}
-
-fn set(headers: &mut axum::http::HeaderMap, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        headers.insert(name, v);
     }
 }
 
@@ -91,33 +83,6 @@ pub(crate) enum Ending {
 pub const STREAM_ERROR_MESSAGE: &str =
     "The model's response stream failed. Try your request again.";
 
-fn cut_error() -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected stream cut")
-}
-
-/// A streaming body: `latency`, then `chunks`, then (for a cut) a short
-/// pause so the chunks reach the client, and an error that makes the
-/// server drop the connection.
-fn body(chunks: Vec<Vec<u8>>, latency: Duration, cut: bool) -> Body {
-    let head = stream::once(async move {
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-    })
-    .filter_map(|()| async { None::<Result<Bytes, std::io::Error>> });
-    let frames = stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))));
-    let tail = stream::once(async move {
-        if cut {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            Some(Err(cut_error()))
-        } else {
-            None
-        }
-    })
-    .filter_map(|x| async move { x });
-    Body::from_stream(head.chain(frames).chain(tail))
-}
-
 /// The Converse answer.
 pub(crate) fn converse(
     response: &ModelResponse,
@@ -130,9 +95,9 @@ pub(crate) fn converse(
         Ending::Cut => (vec![bytes[..bytes.len() / 2].to_vec()], true),
         _ => (vec![bytes], false),
     };
-    let mut r = Response::new(body(chunks, latency, cut));
-    set(r.headers_mut(), "content-type", "application/json");
-    set(r.headers_mut(), "x-amzn-requestid", request_id);
+    let mut r = Response::new(chunked(chunks, latency, cut));
+    set_header(&mut r, "content-type", "application/json");
+    set_header(&mut r, "x-amzn-requestid", request_id);
     r
 }
 
@@ -162,12 +127,8 @@ pub(crate) fn converse_stream(
             false
         }
     };
-    let mut r = Response::new(body(frames, latency, cut));
-    set(
-        r.headers_mut(),
-        "content-type",
-        "application/vnd.amazon.eventstream",
-    );
-    set(r.headers_mut(), "x-amzn-requestid", request_id);
+    let mut r = Response::new(chunked(frames, latency, cut));
+    set_header(&mut r, "content-type", "application/vnd.amazon.eventstream");
+    set_header(&mut r, "x-amzn-requestid", request_id);
     r
 }

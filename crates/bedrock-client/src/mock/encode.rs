@@ -12,6 +12,7 @@
 use agent_core::{ContentBlock, ModelResponse};
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+use mock_support::split::char_chunks;
 use serde_json::{Value, json};
 
 use super::wire::{stop_reason, usage_json};
@@ -58,17 +59,6 @@ pub(crate) fn exception_frame(exception_type: &str, message: &str) -> Vec<u8> {
     )
 }
 
-fn chunks(s: &str) -> Vec<String> {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.is_empty() {
-        return vec![String::new()];
-    }
-    chars
-        .chunks(DELTA_CHARS)
-        .map(|c| c.iter().collect())
-        .collect()
-}
-
 fn padded(mut payload: Value, n: usize) -> Value {
     const PAD: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     if let Value::Object(map) = &mut payload {
@@ -86,7 +76,7 @@ pub(crate) fn response_events(response: &ModelResponse) -> Vec<(&'static str, Va
     for (i, block) in response.message.content.iter().enumerate() {
         match block {
             ContentBlock::Text { text } => {
-                for piece in chunks(text) {
+                for piece in char_chunks(text, DELTA_CHARS) {
                     events.push((
                         "contentBlockDelta",
                         json!({ "contentBlockIndex": i, "delta": { "text": piece } }),
@@ -101,7 +91,7 @@ pub(crate) fn response_events(response: &ModelResponse) -> Vec<(&'static str, Va
                         "start": { "toolUse": { "toolUseId": u.id, "name": u.name } }
                     }),
                 ));
-                for piece in chunks(&u.input.to_string()) {
+                for piece in char_chunks(&u.input.to_string(), DELTA_CHARS) {
                     events.push((
                         "contentBlockDelta",
                         json!({ "contentBlockIndex": i, "delta": { "toolUse": { "input": piece } } }),

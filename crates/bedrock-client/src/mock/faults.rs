@@ -1,7 +1,5 @@
-//! Fault injection: which requests the local server fails, and how.
-
-use std::collections::VecDeque;
-use std::sync::Mutex;
+//! The faults the local server injects, and how each looks on the wire.
+//! Which request gets which is `mock_support::FaultPlan`'s.
 
 use serde::{Deserialize, Serialize};
 
@@ -76,56 +74,9 @@ impl Fault {
     }
 }
 
-/// Which request gets which fault: a scripted queue first ("throttle the
-/// next 6"), then every-Nth rules in the order given.
-#[derive(Debug, Default)]
-pub(crate) struct FaultPlan {
-    every: Vec<(u64, Fault)>,
-    next: Mutex<VecDeque<Fault>>,
-}
-
-impl FaultPlan {
-    pub(crate) fn new(every: Vec<(u64, Fault)>, next: Vec<Fault>) -> Self {
-        Self {
-            every: every.into_iter().filter(|(n, _)| *n > 0).collect(),
-            next: Mutex::new(next.into()),
-        }
-    }
-
-    /// Queues `faults` for the next requests, one each.
-    pub(crate) fn push(&self, faults: impl IntoIterator<Item = Fault>) {
-        if let Ok(mut q) = self.next.lock() {
-            q.extend(faults);
-        }
-    }
-
-    /// The fault for the `seq`-th request (1-based), if any.
-    pub(crate) fn pick(&self, seq: u64) -> Option<Fault> {
-        if let Some(f) = self.next.lock().ok().and_then(|mut q| q.pop_front()) {
-            return Some(f);
-        }
-        self.every
-            .iter()
-            .find(|(n, _)| seq.is_multiple_of(*n))
-            .map(|(_, f)| *f)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scripted_faults_come_first_then_every_nth() {
-        let plan = FaultPlan::new(vec![(2, Fault::Throttle)], vec![Fault::StreamCut]);
-        assert_eq!(plan.pick(1), Some(Fault::StreamCut));
-        assert_eq!(plan.pick(2), Some(Fault::Throttle));
-        assert_eq!(plan.pick(3), None);
-        plan.push([Fault::Unavailable; 2]);
-        assert_eq!(plan.pick(5), Some(Fault::Unavailable));
-        assert_eq!(plan.pick(7), Some(Fault::Unavailable));
-        assert_eq!(plan.pick(9), None);
-    }
 
     #[test]
     fn stream_faults_have_no_http_answer_on_the_stream() {

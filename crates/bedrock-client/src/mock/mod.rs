@@ -17,8 +17,10 @@
 //!
 //! Files: `routes.rs` (a request's life), `validate.rs` (the service's
 //! checks), `wire.rs` (the JSON wire format), `encode.rs` (event-stream
-//! frames), `answer.rs` (HTTP answers), `faults.rs`, `recorder.rs`,
-//! `scenarios.rs`.
+//! frames), `answer.rs` (HTTP answers), `faults.rs` (the faults and their
+//! answers), `recorder.rs` (what a record holds). The protocol-neutral
+//! half (lifecycle, scenarios, the fault plan, the record, latency) is
+//! the `mock-support` crate's.
 //!
 //! ```
 //! use bedrock_client::mock::MockServer;
@@ -42,133 +44,79 @@ mod encode;
 mod faults;
 mod recorder;
 mod routes;
-mod scenarios;
 mod validate;
 mod wire;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use agent_core::Scenario;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use mock_support::{ServerHandle, Settings};
 
 pub use answer::STREAM_ERROR_MESSAGE;
 pub use faults::Fault;
+pub use mock_support::{MockError, load_scenarios, parse_scenarios};
 pub use recorder::{Outcome, RecordedRequest};
-pub use scenarios::{load_scenarios, parse_scenarios};
 
-use faults::FaultPlan;
-use recorder::Recorder;
-use routes::{AppState, Settings};
-use validate::ModelPolicy;
-
-/// Why the server could not start or load its scenarios.
-#[derive(Debug, thiserror::Error)]
-pub enum MockError {
-    /// The address is taken or not allowed.
-    #[error("could not listen on {addr}: {source}; pick another port, or port 0 for a free one")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// The OS's reason.
-        source: std::io::Error,
-    },
-    /// The scenario file could not be read.
-    #[error("could not read the scenario file {}: {source}", path.display())]
-    ScenarioRead {
-        /// The file.
-        path: PathBuf,
-        /// The OS's reason.
-        source: std::io::Error,
-    },
-    /// The scenario file is not a scenario list.
-    #[error(
-        "the scenario file {} is not a valid scenario list: {source} (format: docs/BEDROCK.md, \
-         \"Scenario files\")",
-        path.display()
-    )]
-    ScenarioParse {
-        /// The file.
-        path: PathBuf,
-        /// Where and why parsing failed.
-        source: serde_json::Error,
-    },
-}
+use routes::{AppState, Converse};
 
 /// Configures a [`MockServer`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MockServerBuilder {
-    host: IpAddr,
-    port: u16,
-    latency: Duration,
-    scenarios: Vec<Scenario>,
-    reference: bool,
-    every: Vec<(u64, Fault)>,
-    next: Vec<Fault>,
-    retry_after: Option<Duration>,
-    models: ModelPolicy,
+    settings: Settings<Fault>,
     max_input_tokens: Option<u64>,
-    record: bool,
-}
-
-impl Default for MockServerBuilder {
-    fn default() -> Self {
-        Self {
-            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            port: 0,
-            latency: Duration::ZERO,
-            scenarios: Vec::new(),
-            reference: true,
-            every: Vec::new(),
-            next: Vec::new(),
-            retry_after: None,
-            models: ModelPolicy::default(),
-            max_input_tokens: None,
-            record: true,
-        }
-    }
 }
 
 impl MockServerBuilder {
     /// The port on 127.0.0.1 (default 0: a free one; see [`MockServer::addr`]).
     pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
+        self.settings.addr.set_port(port);
         self
     }
 
     /// The address to listen on (default 127.0.0.1).
     pub fn host(mut self, host: IpAddr) -> Self {
-        self.host = host;
+        self.settings.addr.set_ip(host);
+        self
+    }
+
+    /// The address and port to listen on (default `127.0.0.1:0`).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.settings.addr = addr;
         self
     }
 
     /// The model's latency per call: before the response (Converse) or its
     /// first event (ConverseStream). Errors answer at once.
     pub fn latency(mut self, latency: Duration) -> Self {
-        self.latency = latency;
+        self.settings.latency = latency;
         self
     }
 
     /// Adds scenarios, matched before the reference ones.
     pub fn scenarios(mut self, scenarios: impl IntoIterator<Item = Scenario>) -> Self {
-        self.scenarios.extend(scenarios);
+        self.settings.scenarios.add(scenarios);
         self
+    }
+
+    /// Adds the scenarios of a file (see [`load_scenarios`]), as
+    /// [`MockServerBuilder::scenarios`] does.
+    pub fn scenario_file(self, path: impl AsRef<Path>) -> Result<Self, MockError> {
+        Ok(self.scenarios(load_scenarios(path)?))
     }
 
     /// Leaves out the reference scenarios (Q1–Q4, FANOUT-n, CHAIN-50).
     pub fn without_reference(mut self) -> Self {
-        self.reference = false;
+        self.settings.scenarios.without_reference();
         self
     }
 
     /// Injects `fault` into every `n`th request (counted from 1 over all
     /// requests; 0 turns the rule off). Rules are tried in the order given.
     pub fn fault_every(mut self, n: u64, fault: Fault) -> Self {
-        self.every.push((n, fault));
+        self.settings.fault_every.push((n, fault));
         self
     }
 
@@ -196,20 +144,20 @@ impl MockServerBuilder {
     /// Fails the next requests, one fault each, before any every-Nth rule:
     /// `fail_next([Fault::Throttle; 6])` is a burst of six throttles.
     pub fn fail_next(mut self, faults: impl IntoIterator<Item = Fault>) -> Self {
-        self.next.extend(faults);
+        self.settings.fault_next.extend(faults);
         self
     }
 
     /// Sends `Retry-After` (seconds) with every throttle.
     pub fn retry_after(mut self, after: Duration) -> Self {
-        self.retry_after = Some(after);
+        self.settings.retry_after = Some(after);
         self
     }
 
     /// Serves exactly these model ids (default: any id with `anthropic.`
     /// in it, or starting with `mock`).
     pub fn models(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.models = ModelPolicy::Only(ids.into_iter().map(Into::into).collect());
+        self.settings.models = Some(ids.into_iter().map(Into::into).collect());
         self
     }
 
@@ -224,69 +172,28 @@ impl MockServerBuilder {
     /// benchmarks, where the record would only grow; the every-Nth count
     /// goes on either way.
     pub fn record(mut self, on: bool) -> Self {
-        self.record = on;
+        self.settings.record = on;
         self
     }
 
     /// Binds and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<MockServer, MockError> {
-        let wanted = SocketAddr::new(self.host, self.port);
-        let listener = tokio::net::TcpListener::bind(wanted)
-            .await
-            .map_err(|source| MockError::Bind {
-                addr: wanted,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| MockError::Bind {
-            addr: wanted,
-            source,
-        })?;
-        let mut scenarios = self.scenarios;
-        if self.reference {
-            scenarios.extend(agent_core::reference::all());
-        }
-        let state = Arc::new(AppState {
-            settings: Settings {
-                latency: self.latency,
-                scenarios,
-                retry_after: self.retry_after,
-                models: self.models,
-                max_input_tokens: self.max_input_tokens,
-                record: self.record,
-            },
-            faults: FaultPlan::new(self.every, self.next),
-            recorder: Recorder::default(),
-            seq: AtomicU64::new(0),
-        });
-        let (tx, rx) = oneshot::channel::<()>();
-        let app = routes::router(Arc::clone(&state));
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "the mock Converse server stopped");
-            }
-        });
-        tracing::info!(%addr, "mock Converse server listening");
-        Ok(MockServer {
-            addr,
-            state,
-            shutdown: Some(tx),
-            task: Some(task),
-        })
+        let converse = Converse {
+            max_input_tokens: self.max_input_tokens,
+        };
+        let (handle, state) = self
+            .settings
+            .start(converse, "Converse", routes::router)
+            .await?;
+        Ok(MockServer { handle, state })
     }
 }
 
 /// A running local Converse server; stops when shut down or dropped.
 #[derive(Debug)]
 pub struct MockServer {
-    addr: SocketAddr,
+    handle: ServerHandle,
     state: Arc<AppState>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
 }
 
 impl MockServer {
@@ -298,12 +205,12 @@ impl MockServer {
 
     /// The address the server is bound to.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.handle.addr()
     }
 
     /// The URL to give [`crate::BedrockBackendBuilder::endpoint_url`].
     pub fn endpoint_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.handle.url()
     }
 
     /// Every request received so far, in arrival order (none if built with
@@ -325,20 +232,7 @@ impl MockServer {
 
     /// Stops accepting connections, lets requests in flight finish, and
     /// waits for the server to stop.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    pub async fn shutdown(self) {
+        self.handle.shutdown().await;
     }
 }

@@ -2,7 +2,6 @@
 //! assert on what crossed the wire.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -70,32 +69,6 @@ impl RecordedRequest {
         let wire: super::wire::WireRequest = serde_json::from_slice(&self.raw_body)
             .map_err(|e| format!("not a Converse body: {e}"))?;
         wire.to_core()
-    }
-}
-
-/// Keeps every request, in arrival order.
-#[derive(Debug, Default)]
-pub(crate) struct Recorder {
-    requests: Mutex<Vec<RecordedRequest>>,
-}
-
-impl Recorder {
-    pub(crate) fn push(&self, request: RecordedRequest) {
-        if let Ok(mut r) = self.requests.lock() {
-            // Concurrent requests may finish deciding out of order.
-            let at = r.partition_point(|x| x.seq < request.seq);
-            r.insert(at, request);
-        }
-    }
-
-    pub(crate) fn all(&self) -> Vec<RecordedRequest> {
-        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
-    }
-
-    pub(crate) fn clear(&self) {
-        if let Ok(mut r) = self.requests.lock() {
-            r.clear();
-        }
     }
 }
 

@@ -3,43 +3,31 @@
 //! record, answer.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use agent_core::Scenario;
-use agent_core::scripted::{first_prompt, select};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::post;
+use mock_support::recorder::header_map;
 
 use super::answer::{self, Ending, ServiceError};
-use super::faults::{Fault, FaultPlan};
-use super::recorder::{Outcome, RecordedRequest, Recorder, redact_authorization};
-use super::validate::{ModelPolicy, check_auth, check_model, check_request};
+use super::faults::Fault;
+use super::recorder::{Outcome, RecordedRequest, redact_authorization};
+use super::validate::{check_auth, check_model, check_request};
 
-/// What the server plays and how.
+/// What only the Converse server is configured with.
 #[derive(Debug)]
-pub(crate) struct Settings {
-    pub latency: Duration,
-    pub scenarios: Vec<Scenario>,
-    pub retry_after: Option<Duration>,
-    pub models: ModelPolicy,
+pub(crate) struct Converse {
+    /// Refuse requests estimated above this many input tokens.
     pub max_input_tokens: Option<u64>,
-    /// Whether requests are recorded (off for long benchmark runs).
-    pub record: bool,
 }
 
-/// Shared by every request.
-#[derive(Debug)]
-pub(crate) struct AppState {
-    pub settings: Settings,
-    pub faults: FaultPlan,
-    pub recorder: Recorder,
-    pub seq: AtomicU64,
-}
+/// Shared by every request: the common settings, the fault plan and the
+/// record (`mock_support::Shared`), and [`Converse`].
+pub(crate) type AppState = mock_support::Shared<Fault, RecordedRequest, Converse>;
 
 /// The largest body accepted: far above any scripted conversation, and
 /// above axum's 2 MB default, which FANOUT-1024 conversations approach.
@@ -109,25 +97,20 @@ fn decide(
     if let Some((status, error_type, message)) = fault.and_then(|f| f.http(stream)) {
         return Decision::Reject(ServiceError::new(status, error_type, message), fault);
     }
-    if let Err(e) = check_model(model_id, &state.settings.models) {
+    if let Err(e) = check_model(model_id, state.lists_model(model_id)) {
         return Decision::Reject(e, None);
     }
     let request = match check_request(body) {
         Ok(r) => r,
         Err(e) => return Decision::Reject(e, None),
     };
-    let Some(scenario) = select(&state.settings.scenarios, &request) else {
-        return Decision::Reject(
-            ServiceError::validation(format!(
-                "The mock server has no scenario for the prompt {:?}; add one with a scenario file.",
-                first_prompt(&request)
-            )),
-            None,
-        );
+    let scenario = match state.scenario_for(&request) {
+        Ok(s) => s,
+        Err(e) => return Decision::Reject(ServiceError::validation(e), None),
     };
     let mut response = scenario.respond(&request);
-    response.latency = state.settings.latency;
-    if let Some(max) = state.settings.max_input_tokens
+    response.latency = state.latency;
+    if let Some(max) = state.protocol.max_input_tokens
         && response.usage.input_tokens > max
     {
         return Decision::Reject(
@@ -156,7 +139,7 @@ async fn serve(
     body: Bytes,
     stream: bool,
 ) -> Response {
-    let seq = state.seq.fetch_add(1, Ordering::SeqCst) + 1;
+    let seq = state.recorder.arrive();
     let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
     let decision = decide(state, seq, &model_id, &headers, &body, stream);
     let outcome = match &decision {
@@ -173,47 +156,37 @@ async fn serve(
             scenario: scenario.clone(),
         },
     };
-    if state.settings.record {
-        state.recorder.push(RecordedRequest {
-            seq,
-            model_id,
-            path: uri.path().to_owned(),
-            stream,
-            headers: headers
-                .iter()
-                .map(|(k, v)| {
-                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                    let v = if k == "authorization" {
-                        redact_authorization(&v)
-                    } else {
-                        v
-                    };
-                    (k.as_str().to_owned(), v)
-                })
-                .collect(),
-            body: serde_json::from_slice(&body).unwrap_or_default(),
-            raw_body: body.to_vec(),
-            request_id: request_id.clone(),
-            outcome,
-        });
-    }
+    state.recorder.record(seq, || RecordedRequest {
+        seq,
+        model_id,
+        path: uri.path().to_owned(),
+        stream,
+        headers: header_map(&headers, |name, v| {
+            Some(if name == "authorization" {
+                redact_authorization(&v)
+            } else {
+                v
+            })
+        }),
+        body: serde_json::from_slice(&body).unwrap_or_default(),
+        raw_body: body.to_vec(),
+        request_id: request_id.clone(),
+        outcome,
+    });
     match decision {
         Decision::Reject(e, fault) => {
             let hint = (fault == Some(Fault::Throttle))
-                .then_some(state.settings.retry_after)
+                .then_some(state.retry_after)
                 .flatten();
             e.into_response(&request_id, hint)
         }
         Decision::Answer {
             response, ending, ..
         } => {
-            let latency = state.settings.latency;
             if stream {
-                answer::converse_stream(&response, &request_id, latency, ending)
+                answer::converse_stream(&response, &request_id, state.latency, ending)
             } else {
-                if !latency.is_zero() {
-                    tokio::time::sleep(latency).await;
-                }
+                mock_support::latency::wait(state.latency).await;
                 answer::converse(&response, &request_id, Duration::ZERO, ending)
             }
         }

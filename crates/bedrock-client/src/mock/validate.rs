@@ -9,17 +9,6 @@ use super::answer::ServiceError;
 use super::wire::WireRequest;
 use crate::types::errors::INVALID_MODEL_MESSAGE;
 
-/// Which model ids the server serves.
-#[derive(Debug, Clone, Default)]
-pub(crate) enum ModelPolicy {
-    /// Any Anthropic id (`anthropic.` in it, as in
-    /// `us.anthropic.claude-sonnet-4-20250514-v1:0`) or one starting `mock`.
-    #[default]
-    Anthropic,
-    /// Exactly these ids.
-    Only(Vec<String>),
-}
-
 /// Unsigned requests are refused with 403, as the service does.
 pub(crate) fn check_auth(headers: &HeaderMap) -> Result<(), ServiceError> {
     if headers.contains_key("authorization") {
@@ -34,20 +23,19 @@ pub(crate) fn check_auth(headers: &HeaderMap) -> Result<(), ServiceError> {
 }
 
 /// An unknown or malformed model id: 400 ValidationException, or 404
-/// ResourceNotFoundException for an ARN nothing is deployed at.
-pub(crate) fn check_model(model_id: &str, policy: &ModelPolicy) -> Result<(), ServiceError> {
+/// ResourceNotFoundException for an ARN nothing is deployed at. `listed`:
+/// whether the id is among the models the server was given; `None` (no
+/// list) serves any Anthropic id (`anthropic.` in it, as in
+/// `us.anthropic.claude-sonnet-4-20250514-v1:0`) or one starting `mock`.
+pub(crate) fn check_model(model_id: &str, listed: Option<bool>) -> Result<(), ServiceError> {
     let well_formed = !model_id.is_empty()
         && model_id.len() <= 2048
         && model_id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._:/-".contains(c));
     let known = well_formed
-        && match policy {
-            ModelPolicy::Anthropic => {
-                model_id.contains("anthropic.") || model_id.starts_with("mock")
-            }
-            ModelPolicy::Only(ids) => ids.iter().any(|id| id == model_id),
-        };
+        && listed
+            .unwrap_or_else(|| model_id.contains("anthropic.") || model_id.starts_with("mock"));
     if known {
         Ok(())
     } else if well_formed && model_id.starts_with("arn:") {
@@ -82,16 +70,15 @@ mod tests {
 
     #[test]
     fn model_ids() {
-        let p = ModelPolicy::default();
-        assert!(check_model("us.anthropic.claude-sonnet-4-20250514-v1:0", &p).is_ok());
-        assert!(check_model("mock-model", &p).is_ok());
-        let e = check_model("gpt-5", &p).unwrap_err();
+        let p = None;
+        assert!(check_model("us.anthropic.claude-sonnet-4-20250514-v1:0", p).is_ok());
+        assert!(check_model("mock-model", p).is_ok());
+        let e = check_model("gpt-5", p).unwrap_err();
         assert_eq!((e.status, e.message.as_str()), (400, INVALID_MODEL_MESSAGE));
-        let e = check_model("arn:aws:bedrock:us-east-1::foundation-model/x", &p).unwrap_err();
+        let e = check_model("arn:aws:bedrock:us-east-1::foundation-model/x", p).unwrap_err();
         assert_eq!(e.status, 404);
-        let only = ModelPolicy::Only(vec!["a".into()]);
-        assert!(check_model("a", &only).is_ok());
-        assert!(check_model("anthropic.claude", &only).is_err());
+        assert!(check_model("a", Some(true)).is_ok());
+        assert!(check_model("anthropic.claude", Some(false)).is_err());
     }
 
     #[test]
