@@ -1,21 +1,20 @@
 //! The server's routes: `POST /v1/messages`, and the API's 404 for the rest.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use agent_core::scripted::{first_prompt, select, validate_conversation};
+use agent_core::scripted::validate_conversation;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State as Extract;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::response::sse::{Event, Sse};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use futures::{StreamExt, stream};
+use mock_support::recorder::header_map;
+use mock_support::response::{self, set_header};
 use serde_json::{Value, json};
 
-use super::{Fault, RecordedRequest, State, check, respond};
+use super::{Fault, RecordedRequest, check, respond};
 use crate::convert::request_from_wire;
 use crate::wire::MessagesRequest;
 
@@ -26,6 +25,17 @@ const HEADERS_OF_INTEREST: [&str; 5] = [
     "accept",
     "user-agent",
 ];
+
+/// What only the Messages API server is configured with.
+#[derive(Debug)]
+pub(crate) struct Messages {
+    /// The one key accepted; `None`: any non-empty key.
+    pub api_key: Option<String>,
+}
+
+/// Shared by every request: the common settings, the fault plan and the
+/// record (`mock_support::Shared`), and [`Messages`].
+pub(crate) type State = mock_support::Shared<Fault, RecordedRequest, Messages>;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
@@ -49,11 +59,7 @@ fn error(status: StatusCode, kind: &str, message: &str, id: &str) -> Response {
         "error": {"type": kind, "message": message},
         "request_id": id,
     });
-    let mut response = (status, axum::Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(id) {
-        response.headers_mut().insert("request-id", v);
-    }
-    response
+    with_id((status, axum::Json(body)).into_response(), id)
 }
 
 async fn messages(
@@ -62,48 +68,34 @@ async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let n = state.counter.fetch_add(1, Ordering::SeqCst) + 1;
+    let n = state.recorder.arrive();
     let id = format!("req_mock_{n:06}");
     let parsed = serde_json::from_slice::<MessagesRequest>(&body);
     let key = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty());
-    let authorized = match (&state.api_key, key) {
+    let authorized = match (&state.protocol.api_key, key) {
         (_, None) => false,
         (Some(want), Some(got)) => want == got,
         (None, Some(_)) => true,
     };
-    let record = RecordedRequest {
+    state.recorder.record(n, || RecordedRequest {
         id: id.clone(),
         method: "POST".into(),
         path: uri.path().to_owned(),
-        headers: HEADERS_OF_INTEREST
-            .iter()
-            .filter_map(|h| {
-                let v = headers.get(*h)?.to_str().ok()?;
-                Some(((*h).to_owned(), v.to_owned()))
-            })
-            .collect::<BTreeMap<_, _>>(),
+        headers: header_map(&headers, |name, v| {
+            HEADERS_OF_INTEREST.contains(&name).then_some(v)
+        }),
         authorized,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
         stream: parsed.as_ref().is_ok_and(|r| r.stream),
         request: parsed.as_ref().ok().map(request_from_wire),
         status: 0,
-    };
-    let index = match state.records.lock() {
-        Ok(mut records) => {
-            records.push(record);
-            Some(records.len() - 1)
-        }
-        Err(_) => None,
-    };
+    });
     let response = answer(&state, n, &id, &headers, key, authorized, parsed).await;
-    if let (Some(i), Ok(mut records)) = (index, state.records.lock())
-        && let Some(r) = records.get_mut(i)
-    {
-        r.status = response.status().as_u16();
-    }
+    let status = response.status().as_u16();
+    state.recorder.update(n, |r| r.status = status);
     response
 }
 
@@ -143,19 +135,8 @@ async fn answer(
     if !headers.contains_key("anthropic-version") {
         return bad("anthropic-version: header is required");
     }
-    if !state.latency.is_zero() {
-        tokio::time::sleep(state.latency).await;
-    }
-    let queued = state.faults.lock().ok().and_then(|mut q| q.pop_front());
-    let fault = queued.or_else(|| {
-        state
-            .throttle_every
-            .filter(|every| n.is_multiple_of(*every))
-            .map(|_| Fault::RateLimit {
-                retry_after: state.retry_after,
-            })
-    });
-    let cut = match fault {
+    mock_support::latency::wait(state.latency).await;
+    let cut = match state.faults.pick(n) {
         None => false,
         Some(Fault::CutStream) => true,
         Some(fault) => return fault_response(&fault, id),
@@ -167,7 +148,7 @@ async fn answer(
     if let Err(message) = check::check(&request) {
         return bad(&message);
     }
-    if !state.models.is_empty() && !state.models.contains(&request.model) {
+    if state.lists_model(&request.model) == Some(false) {
         return error(
             StatusCode::NOT_FOUND,
             "not_found_error",
@@ -179,62 +160,28 @@ async fn answer(
     if let Err(message) = validate_conversation(&core) {
         return bad(&message);
     }
-    let Some(scenario) = select(&state.scenarios, &core) else {
-        let known: Vec<&str> = state.scenarios.iter().map(|s| s.name.as_str()).collect();
-        return bad(&format!(
-            "the mock server has no scenario for the prompt {:?} (known: {}); add one with a \
-             scenario file",
-            first_prompt(&core),
-            known.join(", ")
-        ));
+    let scenario = match state.scenario_for(&core) {
+        Ok(s) => s,
+        Err(message) => return bad(&message),
     };
     let response = scenario.respond(&core);
     let message_id = format!("msg_mock_{n:06}");
     let out = if request.stream {
-        let mut events: Vec<Result<Event, std::io::Error>> =
-            respond::events(&response, &message_id, &request.model)
-                .into_iter()
-                .map(|(name, data)| Ok(Event::default().event(name).data(data)))
-                .collect();
-        if cut {
-            events.truncate(events.len() / 2);
-            return with_id(Sse::new(cut_after(events)).into_response(), id);
-        }
-        Sse::new(stream::iter(events)).into_response()
+        let events = respond::events(&response, &message_id, &request.model)
+            .into_iter()
+            .map(|(name, data)| Event::default().event(name).data(data))
+            .collect();
+        response::sse(events, cut)
     } else {
         let body = respond::body(&response, &message_id, &request.model);
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        if cut {
-            let half = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
-            let mut r = Response::new(Body::from_stream(cut_after(vec![Ok(half)])));
-            r.headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            r
-        } else {
-            let mut r = Response::new(Body::from(bytes));
-            r.headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            r
-        }
+        response::json(serde_json::to_vec(&body).unwrap_or_default(), cut)
     };
     with_id(out, id)
 }
 
 fn with_id(mut response: Response, id: &str) -> Response {
-    if let Ok(v) = HeaderValue::from_str(id) {
-        response.headers_mut().insert("request-id", v);
-    }
+    set_header(&mut response, "request-id", id);
     response
-}
-
-/// `items`, then (once they are surely on the wire) a broken connection.
-fn cut_after<T: Send + 'static>(
-    items: Vec<Result<T, std::io::Error>>,
-) -> impl futures::Stream<Item = Result<T, std::io::Error>> + Send {
-    stream::iter(items).chain(stream::once(async {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        Err(std::io::Error::other("response cut by fault injection"))
-    }))
 }
 
 fn fault_response(fault: &Fault, id: &str) -> Response {

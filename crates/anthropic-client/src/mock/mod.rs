@@ -17,6 +17,11 @@
 //! - Records every request ([`MockServer::requests`]): headers of interest
 //!   (never the key), the parsed body, and the body as core types.
 //!
+//! Files: `app.rs` (routes and a request's life), `check.rs` (the API's
+//! refusals), `respond.rs` (answers as the API sends them). The
+//! protocol-neutral half (lifecycle, scenarios, the fault plan, the
+//! record, latency, bodies) is the `mock-support` crate's.
+//!
 //! ```
 //! use anthropic_client::{AnthropicBackend, mock::MockServer};
 //! use agent_core::{ModelBackend, ModelRequest, Message};
@@ -45,16 +50,19 @@ mod app;
 mod check;
 mod respond;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agent_core::{ModelRequest, Scenario};
+use mock_support::{ServerHandle, Settings};
 use serde_json::Value;
-use tokio::sync::oneshot;
+
+pub use mock_support::{MockError, load_scenarios};
+
+use app::{Messages, State};
 
 /// A fault the server plays instead of its next answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,74 +115,23 @@ pub struct RecordedRequest {
     pub status: u16,
 }
 
-/// A server that cannot start.
-#[derive(Debug, thiserror::Error)]
-pub enum MockError {
-    /// The address could not be bound.
-    #[error("could not listen on {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A scenario file could not be read.
-    #[error("could not read the scenario file {path}: {source}")]
-    ReadScenarios {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A scenario file is not a JSON list of scenarios.
-    #[error(
-        "the scenario file {path} is not a JSON list of scenarios ({source}); see the format in \
-         agent_core::scripted's Scenario docs"
-    )]
-    ParseScenarios {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: serde_json::Error,
-    },
-}
-
-/// Reads a scenario file: a JSON list of [`Scenario`]s.
-pub fn load_scenarios(path: &Path) -> Result<Vec<Scenario>, MockError> {
-    let text = std::fs::read_to_string(path).map_err(|source| MockError::ReadScenarios {
-        path: path.to_owned(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|source| MockError::ParseScenarios {
-        path: path.to_owned(),
-        source,
-    })
-}
-
 /// Configures a [`MockServer`].
 #[derive(Debug, Clone)]
 pub struct MockServerBuilder {
-    addr: SocketAddr,
-    scenarios: Vec<Scenario>,
+    settings: Settings<Fault>,
     api_key: Option<String>,
-    latency: Duration,
     throttle_every: Option<u64>,
-    retry_after: Option<Duration>,
-    faults: Vec<Fault>,
-    models: Vec<String>,
 }
 
 impl Default for MockServerBuilder {
     fn default() -> Self {
         Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            scenarios: agent_core::reference::all(),
+            settings: Settings {
+                retry_after: Some(Duration::from_secs(1)),
+                ..Settings::default()
+            },
             api_key: None,
-            latency: Duration::ZERO,
             throttle_every: None,
-            retry_after: Some(Duration::from_secs(1)),
-            faults: Vec::new(),
-            models: Vec::new(),
         }
     }
 }
@@ -182,21 +139,25 @@ impl Default for MockServerBuilder {
 impl MockServerBuilder {
     /// The address to listen on (default `127.0.0.1:0`, a free port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
-        self.addr = addr;
+        self.settings.addr = addr;
+        self
+    }
+
+    /// The port on 127.0.0.1 (default 0: a free one; see [`MockServer::addr`]).
+    pub fn port(mut self, port: u16) -> Self {
+        self.settings.addr.set_port(port);
         self
     }
 
     /// The scenarios to play, replacing the default reference work.
     pub fn scenarios(mut self, scenarios: Vec<Scenario>) -> Self {
-        self.scenarios = scenarios;
+        self.settings.scenarios.replace(scenarios);
         self
     }
 
     /// Adds the scenarios of a file ahead of the others (so they win).
     pub fn scenario_file(mut self, path: impl AsRef<Path>) -> Result<Self, MockError> {
-        let mut loaded = load_scenarios(path.as_ref())?;
-        loaded.append(&mut self.scenarios);
-        self.scenarios = loaded;
+        self.settings.scenarios.add_first(load_scenarios(path)?);
         Ok(self)
     }
 
@@ -208,7 +169,7 @@ impl MockServerBuilder {
 
     /// Time before each answer (the model's latency).
     pub fn latency(mut self, latency: Duration) -> Self {
-        self.latency = latency;
+        self.settings.latency = latency;
         self
     }
 
@@ -220,94 +181,55 @@ impl MockServerBuilder {
 
     /// The `retry-after` of the periodic 429s (default 1 s; `None` omits it).
     pub fn retry_after(mut self, after: Option<Duration>) -> Self {
-        self.retry_after = after;
+        self.settings.retry_after = after;
         self
     }
 
     /// Faults played, in order, instead of the first answers.
     pub fn faults(mut self, faults: impl IntoIterator<Item = Fault>) -> Self {
-        self.faults.extend(faults);
+        self.settings.fault_next.extend(faults);
         self
     }
 
     /// The model ids accepted; others get 404 `not_found_error`. Default: any.
     pub fn models(mut self, models: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.models = models.into_iter().map(Into::into).collect();
+        let ids: Vec<String> = models.into_iter().map(Into::into).collect();
+        self.settings.models = (!ids.is_empty()).then_some(ids);
+        self
+    }
+
+    /// Whether to record requests (default on); off for long runs, where
+    /// the record would only grow.
+    pub fn record(mut self, on: bool) -> Self {
+        self.settings.record = on;
         self
     }
 
     /// Binds and serves in the background until the [`MockServer`] is
     /// dropped or shut down. Needs a tokio runtime.
     pub async fn start(self) -> Result<MockServer, MockError> {
-        let listener = tokio::net::TcpListener::bind(self.addr)
-            .await
-            .map_err(|source| MockError::Bind {
-                addr: self.addr,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| MockError::Bind {
-            addr: self.addr,
-            source,
-        })?;
-        let state = Arc::new(State {
-            scenarios: self.scenarios,
+        let mut settings = self.settings;
+        if let Some(n) = self.throttle_every {
+            let retry_after = settings.retry_after;
+            settings
+                .fault_every
+                .push((n, Fault::RateLimit { retry_after }));
+        }
+        let messages = Messages {
             api_key: self.api_key,
-            latency: self.latency,
-            throttle_every: self.throttle_every,
-            retry_after: self.retry_after,
-            models: self.models,
-            faults: Mutex::new(self.faults.into()),
-            records: Mutex::new(Vec::new()),
-            counter: AtomicU64::new(0),
-        });
-        let (tx, rx) = oneshot::channel::<()>();
-        let router = app::router(state.clone());
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::warn!(error = %e, "the mock Messages API server stopped");
-            }
-        });
-        Ok(MockServer {
-            addr,
-            state,
-            shutdown: Some(tx),
-            task: Some(task),
-        })
+        };
+        let (handle, state) = settings
+            .start(messages, "Messages API", app::router)
+            .await?;
+        Ok(MockServer { handle, state })
     }
-}
-
-pub(crate) struct State {
-    pub scenarios: Vec<Scenario>,
-    pub api_key: Option<String>,
-    pub latency: Duration,
-    pub throttle_every: Option<u64>,
-    pub retry_after: Option<Duration>,
-    pub models: Vec<String>,
-    pub faults: Mutex<VecDeque<Fault>>,
-    pub records: Mutex<Vec<RecordedRequest>>,
-    pub counter: AtomicU64,
 }
 
 /// A running local Messages API server; stops when dropped.
 #[derive(Debug)]
 pub struct MockServer {
-    addr: SocketAddr,
+    handle: ServerHandle,
     state: Arc<State>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("State")
-            .field("scenarios", &self.scenarios.len())
-            .finish_non_exhaustive()
-    }
 }
 
 impl MockServer {
@@ -318,45 +240,32 @@ impl MockServer {
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.handle.addr()
     }
 
     /// The base URL to give [`crate::AnthropicBuilder::base_url`].
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.handle.url()
     }
 
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state
-            .records
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_default()
+        self.state.recorder.all()
+    }
+
+    /// Forgets the requests received so far (the count for `throttle_every`
+    /// goes on).
+    pub fn clear_requests(&self) {
+        self.state.recorder.clear();
     }
 
     /// Plays `fault` instead of a coming answer (after those already queued).
     pub fn push_fault(&self, fault: Fault) {
-        if let Ok(mut q) = self.state.faults.lock() {
-            q.push_back(fault);
-        }
+        self.state.faults.push([fault]);
     }
 
     /// Stops serving and waits for the server to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    pub async fn shutdown(self) {
+        self.handle.shutdown().await;
     }
 }

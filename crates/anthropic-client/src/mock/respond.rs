@@ -3,6 +3,7 @@
 //! in pieces, a tool input cut short when the turn stops at `max_tokens`).
 
 use agent_core::{ModelResponse, StopReason};
+use mock_support::split::{cut_half, pieces, word_chunks};
 use serde_json::json;
 
 use crate::convert::{response_to_wire, stop_reason_to_wire};
@@ -13,35 +14,6 @@ use crate::wire::{
 /// The whole-response body.
 pub(crate) fn body(response: &ModelResponse, id: &str, model: &str) -> MessagesResponse {
     response_to_wire(response, id, model)
-}
-
-/// Splits `text` into pieces of about `words` words, spaces kept.
-pub(crate) fn word_chunks(text: &str, words: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for (n, word) in text.split_inclusive(' ').enumerate() {
-        current.push_str(word);
-        if (n + 1) % words == 0 {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-/// Splits `text` into `parts` pieces at char boundaries.
-pub(crate) fn pieces(text: &str, parts: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let size = chars.len().div_ceil(parts.max(1)).max(1);
-    chars.chunks(size).map(|c| c.iter().collect()).collect()
-}
-
-/// The first half of `text` (at a char boundary): input cut by `max_tokens`.
-pub(crate) fn cut_half(text: &str) -> String {
-    let n = text.chars().count() / 2;
-    text.chars().take(n).collect()
 }
 
 /// The stream's events, as (event name, data JSON).
@@ -134,15 +106,6 @@ mod tests {
 
     use super::*;
     use crate::StreamDecoder;
-
-    #[test]
-    fn chunks_add_up() {
-        let text = "Once upon a time, there were tools. Ünïcode too.";
-        assert_eq!(word_chunks(text, 3).concat(), text);
-        assert!(word_chunks(text, 3).len() > 2);
-        assert_eq!(pieces("{\"a\":\"é\"}", 3).concat(), "{\"a\":\"é\"}");
-        assert_eq!(cut_half("abcd"), "ab");
-    }
 
     #[test]
     fn the_events_decode_back_to_the_response() {

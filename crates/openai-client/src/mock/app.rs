@@ -1,23 +1,22 @@
 //! The server's routes: `POST /v1/chat/completions`, `GET /v1/models`, and
 //! OpenAI's 404 for the rest.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use agent_core::scripted::{first_prompt, select, validate_conversation};
+use agent_core::scripted::validate_conversation;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State as Extract;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::sse::{Event, Sse};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures::{StreamExt, stream};
+use mock_support::recorder::header_map;
+use mock_support::response::{self, set_header};
 use serde_json::{Value, json};
 
-use super::{Fault, RecordedRequest, State, check, respond};
+use super::{Fault, RecordedRequest, check, respond};
 use crate::convert::request_from_wire;
 use crate::wire::ChatRequest;
 
@@ -28,6 +27,17 @@ const HEADERS_OF_INTEREST: [&str; 5] = [
     "openai-organization",
     "openai-project",
 ];
+
+/// What only the Chat Completions server is configured with.
+#[derive(Debug)]
+pub(crate) struct Completions {
+    /// The one key accepted; `None`: no key needed.
+    pub api_key: Option<String>,
+}
+
+/// Shared by every request: the common settings, the fault plan and the
+/// record (`mock_support::Shared`), and [`Completions`].
+pub(crate) type State = mock_support::Shared<Fault, RecordedRequest, Completions>;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
@@ -49,11 +59,10 @@ async fn not_found(method: Method, uri: Uri) -> Response {
 }
 
 async fn models(Extract(state): Extract<Arc<State>>) -> Response {
-    let ids: Vec<String> = if state.models.is_empty() {
-        vec!["mock-model".into()]
-    } else {
-        state.models.clone()
-    };
+    let ids: Vec<String> = state
+        .models
+        .clone()
+        .unwrap_or_else(|| vec!["mock-model".into()]);
     let data: Vec<Value> = ids
         .iter()
         .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "mock"}))
@@ -76,9 +85,7 @@ fn error(
 }
 
 fn with_id(mut response: Response, id: &str) -> Response {
-    if let Ok(v) = HeaderValue::from_str(id) {
-        response.headers_mut().insert("x-request-id", v);
-    }
+    set_header(&mut response, "x-request-id", id);
     response
 }
 
@@ -95,7 +102,7 @@ async fn completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let n = state.counter.fetch_add(1, Ordering::SeqCst) + 1;
+    let n = state.recorder.arrive();
     let id = format!("req_mock_{n:06}");
     let parsed = serde_json::from_slice::<ChatRequest>(&body);
     let bearer = headers
@@ -104,7 +111,7 @@ async fn completions(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty());
-    let auth = match (&state.api_key, bearer) {
+    let auth = match (&state.protocol.api_key, bearer) {
         (None, _) => Ok(()),
         (Some(_), None) => Err(
             "You didn't provide an API key. You need to provide your API key in an Authorization \
@@ -113,30 +120,19 @@ async fn completions(
         (Some(want), Some(got)) if want == got => Ok(()),
         (Some(_), Some(_)) => Err("Incorrect API key provided."),
     };
-    let record = RecordedRequest {
+    state.recorder.record(n, || RecordedRequest {
         id: id.clone(),
         method: "POST".into(),
         path: uri.path().to_owned(),
-        headers: HEADERS_OF_INTEREST
-            .iter()
-            .filter_map(|h| {
-                let v = headers.get(*h)?.to_str().ok()?;
-                Some(((*h).to_owned(), v.to_owned()))
-            })
-            .collect::<BTreeMap<_, _>>(),
+        headers: header_map(&headers, |name, v| {
+            HEADERS_OF_INTEREST.contains(&name).then_some(v)
+        }),
         authorized: auth.is_ok(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
         stream: parsed.as_ref().is_ok_and(|r| r.stream),
         request: parsed.as_ref().ok().map(request_from_wire),
         status: 0,
-    };
-    let index = match state.records.lock() {
-        Ok(mut records) => {
-            records.push(record);
-            Some(records.len() - 1)
-        }
-        Err(_) => None,
-    };
+    });
     let response = match auth {
         Err(message) => {
             let code = bearer.map(|_| "invalid_api_key");
@@ -151,11 +147,8 @@ async fn completions(
         }
         Ok(()) => answer(&state, n, &id, parsed).await,
     };
-    if let (Some(i), Ok(mut records)) = (index, state.records.lock())
-        && let Some(r) = records.get_mut(i)
-    {
-        r.status = response.status().as_u16();
-    }
+    let status = response.status().as_u16();
+    state.recorder.update(n, |r| r.status = status);
     response
 }
 
@@ -175,19 +168,8 @@ async fn answer(
             id,
         )
     };
-    if !state.latency.is_zero() {
-        tokio::time::sleep(state.latency).await;
-    }
-    let queued = state.faults.lock().ok().and_then(|mut q| q.pop_front());
-    let fault = queued.or_else(|| {
-        state
-            .throttle_every
-            .filter(|every| n.is_multiple_of(*every))
-            .map(|_| Fault::RateLimit {
-                retry_after: state.retry_after,
-            })
-    });
-    let cut = match fault {
+    mock_support::latency::wait(state.latency).await;
+    let cut = match state.faults.pick(n) {
         None => false,
         Some(Fault::CutStream) => true,
         Some(fault) => return fault_response(&fault, id),
@@ -204,7 +186,7 @@ async fn answer(
     if let Err(refusal) = check::check(&request) {
         return bad(&refusal.message, refusal.param.as_deref());
     }
-    if !state.models.is_empty() && !state.models.contains(&request.model) {
+    if state.lists_model(&request.model) == Some(false) {
         return error(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
@@ -221,24 +203,16 @@ async fn answer(
     if let Err(message) = validate_conversation(&core) {
         return bad(&message, Some("messages"));
     }
-    let Some(scenario) = select(&state.scenarios, &core) else {
-        let known: Vec<&str> = state.scenarios.iter().map(|s| s.name.as_str()).collect();
-        return bad(
-            &format!(
-                "the mock server has no scenario for the prompt {:?} (known: {}); add one with a \
-                 scenario file",
-                first_prompt(&core),
-                known.join(", ")
-            ),
-            Some("messages"),
-        );
+    let scenario = match state.scenario_for(&core) {
+        Ok(s) => s,
+        Err(message) => return bad(&message, Some("messages")),
     };
     let response = scenario.respond(&core);
     let completion_id = format!("chatcmpl-mock-{n:06}");
     let created = now();
     let out = if request.stream {
         let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-        let mut events: Vec<Result<Event, std::io::Error>> = respond::chunks(
+        let events = respond::chunks(
             &response,
             &completion_id,
             &request.model,
@@ -246,38 +220,14 @@ async fn answer(
             include_usage,
         )
         .into_iter()
-        .map(|data| Ok(Event::default().data(data)))
+        .map(|data| Event::default().data(data))
         .collect();
-        if cut {
-            events.truncate(events.len() / 2);
-            return with_id(Sse::new(cut_after(events)).into_response(), id);
-        }
-        Sse::new(stream::iter(events)).into_response()
+        response::sse(events, cut)
     } else {
         let body = respond::body(&response, &completion_id, &request.model, created);
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        let body = if cut {
-            let half = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
-            Body::from_stream(cut_after(vec![Ok(half)]))
-        } else {
-            Body::from(bytes)
-        };
-        let mut r = Response::new(body);
-        r.headers_mut()
-            .insert("content-type", HeaderValue::from_static("application/json"));
-        r
+        response::json(serde_json::to_vec(&body).unwrap_or_default(), cut)
     };
     with_id(out, id)
-}
-
-/// `items`, then (once they are surely on the wire) a broken connection.
-fn cut_after<T: Send + 'static>(
-    items: Vec<Result<T, std::io::Error>>,
-) -> impl futures::Stream<Item = Result<T, std::io::Error>> + Send {
-    stream::iter(items).chain(stream::once(async {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        Err(std::io::Error::other("response cut by fault injection"))
-    }))
 }
 
 fn fault_response(fault: &Fault, id: &str) -> Response {

@@ -5,35 +5,14 @@
 
 use agent_core::{ModelResponse, StopReason};
 
+use mock_support::split::{cut_half, pieces, word_chunks};
+
 use crate::convert::{response_to_wire, stop_reason_to_wire};
 use crate::wire::{ChatChunk, ChatResponse, ChunkChoice, ChunkDelta, FunctionDelta, ToolCallDelta};
 
 /// The whole-response body.
 pub(crate) fn body(response: &ModelResponse, id: &str, model: &str, created: u64) -> ChatResponse {
     response_to_wire(response, id, model, created)
-}
-
-/// Splits `text` into pieces of about `words` words, spaces kept.
-pub(crate) fn word_chunks(text: &str, words: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for (n, word) in text.split_inclusive(' ').enumerate() {
-        current.push_str(word);
-        if (n + 1) % words == 0 {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-/// Splits `text` into `parts` pieces at char boundaries.
-pub(crate) fn pieces(text: &str, parts: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let size = chars.len().div_ceil(parts.max(1)).max(1);
-    chars.chunks(size).map(|c| c.iter().collect()).collect()
 }
 
 /// The stream's chunks, as data JSON, `[DONE]` last. Usage comes in its own
@@ -100,8 +79,7 @@ pub(crate) fn chunks(
         ));
         let mut arguments = call.function.arguments.clone();
         if cut && index + 1 == calls.len() {
-            let half = arguments.chars().count() / 2;
-            arguments = arguments.chars().take(half).collect();
+            arguments = cut_half(&arguments);
         }
         for piece in pieces(&arguments, 3) {
             out.push(chunk(
@@ -187,6 +165,5 @@ mod tests {
             }
         }
         assert_eq!(acc.finish(Duration::ZERO).unwrap(), response);
-        assert_eq!(word_chunks("a b c d", 3).concat(), "a b c d");
     }
 }
