@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tool_api::plugin::host;
-use tool_api::{ToolContext, ToolOutput, ToolRegistry};
+use tool_api::{ToolContext, ToolError, ToolOutput, ToolRegistry};
 
 use common::{demo, demo_path, misbehaving, raw_path, tool};
 
@@ -191,11 +191,62 @@ async fn a_raw_plugin_may_answer_inside_call_or_from_its_own_thread() {
             .await;
         assert_eq!(out, Ok(ToolOutput::text("raw")), "{name}");
     }
-    // A second completion is ignored: the first one is the answer.
-    let out = tool(&plugin, "calls_back_twice")
-        .call(json!({}), ToolContext::new("r"))
-        .await;
-    assert_eq!(out, Ok(ToolOutput::text("first")));
+}
+
+/// A completion that hands a call's context back under another call id is
+/// not taken as that call's answer. (A completion arriving twice cannot be
+/// shown with a raw plugin: the first one reclaims the host's context, so a
+/// second is a use after free that the ABI forbids; `plugin_export.rs` checks
+/// that `export_plugin!` never completes twice.)
+#[tokio::test]
+async fn a_completion_under_another_call_id_is_an_error_result() {
+    let plugin = host::load(&raw_path(None)).unwrap();
+    let err = tool(&plugin, "wrong_call_id")
+        .call(json!({}), ToolContext::new("w"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "fatal");
+    let msg = err.to_string();
+    assert!(msg.contains("under the id"), "{msg}");
+    assert!(msg.contains("fixture-raw"), "{msg}");
+}
+
+/// `until_cancelled` answers from inside the plugin's `cancel`: when the
+/// call's token fires the host cancels and takes that answer; when the host
+/// stops waiting (a timeout drops the call) the plugin still completes it,
+/// inside the `cancel` the drop calls, so nothing of it is left waiting.
+#[tokio::test]
+async fn a_raw_plugin_may_answer_inside_cancel() {
+    let plugin = host::load(&raw_path(None)).unwrap();
+    let until_cancelled = tool(&plugin, "until_cancelled");
+    let waiting = || async {
+        json_of(
+            tool(&plugin, "waiting_count")
+                .call(json!({}), ToolContext::new("n"))
+                .await
+                .unwrap(),
+        )["waiting"]
+            .as_u64()
+            .unwrap()
+    };
+
+    let ctx = ToolContext::new("u1");
+    let token = ctx.cancellation().clone();
+    let call = until_cancelled.call(json!({}), ctx);
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        token.cancel();
+    };
+    let (out, ()) = tokio::join!(call, cancel);
+    assert_eq!(out, Err(ToolError::fatal("cancelled")));
+
+    let timed_out = tokio::time::timeout(
+        Duration::from_millis(20),
+        until_cancelled.call(json!({}), ToolContext::new("u2")),
+    )
+    .await;
+    assert!(timed_out.is_err(), "it answered: {timed_out:?}");
+    assert_eq!(waiting().await, 0);
 }
 
 #[test]

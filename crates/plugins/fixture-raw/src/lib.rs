@@ -8,9 +8,22 @@
 //!   from the host's thread, before `call` returns;
 //! - `later`: answers the same from a thread of its own, 10 ms later;
 //! - `bad_json`: answers bytes that are not JSON;
-//! - `calls_back_twice`: answers "first", then "second" (a broken plugin);
-//! - `never_calls_back`: never answers.
+//! - `wrong_call_id`: answers with the call's `complete_ctx` but another call
+//!   id (a broken plugin the host must not trust);
+//! - `until_cancelled`: answers only when the host cancels the call, from
+//!   inside `cancel`, with a fatal error "cancelled";
+//! - `waiting_count`: answers how many `until_cancelled` calls wait, as
+//!   `{"ok": {"type": "json", "value": {"waiting": n}}}`;
+//! - `never_calls_back`: never answers (and so leaks the host's context for
+//!   the call, as the ABI says).
+//!
+//! A raw plugin cannot show a completion arriving twice: with the host's
+//! `complete_ctx` reclaimed by the first one, a second is a use after free in
+//! the host. The ABI forbids it; `export_plugin!` guarantees it (tested in
+//! `tool-api`'s `tests/plugin_export.rs`).
 
+use std::ffi::c_void;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Mirror of `tool_api::plugin::abi::PluginBuffer`.
@@ -21,7 +34,12 @@ pub struct Buffer {
 }
 
 /// Mirror of `tool_api::plugin::abi::CompleteFn`.
-type Complete = unsafe extern "C" fn(call_id: u64, result: *const u8, result_len: usize);
+type Complete = unsafe extern "C" fn(
+    complete_ctx: *mut c_void,
+    call_id: u64,
+    result: *const u8,
+    result_len: usize,
+);
 
 /// Mirror of `tool_api::plugin::abi::PluginTable` (ABI version 1).
 #[repr(C)]
@@ -30,7 +48,7 @@ pub struct Table {
     table_size: u32,
     manifest: unsafe extern "C" fn() -> Buffer,
     free_buffer: unsafe extern "C" fn(Buffer),
-    call: unsafe extern "C" fn(u64, *const u8, usize, Complete),
+    call: unsafe extern "C" fn(u64, *const u8, usize, Complete, *mut c_void),
     cancel: unsafe extern "C" fn(u64),
 }
 
@@ -87,7 +105,9 @@ fn manifest_json() -> String {
         "echo_raw",
         "later",
         "bad_json",
-        "calls_back_twice",
+        "wrong_call_id",
+        "until_cancelled",
+        "waiting_count",
         "never_calls_back",
     ];
     if cfg!(feature = "manifest-bad-name") {
@@ -124,11 +144,43 @@ unsafe extern "C" fn free_buffer(buffer: Buffer) {
 
 const TEXT_RESULT: &[u8] = br#"{"ok": {"type": "text", "value": "raw"}}"#;
 
+/// One call's completion: the host's callback and its context, which the
+/// plugin owns until the one invocation gives it back.
+struct Pending {
+    call_id: u64,
+    complete: Complete,
+    ctx: *mut c_void,
+}
+
+// SAFETY: the ABI lets the plugin keep `complete_ctx` on any thread and
+// complete the call from any thread; the plugin never dereferences it.
+unsafe impl Send for Pending {}
+
+impl Pending {
+    /// Completes the call with `bytes`, consuming it: once only.
+    fn answer(self, bytes: &[u8]) {
+        // SAFETY: `complete` is the host's callback and `ctx` its context for
+        // this call, handed back exactly once (this consumes `self`); the
+        // bytes outlive the invocation.
+        unsafe { (self.complete)(self.ctx, self.call_id, bytes.as_ptr(), bytes.len()) }
+    }
+}
+
+/// `until_cancelled` calls waiting for their `cancel`.
+static WAITING: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
+
+fn waiting() -> std::sync::MutexGuard<'static, Vec<Pending>> {
+    WAITING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 unsafe extern "C" fn call(
     call_id: u64,
     request: *const u8,
     request_len: usize,
     complete: Complete,
+    complete_ctx: *mut c_void,
 ) {
     let request = if request.is_null() {
         Vec::new()
@@ -138,28 +190,54 @@ unsafe extern "C" fn call(
     };
     let request = String::from_utf8_lossy(&request);
     let is = |tool: &str| request.contains(&format!(r#""tool":"{tool}""#));
-    let answer = |bytes: &[u8]| {
-        // SAFETY: `complete` is the host's callback; the bytes outlive the call.
-        unsafe { complete(call_id, bytes.as_ptr(), bytes.len()) }
+    let pending = Pending {
+        call_id,
+        complete,
+        ctx: complete_ctx,
     };
     if is("echo_raw") {
-        answer(TEXT_RESULT);
+        pending.answer(TEXT_RESULT);
     } else if is("later") {
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(10));
-            // SAFETY: as above; the callback may be called from any thread.
-            unsafe { complete(call_id, TEXT_RESULT.as_ptr(), TEXT_RESULT.len()) }
+            // From a thread of its own: the callback may run on any thread.
+            pending.answer(TEXT_RESULT);
         });
     } else if is("bad_json") {
-        answer(b"{this is not json");
-    } else if is("calls_back_twice") {
-        answer(br#"{"ok": {"type": "text", "value": "first"}}"#);
-        answer(br#"{"ok": {"type": "text", "value": "second"}}"#);
+        pending.answer(b"{this is not json");
+    } else if is("wrong_call_id") {
+        let wrong = Pending {
+            call_id: call_id.wrapping_add(1_000_000),
+            ..pending
+        };
+        wrong.answer(TEXT_RESULT);
+    } else if is("until_cancelled") {
+        waiting().push(pending);
+    } else if is("waiting_count") {
+        let n = waiting().len();
+        pending.answer(
+            format!(r#"{{"ok": {{"type": "json", "value": {{"waiting": {n}}}}}}}"#).as_bytes(),
+        );
     } else if is("never_calls_back") {
-        // Never answers: the host's timeout must end the call.
+        // Never answers: the host's timeout must end the call. The host's
+        // context for it is never handed back: a small leak, as documented.
+        let _ = pending;
     } else {
-        answer(br#"{"error": {"kind": "fatal", "message": "fixture-raw has no such tool"}}"#);
+        pending
+            .answer(br#"{"error": {"kind": "fatal", "message": "fixture-raw has no such tool"}}"#);
     }
 }
 
-unsafe extern "C" fn cancel(_call_id: u64) {}
+unsafe extern "C" fn cancel(call_id: u64) {
+    let found = {
+        let mut waiting = waiting();
+        waiting
+            .iter()
+            .position(|p| p.call_id == call_id)
+            .map(|i| waiting.swap_remove(i))
+    };
+    // Completed inside `cancel`, outside the lock.
+    if let Some(pending) = found {
+        pending.answer(br#"{"error": {"kind": "fatal", "message": "cancelled"}}"#);
+    }
+}

@@ -17,8 +17,8 @@
 //!    [`PluginTable::free_buffer`].
 //! 4. [`PluginTable::call`] starts a call and returns at once. The plugin runs
 //!    the tool on its own threads and invokes the host's [`CompleteFn`]
-//!    exactly once with the result JSON, from any thread, possibly before
-//!    `call` returns.
+//!    exactly once with the result JSON and the host's `complete_ctx`, from
+//!    any thread, possibly before `call` returns.
 //! 5. [`PluginTable::cancel`] asks the plugin to cancel a call in flight; it
 //!    still completes it (the host ignores results it no longer waits for).
 //!
@@ -30,6 +30,25 @@
 //! callback; a [`PluginBuffer`] is the plugin's until passed back to its
 //! `free_buffer`.
 //!
+//! The `complete_ctx` pointer passed to `call` is the host's, opaque to the
+//! plugin, and belongs to that one call: the plugin keeps it (it may move it
+//! to any thread) and hands it back, unchanged, as the first argument of the
+//! one and only [`CompleteFn`] invocation for that call. It is valid from
+//! `call` until that invocation and not after: the host reclaims what it
+//! points to inside the callback. Hence the two rules a plugin must keep:
+//!
+//! - **Never complete a call twice.** A second invocation with the same
+//!   `complete_ctx` is a use after free in the host, undefined behaviour that
+//!   no host can detect or survive.
+//! - **Always complete a call**, also after `cancel`, also when the tool
+//!   panicked or the plugin is shutting down. A call never completed leaks
+//!   the host's small per-call allocation (a few dozen bytes); the host does
+//!   not wait forever (its caller's timeout ends the wait), but the memory is
+//!   never reclaimed.
+//!
+//! Plugins made with `export_plugin!` keep both rules by construction: a call
+//! is a value that completes when it is finished or dropped, never twice.
+//!
 //! # Versions
 //!
 //! [`ABI_VERSION`] changes with any change an older host or plugin would
@@ -39,6 +58,12 @@
 //! only when [`PluginTable::table_size`] says the plugin has it. Adding an
 //! optional JSON field does not change it either: both sides ignore fields they
 //! do not know.
+//!
+//! Version 1 is fixed from the first release of `tool-api`. Before that
+//! release its draft passed no `complete_ctx`; plugins built from such a
+//! pre-release checkout report version 1 but must be rebuilt.
+
+use std::ffi::c_void;
 
 /// The version of this ABI. A host loads only plugins of exactly this version.
 pub const ABI_VERSION: u32 = 1;
@@ -54,11 +79,25 @@ pub const ENTRY_SYMBOL_NAME: &str = "tool_api_plugin_entry";
 /// library, or null if the plugin cannot start.
 pub type EntryFn = unsafe extern "C" fn() -> *const PluginTable;
 
-/// The host's completion callback: `result` points to `result_len` bytes of
-/// result JSON ([`super::payload::CallResult`]), owned by the plugin and valid
-/// only until the callback returns. Called exactly once per call, from any
-/// thread; it must not block and must not unwind.
-pub type CompleteFn = unsafe extern "C" fn(call_id: u64, result: *const u8, result_len: usize);
+/// The host's completion callback.
+///
+/// `complete_ctx` is the pointer the host passed to [`PluginTable::call`] for
+/// this call, handed back unchanged; `call_id` is that call's id. `result`
+/// points to `result_len` bytes of result JSON
+/// ([`super::payload::CallResult`]), owned by the plugin and valid only until
+/// the callback returns.
+///
+/// Invoke it **exactly once per call**, from any thread, possibly before
+/// `call` returns: the host reclaims `complete_ctx` inside it, so a second
+/// invocation is a use after free, and none leaks the host's per-call
+/// allocation (see the module docs, "Ownership"). It does not block and does
+/// not unwind.
+pub type CompleteFn = unsafe extern "C" fn(
+    complete_ctx: *mut c_void,
+    call_id: u64,
+    result: *const u8,
+    result_len: usize,
+);
 
 /// Bytes the plugin owns, handed to the host; the host returns them to
 /// [`PluginTable::free_buffer`] when done.
@@ -100,15 +139,18 @@ pub struct PluginTable {
     pub free_buffer: unsafe extern "C" fn(buffer: PluginBuffer),
     /// Starts a call: `request` points to `request_len` bytes of request JSON
     /// ([`super::payload::CallRequest`]), valid only during this function.
-    /// Returns at once; `complete` is invoked exactly once with `call_id`.
+    /// Returns at once; `complete` is invoked exactly once, with
+    /// `complete_ctx` and `call_id`, when the call is done.
     ///
     /// `call_id` is chosen by the host and must be unique among its calls in
-    /// flight on this plugin.
+    /// flight on this plugin. `complete_ctx` is the host's, opaque to the
+    /// plugin, valid until that one invocation of `complete`.
     pub call: unsafe extern "C" fn(
         call_id: u64,
         request: *const u8,
         request_len: usize,
         complete: CompleteFn,
+        complete_ctx: *mut c_void,
     ),
     /// Cancels the call `call_id` if it is in flight (fires the tool's
     /// cancellation token); ignores unknown ids. The call still completes.
@@ -133,8 +175,20 @@ mod tests {
     fn the_frozen_prefix_stays_in_place() {
         assert_eq!(offset_of!(PluginTable, abi_version), 0);
         assert_eq!(offset_of!(PluginTable, table_size), 4);
+    }
+
+    #[test]
+    fn the_v1_table_has_its_fields_in_order() {
+        let word = std::mem::size_of::<usize>();
         assert_eq!(offset_of!(PluginTable, manifest), 8);
+        assert_eq!(offset_of!(PluginTable, free_buffer), 8 + word);
+        assert_eq!(offset_of!(PluginTable, call), 8 + 2 * word);
+        assert_eq!(offset_of!(PluginTable, cancel), 8 + 3 * word);
         assert_eq!(TABLE_SIZE as usize, V1_TABLE_SIZE);
+        // Every function pointer, `complete_ctx` included, is one word: the
+        // C layout a plugin in another language mirrors.
+        assert_eq!(std::mem::size_of::<CompleteFn>(), word);
+        assert_eq!(std::mem::size_of::<*mut c_void>(), word);
     }
 
     #[test]

@@ -5,16 +5,25 @@
 //! runtime (a multi-thread runtime with timers and I/O, built on first use):
 //! a plugin cannot use the host's runtime, since the host's tokio is a
 //! different copy of the crate. Every export catches panics, and so does every
-//! call it spawns; a call always completes exactly once.
+//! call it spawns; a call always completes exactly once: a call is a
+//! [`Completion`] value that invokes the host's callback when finished or
+//! dropped, and gives up the host's `complete_ctx` when it does, so it cannot
+//! invoke it again.
+//!
+//! The plugin's state (its info, runtime, tools and the cancellation tokens
+//! of its calls in flight) is in statics: the ABI's entry symbol and its
+//! `cancel(call_id)` take no context, and the library, loaded once per
+//! process, is the plugin instance.
 //!
 //! The runtime has `min(cores, 4)` worker threads unless the environment
 //! variable `TOOL_API_PLUGIN_WORKERS` gives another number. Blocking work
 //! belongs in `tokio::task::spawn_blocking`, on the runtime's blocking pool.
 
 use std::collections::HashMap;
+use std::ffi::c_void;
 use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
@@ -124,22 +133,23 @@ static TABLE: PluginTable = PluginTable {
 
 static INFO: OnceLock<PluginInfo> = OnceLock::new();
 
-/// The plugin once started: its runtime and its tools.
+/// The plugin once started: its runtime, its tools, its calls in flight.
 struct State {
     info: &'static PluginInfo,
     runtime: Runtime,
     tools: HashMap<String, Arc<dyn Tool>>,
     specs: Vec<ToolSpec>,
+    /// Cancellation tokens of the calls in flight, by the host's call id.
+    calls: Mutex<HashMap<u64, CancellationToken>>,
+}
+
+impl State {
+    fn calls(&self) -> MutexGuard<'_, HashMap<u64, CancellationToken>> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 static STATE: OnceLock<Result<State, String>> = OnceLock::new();
-
-/// Cancellation tokens of the calls in flight, by the host's call id.
-static CALLS: LazyLock<Mutex<HashMap<u64, CancellationToken>>> = LazyLock::new(Default::default);
-
-fn calls() -> MutexGuard<'static, HashMap<u64, CancellationToken>> {
-    CALLS.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 fn state() -> Result<&'static State, String> {
     STATE
@@ -188,6 +198,7 @@ fn start() -> Result<State, String> {
         runtime,
         tools,
         specs,
+        calls: Mutex::default(),
     })
 }
 
@@ -254,11 +265,12 @@ unsafe extern "C" fn call(
     request: *const u8,
     request_len: usize,
     complete: CompleteFn,
+    complete_ctx: *mut c_void,
 ) {
     let completion = Completion {
         call_id,
-        complete,
-        done: false,
+        host: Some((complete, HostContext(complete_ctx))),
+        registered: None,
     };
     let bytes = if request.is_null() || request_len == 0 {
         Vec::new()
@@ -271,13 +283,14 @@ unsafe extern "C" fn call(
     let _ = catch_unwind(AssertUnwindSafe(move || spawn_call(bytes, completion)));
 }
 
-fn spawn_call(bytes: Vec<u8>, completion: Completion) {
+fn spawn_call(bytes: Vec<u8>, mut completion: Completion) {
     let state = match state() {
         Ok(state) => state,
         Err(message) => return completion.finish(CallResult::fatal(message)),
     };
     let token = CancellationToken::new();
-    calls().insert(completion.call_id, token.clone());
+    state.calls().insert(completion.call_id, token.clone());
+    completion.registered = Some(state);
     state.runtime.spawn(async move {
         let result = match CallRequest::from_json(&bytes) {
             Err(message) => CallResult::fatal(message),
@@ -301,19 +314,33 @@ fn spawn_call(bytes: Vec<u8>, completion: Completion) {
 
 unsafe extern "C" fn cancel(call_id: u64) {
     let _ = catch_unwind(|| {
-        if let Some(token) = calls().get(&call_id) {
+        let Some(Ok(state)) = STATE.get() else {
+            return;
+        };
+        if let Some(token) = state.calls().get(&call_id) {
             token.cancel();
         }
     });
 }
 
+/// The host's `complete_ctx` for one call: opaque, passed back untouched.
+struct HostContext(*mut c_void);
+
+// SAFETY: the ABI lets the plugin keep `complete_ctx` on any thread and hand
+// it back from any thread; the plugin never dereferences it.
+unsafe impl Send for HostContext {}
+
 /// The promise to invoke the host's callback exactly once: [`Self::finish`]
 /// does it, and dropping an unfinished completion (a panic, a runtime that
-/// shut down with the call queued) does it with an error result.
+/// shut down with the call queued) does it with an error result. Invoking the
+/// callback takes the callback and the host's context out of the value, so
+/// no path can invoke it a second time.
 struct Completion {
     call_id: u64,
-    complete: CompleteFn,
-    done: bool,
+    /// The host's callback and context, until the one invocation takes them.
+    host: Option<(CompleteFn, HostContext)>,
+    /// The started plugin, once the call's token is in its table of calls.
+    registered: Option<&'static State>,
 }
 
 impl Completion {
@@ -322,15 +349,18 @@ impl Completion {
     }
 
     fn send(&mut self, result: &CallResult) {
-        if std::mem::replace(&mut self.done, true) {
+        let Some((complete, HostContext(complete_ctx))) = self.host.take() else {
             return;
+        };
+        if let Some(state) = self.registered.take() {
+            state.calls().remove(&self.call_id);
         }
-        calls().remove(&self.call_id);
         let bytes = result.to_json();
-        // SAFETY: `complete` is the host's callback for this call, which
-        // accepts `len` bytes at `ptr` valid until it returns; `bytes` outlives
-        // the call. `done` makes this the only invocation.
-        unsafe { (self.complete)(self.call_id, bytes.as_ptr(), bytes.len()) };
+        // SAFETY: `complete` and `complete_ctx` are the host's callback and
+        // context for this call; the callback accepts `len` bytes at `ptr`
+        // valid until it returns, and `bytes` outlives the invocation. They
+        // were just taken out of `self.host`, so this is the only invocation.
+        unsafe { complete(complete_ctx, self.call_id, bytes.as_ptr(), bytes.len()) };
     }
 }
 
@@ -339,5 +369,90 @@ impl Drop for Completion {
         self.send(&CallResult::fatal(
             "the plugin dropped the call before it finished (it panicked or its runtime stopped)",
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::catch_unwind;
+
+    use super::*;
+    use crate::ToolError;
+
+    /// The completions a test saw: `(call_id, result)`.
+    #[derive(Default)]
+    struct Log(Mutex<Vec<(u64, Result<crate::ToolOutput, ToolError>)>>);
+
+    impl Log {
+        fn ctx(&self) -> HostContext {
+            HostContext(std::ptr::from_ref(self).cast_mut().cast())
+        }
+
+        fn seen(&self) -> Vec<(u64, Result<crate::ToolOutput, ToolError>)> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    unsafe extern "C" fn record(ctx: *mut c_void, call_id: u64, result: *const u8, len: usize) {
+        // SAFETY: every context in these tests is a `&Log` that outlives it.
+        let log = unsafe { &*ctx.cast::<Log>() };
+        // SAFETY: `len` bytes at `result`, valid during the callback.
+        let bytes = unsafe { std::slice::from_raw_parts(result, len) };
+        let result = CallResult::from_json(bytes).unwrap().into_result();
+        log.0.lock().unwrap().push((call_id, result));
+    }
+
+    fn completion(log: &Log, call_id: u64) -> Completion {
+        Completion {
+            call_id,
+            host: Some((record, log.ctx())),
+            registered: None,
+        }
+    }
+
+    #[test]
+    fn finishing_completes_once_and_the_drop_after_it_does_nothing() {
+        let log = Log::default();
+        completion(&log, 7).finish(CallResult::from(Ok(crate::ToolOutput::text("done"))));
+        assert_eq!(log.seen(), [(7, Ok(crate::ToolOutput::text("done")))]);
+    }
+
+    #[test]
+    fn dropping_an_unfinished_call_completes_it_with_an_error() {
+        let log = Log::default();
+        drop(completion(&log, 8));
+        let seen = log.seen();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].0, 8);
+        let err = seen[0].1.clone().unwrap_err();
+        assert!(err.to_string().contains("dropped the call"), "{err}");
+    }
+
+    #[test]
+    fn a_panic_completes_the_call_once_while_unwinding() {
+        let log = Log::default();
+        let unwound = catch_unwind(AssertUnwindSafe(|| {
+            let mut c = completion(&log, 9);
+            c.send(&CallResult::fatal("first"));
+            panic!("after the answer");
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(log.seen(), [(9, Err(ToolError::fatal("first")))]);
+    }
+
+    /// In this unit-test binary no `export_plugin!` ran the entry, so the
+    /// plugin cannot start: `call` completes at once, inside `call`, once.
+    #[test]
+    fn a_call_the_plugin_cannot_start_completes_inside_call() {
+        let log = Log::default();
+        let request = br#"{"tool": "t", "input": {}, "call_id": "c"}"#;
+        // SAFETY: the export per the ABI, with a request valid during the
+        // call and a context that `record` understands and that outlives it.
+        unsafe { call(10, request.as_ptr(), request.len(), record, log.ctx().0) };
+        let seen = log.seen();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].0, 10);
+        let err = seen[0].1.clone().unwrap_err();
+        assert!(err.to_string().contains("entry symbol"), "{err}");
     }
 }

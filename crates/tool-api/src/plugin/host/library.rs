@@ -43,7 +43,12 @@ impl std::fmt::Debug for LoadedPlugin {
     }
 }
 
-/// Plugins loaded so far, by canonical path.
+/// Plugins loaded so far, by canonical path: the host's one piece of
+/// process-wide state, and it must be. `dlopen` is process-wide: a library is
+/// mapped once per process, with one set of statics (one plugin runtime, one
+/// table), whoever opens it, and since libraries are never unloaded its
+/// handle lives as long as the process. A registry per host object would let
+/// two of them each believe they own the one plugin instance.
 static LOADED: LazyLock<Mutex<HashMap<PathBuf, LoadedPlugin>>> = LazyLock::new(Default::default);
 
 /// Loads the plugin library at `path`, or returns the one already loaded from

@@ -2,15 +2,19 @@
 //!
 //! A call sends its request through the plugin's `call` export and waits on a
 //! oneshot channel that the completion callback fills: no host thread is held
-//! while the plugin works. Dropping the call's future (a timeout, a cancelled
-//! turn) calls the plugin's `cancel` export, and so does the call's
-//! cancellation token firing.
+//! while the plugin works. The channel's sending half travels with the call as
+//! its `complete_ctx` (a `Box` given to the plugin and reclaimed by the
+//! callback), so the host keeps no table of calls in flight and takes no lock
+//! per call. Dropping the call's future (a timeout, a cancelled turn) calls
+//! the plugin's `cancel` export, and so does the call's cancellation token
+//! firing.
 
-use std::collections::HashMap;
+use std::ffi::c_void;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::pin::pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use futures::future::{Either, select};
@@ -60,45 +64,74 @@ impl PluginTool {
     }
 }
 
-/// Calls waiting for their completion, by call id. Shared by all plugins:
-/// ids are unique in the process.
-static PENDING: LazyLock<Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>> =
-    LazyLock::new(Default::default);
-
+/// The next call id. Process-wide rather than per plugin handle: `dlopen`
+/// shares one library instance between every path naming the same file (a
+/// hard link), so two handles may reach one plugin, whose ids must not repeat
+/// among its calls in flight. A lock-free counter, not a table.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-fn pending() -> MutexGuard<'static, HashMap<u64, oneshot::Sender<Vec<u8>>>> {
-    PENDING.lock().unwrap_or_else(PoisonError::into_inner)
+/// What the plugin completed a call with.
+enum Answer {
+    /// The result bytes, copied out of the plugin's buffer.
+    Result(Vec<u8>),
+    /// The plugin handed this call's context back under another call id.
+    WrongId(u64),
 }
 
-/// The completion callback given to every plugin: copies the result and
-/// wakes the waiting call. A second completion, or one for a call nobody
-/// waits for any more, is ignored.
-unsafe extern "C" fn on_complete(call_id: u64, result: *const u8, result_len: usize) {
-    let _ = std::panic::catch_unwind(|| {
-        let bytes = if result.is_null() || result_len == 0 {
-            Vec::new()
+/// What a call's `complete_ctx` points to: the call's id and the sending half
+/// of the channel its future waits on. Boxed and leaked into the plugin by
+/// [`PluginTool::call`], reclaimed by [`on_complete`].
+struct Waiter {
+    call_id: u64,
+    sender: oneshot::Sender<Answer>,
+}
+
+/// The completion callback given to every plugin: reclaims the call's
+/// [`Waiter`], copies the result and wakes the waiting call. A completion for
+/// a call nobody waits for any more (its future was dropped) is dropped here.
+///
+/// The ABI makes the plugin invoke it exactly once per call, so the box is
+/// reclaimed exactly once; a second invocation for one call would be a use
+/// after free, which is why the contract forbids it (see `abi.rs`).
+unsafe extern "C" fn on_complete(
+    complete_ctx: *mut c_void,
+    call_id: u64,
+    result: *const u8,
+    result_len: usize,
+) {
+    if complete_ctx.is_null() {
+        return;
+    }
+    // SAFETY: a non-null `complete_ctx` is the `Box<Waiter>` that
+    // `PluginTool::call` leaked for this call; the ABI has the plugin hand it
+    // back exactly once, so the box is reclaimed exactly once, here.
+    let waiter = unsafe { Box::from_raw(complete_ctx.cast::<Waiter>()) };
+    let _ = std::panic::catch_unwind(AssertUnwindSafe(move || {
+        let answer = if call_id != waiter.call_id {
+            Answer::WrongId(call_id)
+        } else if result.is_null() || result_len == 0 {
+            Answer::Result(Vec::new())
         } else {
             // SAFETY: the plugin passes `result_len` bytes at `result`, valid
             // until this callback returns; we copy them.
-            unsafe { std::slice::from_raw_parts(result, result_len) }.to_vec()
+            Answer::Result(unsafe { std::slice::from_raw_parts(result, result_len) }.to_vec())
         };
-        if let Some(sender) = pending().remove(&call_id) {
-            let _ = sender.send(bytes);
-        }
-    });
+        let _ = waiter.sender.send(answer);
+    }));
 }
 
-/// Removes the call from [`PENDING`] when its future ends; if no result came,
-/// tells the plugin to cancel it.
+/// Cancels the call in the plugin when its future ends before the answer
+/// came (a timeout or a cancelled turn dropped it). The plugin still
+/// completes the call, which reclaims its [`Waiter`].
 struct InFlight<'a> {
     id: u64,
     plugin: &'a PluginHandle,
+    answered: bool,
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        if pending().remove(&self.id).is_some() {
+        if !self.answered {
             self.plugin.cancel(self.id);
         }
     }
@@ -123,14 +156,30 @@ impl Tool for PluginTool {
         .to_json();
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let (sender, mut receiver) = oneshot::channel();
-        pending().insert(id, sender);
-        let _in_flight = InFlight {
+        let mut in_flight = InFlight {
             id,
             plugin: &self.plugin,
+            answered: false,
         };
-        // SAFETY: `call` is the plugin's export per the ABI; `request` stays
-        // alive for the duration of the call and `on_complete` for the process.
-        unsafe { (self.plugin.table.call)(id, request.as_ptr(), request.len(), on_complete) };
+        {
+            let complete_ctx = Box::into_raw(Box::new(Waiter {
+                call_id: id,
+                sender,
+            }));
+            // SAFETY: `call` is the plugin's export per the ABI. `request`
+            // stays alive for the duration of the call and `on_complete` for
+            // the process; ownership of `complete_ctx` passes to the plugin,
+            // which hands it back to `on_complete` exactly once.
+            unsafe {
+                (self.plugin.table.call)(
+                    id,
+                    request.as_ptr(),
+                    request.len(),
+                    on_complete,
+                    complete_ctx.cast::<c_void>(),
+                )
+            };
+        }
 
         let received = match select(&mut receiver, pin!(ctx.cancellation().cancelled())).await {
             Either::Left((received, _)) => received,
@@ -140,7 +189,13 @@ impl Tool for PluginTool {
                 receiver.await
             }
         };
-        let bytes = received.map_err(|_| self.broken("lost a call"))?;
+        in_flight.answered = true;
+        let bytes = match received.map_err(|_| self.broken("lost a call"))? {
+            Answer::Result(bytes) => bytes,
+            Answer::WrongId(other) => {
+                return Err(self.broken(&format!("completed call {id} under the id {other}")));
+            }
+        };
         CallResult::from_json(&bytes)
             .map_err(|e| self.broken(&format!("returned a result that is not valid JSON ({e})")))?
             .into_result()
