@@ -13,7 +13,8 @@
 //! - `scenarios.rs`: [`Scenarios`] (the reference work plus those given),
 //!   scenario files ([`load_scenarios`]), the choice for a request.
 //! - `faults.rs`: [`FaultPlan`], which request gets which fault.
-//! - `recorder.rs`: [`Recorder`], arrival numbers and the record.
+//! - `recorder.rs`: [`Recorder`], arrival numbers and the record;
+//!   [`ApiRequest`], the record of a JSON-over-HTTP API's request.
 //! - `latency.rs`: the model's latency.
 //! - `response.rs`: JSON, event-stream and chunked bodies, whole or cut.
 //! - `split.rs`: text and tool input cut into stream deltas.
@@ -61,6 +62,6 @@ pub mod split;
 pub use error::MockError;
 pub use faults::FaultPlan;
 pub use lifecycle::{ServerHandle, serve};
-pub use recorder::Recorder;
+pub use recorder::{ApiRequest, Recorder};
 pub use scenarios::{Scenarios, load_scenarios, parse_scenarios};
 pub use settings::{Settings, Shared};

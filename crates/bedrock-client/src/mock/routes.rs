@@ -35,31 +35,22 @@ const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/model/{model_id}/converse", post(converse))
-        .route("/model/{model_id}/converse-stream", post(converse_stream))
+        .route("/model/{model_id}/converse", post(operation::<false>))
+        .route("/model/{model_id}/converse-stream", post(operation::<true>))
         .fallback(unknown_operation)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 
-async fn converse(
+/// Converse (`STREAM = false`) or ConverseStream (`STREAM = true`).
+async fn operation<const STREAM: bool>(
     State(state): State<Arc<AppState>>,
     Path(model_id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    serve(&state, model_id, uri, headers, body, false).await
-}
-
-async fn converse_stream(
-    State(state): State<Arc<AppState>>,
-    Path(model_id): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    serve(&state, model_id, uri, headers, body, true).await
+    serve(&state, model_id, uri, headers, body, STREAM).await
 }
 
 async fn unknown_operation(uri: Uri) -> Response {

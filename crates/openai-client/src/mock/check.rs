@@ -84,15 +84,7 @@ pub(crate) fn check(request: &ChatRequest) -> Result<(), Refusal> {
     let mut calls_of_last: Vec<&str> = Vec::new();
     for (i, message) in request.messages.iter().enumerate() {
         if !matches!(message, ChatMessage::Tool { .. }) && !pending.is_empty() {
-            return Err(refuse(
-                format!(
-                    "An assistant message with 'tool_calls' must be followed by tool messages \
-                     responding to each 'tool_call_id'. The following tool_call_ids did not have \
-                     response messages: {}",
-                    pending.join(", ")
-                ),
-                &format!("messages.[{i}].role"),
-            ));
+            return Err(unanswered(&pending, &format!("messages.[{i}].role")));
         }
         match message {
             ChatMessage::Assistant { tool_calls, .. } => {
@@ -122,17 +114,22 @@ pub(crate) fn check(request: &ChatRequest) -> Result<(), Refusal> {
         }
     }
     if !pending.is_empty() {
-        return Err(refuse(
-            format!(
-                "An assistant message with 'tool_calls' must be followed by tool messages \
-                 responding to each 'tool_call_id'. The following tool_call_ids did not have \
-                 response messages: {}",
-                pending.join(", ")
-            ),
-            "messages",
-        ));
+        return Err(unanswered(&pending, "messages"));
     }
     Ok(())
+}
+
+/// Calls of an assistant message left without their `tool` messages.
+fn unanswered(pending: &[&str], param: &str) -> Refusal {
+    refuse(
+        format!(
+            "An assistant message with 'tool_calls' must be followed by tool messages responding \
+             to each 'tool_call_id'. The following tool_call_ids did not have response messages: \
+             {}",
+            pending.join(", ")
+        ),
+        param,
+    )
 }
 
 #[cfg(test)]

@@ -53,16 +53,16 @@ mod app;
 mod check;
 mod respond;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::{ModelRequest, Scenario};
+use agent_core::Scenario;
 use mock_support::{ServerHandle, Settings};
-use serde_json::Value;
 
+/// One request the server received: what a test asserts on.
+pub use mock_support::ApiRequest as RecordedRequest;
 pub use mock_support::{MockError, load_scenarios};
 
 use app::{Completions, State};
@@ -92,31 +92,6 @@ pub enum Fault {
         /// The error's `message`.
         message: String,
     },
-}
-
-/// One request the server received.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedRequest {
-    /// The `request-id` the server answered with.
-    pub id: String,
-    /// The HTTP method.
-    pub method: String,
-    /// The path.
-    pub path: String,
-    /// Headers of interest (`content-type`, `accept`, `user-agent`,
-    /// `openai-organization`, `openai-project`); never the key.
-    pub headers: BTreeMap<String, String>,
-    /// Whether the `Authorization` header was accepted (always, when the
-    /// server has no key configured).
-    pub authorized: bool,
-    /// The body, parsed (`Value::Null` if it was not JSON).
-    pub body: Value,
-    /// Whether the body asked for a stream.
-    pub stream: bool,
-    /// The body as core types, if it was a Chat Completions request.
-    pub request: Option<ModelRequest>,
-    /// The HTTP status answered (0 until the answer is decided).
-    pub status: u16,
 }
 
 /// Configures a [`MockServer`].
