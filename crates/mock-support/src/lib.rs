@@ -13,11 +13,12 @@
 //! - `scenarios.rs`: [`Scenarios`] (the reference work plus those given),
 //!   scenario files ([`load_scenarios`]), the choice for a request.
 //! - `faults.rs`: [`FaultPlan`], which request gets which fault.
-//! - `recorder.rs`: [`Recorder`], arrival numbers and the record;
-//!   [`ApiRequest`], the record of a JSON-over-HTTP API's request.
+//! - `recorder.rs`: [`Recorder`], arrival numbers and the record.
 //! - `latency.rs`: the model's latency.
 //! - `response.rs`: JSON, event-stream and chunked bodies, whole or cut.
 //! - `split.rs`: text and tool input cut into stream deltas.
+//! - `api.rs`: the builder, server and record of the JSON-over-HTTP APIs
+//!   with a key (Messages API, Chat Completions), over [`api::ApiProtocol`].
 //! - `error.rs`: [`MockError`].
 //!
 //! ```
@@ -49,6 +50,7 @@
 //! # }
 //! ```
 
+pub mod api;
 mod error;
 pub mod faults;
 pub mod latency;
@@ -62,6 +64,6 @@ pub mod split;
 pub use error::MockError;
 pub use faults::FaultPlan;
 pub use lifecycle::{ServerHandle, serve};
-pub use recorder::{ApiRequest, Recorder};
+pub use recorder::Recorder;
 pub use scenarios::{Scenarios, load_scenarios, parse_scenarios};
 pub use settings::{Settings, Shared};

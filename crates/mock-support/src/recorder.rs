@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use agent_core::ModelRequest;
 use axum::http::HeaderMap;
-use serde_json::Value;
 
 /// Numbers arrivals and keeps their records, in arrival order.
 ///
@@ -89,34 +87,6 @@ impl<T: Clone> Recorder<T> {
             .map(|r| r.iter().map(|(_, t)| t.clone()).collect())
             .unwrap_or_default()
     }
-}
-
-/// One request to a JSON-over-HTTP model API (the Messages API, Chat
-/// Completions), as its local server records it. Bedrock's record is its
-/// own (signatures, event streams, outcomes).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiRequest {
-    /// The request id the server answered with (in the protocol's
-    /// request-id header).
-    pub id: String,
-    /// The HTTP method.
-    pub method: String,
-    /// The path.
-    pub path: String,
-    /// The protocol's headers of interest (`content-type`, `accept`,
-    /// `user-agent`, its version and organization headers); never the key.
-    pub headers: BTreeMap<String, String>,
-    /// Whether the request's key was accepted (always, for a server of a
-    /// protocol that needs none and was given none).
-    pub authorized: bool,
-    /// The body, parsed (`Value::Null` if it was not JSON).
-    pub body: Value,
-    /// Whether the body asked for a stream.
-    pub stream: bool,
-    /// The body as core types, if it was a request of the protocol.
-    pub request: Option<ModelRequest>,
-    /// The HTTP status answered (0 until the answer is decided).
-    pub status: u16,
 }
 
 /// The headers to record: `keep` gets each (lowercase name, value) and

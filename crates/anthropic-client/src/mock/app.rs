@@ -14,7 +14,9 @@ use mock_support::recorder::header_map;
 use mock_support::response::{self, set_header};
 use serde_json::{Value, json};
 
-use super::{Fault, RecordedRequest, check, respond};
+use mock_support::api::ApiState;
+
+use super::{Fault, MessagesApi, RecordedRequest, check, respond};
 use crate::convert::request_from_wire;
 use crate::wire::MessagesRequest;
 
@@ -26,16 +28,9 @@ const HEADERS_OF_INTEREST: [&str; 5] = [
     "user-agent",
 ];
 
-/// What only the Messages API server is configured with.
-#[derive(Debug)]
-pub(crate) struct Messages {
-    /// The one key accepted; `None`: any non-empty key.
-    pub api_key: Option<String>,
-}
-
-/// Shared by every request: the common settings, the fault plan and the
-/// record (`mock_support::Shared`), and [`Messages`].
-pub(crate) type State = mock_support::Shared<Fault, RecordedRequest, Messages>;
+/// Shared by every request: the common settings, the fault plan, the
+/// record and the key (`mock_support::api::ApiState`).
+pub(crate) type State = ApiState<MessagesApi>;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()

@@ -50,19 +50,15 @@ mod app;
 mod check;
 mod respond;
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::Scenario;
-use mock_support::{ServerHandle, Settings};
+use axum::Router;
+use mock_support::api::{ApiProtocol, ApiServer, ApiServerBuilder, ApiState};
 
 /// One request the server received: what a test asserts on.
-pub use mock_support::ApiRequest as RecordedRequest;
+pub use mock_support::api::ApiRequest as RecordedRequest;
 pub use mock_support::{MockError, load_scenarios};
-
-use app::{Messages, State};
 
 /// A fault the server plays instead of its next answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,157 +87,30 @@ pub enum Fault {
     },
 }
 
-/// Configures a [`MockServer`].
-#[derive(Debug, Clone)]
-pub struct MockServerBuilder {
-    settings: Settings<Fault>,
-    api_key: Option<String>,
-    throttle_every: Option<u64>,
-}
+/// The Messages API, as the local server speaks it: its [`Fault`]s and its
+/// routes (`app.rs`); the rest of the server is `mock_support::api`'s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MessagesApi;
 
-impl Default for MockServerBuilder {
-    fn default() -> Self {
-        Self {
-            settings: Settings {
-                retry_after: Some(Duration::from_secs(1)),
-                ..Settings::default()
-            },
-            api_key: None,
-            throttle_every: None,
-        }
+impl ApiProtocol for MessagesApi {
+    type Fault = Fault;
+    const NAME: &'static str = "Messages API";
+    const BASE_PATH: &'static str = "";
+
+    fn throttle(retry_after: Option<Duration>) -> Fault {
+        Fault::RateLimit { retry_after }
+    }
+
+    fn router(state: Arc<ApiState<Self>>) -> Router {
+        app::router(state)
     }
 }
 
-impl MockServerBuilder {
-    /// The address to listen on (default `127.0.0.1:0`, a free port).
-    pub fn bind(mut self, addr: SocketAddr) -> Self {
-        self.settings.addr = addr;
-        self
-    }
+/// Configures a [`MockServer`]: address, scenarios, key, latency, faults,
+/// models (the methods of [`ApiServerBuilder`]).
+pub type MockServerBuilder = ApiServerBuilder<MessagesApi>;
 
-    /// The port on 127.0.0.1 (default 0: a free one; see [`MockServer::addr`]).
-    pub fn port(mut self, port: u16) -> Self {
-        self.settings.addr.set_port(port);
-        self
-    }
-
-    /// The scenarios to play, replacing the default reference work.
-    pub fn scenarios(mut self, scenarios: Vec<Scenario>) -> Self {
-        self.settings.scenarios.replace(scenarios);
-        self
-    }
-
-    /// Adds the scenarios of a file ahead of the others (so they win).
-    pub fn scenario_file(mut self, path: impl AsRef<Path>) -> Result<Self, MockError> {
-        self.settings.scenarios.add_first(load_scenarios(path)?);
-        Ok(self)
-    }
-
-    /// The one key accepted in `x-api-key`; without it any non-empty key is.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// Time before each answer (the model's latency).
-    pub fn latency(mut self, latency: Duration) -> Self {
-        self.settings.latency = latency;
-        self
-    }
-
-    /// Answers every `n`-th request (n, 2n, ...) with a 429; `n` ≥ 2.
-    pub fn throttle_every(mut self, n: u64) -> Self {
-        self.throttle_every = Some(n.max(2));
-        self
-    }
-
-    /// The `retry-after` of the periodic 429s (default 1 s; `None` omits it).
-    pub fn retry_after(mut self, after: Option<Duration>) -> Self {
-        self.settings.retry_after = after;
-        self
-    }
-
-    /// Faults played, in order, instead of the first answers.
-    pub fn faults(mut self, faults: impl IntoIterator<Item = Fault>) -> Self {
-        self.settings.fault_next.extend(faults);
-        self
-    }
-
-    /// The model ids accepted; others get 404 `not_found_error`. Default: any.
-    pub fn models(mut self, models: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let ids: Vec<String> = models.into_iter().map(Into::into).collect();
-        self.settings.models = (!ids.is_empty()).then_some(ids);
-        self
-    }
-
-    /// Whether to record requests (default on); off for long runs, where
-    /// the record would only grow.
-    pub fn record(mut self, on: bool) -> Self {
-        self.settings.record = on;
-        self
-    }
-
-    /// Binds and serves in the background until the [`MockServer`] is
-    /// dropped or shut down. Needs a tokio runtime.
-    pub async fn start(self) -> Result<MockServer, MockError> {
-        let mut settings = self.settings;
-        if let Some(n) = self.throttle_every {
-            let retry_after = settings.retry_after;
-            settings
-                .fault_every
-                .push((n, Fault::RateLimit { retry_after }));
-        }
-        let messages = Messages {
-            api_key: self.api_key,
-        };
-        let (handle, state) = settings
-            .start(messages, "Messages API", app::router)
-            .await?;
-        Ok(MockServer { handle, state })
-    }
-}
-
-/// A running local Messages API server; stops when dropped.
-#[derive(Debug)]
-pub struct MockServer {
-    handle: ServerHandle,
-    state: Arc<State>,
-}
-
-impl MockServer {
-    /// A builder with the defaults.
-    pub fn builder() -> MockServerBuilder {
-        MockServerBuilder::default()
-    }
-
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.handle.addr()
-    }
-
-    /// The base URL to give [`crate::AnthropicBuilder::base_url`].
-    pub fn base_url(&self) -> String {
-        self.handle.url()
-    }
-
-    /// Every request received so far, in arrival order.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state.recorder.all()
-    }
-
-    /// Forgets the requests received so far (the count for `throttle_every`
-    /// goes on).
-    pub fn clear_requests(&self) {
-        self.state.recorder.clear();
-    }
-
-    /// Plays `fault` instead of a coming answer (after those already queued).
-    pub fn push_fault(&self, fault: Fault) {
-        self.state.faults.push([fault]);
-    }
-
-    /// Stops serving and waits for the server to finish.
-    pub async fn shutdown(self) {
-        self.handle.shutdown().await;
-    }
-}
+/// A running local Messages API server; stops when shut down or dropped. Its
+/// methods are [`ApiServer`]'s: `builder()`, `addr()`, `base_url()`,
+/// `requests()`, `clear_requests()`, `push_fault()`, `shutdown()`.
+pub type MockServer = ApiServer<MessagesApi>;

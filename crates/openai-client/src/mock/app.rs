@@ -16,7 +16,9 @@ use mock_support::recorder::header_map;
 use mock_support::response::{self, set_header};
 use serde_json::{Value, json};
 
-use super::{Fault, RecordedRequest, check, respond};
+use mock_support::api::ApiState;
+
+use super::{ChatCompletions, Fault, RecordedRequest, check, respond};
 use crate::convert::request_from_wire;
 use crate::wire::ChatRequest;
 
@@ -28,16 +30,9 @@ const HEADERS_OF_INTEREST: [&str; 5] = [
     "openai-project",
 ];
 
-/// What only the Chat Completions server is configured with.
-#[derive(Debug)]
-pub(crate) struct Completions {
-    /// The one key accepted; `None`: no key needed.
-    pub api_key: Option<String>,
-}
-
-/// Shared by every request: the common settings, the fault plan and the
-/// record (`mock_support::Shared`), and [`Completions`].
-pub(crate) type State = mock_support::Shared<Fault, RecordedRequest, Completions>;
+/// Shared by every request: the common settings, the fault plan, the
+/// record and the key (`mock_support::api::ApiState`).
+pub(crate) type State = ApiState<ChatCompletions>;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
