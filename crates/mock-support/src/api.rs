@@ -289,3 +289,58 @@ impl<P: ApiProtocol> ApiServer<P> {
         self.handle.shutdown().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Test;
+
+    impl ApiProtocol for Test {
+        type Fault = (&'static str, Option<Duration>);
+        const NAME: &'static str = "test";
+        const BASE_PATH: &'static str = "/v1";
+        fn throttle(retry_after: Option<Duration>) -> Self::Fault {
+            ("throttle", retry_after)
+        }
+        fn router(state: Arc<ApiState<Self>>) -> Router {
+            Router::new().with_state(state)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_builder_reaches_the_shared_state() {
+        let server = ApiServer::<Test>::builder()
+            .faults([("cut", None)])
+            .throttle_every(1)
+            .retry_after(None)
+            .models(Vec::<String>::new())
+            .api_key("k")
+            .record(false)
+            .start()
+            .await
+            .unwrap();
+        let state = &server.state;
+        assert_eq!(state.faults.pick(1), Some(("cut", None)));
+        assert_eq!(
+            state.faults.pick(2),
+            Some(("throttle", None)),
+            "every 2nd at least, with the hint set after"
+        );
+        assert_eq!(state.faults.pick(3), None);
+        assert_eq!(state.lists_model("any"), None, "no list: any model");
+        assert_eq!(state.protocol.api_key.as_deref(), Some("k"));
+        server.push_fault(("later", None));
+        assert_eq!(state.faults.pick(5), Some(("later", None)));
+        assert_eq!(server.base_url(), format!("http://{}/v1", server.addr()));
+        server.shutdown().await;
+    }
+
+    #[test]
+    fn the_default_retry_hint_is_one_second() {
+        let b = ApiServerBuilder::<Test>::default();
+        assert_eq!(b.settings.retry_after, Some(Duration::from_secs(1)));
+        assert!(format!("{b:?}").contains("test"));
+    }
+}

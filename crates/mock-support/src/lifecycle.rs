@@ -113,11 +113,15 @@ mod tests {
         Router::new().route("/", axum::routing::get(|| async { "hello" }))
     }
 
+    async fn start() -> ServerHandle {
+        serve("127.0.0.1:0".parse().unwrap(), app(), "test")
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn serves_until_shut_down() {
-        let server = serve("127.0.0.1:0".parse().unwrap(), app(), "test")
-            .await
-            .unwrap();
+        let server = start().await;
         let addr = server.addr();
         assert!(get(addr).await.unwrap().ends_with("hello"));
         server.shutdown().await;
@@ -126,9 +130,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_taken_port_names_the_address() {
-        let server = serve("127.0.0.1:0".parse().unwrap(), app(), "test")
-            .await
-            .unwrap();
+        let server = start().await;
         let e = serve(server.addr(), app(), "test").await.unwrap_err();
         assert!(matches!(e, MockError::Bind { .. }));
         assert!(e.to_string().contains(&server.addr().to_string()), "{e}");
@@ -136,9 +138,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_stops_it() {
-        let server = serve("127.0.0.1:0".parse().unwrap(), app(), "test")
-            .await
-            .unwrap();
+        let server = start().await;
         let addr = server.addr();
         drop(server);
         // The task sees the signal at its next poll; give it a few turns.
