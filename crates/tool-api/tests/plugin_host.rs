@@ -182,6 +182,23 @@ async fn the_contexts_token_is_forwarded_and_the_tool_still_answers() {
     assert_eq!(err.to_string(), "cancelled");
 }
 
+/// The demo plugin keeps the default of one worker; the misbehaving fixture
+/// asks for two with `export_plugin!(tools, workers = 2)`. The environment
+/// variable, when the test run sets it, overrides both.
+#[tokio::test]
+async fn a_plugin_runtime_has_the_workers_it_asks_for() {
+    let workers = tool(&misbehaving(), "runtime_workers")
+        .call(json!({}), ToolContext::new("w"))
+        .await
+        .unwrap();
+    let expected = std::env::var(tool_api::plugin::export::WORKERS_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(2);
+    assert_eq!(json_of(workers)["workers"], expected);
+}
+
 #[tokio::test]
 async fn a_raw_plugin_may_answer_inside_call_or_from_its_own_thread() {
     let plugin = host::load(&raw_path(None)).unwrap();

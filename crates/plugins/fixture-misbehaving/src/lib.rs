@@ -6,6 +6,9 @@
 //! - `cancel_probe`: waits (up to 60 s) for its cancellation token, then
 //!   counts the cancellation; `cancelled_count` answers `{"cancelled": n}`.
 //! - `echo`: answers its input.
+//! - `runtime_workers`: answers `{"workers": n}`, the worker threads of the
+//!   plugin's runtime (the fixture asks for 2 with `export_plugin!`'s
+//!   `workers` option).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +57,14 @@ pub fn tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
             },
         )?),
         Arc::new(tool_fn(
+            "runtime_workers",
+            "How many worker threads the plugin's runtime has.",
+            |(): (), _| async {
+                let workers = tokio::runtime::Handle::current().metrics().num_workers();
+                Ok(ToolOutput::Json(json!({ "workers": workers })))
+            },
+        )?),
+        Arc::new(tool_fn(
             "echo",
             "Answers its input.",
             |input: serde_json::Map<String, serde_json::Value>, _| async move {
@@ -63,4 +74,4 @@ pub fn tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
     ])
 }
 
-tool_api::export_plugin!(tools);
+tool_api::export_plugin!(tools, workers = 2);

@@ -15,9 +15,15 @@
 //! `cancel(call_id)` take no context, and the library, loaded once per
 //! process, is the plugin instance.
 //!
-//! The runtime has `min(cores, 4)` worker threads unless the environment
-//! variable `TOOL_API_PLUGIN_WORKERS` gives another number. Blocking work
-//! belongs in `tokio::task::spawn_blocking`, on the runtime's blocking pool.
+//! The runtime has [`DEFAULT_WORKERS`] (one) worker thread unless the plugin
+//! asks for more (`export_plugin!(tools, workers = 4)`) or the environment
+//! variable [`WORKERS_ENV`] gives another number. A worker only polls futures:
+//! blocking and CPU-heavy work belongs in `tokio::task::spawn_blocking`, on
+//! the runtime's blocking pool, which grows as needed. One worker is also the
+//! fastest hand-off from the host: a call arrives from a host thread, which
+//! wakes one idle worker, and with two or more workers tokio's scheduler makes
+//! that worker wake a second one for every such call, which costs as much as
+//! the rest of the round trip (`cargo bench -p tool-api --bench plugin_call`).
 
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -41,6 +47,12 @@ use crate::{Tool, ToolSpec};
 /// runtime, when the host first asks for the manifest. The plugin's name and
 /// version are the crate's (`CARGO_PKG_NAME`, `CARGO_PKG_VERSION`).
 ///
+/// `export_plugin!(tools, workers = 4)` gives the plugin's runtime more
+/// worker threads than [`DEFAULT_WORKERS`](crate::plugin::export::DEFAULT_WORKERS),
+/// for a plugin whose async code itself is CPU-heavy (blocking work needs no
+/// workers: it goes in `spawn_blocking`). The host's user can still override
+/// it with [`WORKERS_ENV`](crate::plugin::export::WORKERS_ENV).
+///
 /// Use it once per library: it defines the `tool_api_plugin_entry` symbol.
 ///
 /// ```
@@ -60,6 +72,9 @@ use crate::{Tool, ToolSpec};
 #[macro_export]
 macro_rules! export_plugin {
     ($tools:path) => {
+        $crate::export_plugin!($tools, workers = $crate::plugin::export::DEFAULT_WORKERS);
+    };
+    ($tools:path, workers = $workers:expr) => {
         /// The plugin's entry point: returns its ABI function table.
         #[unsafe(no_mangle)]
         pub extern "C" fn tool_api_plugin_entry() -> *const $crate::plugin::abi::PluginTable {
@@ -67,11 +82,21 @@ macro_rules! export_plugin {
                 name: ::core::env!("CARGO_PKG_NAME"),
                 version: ::core::env!("CARGO_PKG_VERSION"),
                 panic_unwind: ::core::cfg!(panic = "unwind"),
+                workers: $workers,
                 tools: || $crate::plugin::export::IntoTools::into_tools($tools()),
             })
         }
     };
 }
+
+/// The number of worker threads of a plugin's runtime unless the plugin or
+/// the host's environment says otherwise: one (see the module docs for why).
+pub const DEFAULT_WORKERS: usize = 1;
+
+/// The environment variable that sets the number of worker threads of every
+/// plugin runtime in the process, over what the plugins ask for: a positive
+/// integer (anything else is ignored).
+pub const WORKERS_ENV: &str = "TOOL_API_PLUGIN_WORKERS";
 
 /// What a plugin's tool function may return: the tools, or the tools or an
 /// error to report to the host.
@@ -105,6 +130,8 @@ pub struct PluginInfo {
     pub version: &'static str,
     /// Whether the plugin was built with `panic = "unwind"`.
     pub panic_unwind: bool,
+    /// Worker threads the plugin asks for (0 counts as 1).
+    pub workers: usize,
     /// Builds the tools.
     pub tools: ToolsFn,
 }
@@ -169,15 +196,11 @@ fn start() -> Result<State, String> {
     let info = INFO
         .get()
         .ok_or("the plugin's entry symbol was not called before its other functions")?;
-    let workers = std::env::var("TOOL_API_PLUGIN_WORKERS")
+    let workers = std::env::var(WORKERS_ENV)
         .ok()
-        .and_then(|v| v.parse::<usize>().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map_or(2, |n| n.get())
-                .min(4)
-        });
+        .unwrap_or(info.workers.max(1));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name(format!("{}-tools", info.name))

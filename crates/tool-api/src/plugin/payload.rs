@@ -158,12 +158,60 @@ impl CallRequest {
 
     /// The request as JSON bytes.
     pub fn to_json(&self) -> Vec<u8> {
-        encode(self)
+        self.borrowed().to_json()
+    }
+
+    /// The same request, borrowing its fields.
+    pub fn borrowed(&self) -> CallRequestRef<'_> {
+        CallRequestRef {
+            tool: &self.tool,
+            input: &self.input,
+            call_id: &self.call_id,
+            attempt: self.attempt,
+            timeout_ms: self.timeout_ms,
+        }
     }
 
     /// The time left before the deadline, if there is one.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout_ms.map(Duration::from_millis)
+    }
+}
+
+/// A [`CallRequest`] that borrows its fields, to encode a request from the
+/// caller's data without copying the tool name, the input and the call id
+/// first (the host does this for every call). The same wire form:
+/// [`CallRequest::to_json`] goes through it.
+///
+/// ```
+/// use tool_api::plugin::payload::{CallRequest, CallRequestRef};
+///
+/// let input = serde_json::json!({"name": "Ada"});
+/// let bytes = CallRequestRef {
+///     tool: "greet", input: &input, call_id: "tooluse_1", attempt: 1, timeout_ms: None,
+/// }
+/// .to_json();
+/// assert_eq!(CallRequest::from_json(&bytes).unwrap().input, input);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CallRequestRef<'a> {
+    /// The tool to run.
+    pub tool: &'a str,
+    /// The model's input.
+    pub input: &'a Value,
+    /// The model's id for the call (the `toolUseId`), for the tool's context.
+    pub call_id: &'a str,
+    /// Which attempt this is, from 1.
+    pub attempt: u32,
+    /// Milliseconds left before the host stops waiting, if it has a deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+impl CallRequestRef<'_> {
+    /// The request as JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        encode(self)
     }
 }
 
@@ -354,6 +402,19 @@ mod tests {
         assert_eq!(
             String::from_utf8(req.to_json()).unwrap(),
             r#"{"tool":"t","input":{},"call_id":"c","attempt":2}"#
+        );
+        let with_timeout = CallRequest {
+            timeout_ms: Some(1500),
+            ..req.clone()
+        };
+        assert_eq!(
+            String::from_utf8(with_timeout.borrowed().to_json()).unwrap(),
+            r#"{"tool":"t","input":{},"call_id":"c","attempt":2,"timeout_ms":1500}"#
+        );
+        // The owned form's derived encoding is the borrowed one's.
+        assert_eq!(
+            serde_json::to_vec(&with_timeout).unwrap(),
+            with_timeout.to_json()
         );
         let unknown = br#"{"error": {"kind": "weird", "message": "m", "extra": 1}}"#;
         assert_eq!(

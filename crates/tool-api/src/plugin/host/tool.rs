@@ -22,7 +22,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::plugin::abi::PluginTable;
-use crate::plugin::payload::{CallRequest, CallResult};
+use crate::plugin::payload::{CallRequestRef, CallResult};
 use crate::{Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
 
 /// One loaded plugin's functions, shared by its tools.
@@ -144,16 +144,17 @@ impl Tool for PluginTool {
     }
 
     async fn call(&self, input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        let request = CallRequest {
-            tool: self.spec.name.clone(),
-            input,
-            call_id: ctx.call_id().to_owned(),
+        let request = CallRequestRef {
+            tool: &self.spec.name,
+            input: &input,
+            call_id: ctx.call_id(),
             attempt: ctx.attempt(),
             timeout_ms: ctx
                 .remaining()
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         }
         .to_json();
+        drop(input);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let (sender, mut receiver) = oneshot::channel();
         let mut in_flight = InFlight {
