@@ -46,10 +46,30 @@ pub fn executor_config(settings: &Settings) -> ExecutorConfig {
     config
 }
 
+/// The agent the settings describe, over `backend` and `tools`.
+pub fn agent(
+    backend: Arc<dyn ModelBackend>,
+    tools: ToolRegistry,
+    settings: &Settings,
+) -> Result<Agent, Failure> {
+    let mut builder = Agent::builder()
+        .backend(backend)
+        .tools(tools)
+        .executor(executor_config(settings))
+        .max_iterations(settings.max_iterations.value)
+        .streaming(settings.stream.value)
+        .inference(InferenceConfig {
+            max_tokens: settings.max_tokens.value,
+            ..InferenceConfig::default()
+        });
+    if let Some(system) = &settings.system.value {
+        builder = builder.system(system.clone());
+    }
+    builder.build().map_err(|e| Failure::Usage(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
-    use agent_core::RetryPolicy;
-
     use super::*;
 
     #[test]
@@ -105,26 +125,4 @@ timout = 3
             "{err}"
         );
     }
-}
-
-/// The agent the settings describe, over `backend` and `tools`.
-pub fn agent(
-    backend: Arc<dyn ModelBackend>,
-    tools: ToolRegistry,
-    settings: &Settings,
-) -> Result<Agent, Failure> {
-    let mut builder = Agent::builder()
-        .backend(backend)
-        .tools(tools)
-        .executor(executor_config(settings))
-        .max_iterations(settings.max_iterations.value)
-        .streaming(settings.stream.value)
-        .inference(InferenceConfig {
-            max_tokens: settings.max_tokens.value,
-            ..InferenceConfig::default()
-        });
-    if let Some(system) = &settings.system.value {
-        builder = builder.system(system.clone());
-    }
-    builder.build().map_err(|e| Failure::Usage(e.to_string()))
 }

@@ -426,7 +426,7 @@ fn ctrl_c_cancels_the_run_and_exits_130_with_partial_figures() {
     let server = rt.block_on(MockServer::builder().start()).unwrap();
     let q2 = "I'm planning a trip from Boston to Miami. Get the weather for both cities, calculate \
               the distance, and find Italian restaurants in Miami.";
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_EC2_METADATA_DISABLED", "true")

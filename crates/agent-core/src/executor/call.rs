@@ -105,8 +105,10 @@ impl CallTask {
                 Attempt::Cancelled => break Err((CallFailure::Cancelled, cancelled_message())),
             }
         };
-        drop(permit);
+        // Timed before the slot is freed, so a call that waited for this
+        // slot never appears to start before this one ended.
         let outcome = self.outcome(result, attempt, start);
+        drop(permit);
         self.observer.call_finished(&outcome);
         outcome
     }
