@@ -44,6 +44,8 @@ impl Stats {
 pub struct Sample {
     /// From `agent.run(prompt)` to its return.
     pub wall: Duration,
+    /// Time waiting for the model (request sent to response read).
+    pub model_time: Duration,
     /// The tool batches' wall time.
     pub tool_time: Duration,
     /// The sum of every tool call's time.
@@ -100,6 +102,7 @@ pub async fn run_once(agent: &Agent, case: &Case) -> Result<Sample, Failure> {
     }
     Ok(Sample {
         wall,
+        model_time: m.model_time,
         tool_time: m.tool_time,
         sequential_tool_time: m.sequential_tool_time,
     })
@@ -160,6 +163,7 @@ mod tests {
     fn the_sequential_estimate_swaps_batch_wall_for_call_sum() {
         let s = Sample {
             wall: ms(110),
+            model_time: ms(8),
             tool_time: ms(101),
             sequential_tool_time: ms(25_600),
         };

@@ -25,7 +25,7 @@ use std::time::Duration;
 use self::cases::{Case, Kind};
 use self::measure::{SeqMethod, SeqPolicy, Stats};
 use self::progress::Progress;
-use self::report::{CaseFigures, FloorFigures, Machine, Method, Report, Sequential};
+use self::report::{Breakdown, CaseFigures, FloorFigures, Machine, Method, Report, Sequential};
 use self::stack::Stack;
 use crate::exit::Failure;
 
@@ -80,7 +80,18 @@ fn latency_ms(case: &Case) -> u64 {
 }
 
 /// Runs the benchmark and prints (or writes) the figures.
+///
+/// The work runs in a task on the runtime's worker threads, not on the
+/// thread that called `block_on`: there, every wake-up from the HTTP
+/// connection's task (one per stream frame) crosses threads, which costs
+/// ~30 ms on a streamed FANOUT-1024 (see docs/BENCHMARKS.md).
 pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
+    tokio::spawn(bench_on_worker(args))
+        .await
+        .map_err(|e| Failure::Other(format!("the bench task failed: {e}")))?
+}
+
+async fn bench_on_worker(args: BenchArgs) -> Result<(), Failure> {
     let selected = cases::select(&args.cases)?;
     let runs = args.runs as usize;
     let warmup = args.warmup as usize;
@@ -231,12 +242,7 @@ async fn run_case(
         None => None,
         Some(SeqMethod::Estimated) => {
             // The run whose wall is nearest the median stands for the case.
-            let median = samples.iter().min_by(|a, b| {
-                (ms(a.wall) - wall.median_ms)
-                    .abs()
-                    .total_cmp(&(ms(b.wall) - wall.median_ms).abs())
-            });
-            median.map(|s| Sequential {
+            median_sample(&samples, wall.median_ms).map(|s| Sequential {
                 wall_ms: ms(s.estimated_sequential()),
                 method: SeqMethod::Estimated,
             })
@@ -254,6 +260,11 @@ async fn run_case(
     };
     let limit_ms = ms(case.limit());
     let overhead_ms = wall.median_ms - limit_ms;
+    let breakdown = median_sample(&samples, wall.median_ms).map(|s| Breakdown {
+        model_ms: ms(s.model_time),
+        tools_ms: ms(s.tool_time),
+        rest_ms: ms(s.wall.saturating_sub(s.model_time + s.tool_time)),
+    });
     Ok(CaseFigures {
         id: case.id(),
         scenario: case.scenario.name.clone(),
@@ -272,6 +283,17 @@ async fn run_case(
             .then(|| overhead_ms / case.model_calls() as f64),
         floor_per_call_ms: None,
         per_turn_over_floor_ms: None,
+        breakdown,
+    })
+}
+
+/// The run whose wall time is nearest the median: it stands for the case
+/// where one run's details are needed.
+fn median_sample(samples: &[measure::Sample], median_ms: f64) -> Option<&measure::Sample> {
+    samples.iter().min_by(|a, b| {
+        (ms(a.wall) - median_ms)
+            .abs()
+            .total_cmp(&(ms(b.wall) - median_ms).abs())
     })
 }
 

@@ -93,6 +93,20 @@ pub struct CaseFigures {
     pub floor_per_call_ms: Option<f64>,
     /// CHAIN: overhead per turn − floor per call.
     pub per_turn_over_floor_ms: Option<f64>,
+    /// Where the median run's time went.
+    pub breakdown: Option<Breakdown>,
+}
+
+/// Where one run's time went, from the agent's own metrics.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Breakdown {
+    /// Waiting for the model: each call from request to parsed response,
+    /// the HTTP round trip, the SDK and the conversions included.
+    pub model_ms: f64,
+    /// Tool batches, from the first call's start to the last call's end.
+    pub tools_ms: f64,
+    /// The rest: the loop between calls and batches.
+    pub rest_ms: f64,
 }
 
 /// A sequential figure and how it was obtained.
