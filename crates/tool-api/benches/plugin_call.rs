@@ -4,6 +4,14 @@
 //!
 //! Run: `cargo bench -p tool-api --bench plugin_call`. The bench builds the
 //! demo plugin with cargo first (release profile).
+//!
+//! A call through the library is two hand-offs between threads (the host's
+//! thread wakes the plugin's worker, the completion callback wakes the host),
+//! so the figure depends on where the scheduler puts the two threads: on a
+//! virtual machine, waking a thread on another, idle CPU costs several
+//! microseconds more than on the same CPU. To see the software's own cost,
+//! run the bench binary pinned to one CPU as well
+//! (`taskset -c 0 target/release/deps/plugin_call-<hash> --bench dynamic_library`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;

@@ -17,8 +17,10 @@
 //!    [`PluginTable::free_buffer`].
 //! 4. [`PluginTable::call`] starts a call and returns at once. The plugin runs
 //!    the tool on its own threads and invokes the host's [`CompleteFn`]
-//!    exactly once with the result JSON and the host's `complete_ctx`, from
-//!    any thread, possibly before `call` returns.
+//!    exactly once with the result JSON, the host's `complete_ctx` and the
+//!    call's id, from any thread, possibly before `call` returns or inside
+//!    `cancel`. A completion whose id is not the one its `complete_ctx` came
+//!    with is a fatal error result for that call.
 //! 5. [`PluginTable::cancel`] asks the plugin to cancel a call in flight; it
 //!    still completes it (the host ignores results it no longer waits for).
 //!
