@@ -171,8 +171,9 @@ fn startup_once(
 /// Runs `agent run` for `prompt` under GNU time; its peak RSS in KiB, or
 /// `None` without `/usr/bin/time`. Blocks.
 fn peak_rss_once(cmd: &AgentRunCommand, prompt: &str) -> Result<Option<u64>, Failure> {
+    // GNU time's `-f %M -o FILE`; other `time`s (BSD, busybox) differ.
     let time = Path::new("/usr/bin/time");
-    if !time.is_file() {
+    if !cfg!(target_os = "linux") || !time.is_file() {
         return Ok(None);
     }
     let report = cmd.home.join("time-report.txt");
