@@ -92,6 +92,34 @@ async fn ten_one_second_calls_at_limit_three_take_four_seconds() {
     assert_eq!(starts, [0, 0, 0, 1, 1, 1, 2, 2, 2, 3]);
 }
 
+// On worker threads, spawned tasks are first polled in no set order; the
+// limit's line must still be the call order (what `--sequential` shows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_limit_one_calls_run_in_call_order_on_worker_threads() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let tools = registry(vec![tool("record", move |input: Value, _| {
+        let log = log.clone();
+        async move {
+            log.lock().unwrap().push(input["i"].as_u64().unwrap());
+            tokio::task::yield_now().await;
+            Ok(ToolOutput::text("ok"))
+        }
+    })]);
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_max_concurrency(Some(1)));
+    for _ in 0..20 {
+        seen.lock().unwrap().clear();
+        let calls: Vec<_> = (0..16)
+            .map(|i| call(&format!("c{i}"), "record", json!({ "i": i })))
+            .collect();
+        let out = executor
+            .execute(&tools, &calls, &CancellationToken::new(), Arc::new(()))
+            .await;
+        assert!(out.iter().all(|o| o.is_success()));
+        assert_eq!(*seen.lock().unwrap(), (0..16).collect::<Vec<u64>>());
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn unbounded_runs_everything_at_once() {
     let tools = registry(vec![sleeper("sleep")]);

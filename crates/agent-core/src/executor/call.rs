@@ -10,8 +10,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tool_api::{Tool, ToolContext, ToolError, ToolOutput};
 
+use super::limit::Queued;
 use super::timeout::with_timeout;
-use super::{CallFailure, CallObserver, CallOutcome, CallPolicy, ConcurrencyLimit};
+use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
 use crate::{ToolResult, ToolUse};
 
 /// Everything a call's task owns.
@@ -20,7 +21,6 @@ pub(super) struct CallTask {
     pub call: ToolUse,
     pub tool: Arc<dyn Tool>,
     pub policy: CallPolicy,
-    pub limit: ConcurrencyLimit,
     pub cancel: CancellationToken,
     pub observer: Arc<dyn CallObserver>,
     pub batch_start: Instant,
@@ -34,7 +34,9 @@ enum Attempt {
 }
 
 impl CallTask {
-    pub async fn run(self) -> CallOutcome {
+    /// Runs the call once `slot` (its place in the limit's line, taken in
+    /// call order by the executor) comes up.
+    pub async fn run(self, slot: Queued) -> CallOutcome {
         let permit = tokio::select! {
             biased;
             () = self.cancel.cancelled() => {
@@ -42,7 +44,7 @@ impl CallTask {
                 self.observer.call_finished(&outcome);
                 return outcome;
             }
-            permit = self.limit.acquire() => permit,
+            permit = slot.acquired() => permit,
         };
         let start = Instant::now();
         self.observer.call_started(self.index, &self.call);

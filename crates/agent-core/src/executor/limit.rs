@@ -1,9 +1,12 @@
 //! Concurrency limit: at most N calls run at once, across every batch and
 //! run of one executor.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
 /// A shared limit on calls in flight; cloning shares the limit.
 #[derive(Debug, Clone)]
@@ -32,13 +35,67 @@ impl ConcurrencyLimit {
     }
 
     /// Waits for a free slot. First come, first served (tokio's semaphore is
-    /// fair), so calls start in the order they were queued.
+    /// fair): the place in line is taken when this future is first polled.
     pub async fn acquire(&self) -> Permit {
-        match &self.semaphore {
-            // The semaphore is never closed, so acquiring cannot fail; were
-            // it closed, running unlimited beats failing the call.
-            Some(s) => Permit(s.clone().acquire_owned().await.ok()),
+        self.enqueue().acquired().await
+    }
+
+    /// Takes a place in line now and returns it, to be waited on later.
+    ///
+    /// Calls of a batch run in tasks, and tasks are first polled in no set
+    /// order across worker threads; queueing each call in call order before
+    /// its task is spawned is what makes "the rest wait their turn in order"
+    /// hold (with a limit of 1, a batch runs exactly in call order).
+    pub fn enqueue(&self) -> Queued {
+        let Some(semaphore) = &self.semaphore else {
+            return Queued::default();
+        };
+        let mut waiting: AcquireFuture = Box::pin(semaphore.clone().acquire_owned());
+        // Polling once registers the waiter with the semaphore. The no-op
+        // waker is replaced by the task's own when the task polls it; a slot
+        // granted in between is kept by the future and seen on that poll.
+        match waiting
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            // Never closed, so acquiring cannot fail; were it closed,
+            // running unlimited beats failing the call.
+            Poll::Ready(permit) => Queued(Some(Slot::Ready(Permit(permit.ok())))),
+            Poll::Pending => Queued(Some(Slot::Waiting(waiting))),
+        }
+    }
+}
+
+type AcquireFuture =
+    Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
+
+/// A place in line for a slot, from [`ConcurrencyLimit::enqueue`]; dropping
+/// it leaves the line.
+#[derive(Default)]
+pub struct Queued(Option<Slot>);
+
+enum Slot {
+    Ready(Permit),
+    Waiting(AcquireFuture),
+}
+
+impl std::fmt::Debug for Queued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.0 {
+            None | Some(Slot::Ready(_)) => "ready",
+            Some(Slot::Waiting(_)) => "waiting",
+        };
+        f.debug_tuple("Queued").field(&state).finish()
+    }
+}
+
+impl Queued {
+    /// Waits until this place in line gets its slot.
+    pub async fn acquired(self) -> Permit {
+        match self.0 {
             None => Permit(None),
+            Some(Slot::Ready(permit)) => permit,
+            Some(Slot::Waiting(waiting)) => Permit(waiting.await.ok()),
         }
     }
 }
@@ -61,5 +118,43 @@ mod tests {
         let _c = limit.acquire().await;
         assert_eq!(ConcurrencyLimit::new(Some(0)).max(), Some(1));
         assert_eq!(ConcurrencyLimit::new(None).max(), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slots_go_in_the_order_places_were_taken() {
+        let limit = ConcurrencyLimit::new(Some(1));
+        let first = limit.acquire().await;
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        // Places taken in order 0..8; tasks spawned in reverse, so their
+        // first polls come in no useful order.
+        let queued: Vec<_> = (0..8).map(|i| (i, limit.enqueue())).collect();
+        let tasks: Vec<_> = queued
+            .into_iter()
+            .rev()
+            .map(|(i, place)| {
+                let order = order.clone();
+                tokio::spawn(async move {
+                    let _permit = place.acquired().await;
+                    order.lock().unwrap().push(i);
+                    tokio::task::yield_now().await;
+                })
+            })
+            .collect();
+        drop(first);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_dropped_place_leaves_the_line() {
+        let limit = ConcurrencyLimit::new(Some(1));
+        let first = limit.acquire().await;
+        let gone = limit.enqueue();
+        let next = limit.enqueue();
+        drop(gone);
+        drop(first);
+        let _permit = next.acquired().await;
     }
 }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tool_api::ToolRegistry;
 
 pub use config::{CallPolicy, ExecutorConfig};
-pub use limit::ConcurrencyLimit;
+pub use limit::{ConcurrencyLimit, Queued};
 pub use observer::CallObserver;
 pub use outcome::{CallFailure, CallOutcome};
 
@@ -147,12 +147,13 @@ impl ToolExecutor {
                 call: call.clone(),
                 tool: registered.tool.clone(),
                 policy: self.config.policy_for(&call.name),
-                limit: self.limit.clone(),
                 cancel: cancel.clone(),
                 observer: observer.clone(),
                 batch_start,
             };
-            pending.push(Pending::Running(tokio::spawn(task.run())));
+            pending.push(Pending::Running(tokio::spawn(
+                task.run(self.limit.enqueue()),
+            )));
         }
 
         let mut outcomes = Vec::with_capacity(pending.len());
