@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -34,6 +35,14 @@ pub async fn serve(
         .await
         .map_err(bind_error)?;
     let bound = listener.local_addr().map_err(bind_error)?;
+    // Without TCP_NODELAY a streamed response's small event frames wait on
+    // Nagle's algorithm and the client's delayed ACK: about 40 ms per turn.
+    // Real services answer with it set; so do we.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)

@@ -24,7 +24,8 @@ pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
         Failure::Usage(format!("cannot serve on 127.0.0.1:{}: {e}", args.port))
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
-    let (url, stop): (String, Box<dyn FnOnce() -> futures_stop::Stop>) = match args.protocol {
+    let (url, stop): (String, Box<dyn FnOnce() -> futures_stop::Stop + Send>) = match args.protocol
+    {
         BackendKind::Bedrock => {
             let mut b = bedrock_client::mock::MockServer::builder()
                 .port(args.port)

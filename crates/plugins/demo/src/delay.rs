@@ -55,6 +55,15 @@ impl Delay {
 
 /// Sleeps `duration` on the runtime's timer, or less if the call is cancelled.
 pub(crate) async fn sleep(duration: Duration, ctx: &ToolContext) -> Result<(), ToolError> {
+    if duration.is_zero() {
+        // tokio's timer has millisecond ticks: a zero sleep still waits for
+        // the next tick, which would make `sleep_tool(0)` cost about 1 ms.
+        return if ctx.cancellation().is_cancelled() {
+            Err(ToolError::fatal("the call was cancelled"))
+        } else {
+            Ok(())
+        };
+    }
     tokio::select! {
         () = tokio::time::sleep(duration) => Ok(()),
         () = ctx.cancellation().cancelled() => Err(ToolError::fatal("the call was cancelled")),
