@@ -176,6 +176,33 @@ async fn a_wrong_key_is_a_credentials_error_and_never_shown() {
     assert_eq!(recorded.status, 401);
 }
 
+// Anthropic's SDKs send the key as `x-api-key` or, in newer releases, as a
+// bearer token; the local server takes both, as the API does.
+#[tokio::test]
+async fn the_server_takes_the_key_as_a_bearer_token_too() {
+    let server = server(vec![story()]).await;
+    let post = |auth: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/v1/messages", server.base_url()))
+            .header("authorization", auth)
+            .header("anthropic-version", "2023-06-01")
+            .json(&json!({
+                "model": "claude-test",
+                "max_tokens": 100,
+                "messages": [{"role": "user", "content": "story"}],
+            }))
+            .send()
+    };
+    let ok = post("Bearer sk-ant-test-0123456789").await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(body["type"], "message");
+    let wrong = post("Bearer sk-ant-nope").await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let recorded = server.requests();
+    assert!(recorded[0].authorized && !recorded[1].authorized);
+}
+
 #[tokio::test]
 async fn every_fault_maps_to_its_kind_with_hints_kept() {
     let server = MockServer::builder()

@@ -406,7 +406,7 @@ async fn unsigned_requests_are_refused_with_403() {
     tcp.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     assert!(
-        answer.contains("x-amzn-errortype: AccessDeniedException:"),
+        answer.contains("x-amzn-errortype: MissingAuthenticationTokenException:"),
         "{answer}"
     );
     assert!(answer.contains("x-amzn-requestid: "), "{answer}");

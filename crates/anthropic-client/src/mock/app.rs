@@ -66,9 +66,18 @@ async fn messages(
     let n = state.recorder.arrive();
     let id = format!("req_mock_{n:06}");
     let parsed = serde_json::from_slice::<MessagesRequest>(&body);
+    // The API takes the key in `x-api-key` or as a bearer token; Anthropic's
+    // own SDKs have sent either, depending on their version.
     let key = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
+        .or_else(|| {
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+        })
+        .map(str::trim)
         .filter(|k| !k.is_empty());
     let authorized = match (&state.protocol.api_key, key) {
         (_, None) => false,

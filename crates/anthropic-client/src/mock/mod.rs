@@ -5,7 +5,8 @@
 //!   [`agent_core::reference::all`]); the scenario is chosen by the first
 //!   user message and the turn by the number of assistant messages, so
 //!   retries and concurrent conversations replay exactly.
-//! - Checks requests as the API does (see `check.rs`): `x-api-key` (401),
+//! - Checks requests as the API does (see `check.rs`): the key, in
+//!   `x-api-key` or `Authorization: Bearer` (401),
 //!   `anthropic-version` (400), `model`, `max_tokens`, tool names and
 //!   schemas, every `tool_use` answered by a `tool_result` in the next
 //!   message and no `tool_result` without its `tool_use` (400

@@ -9,14 +9,15 @@ use super::answer::ServiceError;
 use super::wire::WireRequest;
 use crate::types::errors::INVALID_MODEL_MESSAGE;
 
-/// Unsigned requests are refused with 403, as the service does.
+/// Unsigned requests are refused with 403 and the type the service gives
+/// them (`MissingAuthenticationTokenException`).
 pub(crate) fn check_auth(headers: &HeaderMap) -> Result<(), ServiceError> {
     if headers.contains_key("authorization") {
         Ok(())
     } else {
         Err(ServiceError::new(
             403,
-            "AccessDeniedException",
+            "MissingAuthenticationTokenException",
             "Missing Authentication Token",
         ))
     }
@@ -86,7 +87,7 @@ mod tests {
         let e = check_auth(&HeaderMap::new()).unwrap_err();
         assert_eq!(
             (e.status, e.error_type.as_str()),
-            (403, "AccessDeniedException")
+            (403, "MissingAuthenticationTokenException")
         );
     }
 
