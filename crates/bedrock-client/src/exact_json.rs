@@ -53,6 +53,22 @@ impl ExactJson {
     }
 }
 
+/// Whether the SDK could write `value` otherwise than the caller built it:
+/// true for an object of two or more keys (the SDK's hash map decides their
+/// order) or a float (the SDK formats it its own way), anywhere inside.
+/// Everything else (strings, integers, one-key objects, arrays of those)
+/// the SDK writes the same way every time, so it is left as the SDK wrote
+/// it: in a long conversation most tool inputs and results are of this
+/// kind, and they need not be located and rewritten on every turn.
+pub(crate) fn needs_restoring(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.len() > 1 || map.values().any(needs_restoring),
+        Value::Array(items) => items.iter().any(needs_restoring),
+        Value::Number(n) => n.is_f64(),
+        Value::Null | Value::Bool(_) | Value::String(_) => false,
+    }
+}
+
 /// `body` (the SDK's JSON) with each document at `pointer` replaced by its
 /// original value. A place the body does not have (the SDK's wire format
 /// changed) is left as the SDK wrote it, with a warning: the request stays
@@ -113,11 +129,18 @@ impl PathTrie {
     fn insert(&mut self, pointer: &str, index: usize) {
         let mut node = self;
         for segment in pointer.split('/').skip(1) {
-            let segment = segment.replace("~1", "/").replace("~0", "~");
-            let at = match node.children.iter().position(|(s, _)| *s == segment) {
+            let segment = if segment.contains('~') {
+                Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
+            } else {
+                Cow::Borrowed(segment)
+            };
+            // Pointers come in body order, so a shared prefix is almost
+            // always the last child added: search from the end.
+            let at = match node.children.iter().rposition(|(s, _)| *s == segment) {
                 Some(at) => at,
                 None => {
-                    node.children.push((segment, PathTrie::default()));
+                    node.children
+                        .push((segment.into_owned(), PathTrie::default()));
                     node.children.len() - 1
                 }
             };
@@ -284,6 +307,17 @@ mod tests {
         let out = restore_documents(br#"{"a":1}"#, &[("/messages/0".into(), json!({}))]).unwrap();
         assert_eq!(out, br#"{"a":1}"#);
         assert!(restore_documents(b"not json", &[]).is_err());
+    }
+
+    #[test]
+    fn only_what_the_sdk_could_reorder_or_reformat_is_restored() {
+        assert!(!needs_restoring(&json!({"ms": 0})));
+        assert!(!needs_restoring(&json!({"a": {"b": [1, "x", null, true]}})));
+        assert!(!needs_restoring(&json!([u64::MAX, i64::MIN])));
+        assert!(needs_restoring(&json!({"a": 1, "b": 2})));
+        assert!(needs_restoring(&json!({"a": [{"b": 1, "c": 2}]})));
+        assert!(needs_restoring(&json!({"x": 1.5})));
+        assert!(needs_restoring(&json!([0.1])));
     }
 
     #[test]

@@ -7,15 +7,17 @@ use serde_json::Value;
 
 use super::messages::SdkMessage;
 use super::tools::SdkToolConfig;
+use crate::exact_json::needs_restoring;
 
 /// The parts of a Converse (or ConverseStream) call made from a
 /// [`ModelRequest`].
 ///
-/// `documents` lists, for each JSON document in the request, its JSON
-/// pointer in the body the SDK writes and the caller's original value. The
-/// SDK holds documents as hash maps, whose key order changes from run to
-/// run; `exact_json.rs` writes the originals back so the bytes sent
-/// are the same every time (the prompt cache depends on it).
+/// `documents` lists, for each JSON document in the request whose bytes the
+/// SDK could change (an object of two or more keys, or a float, anywhere in
+/// it), its JSON pointer in the body the SDK writes and the caller's
+/// original value. The SDK holds documents as hash maps, whose key order
+/// changes from run to run; `exact_json.rs` writes the originals back so
+/// the bytes sent are the same every time (the prompt cache depends on it).
 ///
 /// ```
 /// use agent_core::{InferenceConfig, Message, ModelRequest};
@@ -54,14 +56,16 @@ impl TryFrom<&ModelRequest> for ConverseParts {
         for (i, message) in request.messages.iter().enumerate() {
             for (j, block) in message.content.iter().enumerate() {
                 match block {
-                    ContentBlock::ToolUse(u) => documents.push((
+                    ContentBlock::ToolUse(u) if needs_restoring(&u.input) => documents.push((
                         format!("/messages/{i}/content/{j}/toolUse/input"),
                         u.input.clone(),
                     )),
                     ContentBlock::ToolResult(r) => {
                         for (k, part) in r.content.iter().enumerate() {
                             // Only objects go as `json` (see messages.rs).
-                            if let ToolResultContent::Json(v @ Value::Object(_)) = part {
+                            if let ToolResultContent::Json(v @ Value::Object(_)) = part
+                                && needs_restoring(v)
+                            {
                                 documents.push((
                                     format!(
                                         "/messages/{i}/content/{j}/toolResult/content/{k}/json"
@@ -71,7 +75,7 @@ impl TryFrom<&ModelRequest> for ConverseParts {
                             }
                         }
                     }
-                    ContentBlock::Text { .. } => {}
+                    ContentBlock::ToolUse(_) | ContentBlock::Text { .. } => {}
                 }
             }
             messages.push(SdkMessage::try_from(message)?.0);
@@ -80,6 +84,9 @@ impl TryFrom<&ModelRequest> for ConverseParts {
             None
         } else {
             for (t, spec) in request.tools.iter().enumerate() {
+                if !needs_restoring(&spec.input_schema) {
+                    continue;
+                }
                 documents.push((
                     format!("/toolConfig/tools/{t}/toolSpec/inputSchema/json"),
                     spec.input_schema.clone(),
