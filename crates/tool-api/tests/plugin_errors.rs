@@ -40,6 +40,24 @@ fn a_path_that_does_not_exist() {
 }
 
 #[test]
+fn a_crate_built_without_cdylib_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let so = dir.path().join(format!(
+        "{}my_tools{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    std::fs::write(dir.path().join("libmy_tools.rlib"), b"!<arch>\n").unwrap();
+    let err = load_err(&so);
+    assert!(matches!(err, PluginError::NotACdylib { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(r#"crate-type = ["cdylib"]"#),
+        "{err}"
+    );
+    assert!(err.to_string().contains("libmy_tools.rlib"), "{err}");
+}
+
+#[test]
 fn a_directory_where_a_file_is_expected_and_the_reverse() {
     let dir = tempfile::tempdir().unwrap();
     let err = load_err(dir.path());

@@ -287,4 +287,22 @@ fn load_dir_and_registration() {
     let loaded = host::load_into(&mut again, [dir.path()]).unwrap();
     assert_eq!(loaded.len(), 1);
     assert_eq!(again.len(), 7);
+
+    // The same library by its directory, its file and a symlink: one
+    // plugin, not a clash of tool names with itself.
+    let file = dir.path().join(format!("demo{}", host::LIBRARY_SUFFIX));
+    let link = dir.path().join("elsewhere.link");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    #[cfg(not(unix))]
+    std::fs::copy(&file, &link).unwrap();
+    let mut once = ToolRegistry::new();
+    let loaded = host::load_into(&mut once, [dir.path(), &file, &file]).unwrap();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(once.len(), 7);
+    #[cfg(unix)]
+    {
+        let loaded = host::load_into(&mut ToolRegistry::new(), [&file, &link]).unwrap();
+        assert_eq!(loaded.len(), 1);
+    }
 }

@@ -48,10 +48,11 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
     }
     for plugin in &loaded {
         eprintln!(
-            "plugin {} {} ({} tools) from {}",
+            "plugin {} {} ({} tool{}) from {}",
             plugin.manifest.name,
             plugin.manifest.version,
             plugin.tools.len(),
+            if plugin.tools.len() == 1 { "" } else { "s" },
             plugin.path.display()
         );
     }

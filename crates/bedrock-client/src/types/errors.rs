@@ -155,11 +155,21 @@ fn credentials_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a Creden
 pub(crate) fn credentials_message(err: &CredentialsError) -> String {
     match err {
         CredentialsError::CredentialsNotLoaded(_) => NO_CREDENTIALS_HELP.to_owned(),
-        other => format!(
-            "loading AWS credentials failed: {}. Fix the profile (`aws configure`), refresh an SSO \
-             session (`aws sso login`), or set AWS_PROFILE to a working profile",
-            chain(other)
-        ),
+        other => {
+            let detail = chain(other);
+            let detail = detail.trim_end_matches('.');
+            // Instance metadata is the chain's last stop: its failure (a
+            // network that refuses it, say) means nothing before it had
+            // credentials either, which is what the user needs to hear.
+            if detail.contains("IMDS") {
+                format!("{NO_CREDENTIALS_HELP} (instance metadata answered: {detail})")
+            } else {
+                format!(
+                    "loading AWS credentials failed: {detail}. Fix the profile (`aws configure`), \
+                     refresh an SSO session (`aws sso login`), or set AWS_PROFILE to a working profile"
+                )
+            }
+        }
     }
 }
 
@@ -480,5 +490,18 @@ mod tests {
         );
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    #[test]
+    fn a_failing_instance_metadata_reads_as_no_credentials() {
+        let imds = CredentialsError::provider_error(
+            "failed to load IMDS session token: request forbidden.",
+        );
+        let msg = credentials_message(&imds);
+        assert!(msg.starts_with("no AWS credentials found"), "{msg}");
+        assert!(msg.contains("request forbidden)"), "{msg}");
+        let profile = CredentialsError::provider_error("the SSO session has expired.");
+        let msg = credentials_message(&profile);
+        assert!(msg.contains("has expired. Fix the profile"), "{msg}");
     }
 }

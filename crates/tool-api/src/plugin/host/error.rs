@@ -18,6 +18,18 @@ pub enum PluginError {
         /// The path as given.
         path: PathBuf,
     },
+    /// The library does not exist, but the crate's Rust library (`.rlib`)
+    /// does beside it: the crate was not built as a `cdylib`.
+    #[error(
+        "plugin {path} does not exist, but {rlib} does: the plugin crate was built as a Rust \
+         library only; add `crate-type = [\"cdylib\"]` under `[lib]` in its Cargo.toml and build again"
+    )]
+    NotACdylib {
+        /// The path as given.
+        path: PathBuf,
+        /// The `.rlib` found beside it.
+        rlib: PathBuf,
+    },
     /// The path is a directory where a library file was expected.
     #[error(
         "plugin {path} is a directory, not a library file; pass the library itself \

@@ -51,12 +51,34 @@ impl std::fmt::Debug for LoadedPlugin {
 /// two of them each believe they own the one plugin instance.
 static LOADED: LazyLock<Mutex<HashMap<PathBuf, LoadedPlugin>>> = LazyLock::new(Default::default);
 
+/// A missing library, with the hint an author needs most often: cargo
+/// built the crate, but as an `.rlib` only (no `crate-type = ["cdylib"]`).
+fn not_found(path: &Path) -> PluginError {
+    let rlib = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(std::env::consts::DLL_SUFFIX))
+        .map(|stem| {
+            stem.strip_prefix(std::env::consts::DLL_PREFIX)
+                .unwrap_or(stem)
+        })
+        .map(|name| path.with_file_name(format!("lib{name}.rlib")))
+        .filter(|rlib| rlib.is_file());
+    match rlib {
+        Some(rlib) => PluginError::NotACdylib {
+            path: path.to_owned(),
+            rlib,
+        },
+        None => PluginError::NotFound {
+            path: path.to_owned(),
+        },
+    }
+}
+
 /// Loads the plugin library at `path`, or returns the one already loaded from
 /// the same canonical path.
 pub fn load(path: &Path) -> Result<LoadedPlugin, PluginError> {
-    let meta = std::fs::metadata(path).map_err(|_| PluginError::NotFound {
-        path: path.to_owned(),
-    })?;
+    let meta = std::fs::metadata(path).map_err(|_| not_found(path))?;
     if meta.is_dir() {
         return Err(PluginError::IsADirectory {
             path: path.to_owned(),

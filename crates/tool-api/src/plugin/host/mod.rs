@@ -83,7 +83,8 @@ impl LoadedPlugin {
 }
 
 /// Loads each of `paths` (a library file, or a directory of them) and
-/// registers every tool in `registry`. Returns what was loaded.
+/// registers every tool in `registry`. Returns what was loaded. A library
+/// reached twice (same canonical path) is loaded and registered once.
 pub fn load_into(
     registry: &mut ToolRegistry,
     paths: impl IntoIterator<Item = impl AsRef<Path>>,
@@ -97,6 +98,11 @@ pub fn load_into(
             vec![load(path)?]
         };
         for plugin in plugins {
+            // The same library named twice (a file and its directory, a
+            // symlink, a repeated flag) is one plugin, not a clash of names.
+            if loaded.iter().any(|p: &LoadedPlugin| p.path == plugin.path) {
+                continue;
+            }
             plugin.register(registry)?;
             loaded.push(plugin);
         }
