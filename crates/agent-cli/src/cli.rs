@@ -192,6 +192,12 @@ pub struct MockServerArgs {
     /// Answer every Nth request with a throttling error.
     #[arg(long, value_name = "N")]
     pub throttle_every: Option<u64>,
+    /// Answer every Nth request with a server error (HTTP 500).
+    #[arg(long, value_name = "N")]
+    pub server_error_every: Option<u64>,
+    /// Cut every Nth response off mid-message (the connection drops).
+    #[arg(long, value_name = "N")]
+    pub cut_every: Option<u64>,
 }
 
 /// `agent config`.

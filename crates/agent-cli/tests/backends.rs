@@ -167,28 +167,81 @@ fn keys_are_never_printed() {
     }
 }
 
+/// Starts `agent mock-server ARGS` and returns it with the URL of its
+/// first line.
+fn spawn_mock(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("agent"))
+        .arg("mock-server")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    (child, url)
+}
+
+/// The status line of a minimal POST of `body` to `url` + `path`.
+fn post_status(url: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, target) = match rest.split_once('/') {
+        Some((host, prefix)) => (host, format!("/{prefix}{path}")),
+        None => (rest, path.to_owned()),
+    };
+    let mut tcp = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        tcp,
+        "POST {target} HTTP/1.1\r\nhost: {host}\r\nauthorization: AWS4-HMAC-SHA256 test\r\n\
+         x-api-key: test\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = tcp.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
 #[test]
 fn mock_server_prints_its_address_first() {
     for (protocol, suffix) in [("bedrock", ""), ("anthropic", ""), ("openai", "/v1")] {
-        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("agent"))
-            .args(["mock-server", "--protocol", protocol])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (mut child, url) = spawn_mock(&["--protocol", protocol]);
         child.kill().unwrap();
         let _ = child.wait();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{line:?}"));
         assert!(
             url.starts_with("http://127.0.0.1:") && url.ends_with(suffix),
             "{protocol}: {url}"
         );
     }
+}
+
+#[test]
+fn mock_server_injects_the_faults_it_is_asked_for() {
+    let body = r#"{"model": "mock", "max_tokens": 10, "messages": [{"role": "user", "content": [{"text": "hi"}]}]}"#;
+    for (protocol, path) in [
+        ("bedrock", "/model/mock/converse"),
+        ("anthropic", "/v1/messages"),
+        ("openai", "/chat/completions"),
+    ] {
+        let (mut child, url) = spawn_mock(&["--protocol", protocol, "--server-error-every", "1"]);
+        let status = post_status(&url, path, body);
+        child.kill().unwrap();
+        let _ = child.wait();
+        assert!(status.starts_with("HTTP/1.1 500"), "{protocol}: {status}");
+    }
+    let out = agent()
+        .args(["mock-server", "--cut-every", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cut-every must be at least 1"));
 }

@@ -193,6 +193,14 @@ impl<P: ApiProtocol> ApiServerBuilder<P> {
         self
     }
 
+    /// Answers every `n`-th request (n, 2n, ...; counted over all requests;
+    /// 0 turns the rule off) with `fault`. Rules are tried in the order
+    /// given, the periodic throttle last.
+    pub fn fault_every(mut self, n: u64, fault: P::Fault) -> Self {
+        self.settings.fault_every.push((n, fault));
+        self
+    }
+
     /// The `retry-after` of the periodic 429s (default 1 s; `None` omits it).
     pub fn retry_after(mut self, after: Option<Duration>) -> Self {
         self.settings.retry_after = after;

@@ -15,8 +15,14 @@ use crate::exit::Failure;
 
 /// Serves until Ctrl-C. The first line on stdout names the address.
 pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
-    if args.throttle_every == Some(0) {
-        return Err(Failure::Usage("--throttle-every must be at least 1".into()));
+    for (flag, value) in [
+        ("--throttle-every", args.throttle_every),
+        ("--server-error-every", args.server_error_every),
+        ("--cut-every", args.cut_every),
+    ] {
+        if value == Some(0) {
+            return Err(Failure::Usage(format!("{flag} must be at least 1")));
+        }
     }
     let latency = Duration::from_millis(args.latency_ms);
     let extra = args.scenario.as_deref().map(load).transpose()?;
@@ -32,6 +38,12 @@ pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
                 .latency(latency);
             if let Some(n) = args.throttle_every {
                 b = b.throttle_every(n);
+            }
+            if let Some(n) = args.server_error_every {
+                b = b.server_error_every(n);
+            }
+            if let Some(n) = args.cut_every {
+                b = b.stream_cut_every(n);
             }
             if let Some(s) = extra {
                 b = b.scenarios(s);
@@ -49,6 +61,12 @@ pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
             if let Some(n) = args.throttle_every {
                 b = b.throttle_every(n);
             }
+            if let Some(n) = args.server_error_every {
+                b = b.fault_every(n, anthropic_client::mock::Fault::ServerError);
+            }
+            if let Some(n) = args.cut_every {
+                b = b.fault_every(n, anthropic_client::mock::Fault::CutStream);
+            }
             if let Some(s) = extra {
                 b = b.scenarios(s);
             }
@@ -64,6 +82,12 @@ pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
                 .latency(latency);
             if let Some(n) = args.throttle_every {
                 b = b.throttle_every(n);
+            }
+            if let Some(n) = args.server_error_every {
+                b = b.fault_every(n, openai_client::mock::Fault::ServerError);
+            }
+            if let Some(n) = args.cut_every {
+                b = b.fault_every(n, openai_client::mock::Fault::CutStream);
             }
             if let Some(s) = extra {
                 b = b.scenarios(s);
