@@ -199,8 +199,11 @@ async fn the_server_takes_the_key_as_a_bearer_token_too() {
     assert_eq!(body["type"], "message");
     let wrong = post("Bearer sk-ant-nope").await.unwrap();
     assert_eq!(wrong.status(), 401);
+    // The scheme is case-insensitive.
+    let lower = post("bearer sk-ant-test-0123456789").await.unwrap();
+    assert_eq!(lower.status(), 200);
     let recorded = server.requests();
-    assert!(recorded[0].authorized && !recorded[1].authorized);
+    assert!(recorded[0].authorized && !recorded[1].authorized && recorded[2].authorized);
 }
 
 #[tokio::test]

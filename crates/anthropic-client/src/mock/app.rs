@@ -68,17 +68,23 @@ async fn messages(
     let parsed = serde_json::from_slice::<MessagesRequest>(&body);
     // The API takes the key in `x-api-key` or as a bearer token; Anthropic's
     // own SDKs have sent either, depending on their version.
-    let key = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| {
-            headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let key = header("x-api-key").or_else(|| {
+        header("authorization").and_then(|v| {
+            // The scheme's name is case-insensitive (RFC 9110).
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim())
+                .filter(|t| !t.is_empty())
         })
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
+    });
     let authorized = match (&state.protocol.api_key, key) {
         (_, None) => false,
         (Some(want), Some(got)) => want == got,
