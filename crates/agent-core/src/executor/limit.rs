@@ -50,7 +50,12 @@ impl ConcurrencyLimit {
         let Some(semaphore) = &self.semaphore else {
             return Queued::default();
         };
-        let mut waiting: AcquireFuture = Box::pin(semaphore.clone().acquire_owned());
+        // `unconstrained`: a semaphore may not queue a waiter whose task has
+        // spent its cooperative budget (tokio before 1.54 checked the budget
+        // first), and the executor's task may well have spent it here.
+        let mut waiting: AcquireFuture = Box::pin(tokio::task::unconstrained(
+            semaphore.clone().acquire_owned(),
+        ));
         // Polling once registers the waiter with the semaphore. The no-op
         // waker is replaced by the task's own when the task polls it; a slot
         // granted in between is kept by the future and seen on that poll.
