@@ -120,6 +120,43 @@ async fn at_limit_one_calls_run_in_call_order_on_worker_threads() {
     }
 }
 
+/// Records the order in which calls are reported started.
+#[derive(Default)]
+struct Starts(std::sync::Mutex<Vec<usize>>);
+
+impl agent_core::CallObserver for Starts {
+    fn call_started(&self, index: usize, _call: &ToolUse) {
+        self.0.lock().unwrap().push(index);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_are_reported_in_call_order_on_worker_threads() {
+    let tools = registry(vec![tool("quick", |_: Value, _| async {
+        Ok(ToolOutput::text("ok"))
+    })]);
+    // Calls whose slots are free are announced by the executor, in order;
+    // at limit 1 the line itself is the order. (Between, calls granted
+    // slots at the same moment report from their own tasks, in any order.)
+    for limit in [None, Some(64), Some(1)] {
+        let executor = ToolExecutor::new(ExecutorConfig::default().with_max_concurrency(limit));
+        for _ in 0..10 {
+            let starts = Arc::new(Starts::default());
+            let calls: Vec<_> = (0..32)
+                .map(|i| call(&format!("c{i}"), "quick", json!({})))
+                .collect();
+            executor
+                .execute(&tools, &calls, &CancellationToken::new(), starts.clone())
+                .await;
+            assert_eq!(
+                *starts.0.lock().unwrap(),
+                (0..32).collect::<Vec<_>>(),
+                "limit {limit:?}"
+            );
+        }
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn unbounded_runs_everything_at_once() {
     let tools = registry(vec![sleeper("sleep")]);

@@ -24,6 +24,9 @@ pub(super) struct CallTask {
     pub cancel: CancellationToken,
     pub observer: Arc<dyn CallObserver>,
     pub batch_start: Instant,
+    /// The executor already told the observer the call started (its slot
+    /// was free at once), so starts are reported in call order.
+    pub announced: bool,
 }
 
 enum Attempt {
@@ -47,7 +50,9 @@ impl CallTask {
             permit = slot.acquired() => permit,
         };
         let start = Instant::now();
-        self.observer.call_started(self.index, &self.call);
+        if !self.announced {
+            self.observer.call_started(self.index, &self.call);
+        }
         let mut attempt = 1;
         let result = loop {
             match self.attempt(attempt).await {

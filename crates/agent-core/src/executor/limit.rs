@@ -95,6 +95,12 @@ impl std::fmt::Debug for Queued {
 }
 
 impl Queued {
+    /// Whether the slot was free when the place was taken (waiting on it
+    /// will not wait).
+    pub fn is_ready(&self) -> bool {
+        !matches!(self.0, Some(Slot::Waiting(_)))
+    }
+
     /// Waits until this place in line gets its slot.
     pub async fn acquired(self) -> Permit {
         match self.0 {
@@ -119,7 +125,9 @@ mod tests {
                 .await
                 .is_err()
         );
+        assert!(!limit.enqueue().is_ready());
         drop(a);
+        assert!(limit.enqueue().is_ready());
         let _c = limit.acquire().await;
         assert_eq!(ConcurrencyLimit::new(Some(0)).max(), Some(1));
         assert_eq!(ConcurrencyLimit::new(None).max(), None);

@@ -142,6 +142,14 @@ impl ToolExecutor {
                 ));
                 continue;
             }
+            let slot = self.limit.enqueue();
+            // A call whose slot is free starts now: say so here, in call
+            // order, rather than from its task, whose first poll comes in no
+            // set order on worker threads.
+            let announced = slot.is_ready();
+            if announced {
+                observer.call_started(index, call);
+            }
             let task = call::CallTask {
                 index,
                 call: call.clone(),
@@ -150,10 +158,9 @@ impl ToolExecutor {
                 cancel: cancel.clone(),
                 observer: observer.clone(),
                 batch_start,
+                announced,
             };
-            pending.push(Pending::Running(tokio::spawn(
-                task.run(self.limit.enqueue()),
-            )));
+            pending.push(Pending::Running(tokio::spawn(task.run(slot))));
         }
 
         let mut outcomes = Vec::with_capacity(pending.len());

@@ -8,8 +8,10 @@ use tool_api::ToolError;
 use super::CallOutcome;
 use crate::ToolUse;
 
-/// Told when each call starts, retries and finishes. Called from the call's
-/// own task, concurrently, so implementations must be quick and non-blocking.
+/// Told when each call starts, retries and finishes. Called from the
+/// executor (a start whose slot was free at once, in call order) and from
+/// the call's own task, concurrently, so implementations must be quick and
+/// non-blocking.
 pub trait CallObserver: Send + Sync {
     /// The call got its concurrency slot and starts its first attempt.
     fn call_started(&self, _index: usize, _call: &ToolUse) {}
