@@ -30,9 +30,14 @@ pub async fn from_settings(settings: &Settings) -> Result<Arc<dyn ModelBackend>,
             if let Some(key) = key {
                 b = b.api_key(key);
             }
-            let backend = b
-                .build()
-                .map_err(|e| config_failure(e.kind(), e.to_string()))?;
+            let backend = b.build().map_err(|e| match e {
+                anthropic_client::ConfigError::MissingApiKey => Failure::Model(
+                    "ANTHROPIC_API_KEY is not set: set it to an Anthropic API key (from \
+                     console.anthropic.com), or set api_key in agent.toml; `agent demo` needs no key"
+                        .into(),
+                ),
+                other => config_failure(other.kind(), other.to_string()),
+            })?;
             Ok(Arc::new(backend))
         }
         BackendKind::Openai => {
@@ -45,9 +50,14 @@ pub async fn from_settings(settings: &Settings) -> Result<Arc<dyn ModelBackend>,
             if let Some(key) = key {
                 b = b.api_key(key);
             }
-            let backend = b
-                .build()
-                .map_err(|e| config_failure(e.kind(), e.to_string()))?;
+            let backend = b.build().map_err(|e| match e {
+                openai_client::ConfigError::MissingApiKey { url } => Failure::Model(format!(
+                    "OPENAI_API_KEY is not set; {url} needs an API key: set OPENAI_API_KEY or \
+                     api_key in agent.toml, or point --base-url at a server that needs none, such \
+                     as Ollama at http://localhost:11434/v1; `agent demo` needs no key"
+                )),
+                other => config_failure(other.kind(), other.to_string()),
+            })?;
             Ok(Arc::new(backend))
         }
     }
@@ -80,10 +90,17 @@ async fn bedrock(settings: &Settings) -> Result<Arc<dyn ModelBackend>, Failure> 
     {
         builder = builder.endpoint_url(url.clone());
     }
-    let backend = builder
-        .build()
-        .await
-        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let backend = builder.build().await.map_err(|e| match e {
+        bedrock_client::BedrockError::NoRegion { profile } => Failure::Usage(format!(
+            "no AWS region configured{}: pass --region (for example --region us-east-1), set \
+             AGENT_REGION or AWS_REGION, put `region = \"us-east-1\"` in agent.toml, or add a \
+             region to the profile in ~/.aws/config",
+            profile
+                .map(|p| format!(" for profile `{p}`"))
+                .unwrap_or_default()
+        )),
+        other => Failure::Usage(other.to_string()),
+    })?;
     Ok(Arc::new(backend))
 }
 

@@ -280,8 +280,25 @@ impl Env for ProcessEnv {
     }
 }
 
+/// An on/off value from the environment: `true`/`false`, `1`/`0`,
+/// `yes`/`no` or `on`/`off`, in any case.
+#[derive(Debug, Clone, Copy)]
+struct Switch(bool);
+
+impl FromStr for Switch {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(Self(true)),
+            "false" | "0" | "no" | "off" => Ok(Self(false)),
+            _ => Err(()),
+        }
+    }
+}
+
 /// The config file to read: `--config`, else `./agent.toml`, else the
-/// user's config dir (`~/.config/agent/agent.toml` on Linux).
+/// user's one ([`user_config_file`]).
 pub fn find_config_file(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_path_buf());
@@ -290,9 +307,13 @@ pub fn find_config_file(explicit: Option<&Path>) -> Option<PathBuf> {
     if local.is_file() {
         return Some(local);
     }
-    dirs::config_dir()
-        .map(|d| d.join("agent").join("agent.toml"))
-        .filter(|p| p.is_file())
+    user_config_file().filter(|p| p.is_file())
+}
+
+/// Where the user's config file goes: `agent/agent.toml` in the platform's
+/// config dir (`$XDG_CONFIG_HOME`, else `~/.config`, on Linux).
+pub fn user_config_file() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("agent").join("agent.toml"))
 }
 
 /// Reads and checks a config file. Relative plugin paths are taken relative
@@ -494,12 +515,16 @@ impl Settings {
                 source: Source::Default,
             },
         };
+        // The backend's own variables (ANTHROPIC_MODEL, OPENAI_BASE_URL...)
+        // are environment too: they rank above the file, below the flags
+        // and AGENT_* variables.
+        let own_set = |name: Option<&'static str>| name.is_some_and(|n| env.var(n).is_some());
         let mut model = l.pick_opt(
             args.model.clone(),
             "--model",
             "AGENT_MODEL",
             "a model id",
-            file.model,
+            file.model.filter(|_| !own_set(own.map(|o| o.2))),
         )?;
         if model.value.is_none() {
             model = own_default(
@@ -513,13 +538,13 @@ impl Settings {
             "--base-url",
             "AGENT_BASE_URL",
             "a URL",
-            file.base_url,
+            file.base_url.filter(|_| !own_set(own.map(|o| o.1))),
         )?;
         if base_url.value.is_none() {
             base_url = own_default(own.map(|o| o.1), None);
         }
         let api_key = match (file.api_key, &config_file) {
-            (Some(key), Some(path)) => Setting {
+            (Some(key), Some(path)) if !own_set(own.map(|o| o.0)) => Setting {
                 value: Some(key),
                 source: Source::File(path.clone()),
             },
@@ -606,14 +631,16 @@ impl Settings {
                 file.max_tokens,
                 agent_core::InferenceConfig::default().max_tokens,
             )?,
-            stream: l.pick(
-                args.no_stream.then_some(false),
-                "--no-stream",
-                "AGENT_STREAM",
-                "true or false",
-                file.stream,
-                true,
-            )?,
+            stream: l
+                .pick(
+                    args.no_stream.then_some(Switch(false)),
+                    "--no-stream",
+                    "AGENT_STREAM",
+                    "true or false (also 1/0, yes/no, on/off)",
+                    file.stream.map(Switch),
+                    Switch(true),
+                )?
+                .map_value(|s| s.0),
             tools: match (file.tools, &config_file) {
                 (Some(tools), Some(path)) => Setting {
                     value: tools,
@@ -841,6 +868,49 @@ mod tests {
         assert_eq!(s.plugins.value, vec![dir.path().join("p/x.so")]);
         assert!(s.stream.value);
         assert_eq!(s.stream.source, Source::Default);
+    }
+
+    #[test]
+    fn the_backends_own_variables_beat_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "backend = \"anthropic\"\napi_key = \"sk-file\"\nmodel = \"m-file\"\nbase_url = \"http://file\"\n",
+        );
+        let args = AgentArgs {
+            config: Some(path.clone()),
+            ..AgentArgs::default()
+        };
+        let from_file = Settings::resolve(&args, &MapEnv(HashMap::new())).unwrap();
+        assert_eq!(from_file.api_key.source, Source::File(path.clone()));
+        assert_eq!(from_file.model.value, "m-file");
+        let env = MapEnv(HashMap::from([
+            ("ANTHROPIC_API_KEY", "sk-env"),
+            ("ANTHROPIC_MODEL", "m-env"),
+            ("ANTHROPIC_BASE_URL", "http://env"),
+        ]));
+        let s = Settings::resolve(&args, &env).unwrap();
+        assert_eq!(s.api_key.source, Source::Env("ANTHROPIC_API_KEY".into()));
+        assert_eq!(s.api_key.value.as_ref().map(Secret::expose), Some("sk-env"));
+        assert_eq!(s.model.value, "m-env");
+        assert_eq!(s.base_url.value.as_deref(), Some("http://env"));
+    }
+
+    #[test]
+    fn stream_takes_the_usual_spellings_of_on_and_off() {
+        for (v, want) in [
+            ("0", false),
+            ("No", false),
+            ("OFF", false),
+            ("TRUE", true),
+            ("1", true),
+        ] {
+            let env = MapEnv(HashMap::from([("AGENT_STREAM", v)]));
+            let s = Settings::resolve(&AgentArgs::default(), &env).unwrap();
+            assert_eq!(s.stream.value, want, "{v}");
+        }
+        let env = MapEnv(HashMap::from([("AGENT_STREAM", "maybe")]));
+        assert!(Settings::resolve(&AgentArgs::default(), &env).is_err());
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub enum Failure {
     /// Ctrl-C: exit 130.
     #[error("interrupted")]
     Interrupted,
+    /// Whoever read standard output closed it (`agent tools | head`): the
+    /// command ends quietly, exit 0.
+    #[error("standard output was closed")]
+    OutputClosed,
     /// Anything else (I/O on stdout, say): exit 1.
     #[error("{0}")]
     Other(String),
@@ -31,6 +35,7 @@ impl Failure {
             Self::Model(_) => 3,
             Self::Plugin(_) => 4,
             Self::Interrupted => 130,
+            Self::OutputClosed => 0,
             Self::Other(_) => 1,
         }
     }

@@ -45,8 +45,25 @@ impl<'a> RunDocument<'a> {
 
 /// Prints `doc` as the one JSON document on stdout.
 pub fn print<T: Serialize>(doc: &T) -> Result<(), crate::exit::Failure> {
-    let text = serde_json::to_string_pretty(doc)
-        .map_err(|e| crate::exit::Failure::Other(e.to_string()))?;
-    println!("{text}");
-    Ok(())
+    print_as(doc, Layout::Document)
+}
+
+/// How `--json` output is laid out on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One pretty-printed document (`agent run`, `agent demo`).
+    Document,
+    /// One compact document per line, JSON Lines (`agent chat`: one per
+    /// prompt).
+    Line,
+}
+
+/// Prints `doc` on stdout, laid out as `layout` says.
+pub fn print_as<T: Serialize>(doc: &T, layout: Layout) -> Result<(), crate::exit::Failure> {
+    let text = match layout {
+        Layout::Document => serde_json::to_string_pretty(doc),
+        Layout::Line => serde_json::to_string(doc),
+    }
+    .map_err(|e| crate::exit::Failure::Other(e.to_string()))?;
+    crate::stdout::line(text)
 }

@@ -13,6 +13,7 @@ mod json;
 mod plugins;
 mod render;
 mod session;
+mod stdout;
 
 use std::process::ExitCode;
 
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
             })
     });
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(Failure::OutputClosed) => ExitCode::SUCCESS,
         Err(Failure::Interrupted) => {
             eprintln!("interrupted");
             Failure::Interrupted.exit_code()

@@ -39,7 +39,8 @@ pub async fn show(
             Err(e) => &e.run,
         };
         if !mode.streams_text() && !run.answer.is_empty() {
-            println!("{}", run.answer);
+            // A closed pipe loses nothing the reader wanted.
+            let _ = crate::stdout::line(&run.answer);
         }
         let color = mode == Mode::Tty;
         let timeline = timeline(run, color);
@@ -53,7 +54,10 @@ pub async fn show(
 
 /// The exit status of a finished run, printing its JSON document first when
 /// `json` is set.
-pub fn conclude(result: Result<AgentRun, AgentError>, json: bool) -> Result<(), Failure> {
+pub fn conclude(
+    result: Result<AgentRun, AgentError>,
+    json: Option<crate::json::Layout>,
+) -> Result<(), Failure> {
     let (run, failure) = match result {
         Ok(run) => (run, None),
         Err(e) => {
@@ -65,7 +69,10 @@ pub fn conclude(result: Result<AgentRun, AgentError>, json: bool) -> Result<(), 
             let failure = match &e.kind {
                 // The partial figures were shown with the run.
                 AgentErrorKind::Cancelled => Failure::Interrupted,
-                AgentErrorKind::Model(m) if m.kind == agent_core::ModelErrorKind::Credentials => {
+                AgentErrorKind::Model(m)
+                    if m.kind == agent_core::ModelErrorKind::Credentials
+                        && !e.to_string().contains("agent demo") =>
+                {
                     Failure::Model(format!(
                         "{e}\n(`agent demo` needs no credentials: it runs fully offline)"
                     ))
@@ -75,12 +82,12 @@ pub fn conclude(result: Result<AgentRun, AgentError>, json: bool) -> Result<(), 
             (*e.run.clone(), Some((kind, failure, e.to_string())))
         }
     };
-    if json {
+    if let Some(layout) = json {
         let error = failure.as_ref().map(|(kind, _, message)| ErrorDocument {
             kind,
             message: message.clone(),
         });
-        crate::json::print(&RunDocument::new(&run, error))?;
+        crate::json::print_as(&RunDocument::new(&run, error), layout)?;
     }
     match failure {
         None => Ok(()),

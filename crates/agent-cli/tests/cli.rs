@@ -495,3 +495,52 @@ fn chat_keeps_the_conversation_across_prompts() {
     assert_eq!(last[4]["content"][0]["text"], "Thanks!");
     drop(rt);
 }
+
+#[test]
+fn chat_json_is_one_document_per_prompt_a_line_each() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let out = agent()
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .args([
+            "chat",
+            "--json",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &server.endpoint_url(),
+            "--plugin",
+        ])
+        .arg(demo_plugin())
+        .write_stdin(format!("{Q1}\nThanks!\n"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["answer"].as_str().unwrap().contains("New York"));
+    assert_eq!(lines[1]["messages"].as_array().unwrap().len(), 6);
+    drop(rt);
+}
+
+#[test]
+fn a_reader_that_closes_stdout_early_ends_the_command_quietly() {
+    use std::process::{Command as StdCommand, Stdio};
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("agent"))
+        .args(["tools", "--schema", "--plugin"])
+        .arg(demo_plugin())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the command writes a byte, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("error"), "{err}");
+}

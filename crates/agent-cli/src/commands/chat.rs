@@ -48,14 +48,22 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
         match result {
             Ok(run) => {
                 if args.agent.json {
-                    crate::json::print(&crate::json::RunDocument::new(&run, None))?;
+                    crate::json::print_as(
+                        &crate::json::RunDocument::new(&run, None),
+                        crate::json::Layout::Line,
+                    )?;
                 }
             }
             // A cancelled prompt ends only that prompt; the conversation goes on.
             Err(e) if e.kind == AgentErrorKind::Cancelled && interactive => {
                 eprintln!("(cancelled)")
             }
-            Err(e) => return session::conclude(Err(e), args.agent.json),
+            Err(e) => {
+                return session::conclude(
+                    Err(e),
+                    args.agent.json.then_some(crate::json::Layout::Line),
+                );
+            }
         }
     }
     Ok(())

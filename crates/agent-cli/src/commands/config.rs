@@ -10,10 +10,14 @@ pub fn config(args: ConfigArgs) -> Result<(), Failure> {
     if args.agent.json {
         return crate::json::print(&settings);
     }
-    match &settings.config_file {
-        Some(p) => println!("config file: {}", p.display()),
-        None => println!("config file: (none: ./agent.toml or ~/.config/agent/agent.toml)"),
-    }
+    let mut out = match &settings.config_file {
+        Some(p) => format!("config file: {}\n", p.display()),
+        None => format!(
+            "config file: (none: ./agent.toml or {})\n",
+            crate::config::user_config_file()
+                .map_or_else(|| "a user config dir".into(), |p| p.display().to_string())
+        ),
+    };
     let rows = settings.rows();
     let key_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let val_w = rows
@@ -23,7 +27,10 @@ pub fn config(args: ConfigArgs) -> Result<(), Failure> {
         .unwrap_or(0)
         .min(60);
     for (key, value, source) in rows {
-        println!("{key:<key_w$}  {value:<val_w$}  ({source})");
+        out.push_str(&format!("{key:<key_w$}  {value:<val_w$}  ({source})\n"));
     }
-    settings.validate().map_err(Failure::Usage)
+    // A bad setting is the answer, not a table of values with an error
+    // after it.
+    settings.validate().map_err(Failure::Usage)?;
+    crate::stdout::write(&out)
 }

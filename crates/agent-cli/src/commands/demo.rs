@@ -90,7 +90,10 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
         .await;
         match result {
             Ok(run) => {
-                if mode != Mode::Quiet {
+                // The limit is the parallel floor; next to a sequential run
+                // it would only say how much running in parallel saves,
+                // which the summary line already does.
+                if mode != Mode::Quiet && !args.sequential {
                     let limit = reference::limit(scenario, latency);
                     eprintln!(
                         "limit {:.2} s (model latency + slowest tool per turn); overhead {:+.1} ms",
@@ -100,7 +103,12 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
                 }
                 runs.push((scenario.name.clone(), run));
             }
-            Err(e) => return session::conclude(Err(e), args.json),
+            Err(e) => {
+                return session::conclude(
+                    Err(e),
+                    args.json.then_some(crate::json::Layout::Document),
+                );
+            }
         }
     }
     if args.json {

@@ -2,7 +2,6 @@
 //! (Converse by default; the Anthropic Messages API or OpenAI Chat
 //! Completions on request), for any SDK or tool to point at.
 
-use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
@@ -99,8 +98,9 @@ pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
             )
         }
     };
-    println!("listening on {url}");
-    let _ = std::io::stdout().flush();
+    // Scripts read this line and may close the pipe (`| head -1`): the
+    // server goes on serving either way.
+    let _ = crate::stdout::line(format!("listening on {url}"));
     let hint = match args.protocol {
         BackendKind::Bedrock => format!("--endpoint-url {url} --region us-east-1 (any AWS keys)"),
         other => format!("--backend {other} --base-url {url} (any API key)"),

@@ -30,7 +30,10 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
         session::interrupt_token(),
     )
     .await;
-    session::conclude(result, args.agent.json)
+    session::conclude(
+        result,
+        args.agent.json.then_some(crate::json::Layout::Document),
+    )
 }
 
 fn read_stdin() -> Result<String, Failure> {

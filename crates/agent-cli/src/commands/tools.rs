@@ -43,7 +43,15 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
         return crate::json::print(&rows);
     }
     if rows.is_empty() {
-        eprintln!("no tools loaded: pass --plugin PATH (repeatable) or --plugins-dir DIR");
+        match settings.plugins_dir.value.as_deref() {
+            Some(dir) if settings.plugins.value.is_empty() => eprintln!(
+                "no tools loaded: {} holds no plugin library (*{}); build a plugin crate \
+                 (crate-type = [\"cdylib\"]) and put its library there",
+                dir.display(),
+                tool_api::plugin::host::LIBRARY_SUFFIX
+            ),
+            _ => eprintln!("no tools loaded: pass --plugin PATH (repeatable) or --plugins-dir DIR"),
+        }
         return Ok(());
     }
     for plugin in &loaded {
@@ -57,15 +65,16 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
         );
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
     for row in &rows {
-        println!("{:<width$}  {}", row.name, row.description);
+        out.push_str(&format!("{:<width$}  {}\n", row.name, row.description));
         if let Some(schema) = row.input_schema {
             let pretty =
                 serde_json::to_string_pretty(schema).map_err(|e| Failure::Other(e.to_string()))?;
             for line in pretty.lines() {
-                println!("    {line}");
+                out.push_str(&format!("    {line}\n"));
             }
         }
     }
-    Ok(())
+    crate::stdout::write(&out)
 }

@@ -298,7 +298,6 @@ fn median_sample(samples: &[measure::Sample], median_ms: f64) -> Option<&measure
 }
 
 fn emit(report: &Report, args: &BenchArgs) -> Result<(), Failure> {
-    use std::io::Write;
     let json = || {
         serde_json::to_string_pretty(report)
             .map_err(|e| Failure::Other(format!("cannot write the figures as JSON: {e}")))
@@ -310,13 +309,11 @@ fn emit(report: &Report, args: &BenchArgs) -> Result<(), Failure> {
                 path.display()
             ))
         })?;
-        print!("{}", report.table());
+        crate::stdout::write(&report.table())
     } else if args.json {
         eprint!("{}", report.table());
-        println!("{}", json()?);
+        crate::stdout::line(json()?)
     } else {
-        print!("{}", report.table());
+        crate::stdout::write(&report.table())
     }
-    std::io::stdout().flush()?;
-    Ok(())
 }

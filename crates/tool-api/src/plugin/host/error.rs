@@ -12,7 +12,9 @@ use crate::plugin::payload::ManifestError;
 pub enum PluginError {
     /// The path does not exist.
     #[error(
-        "plugin {path} does not exist; check the path (relative paths start at the current directory)"
+        "plugin {} does not exist; check the path{}",
+        path.display(),
+        if path.is_relative() { " (relative paths start at the current directory)" } else { "" }
     )]
     NotFound {
         /// The path as given.
@@ -29,6 +31,12 @@ pub enum PluginError {
         path: PathBuf,
         /// The `.rlib` found beside it.
         rlib: PathBuf,
+    },
+    /// A directory of plugins that does not exist.
+    #[error("plugin directory {} does not exist; check the path", path.display())]
+    NoSuchDirectory {
+        /// The path as given.
+        path: PathBuf,
     },
     /// The path is a directory where a library file was expected.
     #[error(

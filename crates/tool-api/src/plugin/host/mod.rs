@@ -48,7 +48,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LoadedPlugin>, PluginError> {
                 path: dir.to_owned(),
             }
         } else {
-            PluginError::NotFound {
+            PluginError::NoSuchDirectory {
                 path: dir.to_owned(),
             }
         });
