@@ -711,7 +711,14 @@ impl Settings {
             ),
             (
                 "base_url",
-                opt(&self.base_url.value, "(the backend's own)"),
+                opt(
+                    &self.base_url.value,
+                    match self.backend.value {
+                        BackendKind::Bedrock => "(the region's Bedrock endpoint)",
+                        BackendKind::Anthropic => anthropic_client::DEFAULT_BASE_URL,
+                        BackendKind::Openai => openai_client::DEFAULT_BASE_URL,
+                    },
+                ),
                 self.base_url.source.to_string(),
             ),
             (
