@@ -57,6 +57,8 @@ pub const DEFAULT_MODEL_ID: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 pub struct BedrockBackend {
     client: Client,
     model_id: String,
+    /// The profile the builder was given, named in credentials errors.
+    profile: Option<String>,
 }
 
 type Receiver = EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>;
@@ -67,8 +69,26 @@ impl BedrockBackend {
         BedrockBackendBuilder::default()
     }
 
-    pub(crate) fn from_parts(client: Client, model_id: String) -> Self {
-        Self { client, model_id }
+    pub(crate) fn from_parts(client: Client, model_id: String, profile: Option<String>) -> Self {
+        Self {
+            client,
+            model_id,
+            profile,
+        }
+    }
+
+    /// `error`, with the profile named when credentials could not be had:
+    /// the chain's help says where a profile comes from by default, which is
+    /// not where this one came from.
+    fn naming_profile(&self, mut error: ModelError) -> ModelError {
+        if let (ModelErrorKind::Credentials, Some(profile)) = (&error.kind, &self.profile) {
+            error.message = error.message.replacen(
+                crate::types::errors::DEFAULT_PROFILE_TEXT,
+                &format!("profile `{profile}` as configured"),
+                1,
+            );
+        }
+        error
     }
 
     /// The model or inference-profile id every request goes to.
@@ -98,7 +118,7 @@ impl BedrockBackend {
             .interceptor(ExactJson::new(parts.documents))
             .send()
             .await
-            .map_err(|e| ModelError::from(SdkFailure(e)))?;
+            .map_err(|e| self.naming_profile(ModelError::from(SdkFailure(e))))?;
         let request_id = output.request_id().map(str::to_owned);
         Ok((output.stream, request_id))
     }
@@ -155,7 +175,7 @@ impl ModelBackend for BedrockBackend {
             .interceptor(exact)
             .send()
             .await
-            .map_err(|e| ModelError::from(SdkFailure(e)))?;
+            .map_err(|e| self.naming_profile(ModelError::from(SdkFailure(e))))?;
         let measured = started.elapsed();
         let request_id = output.request_id().map(str::to_owned);
         let with_id = |e: ModelError| match &request_id {

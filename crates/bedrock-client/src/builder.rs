@@ -200,6 +200,7 @@ impl BedrockBackendBuilder {
         Ok(BedrockBackend::from_parts(
             Client::from_conf(config.build()),
             self.model_id,
+            self.profile,
         ))
     }
 }

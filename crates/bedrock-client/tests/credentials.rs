@@ -86,6 +86,23 @@ fn child() {
         assert!(err.to_string().contains("agent demo"));
         assert!(server.requests().is_empty(), "nothing was sent unsigned");
         println!("{err}");
+
+        // A profile given to the builder is the one the message names.
+        let named = BedrockBackend::builder()
+            .region("us-east-1")
+            .profile("dev")
+            .endpoint_url(server.endpoint_url())
+            .build()
+            .await
+            .unwrap();
+        let err = tokio::time::timeout(Duration::from_secs(60), named.converse(&request))
+            .await
+            .expect("the credentials chain hung")
+            .unwrap_err();
+        assert_eq!(err.kind, ModelErrorKind::Credentials, "{err}");
+        assert!(err.message.contains("`dev`"), "{err}");
+        assert!(!err.message.contains("AWS_PROFILE or `default`"), "{err}");
+        println!("{err}");
         println!("CHILD OK");
     });
 }

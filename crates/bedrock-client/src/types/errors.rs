@@ -46,6 +46,10 @@ use aws_smithy_types::event_stream::RawMessage;
 #[derive(Debug)]
 pub struct SdkFailure<E, R>(pub SdkError<E, R>);
 
+/// The part of [`NO_CREDENTIALS_HELP`] that says which profile is read;
+/// a backend given a profile puts that one in its place.
+pub(crate) const DEFAULT_PROFILE_TEXT: &str = "profile from AWS_PROFILE or `default`";
+
 /// Where the default credentials chain looks, and how to fix a miss: the
 /// one line a user sees when no credentials were found.
 pub const NO_CREDENTIALS_HELP: &str = "no AWS credentials found; the default chain looked in \
