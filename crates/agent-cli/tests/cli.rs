@@ -467,25 +467,27 @@ fn ctrl_c_cancels_the_run_and_exits_130_with_partial_figures() {
     drop(rt);
 }
 
+/// `agent chat ARGS` against `server`: Q1, then a follow-up.
+fn chat_q1_then_thanks(server: &MockServer, args: &[&str]) -> Output {
+    agent()
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .arg("chat")
+        .args(args)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(demo_plugin())
+        .write_stdin(format!("{Q1}\nThanks!\n"))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn chat_keeps_the_conversation_across_prompts() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let server = rt.block_on(MockServer::builder().start()).unwrap();
-    let out = agent()
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .args([
-            "chat",
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            &server.endpoint_url(),
-            "--plugin",
-        ])
-        .arg(demo_plugin())
-        .write_stdin(format!("{Q1}\nThanks!\n"))
-        .output()
-        .unwrap();
+    let out = chat_q1_then_thanks(&server, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("New York"));
     let requests = server.requests();
@@ -500,22 +502,7 @@ fn chat_keeps_the_conversation_across_prompts() {
 fn chat_json_is_one_document_per_prompt_a_line_each() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let server = rt.block_on(MockServer::builder().start()).unwrap();
-    let out = agent()
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .args([
-            "chat",
-            "--json",
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            &server.endpoint_url(),
-            "--plugin",
-        ])
-        .arg(demo_plugin())
-        .write_stdin(format!("{Q1}\nThanks!\n"))
-        .output()
-        .unwrap();
+    let out = chat_q1_then_thanks(&server, &["--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = stdout(&out)
         .lines()

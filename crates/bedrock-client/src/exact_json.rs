@@ -18,6 +18,7 @@
 //! Streaming responses need nothing: tool inputs arrive there as JSON text.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +28,6 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
 };
 use aws_smithy_types::body::SdkBody;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -167,10 +167,11 @@ impl PathTrie {
         }
         let json = raw.get().trim_start();
         if json.starts_with('{') {
-            let members: Vec<(Cow<'_, str>, &RawValue)> =
-                serde_json::from_str::<ObjectMembers<'_>>(json)?.0;
+            // Keys are owned (they may hold escapes); values stay borrowed,
+            // so their places in `text` are known.
+            let members: HashMap<String, &RawValue> = serde_json::from_str(json)?;
             for (key, child) in &self.children {
-                if let Some((_, value)) = members.iter().find(|(k, _)| k == key) {
+                if let Some(value) = members.get(key) {
                     child.locate(value, text, spans)?;
                 }
             }
@@ -183,54 +184,6 @@ impl PathTrie {
             }
         }
         Ok(())
-    }
-}
-
-/// An object's members in order, values borrowed as raw JSON.
-struct ObjectMembers<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for ObjectMembers<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> Visitor<'de> for Members {
-            type Value = ObjectMembers<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::new();
-                while let Some(key) = map.next_key::<CowKey<'de>>()? {
-                    members.push((key.0, map.next_value::<&'de RawValue>()?));
-                }
-                Ok(ObjectMembers(members))
-            }
-        }
-        deserializer.deserialize_map(Members)
-    }
-}
-
-/// A key borrowed from the body when it has no escapes.
-struct CowKey<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for CowKey<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Key;
-        impl<'de> Visitor<'de> for Key {
-            type Value = CowKey<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(CowKey(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(CowKey(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(Key)
     }
 }
 

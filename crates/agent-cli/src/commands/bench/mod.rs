@@ -79,19 +79,12 @@ fn latency_ms(case: &Case) -> u64 {
     u64::try_from(case.latency.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Runs the benchmark and prints (or writes) the figures.
-///
-/// The work runs in a task on the runtime's worker threads, not on the
-/// thread that called `block_on`: there, every wake-up from the HTTP
-/// connection's task (one per stream frame) crosses threads, which costs
-/// ~30 ms on a streamed FANOUT-1024 (see docs/BENCHMARKS.md).
+/// Runs the benchmark and prints (or writes) the figures. Like every
+/// command it runs as a task on the runtime's worker threads (see
+/// `main.rs`), which matters here: on the `block_on` thread every wake-up
+/// from the HTTP connection's task crosses threads (~30 ms on a streamed
+/// FANOUT-1024, docs/BENCHMARKS.md).
 pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
-    tokio::spawn(bench_on_worker(args))
-        .await
-        .map_err(|e| Failure::Other(format!("the bench task failed: {e}")))?
-}
-
-async fn bench_on_worker(args: BenchArgs) -> Result<(), Failure> {
     let selected = cases::select(&args.cases)?;
     let runs = args.runs as usize;
     let warmup = args.warmup as usize;

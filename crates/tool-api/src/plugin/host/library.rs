@@ -57,7 +57,7 @@ fn not_found(path: &Path) -> PluginError {
     let rlib = path
         .file_name()
         .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(std::env::consts::DLL_SUFFIX))
+        .and_then(|n| n.strip_suffix(super::LIBRARY_SUFFIX))
         .map(|stem| {
             stem.strip_prefix(std::env::consts::DLL_PREFIX)
                 .unwrap_or(stem)
