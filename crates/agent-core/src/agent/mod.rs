@@ -4,6 +4,7 @@ mod conversation;
 mod error;
 mod event;
 mod metrics;
+mod model_call;
 mod run;
 mod state;
 

@@ -1,9 +1,12 @@
 //! One call, start to end: wait for a slot, then attempts under a timeout,
-//! retried by the policy, with panics and cancellation turned into results.
+//! driven by the shared retry loop ([`crate::retry::run`]), with panics and
+//! cancellation turned into results.
 
 use std::any::Any;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt;
 use tokio::time::Instant;
@@ -13,6 +16,7 @@ use tool_api::{Tool, ToolContext, ToolError, ToolOutput};
 use super::limit::Queued;
 use super::timeout::with_timeout;
 use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
+use crate::retry::{self, Operation, Stopped, Verdict};
 use crate::{ToolResult, ToolUse};
 
 /// Everything a call's task owns.
@@ -29,17 +33,17 @@ pub(super) struct CallTask {
     pub announced: bool,
 }
 
-enum Attempt {
-    Done(Result<ToolOutput, ToolError>),
+/// Why one attempt failed (cancellation is the retry loop's to see).
+pub(super) enum AttemptError {
+    Tool(ToolError),
     TimedOut,
     Panicked(String),
-    Cancelled,
 }
 
 impl CallTask {
     /// Runs the call once `slot` (its place in the limit's line, taken in
     /// call order by the executor) comes up.
-    pub async fn run(self, slot: Queued) -> CallOutcome {
+    pub async fn run(mut self, slot: Queued) -> CallOutcome {
         let permit = tokio::select! {
             biased;
             () = self.cancel.cancelled() => {
@@ -53,97 +57,55 @@ impl CallTask {
         if !self.announced {
             self.observer.call_started(self.index, &self.call);
         }
-        let mut attempt = 1;
-        let result = loop {
-            match self.attempt(attempt).await {
-                Attempt::Done(Ok(out)) => break Ok(out),
-                Attempt::Done(Err(e)) if e.is_retryable() => {
-                    let hint = match &e {
-                        ToolError::Retryable { retry_after, .. } => *retry_after,
-                        _ => None,
-                    };
-                    let Some(delay) = self.policy.retry.next_delay(attempt, hint) else {
-                        break Err(if attempt > 1 {
-                            (
-                                CallFailure::RetriesExhausted,
-                                format!("{e} (failed after {attempt} attempts)"),
-                            )
-                        } else {
-                            (CallFailure::Failed, e.to_string())
-                        });
-                    };
-                    self.observer
-                        .call_retrying(self.index, &self.call, attempt, &e, delay);
-                    tokio::select! {
-                        biased;
-                        () = self.cancel.cancelled() => break Err((CallFailure::Cancelled, cancelled_message())),
-                        () = tokio::time::sleep(delay) => {}
-                    }
-                    attempt += 1;
-                }
-                Attempt::Done(Err(e @ ToolError::InvalidInput(_))) => {
-                    break Err((
-                        CallFailure::InvalidInput,
-                        format!("{e}. Fix the input and call the tool again."),
-                    ));
-                }
-                Attempt::Done(Err(e)) => break Err((CallFailure::Failed, e.to_string())),
-                Attempt::TimedOut => {
-                    let limit = self.policy.timeout.unwrap_or_default();
-                    break Err((
-                        CallFailure::TimedOut,
-                        format!(
-                            "tool `{}` did not finish within {:.1} s and was stopped; try a smaller \
-                             request, or continue without this result",
-                            self.call.name,
-                            limit.as_secs_f64()
-                        ),
-                    ));
-                }
-                Attempt::Panicked(msg) => {
-                    break Err((
-                        CallFailure::Panicked,
-                        format!(
-                            "tool `{}` crashed (panic: {msg}); this is a bug in the tool, not in the input",
-                            self.call.name
-                        ),
-                    ));
-                }
-                Attempt::Cancelled => break Err((CallFailure::Cancelled, cancelled_message())),
-            }
+        let policy = self.policy.retry.clone();
+        let cancel = self.cancel.clone();
+        let retried = retry::run(&mut self, policy.as_ref(), &cancel).await;
+        let result = match retried.result {
+            Ok(out) => Ok(out),
+            Err(Stopped::Cancelled) => Err((CallFailure::Cancelled, cancelled_message())),
+            Err(Stopped::Failed(e)) => Err(self.failure(e, retried.attempts)),
         };
         // Timed before the slot is freed, so a call that waited for this
         // slot never appears to start before this one ended.
-        let outcome = self.outcome(result, attempt, start);
+        let outcome = self.outcome(result, retried.attempts, start);
         drop(permit);
         self.observer.call_finished(&outcome);
         outcome
     }
 
-    async fn attempt(&self, attempt: u32) -> Attempt {
-        let token = self.cancel.child_token();
-        let mut ctx = ToolContext::new(self.call.id.clone())
-            .with_attempt(attempt)
-            .with_cancellation(token.clone());
-        if let Some(t) = self.policy.timeout {
-            ctx = ctx.with_deadline((Instant::now() + t).into_std());
+    /// The failure class and the message the model reads for the last
+    /// attempt's error.
+    fn failure(&self, error: AttemptError, attempts: u32) -> (CallFailure, String) {
+        match error {
+            AttemptError::Tool(e) if e.is_retryable() && attempts > 1 => (
+                CallFailure::RetriesExhausted,
+                format!("{e} (failed after {attempts} attempts)"),
+            ),
+            AttemptError::Tool(e @ ToolError::InvalidInput(_)) => (
+                CallFailure::InvalidInput,
+                format!("{e}. Fix the input and call the tool again."),
+            ),
+            AttemptError::Tool(e) => (CallFailure::Failed, e.to_string()),
+            AttemptError::TimedOut => {
+                let limit = self.policy.timeout.unwrap_or_default();
+                (
+                    CallFailure::TimedOut,
+                    format!(
+                        "tool `{}` did not finish within {:.1} s and was stopped; try a smaller \
+                         request, or continue without this result",
+                        self.call.name,
+                        limit.as_secs_f64()
+                    ),
+                )
+            }
+            AttemptError::Panicked(msg) => (
+                CallFailure::Panicked,
+                format!(
+                    "tool `{}` crashed (panic: {msg}); this is a bug in the tool, not in the input",
+                    self.call.name
+                ),
+            ),
         }
-        let call = AssertUnwindSafe(self.tool.call(self.call.input.clone(), ctx)).catch_unwind();
-        let result = tokio::select! {
-            biased;
-            () = self.cancel.cancelled() => Attempt::Cancelled,
-            r = with_timeout(self.policy.timeout, call) => match r {
-                Ok(Ok(result)) => Attempt::Done(result),
-                Ok(Err(panic)) => Attempt::Panicked(panic_message(panic.as_ref())),
-                Err(_) => Attempt::TimedOut,
-            },
-        };
-        if matches!(result, Attempt::TimedOut | Attempt::Cancelled) {
-            // The future is dropped; the token tells work it spawned (a
-            // plugin's runtime, a blocking thread) to stop as well.
-            token.cancel();
-        }
-        result
     }
 
     fn outcome(
@@ -165,6 +127,57 @@ impl CallTask {
             started: start.saturating_duration_since(self.batch_start),
             elapsed: start.elapsed(),
             attempts,
+        }
+    }
+}
+
+/// Each attempt runs the tool under the call's timeout, with its panics
+/// caught; only [`ToolError::Retryable`] failures are tried again.
+impl Operation for CallTask {
+    type Output = ToolOutput;
+    type Error = AttemptError;
+
+    fn attempt(
+        &mut self,
+        attempt: u32,
+    ) -> impl Future<Output = Result<ToolOutput, AttemptError>> + Send {
+        let token = self.cancel.child_token();
+        let mut ctx = ToolContext::new(self.call.id.clone())
+            .with_attempt(attempt)
+            .with_cancellation(token.clone());
+        if let Some(t) = self.policy.timeout {
+            ctx = ctx.with_deadline((Instant::now() + t).into_std());
+        }
+        let call = AssertUnwindSafe(self.tool.call(self.call.input.clone(), ctx)).catch_unwind();
+        let timeout = self.policy.timeout;
+        async move {
+            // The tool's future is dropped on a timeout, a cancelled run or
+            // a dropped batch; the token tells work it spawned (a plugin's
+            // runtime, a blocking thread) to stop as well.
+            let stop_on_drop = token.drop_guard();
+            let result = match with_timeout(timeout, call).await {
+                Ok(Ok(result)) => result.map_err(AttemptError::Tool),
+                Ok(Err(panic)) => Err(AttemptError::Panicked(panic_message(panic.as_ref()))),
+                Err(_) => return Err(AttemptError::TimedOut),
+            };
+            stop_on_drop.disarm();
+            result
+        }
+    }
+
+    fn classify(&self, error: &AttemptError) -> Verdict {
+        match error {
+            AttemptError::Tool(ToolError::Retryable { retry_after, .. }) => Verdict::Transient {
+                retry_after: *retry_after,
+            },
+            _ => Verdict::Final,
+        }
+    }
+
+    fn failed(&mut self, attempt: u32, error: &AttemptError, retry_in: Option<Duration>) {
+        if let (AttemptError::Tool(e), Some(delay)) = (error, retry_in) {
+            self.observer
+                .call_retrying(self.index, &self.call, attempt, e, delay);
         }
     }
 }

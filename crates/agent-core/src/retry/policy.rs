@@ -1,5 +1,4 @@
-//! Retry policies, shared by tool calls (the executor) and model calls (the
-//! agent loop): [`RetryPolicy`] says whether and when to try again;
+//! Retry policies: [`RetryPolicy`] says whether and when to try again;
 //! [`ExponentialBackoff`] is the policy most callers want.
 
 use std::fmt;
