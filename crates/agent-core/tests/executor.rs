@@ -461,3 +461,58 @@ async fn the_limit_is_shared_across_concurrent_batches() {
     assert_eq!(a.len() + b.len(), 4);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
 }
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_batch_stops_its_calls_and_frees_their_slots() {
+    let fired = Arc::new(AtomicU32::new(0));
+    let f = fired.clone();
+    let tools = registry(vec![
+        sleeper("sleep"),
+        tool("watch", move |_, ctx: ToolContext| {
+            let f = f.clone();
+            async move {
+                let token = ctx.cancellation().clone();
+                tokio::spawn(async move {
+                    token.cancelled().await;
+                    f.fetch_add(1, Ordering::SeqCst);
+                });
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Ok(ToolOutput::text("late"))
+            }
+        }),
+    ]);
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_max_concurrency(Some(1)));
+    let cancel = CancellationToken::new();
+    let dropped = tokio::time::timeout(
+        Duration::from_secs(1),
+        executor.execute(
+            &tools,
+            &[call("w", "watch", json!({}))],
+            &cancel,
+            Arc::new(()),
+        ),
+    )
+    .await;
+    assert!(dropped.is_err(), "the batch was dropped mid-call");
+    let start = Instant::now();
+    let out = executor
+        .execute(
+            &tools,
+            &[call("n", "sleep", json!({"secs": 1}))],
+            &cancel,
+            Arc::new(()),
+        )
+        .await;
+    assert!(out[0].is_success());
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(1),
+        "the dropped call's slot was freed at once"
+    );
+    assert_eq!(
+        fired.load(Ordering::SeqCst),
+        1,
+        "the dropped call's token fired"
+    );
+    assert!(!cancel.is_cancelled(), "the caller's token is left alone");
+}

@@ -44,6 +44,9 @@ use crate::{ToolResult, ToolUse};
 ///   order is part of the next prompt and of its cache.
 /// - Cancelling `cancel` stops every call in flight or waiting; each still
 ///   gets an (error) outcome, so every `toolUse` can be answered.
+/// - Dropping the future of `execute` before it returns stops the batch's
+///   calls too (their tokens fire, their tasks are aborted and free their
+///   slots at once); no outcome is reported for them.
 /// - Each call runs in its own tokio task, so CPU-bound in-process tools use
 ///   every worker thread.
 ///
@@ -98,6 +101,7 @@ impl ToolExecutor {
         observer: Arc<dyn CallObserver>,
     ) -> Vec<CallOutcome> {
         let batch_start = Instant::now();
+        let mut in_flight = InFlight::new(cancel.child_token());
         let mut pending = Vec::with_capacity(calls.len());
         for (index, call) in calls.iter().enumerate() {
             let refused = |failure, message: String| {
@@ -155,12 +159,14 @@ impl ToolExecutor {
                 call: call.clone(),
                 tool: registered.tool.clone(),
                 policy: self.config.policy_for(&call.name),
-                cancel: cancel.clone(),
+                cancel: in_flight.cancel.clone(),
                 observer: observer.clone(),
                 batch_start,
                 announced,
             };
-            pending.push(Pending::Running(tokio::spawn(task.run(slot))));
+            let handle = tokio::spawn(task.run(slot));
+            in_flight.tasks.push(handle.abort_handle());
+            pending.push(Pending::Running(handle));
         }
 
         let mut outcomes = Vec::with_capacity(pending.len());
@@ -196,7 +202,47 @@ impl ToolExecutor {
                 },
             });
         }
+        in_flight.disarm();
         outcomes
+    }
+}
+
+/// A batch's calls in flight, stopped if the batch's future is dropped
+/// before it collected them all (a dropped run, a caller's timeout): their
+/// tokens fire and their tasks are aborted, so no call outlives its batch
+/// or keeps its concurrency slot.
+struct InFlight {
+    /// The batch's own child of the caller's token: the caller's token is
+    /// never cancelled on its behalf.
+    cancel: CancellationToken,
+    tasks: Vec<tokio::task::AbortHandle>,
+    armed: bool,
+}
+
+impl InFlight {
+    fn new(cancel: CancellationToken) -> Self {
+        Self {
+            cancel,
+            tasks: Vec::new(),
+            armed: true,
+        }
+    }
+
+    /// Every call was collected: nothing is left to stop, and tokens of
+    /// calls that finished are not cancelled after the fact.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.armed {
+            self.cancel.cancel();
+            for task in &self.tasks {
+                task.abort();
+            }
+        }
     }
 }
 
