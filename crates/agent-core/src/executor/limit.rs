@@ -160,14 +160,22 @@ mod tests {
         assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_dropped_place_leaves_the_line() {
         let limit = ConcurrencyLimit::new(Some(1));
         let first = limit.acquire().await;
         let gone = limit.enqueue();
         let next = limit.enqueue();
+        assert!(!next.is_ready());
         drop(gone);
         drop(first);
-        let _permit = next.acquired().await;
+        // Bounded: were the dropped place still in line, it would hold the
+        // slot and this would wait forever.
+        let got = tokio::time::timeout(std::time::Duration::from_secs(1), next.acquired()).await;
+        assert!(
+            got.is_ok(),
+            "the place behind a dropped one never got the slot"
+        );
+        assert!(!limit.enqueue().is_ready(), "the slot is held by `next`");
     }
 }
