@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agent_core::{
-    Agent, ContentBlock, ExecutorConfig, ExponentialBackoff, Jitter, Message, ModelBackend,
-    ModelError, ModelRequest, ModelResponse, Role, StopReason, ToolUse, Usage,
+    Agent, AgentErrorKind, AgentState, ContentBlock, EventKind, ExecutorConfig, ExponentialBackoff,
+    Jitter, Message, ModelBackend, ModelError, ModelRequest, ModelResponse, Role, RunOptions,
+    StopReason, ToolUse, Usage,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -24,6 +25,10 @@ enum Reply {
     Call(&'static str, Value),
     /// Answers with this text.
     Answer(&'static str),
+    /// Answers after this long.
+    Slowly(Duration),
+    /// Throttled, with this hint.
+    Throttled(Option<Duration>),
 }
 
 /// Plays its replies in order, one per model call (then answers "done").
@@ -38,6 +43,10 @@ impl Replies {
             replies: Mutex::new(replies.into_iter().collect()),
             calls: AtomicU32::new(0),
         })
+    }
+
+    fn calls(&self) -> u32 {
+        self.calls.load(Ordering::SeqCst)
     }
 }
 
@@ -78,6 +87,17 @@ impl ModelBackend for Replies {
                 StopReason::ToolUse,
             )),
             Reply::Answer(text) => Ok(answer(text)),
+            Reply::Slowly(after) => {
+                tokio::time::sleep(after).await;
+                Ok(answer("slow"))
+            }
+            Reply::Throttled(hint) => {
+                let e = ModelError::throttled("slow down");
+                Err(match hint {
+                    Some(h) => e.with_retry_after(h),
+                    None => e,
+                })
+            }
         }
     }
 }
@@ -182,4 +202,104 @@ async fn dropping_a_run_mid_batch_stops_its_calls_and_frees_their_slots() {
         1,
         "the dropped call's token fired"
     );
+}
+
+/// Cancels `token` after `after`.
+fn cancel_after(after: Duration) -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        t.cancel();
+    });
+    token
+}
+
+/// The run's states, in order.
+fn states(run: &agent_core::AgentRun) -> Vec<AgentState> {
+    run.events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::State { to, .. } => Some(to),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_during_a_model_call_stops_the_run_at_once() {
+    let backend = Replies::new([
+        Reply::Call("sleep", json!({"secs": 1})),
+        Reply::Slowly(Duration::from_secs(10)),
+    ]);
+    let fired = Arc::new(AtomicU32::new(0));
+    let agent = agent(backend.clone(), vec![sleeper(fired)], None);
+    let start = Instant::now();
+    let err = agent
+        .run_with(
+            "go",
+            RunOptions::new().with_cancellation(cancel_after(Duration::from_secs(3))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(3),
+        "not the model's 10 s"
+    );
+    assert_eq!(err.kind, AgentErrorKind::Cancelled);
+    assert_eq!(backend.calls(), 2);
+    use AgentState::*;
+    assert_eq!(
+        states(&err.run),
+        [Thinking, ExecutingTools, Thinking, Error]
+    );
+    // The turn that was cut is counted once, as begun, and never finished.
+    assert_eq!(err.run.metrics.model_calls, 2);
+    assert_eq!(err.run.metrics.turns[1].model_attempts, 1);
+    let finished = err
+        .run
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::ModelCallFinished { .. }))
+        .count();
+    assert_eq!(finished, 1);
+    // The tool's result is kept; the conversation ends on it.
+    let last = err.run.messages.last().unwrap();
+    assert_eq!(last.role, Role::User);
+    assert!(matches!(&last.content[0], ContentBlock::ToolResult(r) if !r.is_error()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_during_the_models_backoff_stops_before_the_next_attempt() {
+    let backend = Replies::new([Reply::Throttled(Some(Duration::from_secs(30)))]);
+    let agent = agent(backend.clone(), vec![], None);
+    let start = Instant::now();
+    let err = agent
+        .run_with(
+            "go",
+            RunOptions::new().with_cancellation(cancel_after(Duration::from_secs(2))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(start.elapsed(), Duration::from_secs(2), "not the 30 s hint");
+    assert_eq!(err.kind, AgentErrorKind::Cancelled);
+    assert_eq!(backend.calls(), 1, "no attempt after the cancellation");
+    let model: Vec<_> = err
+        .run
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ModelCallStarted { attempt, .. } => Some(format!("started {attempt}")),
+            EventKind::ModelCallFailed {
+                attempt, retry_in, ..
+            } => Some(format!("failed {attempt}, retry in {retry_in:?}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(model, ["started 1", "failed 1, retry in Some(30s)"]);
+    assert_eq!(err.run.metrics.turns[0].model_attempts, 1);
+    use AgentState::*;
+    assert_eq!(states(&err.run), [Thinking, Error]);
+    assert_eq!(err.run.messages.len(), 1, "the prompt is kept");
 }

@@ -516,3 +516,105 @@ async fn dropping_a_batch_stops_its_calls_and_frees_their_slots() {
     );
     assert!(!cancel.is_cancelled(), "the caller's token is left alone");
 }
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_during_a_backoff_answers_at_once_without_another_attempt() {
+    let tries = Arc::new(AtomicU32::new(0));
+    let t = tries.clone();
+    let tools = registry(vec![tool("busy", move |_, _| {
+        t.fetch_add(1, Ordering::SeqCst);
+        async {
+            Err(ToolError::retry_after(
+                "rate limited",
+                Duration::from_secs(30),
+            ))
+        }
+    })]);
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_retry(exact(3)));
+    let cancel = CancellationToken::new();
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        c.cancel();
+    });
+    let start = Instant::now();
+    let out = executor
+        .execute(
+            &tools,
+            &[call("b", "busy", json!({}))],
+            &cancel,
+            Arc::new(()),
+        )
+        .await;
+    assert_eq!(start.elapsed(), Duration::from_secs(2), "not the 30 s hint");
+    assert_eq!(out[0].failure, Some(CallFailure::Cancelled));
+    assert_eq!(out[0].attempts, 1);
+    assert_eq!(
+        tries.load(Ordering::SeqCst),
+        1,
+        "no attempt after the cancellation"
+    );
+}
+
+// Random delays on worker threads: the limit holds at every moment, slots
+// go in call order (call k starts only once k - limit + 1 calls ended), and
+// results come back in call order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_holds_in_call_order_with_random_delays_on_worker_threads() {
+    const LIMIT: usize = 3;
+    #[derive(Default)]
+    struct Counts {
+        running: usize,
+        peak: usize,
+        ended: usize,
+        /// Per call: how many calls had ended when it started.
+        ended_at_start: Vec<(usize, usize)>,
+    }
+    let counts = Arc::new(std::sync::Mutex::new(Counts::default()));
+    let c = counts.clone();
+    let tools = registry(vec![tool("jitter", move |input: Value, _| {
+        let c = c.clone();
+        async move {
+            let i = input["i"].as_u64().unwrap() as usize;
+            {
+                let mut c = c.lock().unwrap();
+                c.running += 1;
+                c.peak = c.peak.max(c.running);
+                let ended = c.ended;
+                c.ended_at_start.push((i, ended));
+            }
+            tokio::time::sleep(Duration::from_micros(input["us"].as_u64().unwrap())).await;
+            {
+                let mut c = c.lock().unwrap();
+                c.running -= 1;
+                c.ended += 1;
+            }
+            Ok(ToolOutput::Json(json!({ "i": i })))
+        }
+    })]);
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_max_concurrency(Some(LIMIT)));
+    for _ in 0..5 {
+        *counts.lock().unwrap() = Counts::default();
+        let calls: Vec<_> = (0..24)
+            .map(|i| {
+                let us = fastrand::u64(200..3000);
+                call(&format!("c{i}"), "jitter", json!({ "i": i, "us": us }))
+            })
+            .collect();
+        let out = executor
+            .execute(&tools, &calls, &CancellationToken::new(), Arc::new(()))
+            .await;
+        let ids: Vec<_> = out.iter().map(|o| o.id.clone()).collect();
+        assert_eq!(ids, (0..24).map(|i| format!("c{i}")).collect::<Vec<_>>());
+        assert!(out.iter().all(|o| o.is_success()));
+        let counts = counts.lock().unwrap();
+        assert_eq!(counts.peak, LIMIT, "the limit is reached and never passed");
+        assert_eq!(counts.ended_at_start.len(), 24);
+        for &(i, ended) in &counts.ended_at_start {
+            assert!(
+                ended + LIMIT > i,
+                "call {i} started when only {ended} calls had ended"
+            );
+        }
+    }
+}
