@@ -39,6 +39,16 @@ pub struct Spec<T> {
     pub show: fn(&T, BackendKind) -> String,
 }
 
+/// The longest tool timeout accepted, in seconds (365 days): beyond any
+/// tool call, and far below what a `Duration` holds (converting more than
+/// ~1.8e19 seconds panics).
+pub const MAX_TIMEOUT_SECS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// Whether `t` seconds is a timeout the executor can take.
+fn timeout_in_range(t: f64) -> bool {
+    t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_SECS
+}
+
 fn parsed<T: FromStr>(raw: &str) -> Option<T> {
     raw.trim().parse().ok()
 }
@@ -220,8 +230,12 @@ pub const TOOL_TIMEOUT: Spec<f64> = Spec {
     about: "Timeout of one tool call attempt, in seconds",
     parse: parsed,
     check: |t| {
-        (!(t.is_finite() && *t > 0.0))
-            .then(|| format!("tool timeout must be a positive number of seconds, not {t}"))
+        (!timeout_in_range(*t)).then(|| {
+            format!(
+                "tool timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} \
+                 (365 days), not {t}"
+            )
+        })
     },
     default: |_| agent_core::ExecutorConfig::DEFAULT_TIMEOUT.as_secs_f64(),
     show: |v, _| format!("{v} s"),
@@ -302,9 +316,11 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
     parse: |_| None,
     check: |tools| {
         tools.iter().find_map(|(name, o)| {
-            o.timeout
-                .is_some_and(|t| !(t.is_finite() && t > 0.0))
-                .then(|| format!("[tools.{name}] timeout must be a positive number of seconds"))
+            let t = o.timeout.filter(|t| !timeout_in_range(*t))?;
+            Some(format!(
+                "[tools.{name}] timeout must be a positive number of seconds, at most \
+                 {MAX_TIMEOUT_SECS} (365 days), not {t}"
+            ))
         })
     },
     default: |_| BTreeMap::new(),
