@@ -5,8 +5,8 @@ use std::sync::Arc;
 use agent_core::ModelBackend;
 use bedrock_client::BedrockBackend;
 
-use crate::config::{BackendKind, Settings};
 use crate::exit::Failure;
+use crate::settings::{BackendKind, Settings};
 
 /// The backend the settings choose. A missing API key is one line and a
 /// model-service failure (exit 3), as a missing AWS credential is.

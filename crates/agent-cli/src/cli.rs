@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use agent_cli::settings::table;
+use agent_cli::settings::{BackendKind, Overrides};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Run an AI agent that calls many tools at once, fast.
@@ -33,8 +35,6 @@ pub enum Command {
     MockServer(MockServerArgs),
     /// Print the effective settings and where each came from.
     Config(ConfigArgs),
-    /// Measure the reference work end to end (see docs/BENCHMARKS.md).
-    Bench(crate::commands::bench::BenchArgs),
 }
 
 /// Which reference query the demo runs.
@@ -78,55 +78,39 @@ pub struct DemoArgs {
 }
 
 /// Settings shared by `run` and `chat`; each can also come from the
-/// environment or the config file (flags win).
+/// environment or the config file (flags win). Each flag's help is the
+/// setting's description in the settings table.
 #[derive(Debug, Args, Clone, Default)]
 pub struct AgentArgs {
-    /// Model backend: bedrock, anthropic, or openai (any OpenAI-compatible
-    /// server: OpenAI, Ollama, vLLM, llama.cpp, LM Studio).
-    #[arg(long, value_name = "NAME")]
-    pub backend: Option<crate::config::BackendKind>,
-    /// Base URL of the model API (anthropic, openai; for bedrock, the same
-    /// as --endpoint-url).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "NAME", help = table::BACKEND.about)]
+    pub backend: Option<BackendKind>,
+    #[arg(long, value_name = "URL", help = table::BASE_URL.about)]
     pub base_url: Option<String>,
-    /// Model or inference-profile id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help = table::MODEL.about)]
     pub model: Option<String>,
-    /// AWS region.
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", help = table::REGION.about)]
     pub region: Option<String>,
-    /// AWS profile from ~/.aws/config.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", help = table::PROFILE.about)]
     pub profile: Option<String>,
-    /// Endpoint URL override (a VPC endpoint, or `agent mock-server`).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help = table::ENDPOINT_URL.about)]
     pub endpoint_url: Option<String>,
-    /// A plugin library to load (repeatable).
-    #[arg(long = "plugin", value_name = "PATH")]
+    #[arg(long = "plugin", value_name = "PATH", help = table::PLUGINS.about)]
     pub plugins: Vec<PathBuf>,
-    /// Load every plugin library in this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
     pub plugins_dir: Option<PathBuf>,
-    /// Most tool calls at once (0: no limit).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = table::MAX_CONCURRENCY.about)]
     pub max_concurrency: Option<usize>,
-    /// Timeout of one tool call attempt, in seconds.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", help = table::TOOL_TIMEOUT.about)]
     pub tool_timeout: Option<f64>,
-    /// Retries of a tool call that failed retryably.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = table::TOOL_RETRIES.about)]
     pub tool_retries: Option<u32>,
-    /// Most model turns per prompt.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = table::MAX_ITERATIONS.about)]
     pub max_iterations: Option<u32>,
-    /// System prompt.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help = table::SYSTEM.about)]
     pub system: Option<String>,
-    /// Most tokens per model response.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = table::MAX_TOKENS.about)]
     pub max_tokens: Option<u32>,
-    /// Wait for whole responses instead of streaming them.
-    #[arg(long)]
+    #[arg(long, help = table::STREAM.about)]
     pub no_stream: bool,
     /// Print one JSON document on stdout.
     #[arg(long)]
@@ -134,6 +118,30 @@ pub struct AgentArgs {
     /// Config file (default: ./agent.toml, then the user config dir).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+impl AgentArgs {
+    /// The settings the flags set, as plain values for resolution.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            backend: self.backend,
+            base_url: self.base_url.clone(),
+            model: self.model.clone(),
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            plugins: self.plugins.clone(),
+            plugins_dir: self.plugins_dir.clone(),
+            max_concurrency: self.max_concurrency,
+            tool_timeout: self.tool_timeout,
+            tool_retries: self.tool_retries,
+            max_iterations: self.max_iterations,
+            system: self.system.clone(),
+            max_tokens: self.max_tokens,
+            no_stream: self.no_stream,
+            config: self.config.clone(),
+        }
+    }
 }
 
 /// `agent run`.
@@ -157,11 +165,9 @@ pub struct ChatArgs {
 /// `agent tools`.
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
-    /// A plugin library to load (repeatable).
-    #[arg(long = "plugin", value_name = "PATH")]
+    #[arg(long = "plugin", value_name = "PATH", help = table::PLUGINS.about)]
     pub plugins: Vec<PathBuf>,
-    /// Load every plugin library in this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
     pub plugins_dir: Option<PathBuf>,
     /// Show each tool's input schema exactly as Bedrock receives it.
     #[arg(long)]
@@ -179,7 +185,7 @@ pub struct ToolsArgs {
 pub struct MockServerArgs {
     /// Which wire protocol to serve.
     #[arg(long, value_name = "NAME", default_value = "bedrock")]
-    pub protocol: crate::config::BackendKind,
+    pub protocol: BackendKind,
     /// Port on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,

@@ -46,8 +46,8 @@ impl Failure {
     }
 }
 
-impl From<crate::config::ConfigError> for Failure {
-    fn from(e: crate::config::ConfigError) -> Self {
+impl From<crate::settings::ConfigError> for Failure {
+    fn from(e: crate::settings::ConfigError) -> Self {
         Self::Usage(e.to_string())
     }
 }

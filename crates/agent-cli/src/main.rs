@@ -3,24 +3,16 @@
 //! Exit codes: 0 success; 2 usage or configuration error; 3 model or service
 //! error; 4 plugin error; 130 interrupted (Ctrl-C).
 
-mod assemble;
-mod backend;
 mod cli;
 mod commands;
-mod config;
-mod exit;
-mod json;
-mod plugins;
-mod render;
-mod session;
-mod stdout;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use agent_cli::exit::Failure;
+
 use crate::cli::{Cli, Command};
-use crate::exit::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -69,7 +61,6 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Tools(args) => commands::tools::tools(args),
         Command::MockServer(args) => commands::mock_server::mock_server(args).await,
         Command::Config(args) => commands::config::config(args),
-        Command::Bench(args) => commands::bench::bench(args).await,
     }
 }
 

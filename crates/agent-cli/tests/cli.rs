@@ -385,6 +385,64 @@ fn an_unknown_flag_gets_clap_help_and_exit_2() {
 }
 
 #[test]
+fn a_timeout_beyond_the_accepted_range_is_exit_2_from_flag_env_or_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.toml");
+    std::fs::write(&file, "tool_timeout = 1e20\n").unwrap();
+    let per_tool = dir.path().join("tools.toml");
+    std::fs::write(&per_tool, "[tools.slow]\ntimeout = 1e20\n").unwrap();
+    let with = |args: &[&std::ffi::OsStr], env: Option<(&str, &str)>| {
+        let mut cmd = agent();
+        cmd.args([
+            "run",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .args(args);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        cmd.arg("hello");
+        cmd
+    };
+    let cases = [
+        (
+            "(flag --tool-timeout)",
+            with(&["--tool-timeout".as_ref(), "1e20".as_ref()], None),
+        ),
+        (
+            "(env AGENT_TOOL_TIMEOUT)",
+            with(&[], Some(("AGENT_TOOL_TIMEOUT", "1e20"))),
+        ),
+        (
+            "agent.toml)",
+            with(&["--config".as_ref(), file.as_os_str()], None),
+        ),
+        (
+            "[tools.slow] timeout",
+            with(&["--config".as_ref(), per_tool.as_os_str()], None),
+        ),
+    ];
+    for (names, mut cmd) in cases {
+        let out = cmd.output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{names}: {err}");
+        assert!(
+            err.contains(names) && err.contains("at most 31536000 (365 days)"),
+            "names the setting and the range: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = agent()
+        .args(["config", "--tool-timeout", "1e20"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
 fn config_precedence_is_flag_env_file_default() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("agent.toml");

@@ -6,13 +6,13 @@ use agent_core::{AgentErrorKind, Conversation};
 use tokio::io::AsyncBufReadExt;
 
 use crate::cli::ChatArgs;
-use crate::exit::Failure;
-use crate::render::Mode;
-use crate::{assemble, session};
+use agent_cli::exit::Failure;
+use agent_cli::render::Mode;
+use agent_cli::{assemble, session};
 
 /// Reads prompts until end of input; Ctrl-C cancels the prompt running.
 pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
-    let agent = assemble::from_args(&args.agent).await?;
+    let agent = assemble::from_overrides(&args.agent.overrides()).await?;
     let mode = Mode::detect(args.agent.json);
     let interactive = std::io::stdin().is_terminal();
     if interactive {
@@ -48,9 +48,9 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
         match result {
             Ok(run) => {
                 if args.agent.json {
-                    crate::json::print_as(
-                        &crate::json::RunDocument::new(&run, None),
-                        crate::json::Layout::Line,
+                    agent_cli::json::print_as(
+                        &agent_cli::json::RunDocument::new(&run, None),
+                        agent_cli::json::Layout::Line,
                     )?;
                 }
             }
@@ -61,7 +61,7 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
             Err(e) => {
                 return session::conclude(
                     Err(e),
-                    args.agent.json.then_some(crate::json::Layout::Line),
+                    args.agent.json.then_some(agent_cli::json::Layout::Line),
                 );
             }
         }

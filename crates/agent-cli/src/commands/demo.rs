@@ -9,10 +9,10 @@ use bedrock_client::mock::MockServer;
 use serde::Serialize;
 
 use crate::cli::{DemoArgs, QueryChoice};
-use crate::config::Settings;
-use crate::exit::Failure;
-use crate::render::{Mode, comparison_line};
-use crate::{assemble, backend, plugins, session};
+use agent_cli::exit::Failure;
+use agent_cli::render::{Mode, comparison_line};
+use agent_cli::settings::Settings;
+use agent_cli::{assemble, backend, plugins, session};
 
 #[derive(Serialize)]
 struct DemoDocument<'a> {
@@ -29,7 +29,7 @@ struct QueryDocument<'a> {
     #[serde(with = "agent_core::duration_ms", rename = "limit_ms")]
     limit: Duration,
     #[serde(flatten)]
-    run: crate::json::RunDocument<'a>,
+    run: agent_cli::json::RunDocument<'a>,
 }
 
 /// Runs the chosen reference queries and shows the parallel gain.
@@ -106,7 +106,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
             Err(e) => {
                 return session::conclude(
                     Err(e),
-                    args.json.then_some(crate::json::Layout::Document),
+                    args.json.then_some(agent_cli::json::Layout::Document),
                 );
             }
         }
@@ -119,10 +119,10 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
                 id: &s.name,
                 prompt: s.prompt.as_deref().unwrap_or_default(),
                 limit: reference::limit(s, latency),
-                run: crate::json::RunDocument::new(run, None),
+                run: agent_cli::json::RunDocument::new(run, None),
             })
             .collect();
-        crate::json::print(&DemoDocument {
+        agent_cli::json::print(&DemoDocument {
             sequential: args.sequential,
             endpoint_url: &endpoint,
             plugin: plugin.display().to_string(),

@@ -9,8 +9,8 @@ use std::time::Duration;
 use agent_core::Scenario;
 
 use crate::cli::MockServerArgs;
-use crate::config::BackendKind;
-use crate::exit::Failure;
+use agent_cli::exit::Failure;
+use agent_cli::settings::BackendKind;
 
 /// Serves until Ctrl-C. The first line on stdout names the address.
 pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
@@ -100,7 +100,7 @@ pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
     };
     // Scripts read this line and may close the pipe (`| head -1`): the
     // server goes on serving either way.
-    let _ = crate::stdout::line(format!("listening on {url}"));
+    let _ = agent_cli::stdout::line(format!("listening on {url}"));
     let hint = match args.protocol {
         BackendKind::Bedrock => format!("--endpoint-url {url} --region us-east-1 (any AWS keys)"),
         other => format!("--backend {other} --base-url {url} (any API key)"),

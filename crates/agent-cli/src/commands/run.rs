@@ -5,9 +5,9 @@ use std::io::Read;
 use agent_core::Conversation;
 
 use crate::cli::RunArgs;
-use crate::exit::Failure;
-use crate::render::Mode;
-use crate::{assemble, session};
+use agent_cli::exit::Failure;
+use agent_cli::render::Mode;
+use agent_cli::{assemble, session};
 
 /// Answers the prompt (argument or stdin) and exits with the documented code.
 pub async fn run(args: RunArgs) -> Result<(), Failure> {
@@ -20,7 +20,7 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
             "no prompt: pass it as an argument (agent run \"...\") or on standard input".into(),
         ));
     }
-    let agent = assemble::from_args(&args.agent).await?;
+    let agent = assemble::from_overrides(&args.agent.overrides()).await?;
     let mode = Mode::detect(args.agent.json);
     let result = session::show(
         &agent,
@@ -32,7 +32,7 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     .await;
     session::conclude(
         result,
-        args.agent.json.then_some(crate::json::Layout::Document),
+        args.agent.json.then_some(agent_cli::json::Layout::Document),
     )
 }
 

@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::cli::{AgentArgs, ToolsArgs};
-use crate::config::{ProcessEnv, Settings};
-use crate::exit::Failure;
-use crate::plugins;
+use crate::cli::ToolsArgs;
+use agent_cli::exit::Failure;
+use agent_cli::plugins;
+use agent_cli::settings::{Overrides, ProcessEnv, Settings};
 
 #[derive(Serialize)]
 struct ToolRow<'a> {
@@ -19,11 +19,11 @@ struct ToolRow<'a> {
 /// Lists the tools of the plugins named by the flags, the environment or the
 /// config file (the same layering as `agent run`).
 pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
-    let as_agent = AgentArgs {
+    let as_agent = Overrides {
         plugins: args.plugins.clone(),
         plugins_dir: args.plugins_dir.clone(),
         config: args.config.clone(),
-        ..AgentArgs::default()
+        ..Overrides::default()
     };
     let settings = Settings::resolve(&as_agent, &ProcessEnv)?;
     let (registry, loaded) = plugins::load(
@@ -40,7 +40,7 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
         })
         .collect();
     if args.json {
-        return crate::json::print(&rows);
+        return agent_cli::json::print(&rows);
     }
     if rows.is_empty() {
         match settings.plugins_dir.value.as_deref() {
@@ -76,5 +76,5 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
             }
         }
     }
-    crate::stdout::write(&out)
+    agent_cli::stdout::write(&out)
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use agent_core::{Agent, StopReason};
 use serde::Serialize;
 
-use super::cases::{Case, Kind};
-use crate::exit::Failure;
+use crate::cases::{Case, Kind};
+use agent_cli::exit::Failure;
 
 /// Median, min and max of a set of durations, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -1,15 +1,19 @@
 //! The figures (`--json`) and the table a person reads.
+//!
+//! The JSON keys of the bare-SDK baseline keep their first name, `floor`
+//! (`floor`, `floor_per_call_ms`, `per_turn_over_floor_ms`), so figures
+//! taken before and after the harness moved compare key for key.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::cases::{Kind, mode_name};
-use super::measure::{SeqMethod, Stats};
-use super::process::AgentRunFigures;
-use crate::render::secs;
+use crate::cases::{Kind, mode_name};
+use crate::measure::{SeqMethod, Stats};
+use crate::process::AgentRunFigures;
+use agent_cli::render::secs;
 
-/// Everything one `agent bench` measured.
+/// Everything one `agent-bench` run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// `agent` version.
@@ -20,8 +24,9 @@ pub struct Report {
     pub method: Method,
     /// One entry per case.
     pub cases: Vec<CaseFigures>,
-    /// The bare SDK loop, per CHAIN scenario and mode.
-    pub floor: Vec<FloorFigures>,
+    /// The bare-SDK baseline, per CHAIN scenario and mode.
+    #[serde(rename = "floor")]
+    pub sdk_baseline: Vec<SdkBaselineFigures>,
     /// `agent run` as a fresh process (absent with `--no-agent-run`).
     pub agent_run: Option<AgentRunFigures>,
     /// Peak RSS of the bench process (agent, local servers, every case), KiB.
@@ -89,10 +94,12 @@ pub struct CaseFigures {
     pub sequential: Option<Sequential>,
     /// CHAIN: overhead / model calls.
     pub overhead_per_turn_ms: Option<f64>,
-    /// CHAIN: the bare SDK loop's time per call, less the model latency.
-    pub floor_per_call_ms: Option<f64>,
-    /// CHAIN: overhead per turn − floor per call.
-    pub per_turn_over_floor_ms: Option<f64>,
+    /// CHAIN: the bare-SDK baseline's time per call, less the model latency.
+    #[serde(rename = "floor_per_call_ms")]
+    pub sdk_baseline_per_call_ms: Option<f64>,
+    /// CHAIN: overhead per turn − the baseline's time per call.
+    #[serde(rename = "per_turn_over_floor_ms")]
+    pub per_turn_over_sdk_baseline_ms: Option<f64>,
     /// Where the median run's time went.
     pub breakdown: Option<Breakdown>,
 }
@@ -118,9 +125,9 @@ pub struct Sequential {
     pub method: SeqMethod,
 }
 
-/// The bare SDK loop for one CHAIN scenario and mode.
+/// The bare-SDK baseline for one CHAIN scenario and mode.
 #[derive(Debug, Clone, Serialize)]
-pub struct FloorFigures {
+pub struct SdkBaselineFigures {
     /// The scenario played.
     pub scenario: String,
     /// ConverseStream or Converse.
@@ -170,7 +177,7 @@ impl Report {
                     format!("{wall} ({how})")
                 },
             );
-            let per_turn = match (c.overhead_per_turn_ms, c.floor_per_call_ms) {
+            let per_turn = match (c.overhead_per_turn_ms, c.sdk_baseline_per_call_ms) {
                 (Some(t), Some(f)) => format!("{t:.3} ms (SDK floor {f:.3} ms)"),
                 (Some(t), None) => format!("{t:.3} ms"),
                 _ => String::new(),
@@ -190,7 +197,7 @@ impl Report {
             );
         }
         let _ = writeln!(out);
-        for f in &self.floor {
+        for f in &self.sdk_baseline {
             let _ = writeln!(
                 out,
                 "bare SDK loop, {} {} ({} calls): {:.3} ms per call (min {:.3}, max {:.3})",

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use agent_core::{Scenario, reference};
 
-use crate::exit::Failure;
+use agent_cli::exit::Failure;
 
 /// The sleep of each FANOUT call, in milliseconds (REFERENCE.md).
 pub const FANOUT_SLEEP_MS: u64 = 100;

@@ -1,4 +1,4 @@
-//! `agent bench` end to end on a cheap case: the real binary, the demo
+//! `agent-bench` end to end on a cheap case: the real binary, the demo
 //! plugin library, the real Bedrock backend against the local server, the
 //! bare SDK loop, and `agent run` as a child process. Asserts on the shape
 //! and consistency of the figures, never on their values (no wall-clock
@@ -6,11 +6,48 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::PathBuf;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn agent() -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
+/// The `agent` binary `agent run` is measured with. Cargo builds only this
+/// package's binaries for its tests, so the test builds it, with the same
+/// profile, into the same target directory (beside `agent-bench`).
+fn agent_binary() -> PathBuf {
+    let path = assert_cmd::cargo::cargo_bin("agent");
+    let profile = match path
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|n| n.to_str())
+    {
+        Some("debug") | None => "dev".to_owned(),
+        Some(other) => other.to_owned(),
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "-p",
+            "agent-cli",
+            "--bin",
+            "agent",
+            "--profile",
+            &profile,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
+
+fn bench() -> Command {
+    let mut cmd = Command::cargo_bin("agent-bench").unwrap();
     let home = tempfile::tempdir().unwrap().keep();
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -25,11 +62,11 @@ fn agent() -> Command {
 #[test]
 fn bench_runs_a_cheap_case_and_emits_json_figures() {
     let plugin = tool_api::plugin::testing::cargo_build_plugin("demo-tools").unwrap();
-    let out = agent()
-        .args([
-            "bench", "--cases", "CHAIN-3", "--runs", "1", "--json", "--plugin",
-        ])
+    let out = bench()
+        .args(["--cases", "CHAIN-3", "--runs", "1", "--json", "--plugin"])
         .arg(&plugin)
+        .arg("--agent")
+        .arg(agent_binary())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -73,7 +110,7 @@ fn bench_runs_a_cheap_case_and_emits_json_figures() {
 
 #[test]
 fn bench_refuses_an_unknown_case() {
-    let out = agent().args(["bench", "--cases", "Q9"]).output().unwrap();
+    let out = bench().args(["--cases", "Q9"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("NAME[@MS]"), "{stderr}");

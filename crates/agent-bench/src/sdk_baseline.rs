@@ -1,9 +1,11 @@
-//! The floor for CHAIN: a bare `aws-sdk-bedrockruntime` loop making the same
-//! HTTP calls as the agent against the same local server, with requests
-//! built from the SDK's types directly: no agent loop, no core types, no
-//! conversions, no tools (each tool result is a fixed `{"slept_ms": 0}`).
+//! The bare-SDK baseline for CHAIN: an `aws-sdk-bedrockruntime` loop making
+//! the same HTTP calls as the agent against the same local server, with
+//! requests built from the SDK's types directly: no agent loop, no core
+//! types, no conversions, no tools (each tool result is a fixed
+//! `{"slept_ms": 0}`).
 //! Its time per call is what the SDK, the HTTP round trip and the server
-//! cost; the agent's CHAIN overhead per turn is compared with it.
+//! cost, the least any agent over the SDK can take per turn; the agent's
+//! CHAIN overhead per turn is compared with it (the report's `floor`).
 //!
 //! The client is configured as a plain SDK user would: static keys, the
 //! endpoint, the region, retries off (no request fails here).
@@ -19,8 +21,8 @@ use bedrock_client::types::SdkDocument;
 use serde_json::json;
 use tool_api::ToolRegistry;
 
-use super::cases::Case;
-use crate::exit::Failure;
+use crate::cases::Case;
+use agent_cli::exit::Failure;
 
 /// A bare SDK client for the local server at `endpoint`.
 pub fn client(endpoint: &str) -> Client {

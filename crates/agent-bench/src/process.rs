@@ -5,10 +5,11 @@
 //! - Peak RSS of this process: `VmHWM` in `/proc/self/status` (Linux; `None`
 //!   elsewhere). It covers everything the bench holds: the agent, the local
 //!   servers and every case run so far.
-//! - `agent run` start-up: the time from spawning the real `agent run`
-//!   binary (this executable) to the first request the local server records,
-//!   plugins loaded, the SDK configured and the connection made. The server
-//!   record is polled every 100 µs from a blocking thread.
+//! - `agent run` start-up: the time from spawning the real `agent` binary
+//!   (the one beside this executable, or `--agent`) to the first request
+//!   the local server records, plugins loaded, the SDK configured and the
+//!   connection made. The server record is polled every 100 µs from a
+//!   blocking thread.
 //! - `agent run` peak RSS: the kernel's maximum resident set size of the
 //!   child (`ru_maxrss`), read through GNU time (`/usr/bin/time -f %M`);
 //!   `None` where it is not installed. The child runs the scenario for real
@@ -22,8 +23,8 @@ use std::time::{Duration, Instant};
 use bedrock_client::mock::MockServer;
 use serde::Serialize;
 
-use super::measure::Stats;
-use crate::exit::Failure;
+use crate::measure::Stats;
+use agent_cli::exit::Failure;
 
 /// The peak resident set size of this process, in KiB (Linux only).
 pub fn peak_rss_kib() -> Option<u64> {

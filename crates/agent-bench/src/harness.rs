@@ -1,75 +1,26 @@
-//! `agent bench`: the reference work (`shared/bench/REFERENCE.md`), measured
-//! end to end through the whole stack: the CLI's agent, the real Bedrock
-//! backend (AWS SDK), the local Converse server over HTTP on 127.0.0.1, and
-//! the demo plugin loaded as a dynamic library. See `docs/BENCHMARKS.md`.
-//!
-//! - [`cases`]: which cases, and `--cases`;
-//! - [`stack`]: plugin, servers, backends, agents;
-//! - [`measure`]: one case's runs, checked, and their statistics;
-//! - [`floor`]: the bare SDK loop CHAIN is compared with;
-//! - [`process`]: peak memory, and `agent run` as a fresh process;
-//! - [`report`]: the figures as JSON and as a table;
-//! - [`progress`]: the bar on stderr.
+//! One bench, from the first case to the report: the demo plugin and one
+//! local server per model latency are set up once, then handed to each
+//! case, to the bare-SDK baseline and to `agent run` explicitly.
 
-mod cases;
-mod floor;
-mod measure;
-mod process;
-mod progress;
-mod report;
-mod stack;
-
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use self::cases::{Case, Kind};
-use self::measure::{SeqMethod, SeqPolicy, Stats};
-use self::progress::Progress;
-use self::report::{Breakdown, CaseFigures, FloorFigures, Machine, Method, Report, Sequential};
-use self::stack::Stack;
-use crate::exit::Failure;
+use agent_cli::exit::Failure;
+use tool_api::ToolRegistry;
 
-/// Flags of `agent bench`.
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {
-    /// Cases to run, comma-separated: NAME[@MS][:stream|:converse], NAME one
-    /// of Q1..Q4, FANOUT-n, CHAIN-k, or a group: Q, FANOUT, CHAIN, LATENCY,
-    /// ALL. E.g. `Q1,FANOUT-256,CHAIN-50`.
-    #[arg(long, value_name = "LIST", default_value = "ALL")]
-    pub cases: String,
-    /// Timed runs per case (the median is reported).
-    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-    pub runs: u32,
-    /// Untimed warm-up runs per case, before the timed ones.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub warmup: u32,
-    /// The sequential figure: `auto` measures Q1–Q4 and CHAIN with one run
-    /// at max_concurrency 1 and estimates FANOUT from a parallel run;
-    /// `measure` runs every case sequentially (FANOUT-1024: 102 s per mode);
-    /// `off` skips it.
-    #[arg(long, value_enum, value_name = "HOW", default_value = "auto")]
-    pub sequential: SeqPolicy,
-    /// Write the figures as JSON (to stdout, or to --out).
-    #[arg(long)]
-    pub json: bool,
-    /// Write the JSON figures to this file (implies --json); the table still
-    /// goes to stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// The demo plugin library (default: beside the `agent` binary, or built
-    /// with cargo from the source tree).
-    #[arg(long, value_name = "PATH")]
-    pub plugin: Option<PathBuf>,
-    /// Skip the bare SDK loop (the CHAIN floor).
-    #[arg(long)]
-    pub no_floor: bool,
-    /// Skip `agent run` as a fresh process (start-up time, peak RSS).
-    #[arg(long)]
-    pub no_agent_run: bool,
-    /// No progress bar (it only shows on a terminal anyway).
-    #[arg(long)]
-    pub no_progress: bool,
-}
+use crate::agents;
+use crate::args::BenchArgs;
+use crate::cases::{self, Case, Kind};
+use crate::demo_plugin::DemoPlugin;
+use crate::measure::{self, SeqMethod, Stats};
+use crate::process;
+use crate::progress::Progress;
+use crate::report::{
+    Breakdown, CaseFigures, Machine, Method, Report, SdkBaselineFigures, Sequential,
+};
+use crate::sdk_baseline;
+use crate::servers::{Served, ServerRuntime};
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -79,13 +30,35 @@ fn latency_ms(case: &Case) -> u64 {
     u64::try_from(case.latency.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Runs the benchmark and prints (or writes) the figures. Like every
-/// command it runs as a task on the runtime's worker threads (see
-/// `main.rs`), which matters here: on the `block_on` thread every wake-up
-/// from the HTTP connection's task crosses threads (~30 ms on a streamed
-/// FANOUT-1024, docs/BENCHMARKS.md).
+/// The `agent` binary `agent run` is measured with: `explicit`, else the
+/// one beside this executable (where cargo builds both).
+fn agent_binary(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    if let Some(path) = explicit {
+        return Ok(path);
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::Other(format!("cannot locate the agent-bench binary: {e}")))?;
+    let name = format!("agent{}", std::env::consts::EXE_SUFFIX);
+    let beside = exe.with_file_name(&name);
+    if beside.is_file() {
+        return Ok(beside);
+    }
+    Err(Failure::Usage(format!(
+        "the `agent` binary is not beside {}: build it with the bench (cargo build --release \
+         -p agent-cli -p agent-bench), pass --agent PATH, or skip the `agent run` figures with \
+         --no-agent-run",
+        exe.display()
+    )))
+}
+
+/// Runs the benchmark and prints (or writes) the figures.
 pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
     let selected = cases::select(&args.cases)?;
+    let agent_exe = if args.no_agent_run {
+        None
+    } else {
+        Some(agent_binary(args.agent.clone())?)
+    };
     let runs = args.runs as usize;
     let warmup = args.warmup as usize;
     let mut scenarios: Vec<agent_core::Scenario> = Vec::new();
@@ -101,9 +74,23 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
         .unwrap_or(0)
         .saturating_add(1)
         .max(agent_core::Agent::DEFAULT_MAX_ITERATIONS);
-    let mut stack = Stack::new(args.plugin.as_deref(), scenarios.clone())?;
+    // Declared in drop order: the servers before their runtime, every agent
+    // before the plugin library.
+    let plugin = DemoPlugin::load(args.plugin.as_deref())?;
+    let server_runtime = ServerRuntime::new(scenarios.clone())?;
+    let mut servers: BTreeMap<u64, Served> = BTreeMap::new();
+    for case in &selected {
+        if let std::collections::btree_map::Entry::Vacant(slot) = servers.entry(latency_ms(case)) {
+            slot.insert(server_runtime.start(case.latency, false).await?);
+        }
+    }
+    let served = |case: &Case| {
+        servers
+            .get(&latency_ms(case))
+            .ok_or_else(|| Failure::Other(format!("no local server for {}", case.id())))
+    };
 
-    let floors: Vec<&Case> = if args.no_floor {
+    let baselines: Vec<&Case> = if args.no_sdk_baseline {
         Vec::new()
     } else {
         selected.iter().filter(|c| c.kind == Kind::Chain).collect()
@@ -114,7 +101,7 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
             warmup + runs + usize::from(args.sequential.method(c.kind) == Some(SeqMethod::Measured))
         })
         .sum::<usize>()
-        + floors.len() * (warmup + runs)
+        + baselines.len() * (warmup + runs)
         + if args.no_agent_run {
             0
         } else {
@@ -125,30 +112,38 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
 
     let mut figures = Vec::with_capacity(selected.len());
     for case in &selected {
-        figures.push(run_case(&mut stack, case, &args, max_iterations, &progress).await?);
+        let figure = run_case(
+            case,
+            served(case)?,
+            &plugin.tools,
+            &args,
+            max_iterations,
+            &progress,
+        )
+        .await?;
+        figures.push(figure);
     }
 
-    let mut floor_figures = Vec::new();
-    for case in floors {
-        let endpoint = stack.served(case.latency).await?.server.endpoint_url();
-        let client = floor::client(&endpoint);
-        let fixed = floor::Fixed::new(&stack.tools)?;
+    let mut baseline_figures = Vec::new();
+    for case in baselines {
+        let client = sdk_baseline::client(&served(case)?.server.endpoint_url());
+        let fixed = sdk_baseline::Fixed::new(&plugin.tools)?;
         let mut per_call = Vec::with_capacity(runs);
         for i in 0..warmup + runs {
             progress.doing(format!("{} bare SDK loop", case.id()));
-            let t = floor::run_once(&client, &fixed, case).await?;
+            let t = sdk_baseline::run_once(&client, &fixed, case).await?;
             if i >= warmup {
                 per_call.push(t);
             }
             progress.step();
         }
         let stats = Stats::of(&per_call).ok_or_else(|| Failure::Usage("no runs".into()))?;
-        let floor_ms = stats.median_ms - latency_ms(case) as f64;
+        let baseline_ms = stats.median_ms - latency_ms(case) as f64;
         if let Some(f) = figures.iter_mut().find(|f| f.id == case.id()) {
-            f.floor_per_call_ms = Some(floor_ms);
-            f.per_turn_over_floor_ms = f.overhead_per_turn_ms.map(|t| t - floor_ms);
+            f.sdk_baseline_per_call_ms = Some(baseline_ms);
+            f.per_turn_over_sdk_baseline_ms = f.overhead_per_turn_ms.map(|t| t - baseline_ms);
         }
-        floor_figures.push(FloorFigures {
+        baseline_figures.push(SdkBaselineFigures {
             scenario: case.scenario.name.clone(),
             streaming: case.streaming,
             model_latency_ms: latency_ms(case),
@@ -157,30 +152,29 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
         });
     }
 
-    let agent_run = if args.no_agent_run {
-        None
-    } else {
-        let served = stack.start_server(Duration::ZERO, true).await?;
-        let exe = std::env::current_exe()
-            .map_err(|e| Failure::Other(format!("cannot locate the agent binary: {e}")))?;
-        let cmd = process::AgentRunCommand {
-            exe,
-            plugin: stack.plugin_path.clone(),
-            endpoint: served.server.endpoint_url(),
-            home: std::env::temp_dir().join(format!("agent-bench-{}", std::process::id())),
-        };
-        let rss_scenarios = scenarios
-            .iter()
-            .map(|s| (s.name.clone(), s.prompt.clone().unwrap_or_default()))
-            .collect();
-        let bar = progress.clone();
-        Some(
-            process::agent_run(cmd, served.server, runs, rss_scenarios, move |what| {
-                bar.doing(what);
-                bar.step();
-            })
-            .await?,
-        )
+    let agent_run = match agent_exe {
+        None => None,
+        Some(exe) => {
+            let recording = server_runtime.start(Duration::ZERO, true).await?;
+            let cmd = process::AgentRunCommand {
+                exe,
+                plugin: plugin.path.clone(),
+                endpoint: recording.server.endpoint_url(),
+                home: std::env::temp_dir().join(format!("agent-bench-{}", std::process::id())),
+            };
+            let rss_scenarios = scenarios
+                .iter()
+                .map(|s| (s.name.clone(), s.prompt.clone().unwrap_or_default()))
+                .collect();
+            let bar = progress.clone();
+            Some(
+                process::agent_run(cmd, recording.server, runs, rss_scenarios, move |what| {
+                    bar.doing(what);
+                    bar.step();
+                })
+                .await?,
+            )
+        }
     };
     progress.finish();
 
@@ -202,23 +196,31 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
                     HTTP to the local server, tool calls through the plugin)",
         },
         cases: figures,
-        floor: floor_figures,
+        sdk_baseline: baseline_figures,
         agent_run,
         bench_peak_rss_kib: process::peak_rss_kib(),
     };
     emit(&report, &args)
 }
 
+/// One case's runs against `served` with the plugin's `tools`, and its
+/// figures (the baseline's are added by the caller).
 async fn run_case(
-    stack: &mut Stack,
     case: &Case,
+    served: &Served,
+    tools: &ToolRegistry,
     args: &BenchArgs,
     max_iterations: u32,
     progress: &Progress,
 ) -> Result<CaseFigures, Failure> {
     let runs = args.runs as usize;
-    let backend = stack.served(case.latency).await?.backend.clone();
-    let agent = stack.agent(backend.clone(), case.streaming, None, max_iterations)?;
+    let agent = agents::agent(
+        served.backend.clone(),
+        tools.clone(),
+        case.streaming,
+        None,
+        max_iterations,
+    )?;
     let mut samples = Vec::with_capacity(runs);
     for i in 0..args.warmup as usize + runs {
         progress.doing(case.id());
@@ -242,7 +244,13 @@ async fn run_case(
         }
         Some(SeqMethod::Measured) => {
             progress.doing(format!("{} sequential", case.id()));
-            let agent = stack.agent(backend, case.streaming, Some(1), max_iterations)?;
+            let agent = agents::agent(
+                served.backend.clone(),
+                tools.clone(),
+                case.streaming,
+                Some(1),
+                max_iterations,
+            )?;
             let s = measure::run_once(&agent, case).await?;
             progress.step();
             Some(Sequential {
@@ -274,8 +282,8 @@ async fn run_case(
         sequential,
         overhead_per_turn_ms: (case.kind == Kind::Chain)
             .then(|| overhead_ms / case.model_calls() as f64),
-        floor_per_call_ms: None,
-        per_turn_over_floor_ms: None,
+        sdk_baseline_per_call_ms: None,
+        per_turn_over_sdk_baseline_ms: None,
         breakdown,
     })
 }
@@ -302,11 +310,11 @@ fn emit(report: &Report, args: &BenchArgs) -> Result<(), Failure> {
                 path.display()
             ))
         })?;
-        crate::stdout::write(&report.table())
+        agent_cli::stdout::write(&report.table())
     } else if args.json {
         eprint!("{}", report.table());
-        crate::stdout::line(json()?)
+        agent_cli::stdout::line(json()?)
     } else {
-        crate::stdout::write(&report.table())
+        agent_cli::stdout::write(&report.table())
     }
 }

@@ -1,0 +1,53 @@
+//! The command line of `agent-bench`. Names and flags are a contract
+//! (docs/BENCHMARKS.md).
+
+use std::path::PathBuf;
+
+use crate::measure::SeqPolicy;
+
+/// Measure the reference work end to end (see docs/BENCHMARKS.md).
+#[derive(Debug, clap::Parser)]
+#[command(name = "agent-bench", version, about, long_about = None)]
+pub struct BenchArgs {
+    /// Cases to run, comma-separated: NAME[@MS][:stream|:converse], NAME one
+    /// of Q1..Q4, FANOUT-n, CHAIN-k, or a group: Q, FANOUT, CHAIN, LATENCY,
+    /// ALL. E.g. `Q1,FANOUT-256,CHAIN-50`.
+    #[arg(long, value_name = "LIST", default_value = "ALL")]
+    pub cases: String,
+    /// Timed runs per case (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Untimed warm-up runs per case, before the timed ones.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub warmup: u32,
+    /// The sequential figure: `auto` measures Q1–Q4 and CHAIN with one run
+    /// at max_concurrency 1 and estimates FANOUT from a parallel run;
+    /// `measure` runs every case sequentially (FANOUT-1024: 102 s per mode);
+    /// `off` skips it.
+    #[arg(long, value_enum, value_name = "HOW", default_value = "auto")]
+    pub sequential: SeqPolicy,
+    /// Write the figures as JSON (to stdout, or to --out).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the JSON figures to this file (implies --json); the table still
+    /// goes to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The demo plugin library (default: beside the `agent-bench` binary, or
+    /// built with cargo from the source tree).
+    #[arg(long, value_name = "PATH")]
+    pub plugin: Option<PathBuf>,
+    /// The `agent` binary whose start-up and memory `agent run` measures
+    /// (default: beside the `agent-bench` binary).
+    #[arg(long, value_name = "PATH")]
+    pub agent: Option<PathBuf>,
+    /// Skip the bare-SDK baseline of CHAIN (the report's `floor`).
+    #[arg(long, alias = "no-floor")]
+    pub no_sdk_baseline: bool,
+    /// Skip `agent run` as a fresh process (start-up time, peak RSS).
+    #[arg(long)]
+    pub no_agent_run: bool,
+    /// No progress bar (it only shows on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+}

@@ -1,0 +1,18 @@
+//! The building blocks of the `agent` command line, shared by its binary
+//! and by the benchmark harness (`agent-bench`), so that both assemble an
+//! agent the same way: settings, plugin loading, backend building, agent
+//! assembly, what a person sees, and exit codes.
+//!
+//! The binary (`main.rs`) adds the command line itself (`cli.rs`, clap)
+//! and one module per subcommand (`commands/`); nothing here knows clap's
+//! argument types: flags reach the settings as [`settings::Overrides`].
+
+pub mod assemble;
+pub mod backend;
+pub mod exit;
+pub mod json;
+pub mod plugins;
+pub mod render;
+pub mod session;
+pub mod settings;
+pub mod stdout;

@@ -1,0 +1,146 @@
+//! The config file, `agent.toml`: where it is looked for, and its contents,
+//! checked as they are read (unknown keys are refused, naming the line).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::ConfigError;
+use super::values::{BackendKind, Secret};
+
+/// The config file's contents: every key optional, unknown keys refused.
+/// The keys are those of the settings table (`table.rs`); a unit test there
+/// checks the two agree.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub(super) backend: Option<BackendKind>,
+    pub(super) base_url: Option<String>,
+    pub(super) api_key: Option<Secret>,
+    pub(super) model: Option<String>,
+    pub(super) region: Option<String>,
+    pub(super) profile: Option<String>,
+    pub(super) endpoint_url: Option<String>,
+    pub(super) plugins: Option<Vec<PathBuf>>,
+    pub(super) plugins_dir: Option<PathBuf>,
+    pub(super) max_concurrency: Option<usize>,
+    pub(super) tool_timeout: Option<f64>,
+    pub(super) tool_retries: Option<u32>,
+    pub(super) max_iterations: Option<u32>,
+    pub(super) system: Option<String>,
+    pub(super) max_tokens: Option<u32>,
+    pub(super) stream: Option<bool>,
+    pub(super) tools: Option<BTreeMap<String, ToolOverride>>,
+}
+
+/// A `[tools.NAME]` table: one tool's own timeout and retries.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolOverride {
+    /// Timeout of one attempt, seconds.
+    pub timeout: Option<f64>,
+    /// Retries of a retryable failure.
+    pub retries: Option<u32>,
+}
+
+/// The config file to read: `--config`, else `./agent.toml`, else the
+/// user's one ([`user_config_file`]).
+pub fn find_config_file(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    let local = PathBuf::from("agent.toml");
+    if local.is_file() {
+        return Some(local);
+    }
+    user_config_file().filter(|p| p.is_file())
+}
+
+/// Where the user's config file goes: `agent/agent.toml` in the platform's
+/// config dir (`$XDG_CONFIG_HOME`, else `~/.config`, on Linux).
+pub fn user_config_file() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("agent").join("agent.toml"))
+}
+
+/// Reads and checks a config file. Relative plugin paths are taken relative
+/// to the file's directory.
+pub fn read_config_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut config: FileConfig = toml::from_str(&text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let line = text[..offset.min(text.len())].matches('\n').count() + 1;
+        let key = text
+            .lines()
+            .nth(line - 1)
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim().to_owned())
+            .filter(|k| !k.is_empty() && !k.starts_with('['));
+        let message = e.message().trim().to_owned();
+        let message = match key {
+            Some(key) if !message.contains(&format!("`{key}`")) => {
+                format!("key `{key}`: {message}")
+            }
+            _ => message,
+        };
+        ConfigError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message,
+        }
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    if let Some(plugins) = &mut config.plugins {
+        for p in plugins.iter_mut() {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+    if let Some(dir) = &mut config.plugins_dir
+        && dir.is_relative()
+    {
+        *dir = base.join(&*dir);
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("agent.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_bad_file_names_the_line_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "model = \"m\"\nmax_concurency = 3\n");
+        let err = read_config_file(&path).unwrap_err().to_string();
+        assert!(err.contains("agent.toml:2:"), "{err}");
+        assert!(err.contains("max_concurency"), "{err}");
+        let path = write(dir.path(), "model = \"m\"\n\nmax_tokens = \"many\"\n");
+        let err = read_config_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("agent.toml:3:") && err.contains("max_tokens"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_tool_table_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "[tools.x]\ntimout = 3\n");
+        let err = read_config_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("agent.toml:2") && err.contains("timout"),
+            "{err}"
+        );
+    }
+}

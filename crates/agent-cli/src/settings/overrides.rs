@@ -1,0 +1,44 @@
+//! What the command line sets: plain values, filled by the CLI from its
+//! flags, so that resolving settings needs no clap types.
+
+use std::path::PathBuf;
+
+use super::values::BackendKind;
+
+/// The flags' values; `None` (or empty, or `false`) where a flag is absent.
+/// Each field is the setting of the same name in the table (`table.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--backend`.
+    pub backend: Option<BackendKind>,
+    /// `--base-url`.
+    pub base_url: Option<String>,
+    /// `--model`.
+    pub model: Option<String>,
+    /// `--region`.
+    pub region: Option<String>,
+    /// `--profile`.
+    pub profile: Option<String>,
+    /// `--endpoint-url`.
+    pub endpoint_url: Option<String>,
+    /// `--plugin` (repeatable): empty when absent.
+    pub plugins: Vec<PathBuf>,
+    /// `--plugins-dir`.
+    pub plugins_dir: Option<PathBuf>,
+    /// `--max-concurrency`.
+    pub max_concurrency: Option<usize>,
+    /// `--tool-timeout`, seconds.
+    pub tool_timeout: Option<f64>,
+    /// `--tool-retries`.
+    pub tool_retries: Option<u32>,
+    /// `--max-iterations`.
+    pub max_iterations: Option<u32>,
+    /// `--system`.
+    pub system: Option<String>,
+    /// `--max-tokens`.
+    pub max_tokens: Option<u32>,
+    /// `--no-stream`.
+    pub no_stream: bool,
+    /// `--config`: the file to read instead of looking for one.
+    pub config: Option<PathBuf>,
+}

@@ -1,0 +1,347 @@
+//! The table of settings: each one's file key (also its `agent config` row
+//! and JSON field), flag, `AGENT_*` variable, what a value must be, the
+//! parser of its variable, the check of its value, its default, its
+//! description (the flag's help) and how `agent config` shows it.
+//!
+//! Resolution (`resolve.rs`), validation and the `agent config` rows
+//! (`Settings::entries`) read everything about a setting from here; the
+//! command line takes its flags' help from here too.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use super::file::ToolOverride;
+use super::values::{BackendKind, Secret, switch};
+
+/// One setting, everything but its value.
+pub struct Spec<T> {
+    /// The config file key, the `agent config` row and the JSON field.
+    pub key: &'static str,
+    /// The command-line flag, if there is one.
+    pub flag: Option<&'static str>,
+    /// The `AGENT_*` variable, if there is one.
+    pub env: Option<&'static str>,
+    /// What a value must be, for the error on a bad variable.
+    pub expected: &'static str,
+    /// What it is: the flag's help (no final period, as clap shows help).
+    pub about: &'static str,
+    /// A value from an environment variable; `None` when it does not parse.
+    /// (Flags are parsed by clap, the file by serde, to the same type.)
+    pub parse: fn(&str) -> Option<T>,
+    /// Why a parsed value is refused, if it is (without the source, which
+    /// the caller adds).
+    pub check: fn(&T) -> Option<String>,
+    /// The value when nothing sets it, for the chosen backend.
+    pub default: fn(BackendKind) -> T,
+    /// How `agent config` shows the value, for the chosen backend.
+    pub show: fn(&T, BackendKind) -> String,
+}
+
+/// The longest tool timeout accepted, in seconds (365 days): beyond any
+/// tool call, and far below what a `Duration` holds (converting more than
+/// ~1.8e19 seconds panics).
+pub const MAX_TIMEOUT_SECS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// Whether `t` seconds is a timeout the executor can take.
+fn timeout_in_range(t: f64) -> bool {
+    t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_SECS
+}
+
+fn parsed<T: FromStr>(raw: &str) -> Option<T> {
+    raw.trim().parse().ok()
+}
+
+fn parsed_some<T: FromStr>(raw: &str) -> Option<Option<T>> {
+    parsed(raw).map(Some)
+}
+
+fn any<T>(_: &T) -> Option<String> {
+    None
+}
+
+fn none<T>(_: BackendKind) -> Option<T> {
+    None
+}
+
+fn shown<T: Display>(v: &T, _: BackendKind) -> String {
+    v.to_string()
+}
+
+fn shown_or<T: Display>(v: &Option<T>, none: &str) -> String {
+    v.as_ref().map_or_else(|| none.to_owned(), T::to_string)
+}
+
+/// Which model API.
+pub const BACKEND: Spec<BackendKind> = Spec {
+    key: "backend",
+    flag: Some("--backend"),
+    env: Some("AGENT_BACKEND"),
+    expected: "bedrock, anthropic or openai",
+    about: "Model backend: bedrock, anthropic, or openai (any OpenAI-compatible server: \
+            OpenAI, Ollama, vLLM, llama.cpp, LM Studio)",
+    parse: parsed,
+    check: any,
+    default: |_| BackendKind::Bedrock,
+    show: shown,
+};
+
+/// Base URL of the model API (`None`: the backend's own). The backend's own
+/// variable (`ANTHROPIC_BASE_URL`...) ranks between `AGENT_BASE_URL` and the
+/// file.
+pub const BASE_URL: Spec<Option<String>> = Spec {
+    key: "base_url",
+    flag: Some("--base-url"),
+    env: Some("AGENT_BASE_URL"),
+    expected: "a URL",
+    about: "Base URL of the model API (anthropic, openai; for bedrock, the same as \
+            --endpoint-url)",
+    parse: parsed_some,
+    check: any,
+    default: none,
+    show: |v, backend| shown_or(v, backend.default_base_url()),
+};
+
+/// API key: from the file, else the backend's own variable
+/// (`ANTHROPIC_API_KEY`...), which the backend would read itself anyway.
+pub const API_KEY: Spec<Option<Secret>> = Spec {
+    key: "api_key",
+    flag: None,
+    env: None,
+    expected: "an API key",
+    about: "API key of the model API (anthropic, openai)",
+    parse: |raw| Some(raw.parse().ok()),
+    check: any,
+    default: none,
+    show: |v, _| shown_or(v, "(not set)"),
+};
+
+/// Model or inference-profile id. The backend's own variable
+/// (`ANTHROPIC_MODEL`...) ranks between `AGENT_MODEL` and the file.
+pub const MODEL: Spec<String> = Spec {
+    key: "model",
+    flag: Some("--model"),
+    env: Some("AGENT_MODEL"),
+    expected: "a model id",
+    about: "Model or inference-profile id",
+    parse: parsed,
+    check: any,
+    default: |backend| backend.default_model().to_owned(),
+    show: shown,
+};
+
+/// AWS region (`None`: the AWS chain decides).
+pub const REGION: Spec<Option<String>> = Spec {
+    key: "region",
+    flag: Some("--region"),
+    env: Some("AGENT_REGION"),
+    expected: "a region",
+    about: "AWS region",
+    parse: parsed_some,
+    check: any,
+    default: none,
+    show: |v, _| shown_or(v, "(AWS chain: AWS_REGION, profile)"),
+};
+
+/// AWS profile (`None`: the AWS chain decides).
+pub const PROFILE: Spec<Option<String>> = Spec {
+    key: "profile",
+    flag: Some("--profile"),
+    env: Some("AGENT_PROFILE"),
+    expected: "a profile name",
+    about: "AWS profile from ~/.aws/config",
+    parse: parsed_some,
+    check: any,
+    default: none,
+    show: |v, _| shown_or(v, "(AWS chain: AWS_PROFILE, default)"),
+};
+
+/// Endpoint override (Bedrock's own name for the base URL).
+pub const ENDPOINT_URL: Spec<Option<String>> = Spec {
+    key: "endpoint_url",
+    flag: Some("--endpoint-url"),
+    env: Some("AGENT_ENDPOINT_URL"),
+    expected: "a URL",
+    about: "Endpoint URL override (a VPC endpoint, or `agent mock-server`)",
+    parse: parsed_some,
+    check: any,
+    default: none,
+    show: |v, _| shown_or(v, "(the service's)"),
+};
+
+/// Plugin libraries; the variable is a path list (`:`-separated on Unix).
+pub const PLUGINS: Spec<Vec<PathBuf>> = Spec {
+    key: "plugins",
+    flag: Some("--plugin"),
+    env: Some("AGENT_PLUGINS"),
+    expected: "a list of paths",
+    about: "A plugin library to load (repeatable)",
+    parse: |raw| Some(std::env::split_paths(raw).collect()),
+    check: any,
+    default: |_| Vec::new(),
+    show: |v, _| {
+        if v.is_empty() {
+            "(none)".to_string()
+        } else {
+            v.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    },
+};
+
+/// A directory of plugin libraries.
+pub const PLUGINS_DIR: Spec<Option<PathBuf>> = Spec {
+    key: "plugins_dir",
+    flag: Some("--plugins-dir"),
+    env: Some("AGENT_PLUGINS_DIR"),
+    expected: "a directory",
+    about: "Load every plugin library in this directory",
+    parse: parsed_some,
+    check: any,
+    default: none,
+    show: |v, _| shown_or(&v.as_ref().map(|p| p.display().to_string()), "(none)"),
+};
+
+/// Most tool calls at once; 0 means no limit.
+pub const MAX_CONCURRENCY: Spec<usize> = Spec {
+    key: "max_concurrency",
+    flag: Some("--max-concurrency"),
+    env: Some("AGENT_MAX_CONCURRENCY"),
+    expected: "a whole number (0: no limit)",
+    about: "Most tool calls at once (0: no limit)",
+    parse: parsed,
+    check: any,
+    default: |_| agent_core::ExecutorConfig::DEFAULT_MAX_CONCURRENCY,
+    show: |v, _| match v {
+        0 => "0 (no limit)".into(),
+        n => n.to_string(),
+    },
+};
+
+/// Timeout of one tool attempt, seconds.
+pub const TOOL_TIMEOUT: Spec<f64> = Spec {
+    key: "tool_timeout",
+    flag: Some("--tool-timeout"),
+    env: Some("AGENT_TOOL_TIMEOUT"),
+    expected: "a number of seconds",
+    about: "Timeout of one tool call attempt, in seconds",
+    parse: parsed,
+    check: |t| {
+        (!timeout_in_range(*t)).then(|| {
+            format!(
+                "tool timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} \
+                 (365 days), not {t}"
+            )
+        })
+    },
+    default: |_| agent_core::ExecutorConfig::DEFAULT_TIMEOUT.as_secs_f64(),
+    show: |v, _| format!("{v} s"),
+};
+
+/// Retries of a retryable tool failure.
+pub const TOOL_RETRIES: Spec<u32> = Spec {
+    key: "tool_retries",
+    flag: Some("--tool-retries"),
+    env: Some("AGENT_TOOL_RETRIES"),
+    expected: "a whole number",
+    about: "Retries of a tool call that failed retryably",
+    parse: parsed,
+    check: any,
+    default: |_| 2,
+    show: shown,
+};
+
+/// Most model turns per prompt.
+pub const MAX_ITERATIONS: Spec<u32> = Spec {
+    key: "max_iterations",
+    flag: Some("--max-iterations"),
+    env: Some("AGENT_MAX_ITERATIONS"),
+    expected: "a whole number",
+    about: "Most model turns per prompt",
+    parse: parsed,
+    check: |n| (*n == 0).then(|| "max iterations must be at least 1".to_owned()),
+    default: |_| agent_core::Agent::DEFAULT_MAX_ITERATIONS,
+    show: shown,
+};
+
+/// System prompt.
+pub const SYSTEM: Spec<Option<String>> = Spec {
+    key: "system",
+    flag: Some("--system"),
+    env: Some("AGENT_SYSTEM"),
+    expected: "text",
+    about: "System prompt",
+    parse: parsed_some,
+    check: any,
+    default: none,
+    show: |v, _| shown_or(v, "(none)"),
+};
+
+/// Most tokens per response.
+pub const MAX_TOKENS: Spec<u32> = Spec {
+    key: "max_tokens",
+    flag: Some("--max-tokens"),
+    env: Some("AGENT_MAX_TOKENS"),
+    expected: "a whole number",
+    about: "Most tokens per model response",
+    parse: parsed,
+    check: |n| (*n == 0).then(|| "max tokens must be at least 1".to_owned()),
+    default: |_| agent_core::InferenceConfig::default().max_tokens,
+    show: shown,
+};
+
+/// Stream responses; the flag only turns streaming off.
+pub const STREAM: Spec<bool> = Spec {
+    key: "stream",
+    flag: Some("--no-stream"),
+    env: Some("AGENT_STREAM"),
+    expected: "true or false (also 1/0, yes/no, on/off)",
+    about: "Wait for whole responses instead of streaming them",
+    parse: switch,
+    check: any,
+    default: |_| true,
+    show: shown,
+};
+
+/// Per-tool overrides, from the config file's `[tools.NAME]` tables only.
+pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
+    key: "tools",
+    flag: None,
+    env: None,
+    expected: "[tools.NAME] tables",
+    about: "Per-tool timeout and retries",
+    parse: |_| None,
+    check: |tools| {
+        tools.iter().find_map(|(name, o)| {
+            let t = o.timeout.filter(|t| !timeout_in_range(*t))?;
+            Some(format!(
+                "[tools.{name}] timeout must be a positive number of seconds, at most \
+                 {MAX_TIMEOUT_SECS} (365 days), not {t}"
+            ))
+        })
+    },
+    default: |_| BTreeMap::new(),
+    show: |tools, _| {
+        if tools.is_empty() {
+            return "(no per-tool overrides)".to_string();
+        }
+        tools
+            .iter()
+            .map(|(name, o)| {
+                let timeout = o
+                    .timeout
+                    .map(|t| format!(" timeout {t} s"))
+                    .unwrap_or_default();
+                let retries = o
+                    .retries
+                    .map(|r| format!(" retries {r}"))
+                    .unwrap_or_default();
+                format!("{name}:{timeout}{retries}")
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    },
+};
