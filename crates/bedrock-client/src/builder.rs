@@ -17,6 +17,12 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 /// stream, for its next bytes.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// How long a response stream may go without an event before it is cut and
+/// the call retried: the SDK's stalled-stream protection does not cover
+/// event streams, so without this a stream that stops sending would wait
+/// forever. A model streams tokens (thinking included) far more often.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Builds a [`BedrockBackend`].
 ///
 /// Unless told otherwise it reads the standard AWS chain with `aws-config`:
@@ -48,6 +54,7 @@ pub struct BedrockBackendBuilder {
     model_id: String,
     connect_timeout: Duration,
     read_timeout: Duration,
+    stream_idle_timeout: Duration,
     endpoint_url: Option<String>,
     credentials: Option<SharedCredentialsProvider>,
     sdk_config: Option<SdkConfig>,
@@ -61,6 +68,7 @@ impl Default for BedrockBackendBuilder {
             model_id: DEFAULT_MODEL_ID.to_owned(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
             endpoint_url: None,
             credentials: None,
             sdk_config: None,
@@ -98,6 +106,14 @@ impl BedrockBackendBuilder {
     /// next bytes (default 300 s).
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// How long a ConverseStream response may go without an event before it
+    /// is cut as a retryable stream error (default
+    /// [`DEFAULT_STREAM_IDLE_TIMEOUT`], 60 s). Zero is refused by `build`.
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_idle_timeout = timeout;
         self
     }
 
@@ -146,6 +162,16 @@ impl BedrockBackendBuilder {
         if self.model_id.trim().is_empty() {
             return Err(BedrockError::EmptyModelId);
         }
+        if let Some(region) = &self.region
+            && !crate::error::is_region_name(region)
+        {
+            return Err(BedrockError::InvalidRegion {
+                region: region.clone(),
+            });
+        }
+        if self.stream_idle_timeout.is_zero() {
+            return Err(BedrockError::ZeroStreamIdleTimeout);
+        }
         if let Some(url) = &self.endpoint_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -186,6 +212,11 @@ impl BedrockBackendBuilder {
                 profile: self.profile.clone(),
             })?,
         };
+        if !crate::error::is_region_name(region.as_ref()) {
+            return Err(BedrockError::InvalidRegion {
+                region: region.as_ref().to_owned(),
+            });
+        }
         let mut config = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config)
             .retry_config(RetryConfig::disabled())
             .timeout_config(timeouts)
@@ -201,6 +232,7 @@ impl BedrockBackendBuilder {
             Client::from_conf(config.build()),
             self.model_id,
             self.profile,
+            self.stream_idle_timeout,
         ))
     }
 }
