@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
+use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::{
     Credentials, ProvideCredentials, Region, SharedCredentialsProvider,
     StalledStreamProtectionConfig, retry::RetryConfig, timeout::TimeoutConfig,
 };
+use aws_types::os_shim_internal::{Env, Fs};
 
 use crate::{BedrockBackend, BedrockError, DEFAULT_MODEL_ID};
 
@@ -187,6 +190,18 @@ impl BedrockBackendBuilder {
         let stalled = StalledStreamProtectionConfig::enabled()
             .grace_period(self.read_timeout)
             .build();
+        // An explicit profile wins over keys in the environment, as with the
+        // AWS CLI's `--profile`: the default chain would try the
+        // environment first.
+        let mut credentials = self.credentials.clone();
+        if let (Some(profile), None, None) = (&self.profile, &credentials, &self.sdk_config) {
+            check_profile_exists(profile).await?;
+            credentials = Some(SharedCredentialsProvider::new(
+                ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile)
+                    .build(),
+            ));
+        }
         let sdk_config = match self.sdk_config {
             Some(config) => config,
             None => {
@@ -200,7 +215,7 @@ impl BedrockBackendBuilder {
                 if let Some(profile) = &self.profile {
                     loader = loader.profile_name(profile);
                 }
-                if let Some(credentials) = &self.credentials {
+                if let Some(credentials) = &credentials {
                     loader = loader.credentials_provider(credentials.clone());
                 }
                 loader.load().await
@@ -225,7 +240,7 @@ impl BedrockBackendBuilder {
         if let Some(url) = self.endpoint_url {
             config = config.endpoint_url(url);
         }
-        if let Some(credentials) = self.credentials {
+        if let Some(credentials) = credentials {
             config = config.credentials_provider(credentials);
         }
         Ok(BedrockBackend::from_parts(
@@ -235,4 +250,35 @@ impl BedrockBackendBuilder {
             self.stream_idle_timeout,
         ))
     }
+}
+
+/// The shared files the SDK reads, as a reader would look for them.
+fn profile_file_paths() -> String {
+    let path = |var: &str, default: &str| {
+        std::env::var(var).unwrap_or_else(|_| format!("~/.aws/{default} (or {var})"))
+    };
+    format!(
+        "{} and {}",
+        path("AWS_CONFIG_FILE", "config"),
+        path("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+    )
+}
+
+/// Refuses a profile that neither shared file defines, naming where it
+/// looked, instead of a generic "no credentials" at the first call.
+async fn check_profile_exists(profile: &str) -> Result<(), BedrockError> {
+    let set =
+        aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+            .await
+            .map_err(|e| BedrockError::ProfileFiles {
+                looked_in: profile_file_paths(),
+                reason: e.to_string(),
+            })?;
+    if set.get_profile(profile).is_none() {
+        return Err(BedrockError::ProfileNotFound {
+            profile: profile.to_owned(),
+            looked_in: profile_file_paths(),
+        });
+    }
+    Ok(())
 }

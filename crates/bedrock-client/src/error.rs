@@ -40,7 +40,26 @@ pub enum BedrockError {
         /// The region as given.
         region: String,
     },
-    /// The stream idle timeout is zero, which would cut every stream.
+    /// The profile named explicitly is in neither shared file.
+    #[error(
+        "the AWS profile `{profile}` is not defined: looked in {looked_in}. Define it (for \
+         example `aws configure --profile {profile}`), or name a profile that exists"
+    )]
+    ProfileNotFound {
+        /// The profile as given.
+        profile: String,
+        /// The files that were read, for the reader to check.
+        looked_in: String,
+    },
+    /// The shared config files could not be read or parsed.
+    #[error("could not read the AWS config files ({looked_in}): {reason}")]
+    ProfileFiles {
+        /// The files that were read.
+        looked_in: String,
+        /// The loader's reason.
+        reason: String,
+    },
+    /// The stream idle timeout, which would cut every stream.
     #[error("the stream idle timeout must be above zero (default 60 s)")]
     ZeroStreamIdleTimeout,
 }
