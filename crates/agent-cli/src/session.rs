@@ -40,7 +40,7 @@ pub async fn show(
         };
         if !mode.streams_text() && !run.answer.is_empty() {
             // A closed pipe loses nothing the reader wanted.
-            let _ = crate::stdout::line(&run.answer);
+            let _ = crate::stdout::line(crate::render::sanitize::text(&run.answer));
         }
         let color = mode == Mode::Tty;
         let timeline = timeline(run, color);

@@ -1,9 +1,8 @@
 //! [`BedrockBackend`]: `agent_core::ModelBackend` over the Converse and
 //! ConverseStream APIs of Amazon Bedrock.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use agent_core::{
     ContentBlock, Message, ModelBackend, ModelError, ModelErrorKind, ModelEvent, ModelRequest,
@@ -19,6 +18,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
 
 use crate::BedrockBackendBuilder;
+use crate::answer_check::{check_message, malformed};
 use crate::exact_json::ExactJson;
 use crate::stream::StreamState;
 use crate::types::messages::is_context_overflow;
@@ -59,6 +59,8 @@ pub struct BedrockBackend {
     model_id: String,
     /// The profile the builder was given, named in credentials errors.
     profile: Option<String>,
+    /// How long a stream may go without an event.
+    stream_idle_timeout: Duration,
 }
 
 type Receiver = EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>;
@@ -69,11 +71,17 @@ impl BedrockBackend {
         BedrockBackendBuilder::default()
     }
 
-    pub(crate) fn from_parts(client: Client, model_id: String, profile: Option<String>) -> Self {
+    pub(crate) fn from_parts(
+        client: Client,
+        model_id: String,
+        profile: Option<String>,
+        stream_idle_timeout: Duration,
+    ) -> Self {
         Self {
             client,
             model_id,
             profile,
+            stream_idle_timeout,
         }
     }
 
@@ -124,28 +132,47 @@ impl BedrockBackend {
     }
 }
 
-/// Tool inputs by call id, read from a raw Converse response body: exactly
-/// as the model wrote them (the SDK's documents lose the key order).
-fn raw_tool_inputs(raw: &[u8]) -> HashMap<String, Value> {
-    let Ok(body) = serde_json::from_slice::<Value>(raw) else {
-        return HashMap::new();
-    };
-    let Some(blocks) = body
-        .pointer("/output/message/content")
-        .and_then(Value::as_array)
-    else {
-        return HashMap::new();
-    };
-    blocks
-        .iter()
-        .filter_map(|b| {
-            let u = b.get("toolUse")?;
-            Some((
-                u.get("toolUseId")?.as_str()?.to_owned(),
-                u.get("input")?.clone(),
-            ))
-        })
-        .collect()
+/// A raw Converse response body, parsed once: for the fields the SDK
+/// defaults when they are missing, and the tool inputs exactly as the model
+/// wrote them (the SDK's documents lose the key order).
+struct RawAnswer(Value);
+
+impl RawAnswer {
+    fn parse(raw: &[u8]) -> Option<Self> {
+        serde_json::from_slice(raw).ok().map(Self)
+    }
+
+    /// A response without content or stop reason is incomplete: the SDK
+    /// would read it as an empty answer that ends the turn.
+    fn check_complete(&self) -> Result<(), ModelError> {
+        if !self
+            .0
+            .pointer("/output/message/content")
+            .is_some_and(Value::is_array)
+        {
+            return Err(malformed(
+                "the response's output message has no `content` list".into(),
+            ));
+        }
+        if !self.0.get("stopReason").is_some_and(Value::is_string) {
+            return Err(malformed("the response has no `stopReason`".into()));
+        }
+        Ok(())
+    }
+
+    /// Tool inputs in block order.
+    fn tool_inputs(&self) -> Vec<Value> {
+        self.0
+            .pointer("/output/message/content")
+            .and_then(Value::as_array)
+            .map(|blocks| {
+                blocks
+                    .iter()
+                    .filter_map(|b| b.get("toolUse")?.get("input").cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 fn take_raw(slot: &Arc<Mutex<Option<Vec<u8>>>>) -> Option<Vec<u8>> {
@@ -197,7 +224,12 @@ impl ModelBackend for BedrockBackend {
                 )));
             }
         };
-        let message = exact_inputs(message, take_raw(&raw).as_deref());
+        let raw = take_raw(&raw).as_deref().and_then(RawAnswer::parse);
+        if let Some(raw) = &raw {
+            raw.check_complete().map_err(with_id)?;
+        }
+        check_message(&message).map_err(with_id)?;
+        let message = exact_inputs(message, raw.as_ref());
         Ok(ModelResponse {
             message,
             stop_reason: StopReason::from(SdkStopReason(output.stop_reason)),
@@ -243,8 +275,19 @@ impl ModelBackend for BedrockBackend {
                 (None, Some(id)) => e.with_request_id(id.clone()),
                 _ => e,
             };
+            let idle = self.stream_idle_timeout;
             loop {
-                match rx.recv().await {
+                let Ok(next) = tokio::time::timeout(idle, rx.recv()).await else {
+                    return Some((
+                        Err(with_id(ModelError::stream(format!(
+                            "the response stream sent no event for {} (the stream idle \
+                             timeout; raise it if the model pauses longer)",
+                            idle_text(idle)
+                        )))),
+                        Phase::Done,
+                    ));
+                };
+                match next {
                     Ok(Some(event)) => match state.on_event(event) {
                         Ok(Some(event)) => {
                             return Some((
@@ -278,17 +321,31 @@ impl ModelBackend for BedrockBackend {
     }
 }
 
+/// A duration as the idle-timeout message says it: `200 ms`, `60 s`.
+fn idle_text(d: Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
 /// `message` with its tool inputs replaced by the raw response's, where the
-/// raw body is at hand.
-fn exact_inputs(mut message: Message, raw: Option<&[u8]>) -> Message {
+/// raw body is at hand. Matched by position, never by id: ids come from the
+/// model and are only checked, not trusted, to be unique.
+fn exact_inputs(mut message: Message, raw: Option<&RawAnswer>) -> Message {
     let Some(raw) = raw else { return message };
-    let mut inputs = raw_tool_inputs(raw);
-    for block in &mut message.content {
-        if let ContentBlock::ToolUse(u) = block
-            && let Some(input) = inputs.remove(&u.id)
-        {
-            u.input = input;
-        }
+    let inputs = raw.tool_inputs();
+    // Only when the counts agree: then the SDK read the same blocks.
+    if message.tool_uses().count() != inputs.len() {
+        return message;
+    }
+    let uses = message.content.iter_mut().filter_map(|b| match b {
+        ContentBlock::ToolUse(u) => Some(u),
+        _ => None,
+    });
+    for (u, input) in uses.zip(inputs) {
+        u.input = input;
     }
     message
 }
@@ -314,7 +371,8 @@ mod tests {
                 }),
             ],
         };
-        let fixed = exact_inputs(message, Some(raw));
+        let raw = RawAnswer::parse(raw);
+        let fixed = exact_inputs(message, raw.as_ref());
         let input = &fixed.tool_uses().next().unwrap().input;
         assert_eq!(input.to_string(), r#"{"z":1,"a":2}"#);
     }

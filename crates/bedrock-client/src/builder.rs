@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
+use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::{
     Credentials, ProvideCredentials, Region, SharedCredentialsProvider,
     StalledStreamProtectionConfig, retry::RetryConfig, timeout::TimeoutConfig,
 };
+use aws_types::os_shim_internal::{Env, Fs};
 
 use crate::{BedrockBackend, BedrockError, DEFAULT_MODEL_ID};
 
@@ -16,6 +19,12 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default read timeout: the longest wait for a response, or, inside a
 /// stream, for its next bytes.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How long a response stream may go without an event before it is cut and
+/// the call retried: the SDK's stalled-stream protection does not cover
+/// event streams, so without this a stream that stops sending would wait
+/// forever. A model streams tokens (thinking included) far more often.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Builds a [`BedrockBackend`].
 ///
@@ -48,6 +57,7 @@ pub struct BedrockBackendBuilder {
     model_id: String,
     connect_timeout: Duration,
     read_timeout: Duration,
+    stream_idle_timeout: Duration,
     endpoint_url: Option<String>,
     credentials: Option<SharedCredentialsProvider>,
     sdk_config: Option<SdkConfig>,
@@ -61,6 +71,7 @@ impl Default for BedrockBackendBuilder {
             model_id: DEFAULT_MODEL_ID.to_owned(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
             endpoint_url: None,
             credentials: None,
             sdk_config: None,
@@ -98,6 +109,14 @@ impl BedrockBackendBuilder {
     /// next bytes (default 300 s).
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// How long a ConverseStream response may go without an event before it
+    /// is cut as a retryable stream error (default
+    /// [`DEFAULT_STREAM_IDLE_TIMEOUT`], 60 s). Zero is refused by `build`.
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_idle_timeout = timeout;
         self
     }
 
@@ -146,6 +165,16 @@ impl BedrockBackendBuilder {
         if self.model_id.trim().is_empty() {
             return Err(BedrockError::EmptyModelId);
         }
+        if let Some(region) = &self.region
+            && !crate::error::is_region_name(region)
+        {
+            return Err(BedrockError::InvalidRegion {
+                region: region.clone(),
+            });
+        }
+        if self.stream_idle_timeout.is_zero() {
+            return Err(BedrockError::ZeroStreamIdleTimeout);
+        }
         if let Some(url) = &self.endpoint_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -161,6 +190,18 @@ impl BedrockBackendBuilder {
         let stalled = StalledStreamProtectionConfig::enabled()
             .grace_period(self.read_timeout)
             .build();
+        // An explicit profile wins over keys in the environment, as with the
+        // AWS CLI's `--profile`: the default chain would try the
+        // environment first.
+        let mut credentials = self.credentials.clone();
+        if let (Some(profile), None, None) = (&self.profile, &credentials, &self.sdk_config) {
+            check_profile_exists(profile).await?;
+            credentials = Some(SharedCredentialsProvider::new(
+                ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile)
+                    .build(),
+            ));
+        }
         let sdk_config = match self.sdk_config {
             Some(config) => config,
             None => {
@@ -174,7 +215,7 @@ impl BedrockBackendBuilder {
                 if let Some(profile) = &self.profile {
                     loader = loader.profile_name(profile);
                 }
-                if let Some(credentials) = &self.credentials {
+                if let Some(credentials) = &credentials {
                     loader = loader.credentials_provider(credentials.clone());
                 }
                 loader.load().await
@@ -186,6 +227,11 @@ impl BedrockBackendBuilder {
                 profile: self.profile.clone(),
             })?,
         };
+        if !crate::error::is_region_name(region.as_ref()) {
+            return Err(BedrockError::InvalidRegion {
+                region: region.as_ref().to_owned(),
+            });
+        }
         let mut config = aws_sdk_bedrockruntime::config::Builder::from(&sdk_config)
             .retry_config(RetryConfig::disabled())
             .timeout_config(timeouts)
@@ -194,13 +240,45 @@ impl BedrockBackendBuilder {
         if let Some(url) = self.endpoint_url {
             config = config.endpoint_url(url);
         }
-        if let Some(credentials) = self.credentials {
+        if let Some(credentials) = credentials {
             config = config.credentials_provider(credentials);
         }
         Ok(BedrockBackend::from_parts(
             Client::from_conf(config.build()),
             self.model_id,
             self.profile,
+            self.stream_idle_timeout,
         ))
     }
+}
+
+/// The shared files the SDK reads, as a reader would look for them.
+fn profile_file_paths() -> String {
+    let path = |var: &str, default: &str| {
+        std::env::var(var).unwrap_or_else(|_| format!("~/.aws/{default} (or {var})"))
+    };
+    format!(
+        "{} and {}",
+        path("AWS_CONFIG_FILE", "config"),
+        path("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+    )
+}
+
+/// Refuses a profile that neither shared file defines, naming where it
+/// looked, instead of a generic "no credentials" at the first call.
+async fn check_profile_exists(profile: &str) -> Result<(), BedrockError> {
+    let set =
+        aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+            .await
+            .map_err(|e| BedrockError::ProfileFiles {
+                looked_in: profile_file_paths(),
+                reason: e.to_string(),
+            })?;
+    if set.get_profile(profile).is_none() {
+        return Err(BedrockError::ProfileNotFound {
+            profile: profile.to_owned(),
+            looked_in: profile_file_paths(),
+        });
+    }
+    Ok(())
 }

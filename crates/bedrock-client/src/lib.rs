@@ -11,6 +11,8 @@
 //! - [`backend`]: the calls;
 //! - [`stream`]: stream events → core events;
 //! - [`types`]: conversions, one file per family, and error mapping;
+//! - `answer_check`: the service's rules for tool-use ids and names, checked
+//!   on every answer before any tool runs;
 //! - `exact_json`: byte-stable request bodies, exact tool inputs;
 //! - `mock` (feature `mock-server`): the local Converse server.
 //!
@@ -31,6 +33,7 @@
 //! # }
 //! ```
 
+mod answer_check;
 pub mod backend;
 pub mod builder;
 mod error;
@@ -42,7 +45,10 @@ pub mod types;
 pub mod mock;
 
 pub use backend::{BedrockBackend, DEFAULT_MODEL_ID};
-pub use builder::{BedrockBackendBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
+pub use builder::{
+    BedrockBackendBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
+    DEFAULT_STREAM_IDLE_TIMEOUT,
+};
 pub use error::BedrockError;
 pub use stream::StreamState;
 

@@ -4,12 +4,13 @@
 //! | SDK event | core event |
 //! |---|---|
 //! | `messageStart` | `MessageStart` |
-//! | `contentBlockStart` with `toolUse` | `ToolUseStart { index, id, name }` |
+//! | `contentBlockStart` with `toolUse` | `ToolUseStart { index, id, name }`, once its id and name pass the service's rules |
 //! | `contentBlockDelta` with `text` | `TextDelta` (a text block opens implicitly) |
 //! | `contentBlockDelta` with `toolUse.input` | `ToolInputDelta` (JSON text, assembled by `StreamAccumulator`) |
 //! | `contentBlockStop` | `BlockStop` |
 //! | `messageStop` | `MessageStop`, or a `ContextOverflow` error for `model_context_window_exceeded` |
 //! | `metadata` (may come after `messageStop`) | `Metadata { usage, latency }` |
+//! | any other event after `messageStop` | nothing (ignored) |
 //! | anything else (reasoning, citations, unknown events) | nothing |
 
 use std::time::Duration;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use agent_core::{ModelError, ModelErrorKind, ModelEvent, StopReason, Usage};
 use aws_sdk_bedrockruntime::types::{self as sdk, ConverseStreamOutput};
 
+use crate::answer_check::ToolUseCheck;
 use crate::types::{SdkStopReason, SdkUsage};
 
 /// What the stream has shown so far.
@@ -25,6 +27,7 @@ pub struct StreamState {
     started: bool,
     stop_reason: Option<StopReason>,
     metadata: bool,
+    tool_uses: ToolUseCheck,
 }
 
 fn index(i: i32) -> Result<usize, ModelError> {
@@ -53,17 +56,25 @@ impl StreamState {
         &mut self,
         event: ConverseStreamOutput,
     ) -> Result<Option<ModelEvent>, ModelError> {
+        // After `messageStop` only `metadata` belongs to this message: any
+        // other event is a fault of the service and must not change it.
+        if self.stop_reason.is_some() && !matches!(event, ConverseStreamOutput::Metadata(_)) {
+            return Ok(None);
+        }
         Ok(match event {
             ConverseStreamOutput::MessageStart(_) => {
                 self.started = true;
                 Some(ModelEvent::MessageStart)
             }
             ConverseStreamOutput::ContentBlockStart(e) => match e.start {
-                Some(sdk::ContentBlockStart::ToolUse(t)) => Some(ModelEvent::ToolUseStart {
-                    index: index(e.content_block_index)?,
-                    id: t.tool_use_id,
-                    name: t.name,
-                }),
+                Some(sdk::ContentBlockStart::ToolUse(t)) => {
+                    self.tool_uses.check(&t.tool_use_id, &t.name)?;
+                    Some(ModelEvent::ToolUseStart {
+                        index: index(e.content_block_index)?,
+                        id: t.tool_use_id,
+                        name: t.name,
+                    })
+                }
                 _ => None,
             },
             ConverseStreamOutput::ContentBlockDelta(e) => match e.delta {

@@ -103,7 +103,7 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
     let print_line = |line: &str| {
         mp.suspend(|| {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
+            let _ = writeln!(out, "{}", super::sanitize::text(line));
             let _ = out.flush();
         })
     };
@@ -146,8 +146,9 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                     ""
                 };
                 let _ = mp.println(format!(
-                    "{} model call attempt {attempt} failed ({kind:?}): {error}{retry}{void}",
-                    console::style("!").yellow()
+                    "{} model call attempt {attempt} failed ({kind:?}): {}{retry}{void}",
+                    console::style("!").yellow(),
+                    super::sanitize::line(error)
                 ));
             }
             EventKind::TextDelta { text, .. } => {
@@ -157,14 +158,21 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                     let line: String = partial.drain(..=end).collect();
                     print_line(line.trim_end_matches('\n'));
                 }
-                state.set_message(format!("writing: {}", super::truncate(&partial, 100)));
+                state.set_message(format!(
+                    "writing: {}",
+                    super::truncate(&super::sanitize::line(&partial), 100)
+                ));
             }
             EventKind::ToolCallStarted {
                 id, name, input, ..
             } => {
                 pending_tools += 1;
                 state.set_message(format!("executing tool calls ({pending_tools} started)…"));
-                let label = format!("{name}({})", short_input(&input, 48));
+                let label = format!(
+                    "{}({})",
+                    super::sanitize::line(&name),
+                    short_input(&input, 48)
+                );
                 let bar = mp.add(ProgressBar::new_spinner());
                 bar.set_style(tool_style.clone());
                 bar.set_message(label.clone());
@@ -180,7 +188,8 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
             } => {
                 if let Some((bar, label)) = bars.get(&id) {
                     bar.set_message(format!(
-                        "{label} — attempt {attempt} failed: {error}; retry in {}",
+                        "{label} — attempt {attempt} failed: {}; retry in {}",
+                        super::sanitize::line(&error),
                         secs(delay)
                     ));
                 }
@@ -194,9 +203,10 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 attempts,
                 ..
             } => {
-                let (bar, label) = bars
-                    .remove(&id)
-                    .unwrap_or_else(|| (mp.add(ProgressBar::new_spinner()), name.clone()));
+                let (bar, label) = bars.remove(&id).unwrap_or_else(|| {
+                    let label = super::sanitize::line(&name).into_owned();
+                    (mp.add(ProgressBar::new_spinner()), label)
+                });
                 bar.set_style(done_style.clone());
                 let tries = if attempts > 1 {
                     format!(" ({attempts} attempts)")
@@ -213,7 +223,10 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                         "{} {label} {} {f:?}: {}{tries}",
                         console::style("✗").red(),
                         secs(elapsed),
-                        super::truncate(error.as_deref().unwrap_or(""), 100)
+                        super::truncate(
+                            &super::sanitize::line(error.as_deref().unwrap_or("")),
+                            100
+                        )
                     ),
                 };
                 bar.finish_with_message(line);
@@ -297,7 +310,7 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
             EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
         };
         if let Some(line) = line {
-            let _ = writeln!(stderr, "[{at:8.3} s] {line}");
+            let _ = writeln!(stderr, "[{at:8.3} s] {}", super::sanitize::line(&line));
         }
     }
 }

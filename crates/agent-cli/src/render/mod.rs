@@ -2,6 +2,7 @@
 //! turn's tool calls and a summary. JSON output lives in `json`.
 
 mod live;
+pub mod sanitize;
 mod summary;
 mod timeline;
 
@@ -22,7 +23,7 @@ pub fn short_input(input: &serde_json::Value, max: usize) -> String {
             .join(", "),
         other => other.to_string(),
     };
-    truncate(&text, max)
+    truncate(&sanitize::line(&text), max)
 }
 
 /// `text`, cut to `max` characters with an ellipsis.

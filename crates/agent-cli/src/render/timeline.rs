@@ -60,7 +60,7 @@ pub fn timeline(run: &AgentRun, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "  {:<name_width$} |{}{}{}| {}{}",
-                truncate(&call.name, name_width),
+                truncate(&super::sanitize::line(&call.name), name_width),
                 " ".repeat(start),
                 bar,
                 " ".repeat(WIDTH - start - len),

@@ -324,6 +324,14 @@ where
     let raw = ctx.raw();
     let status = raw.status().as_u16();
     let e = ctx.err();
+    if (200..300).contains(&status) {
+        // A success status whose body the SDK could not read: the answer
+        // was damaged on its way, and a new attempt may read a whole one.
+        return ModelError::stream(format!(
+            "the HTTP {status} response could not be read: {}",
+            chain(e)
+        ));
+    }
     let mut out = service_error(kind_of(e), e, Some(status), || {
         format!("HTTP {status}: {}", chain(e))
     });
@@ -350,6 +358,19 @@ impl From<SdkFailure<ConverseStreamError, HttpResponse>> for ModelError {
 
 /// An error met while reading the event stream: an exception event, a cut
 /// connection or an unreadable frame. Always classified as if mid-stream.
+/// The `:exception-type` header of an exception frame.
+fn exception_type(raw: &RawMessage) -> Option<&str> {
+    let RawMessage::Decoded(message) = raw else {
+        return None;
+    };
+    message
+        .headers()
+        .iter()
+        .find(|h| h.name().as_str() == ":exception-type")
+        .and_then(|h| h.value().as_string().ok())
+        .map(|s| s.as_str())
+}
+
 impl From<SdkFailure<ConverseStreamOutputError, RawMessage>> for ModelError {
     fn from(failure: SdkFailure<ConverseStreamOutputError, RawMessage>) -> Self {
         let err = match transport_error(failure.0, true) {
@@ -360,9 +381,22 @@ impl From<SdkFailure<ConverseStreamOutputError, RawMessage>> for ModelError {
             return ModelError::stream("unexpected SDK error inside the stream");
         };
         let e = ctx.err();
-        service_error(stream_output_kind(e), e, None, || {
+        let error = service_error(stream_output_kind(e), e, None, || {
             format!("the stream carried an error: {}", chain(e))
-        })
+        });
+        // An exception type the SDK does not model reaches it without its
+        // name, which is in the frame's header: keep it for the reader.
+        match exception_type(ctx.raw()) {
+            Some(name)
+                if stream_output_kind(e).is_none()
+                    && e.code().is_none()
+                    && !error.message.contains(name) =>
+            {
+                let message = format!("{name}: {}", error.message);
+                ModelError { message, ..error }
+            }
+            _ => error,
+        }
     }
 }
 
