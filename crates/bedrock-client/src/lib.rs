@@ -44,7 +44,7 @@ pub mod mock;
 pub use backend::{BedrockBackend, DEFAULT_MODEL_ID};
 pub use builder::{BedrockBackendBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
 pub use error::BedrockError;
-pub use stream::StreamState;
+pub use stream::StreamDecoder;
 
 /// The README's example of embedding the agent, compiled as a doctest so it
 /// stays true.
