@@ -8,7 +8,6 @@ use futures::stream::BoxStream;
 use http_backend::Endpoint;
 use tokio::time::Instant;
 
-use crate::builder::AnthropicBuilder;
 use crate::convert::{from_wire_response, to_wire_request};
 use crate::error::AnthropicApi;
 use crate::stream::StreamDecoder;
@@ -52,17 +51,6 @@ impl fmt::Debug for AnthropicBackend {
 }
 
 impl AnthropicBackend {
-    /// A builder with the defaults.
-    pub fn builder() -> AnthropicBuilder {
-        AnthropicBuilder::default()
-    }
-
-    /// A backend configured from the environment: `ANTHROPIC_API_KEY`
-    /// (required), `ANTHROPIC_BASE_URL` and `ANTHROPIC_MODEL` (optional).
-    pub fn from_env() -> Result<Self, crate::ConfigError> {
-        Self::builder().from_env().build()
-    }
-
     pub(crate) fn new(endpoint: Endpoint<AnthropicApi>, base_url: String, model: String) -> Self {
         Self {
             endpoint,

@@ -59,6 +59,21 @@ impl Default for AnthropicBuilder {
     }
 }
 
+/// The backend's constructors live here, beside the configuration they
+/// start from, so the backend's module does not depend on its builder's.
+impl AnthropicBackend {
+    /// A builder with the defaults.
+    pub fn builder() -> AnthropicBuilder {
+        AnthropicBuilder::default()
+    }
+
+    /// A backend configured from the environment: `ANTHROPIC_API_KEY`
+    /// (required), `ANTHROPIC_BASE_URL` and `ANTHROPIC_MODEL` (optional).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::builder().from_env().build()
+    }
+}
+
 impl AnthropicBuilder {
     /// The API's base URL (default [`DEFAULT_BASE_URL`]); requests go to
     /// `{base}/v1/messages`. A trailing `/v1` is accepted and dropped.
@@ -126,11 +141,7 @@ impl AnthropicBuilder {
         let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let key = resolve_key(self.api_key, env(API_KEY_ENV))?;
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-api-key",
-            key.header_value("")
-                .map_err(|_| ConfigError::InvalidApiKey)?,
-        );
+        headers.insert("x-api-key", key.header_value("")?);
         headers.insert(
             "anthropic-version",
             HeaderValue::from_str(&self.version).map_err(|_| ConfigError::InvalidBaseUrl {

@@ -1,6 +1,6 @@
 //! The failures the shared half knows without knowing the API:
 //! [`TransportError`] (no HTTP answer, or a body that broke) and
-//! [`InvalidApiKey`]. What an API answers with a non-2xx status is the
+//! [`InvalidApiKey`]; and [`tag`], which gives an error its request id. What an API answers with a non-2xx status is the
 //! client's own ([`crate::HttpApi::error_from_http`]).
 
 use std::time::Duration;
@@ -97,6 +97,15 @@ pub fn from_transport(e: &reqwest::Error, url: &str, timeout: Duration) -> Model
     TransportError::from_reqwest(e, url, timeout).into()
 }
 
+/// `error` tagged with `request_id`, unless it already names one (the
+/// body's own id is the more precise).
+pub fn tag(error: ModelError, request_id: Option<&str>) -> ModelError {
+    match request_id {
+        Some(id) if error.request_id.is_none() => error.with_request_id(id),
+        _ => error,
+    }
+}
+
 /// An API key that cannot be sent in an HTTP header. The key is never
 /// echoed; each client turns this into its own configuration error, which
 /// names the variable to check.
@@ -132,6 +141,15 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     #[error("inner")]
     struct Inner;
+
+    #[test]
+    fn tags_keep_the_more_precise_id() {
+        let e = tag(ModelError::protocol("x"), Some("req_1"));
+        assert_eq!(e.request_id.as_deref(), Some("req_1"));
+        let e = tag(e, Some("req_2"));
+        assert_eq!(e.request_id.as_deref(), Some("req_1"));
+        assert_eq!(tag(ModelError::protocol("x"), None).request_id, None);
+    }
 
     #[test]
     fn chains_join_causes_once() {

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::HttpApi;
-use crate::error::from_transport;
+use crate::error::{from_transport, tag};
 use crate::sse::{SseDecoder, decode_sse};
 
 /// Where an HTTP backend sends its requests: the client, the URL, the
@@ -57,15 +57,6 @@ pub struct Reply<T> {
     pub body: T,
     /// The provider's request id, if it sent one.
     pub request_id: Option<String>,
-}
-
-/// `error` tagged with `request_id`, unless it already names one (the
-/// body's own id is the more precise).
-pub fn tag(error: ModelError, request_id: Option<&str>) -> ModelError {
-    match request_id {
-        Some(id) if error.request_id.is_none() => error.with_request_id(id),
-        _ => error,
-    }
 }
 
 impl<A: HttpApi> Endpoint<A> {
@@ -197,19 +188,5 @@ impl<A: HttpApi> Endpoint<A> {
             .get(A::REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_keep_the_more_precise_id() {
-        let e = tag(ModelError::protocol("x"), Some("req_1"));
-        assert_eq!(e.request_id.as_deref(), Some("req_1"));
-        let e = tag(e, Some("req_2"));
-        assert_eq!(e.request_id.as_deref(), Some("req_1"));
-        assert_eq!(tag(ModelError::protocol("x"), None).request_id, None);
     }
 }

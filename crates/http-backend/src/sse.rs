@@ -8,8 +8,7 @@ use agent_core::{ModelError, ModelEvent};
 use eventsource_stream::Eventsource;
 use futures::stream::{self, Stream, StreamExt};
 
-use crate::error::{TransportError, chain};
-use crate::send::tag;
+use crate::error::{TransportError, chain, tag};
 
 /// One API's streaming protocol: the data of each server-sent event, one
 /// at a time, into core events. Each backend's `StreamDecoder` (the same

@@ -8,7 +8,6 @@ use futures::stream::BoxStream;
 use http_backend::{Endpoint, tag};
 use tokio::time::Instant;
 
-use crate::builder::OpenAiBuilder;
 use crate::convert::{MaxTokensField, from_wire_response, to_wire_request};
 use crate::error::OpenAiApi;
 use crate::stream::StreamDecoder;
@@ -65,17 +64,6 @@ impl fmt::Debug for OpenAiBackend {
 }
 
 impl OpenAiBackend {
-    /// A builder with the defaults.
-    pub fn builder() -> OpenAiBuilder {
-        OpenAiBuilder::default()
-    }
-
-    /// A backend configured from the environment: `OPENAI_BASE_URL`,
-    /// `OPENAI_MODEL` and `OPENAI_API_KEY` (required for api.openai.com).
-    pub fn from_env() -> Result<Self, crate::ConfigError> {
-        Self::builder().from_env().build()
-    }
-
     pub(crate) fn new(
         endpoint: Endpoint<OpenAiApi>,
         base_url: String,

@@ -42,6 +42,21 @@ pub struct OpenAiBuilder {
     http: HttpSettings,
 }
 
+/// The backend's constructors live here, beside the configuration they
+/// start from, so the backend's module does not depend on its builder's.
+impl OpenAiBackend {
+    /// A builder with the defaults.
+    pub fn builder() -> OpenAiBuilder {
+        OpenAiBuilder::default()
+    }
+
+    /// A backend configured from the environment: `OPENAI_BASE_URL`,
+    /// `OPENAI_MODEL` and `OPENAI_API_KEY` (required for api.openai.com).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::builder().from_env().build()
+    }
+}
+
 impl OpenAiBuilder {
     /// The base URL (default [`DEFAULT_BASE_URL`]); requests go to
     /// `{base}/chat/completions`. A URL without a path gets `/v1`, as every
@@ -114,9 +129,7 @@ impl OpenAiBuilder {
         let mut headers = HeaderMap::new();
         match key {
             Some(key) => {
-                let value = key
-                    .header_value("Bearer ")
-                    .map_err(|_| ConfigError::InvalidApiKey)?;
+                let value = key.header_value("Bearer ")?;
                 headers.insert(AUTHORIZATION, value);
             }
             None if is_openai => return Err(ConfigError::MissingApiKey { url: base_url }),

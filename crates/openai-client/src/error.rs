@@ -4,7 +4,7 @@
 //! half's (`http_backend`), re-exported here.
 
 use agent_core::{ModelError, ModelErrorKind};
-use http_backend::HttpApi;
+use http_backend::{HttpApi, InvalidApiKey};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -57,6 +57,12 @@ impl ConfigError {
             Self::InvalidBaseUrl { .. } => ModelErrorKind::Validation,
             Self::HttpClient(_) => ModelErrorKind::Other,
         }
+    }
+}
+
+impl From<InvalidApiKey> for ConfigError {
+    fn from(_: InvalidApiKey) -> Self {
+        Self::InvalidApiKey
     }
 }
 

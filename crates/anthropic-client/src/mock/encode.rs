@@ -100,7 +100,7 @@ mod tests {
     use agent_core::{ContentBlock, Message, Role, StreamAccumulator, ToolUse, Usage};
 
     use super::*;
-    use crate::StreamDecoder;
+    use crate::stream::StreamDecoder;
 
     #[test]
     fn the_events_decode_back_to_the_response() {

@@ -120,7 +120,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::StreamDecoder;
+    use crate::stream::StreamDecoder;
 
     #[test]
     fn the_chunks_decode_back_to_the_response() {
