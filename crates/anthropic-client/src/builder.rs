@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use http_backend::{ApiKey, Endpoint, HttpSettings, chain, env_var as env, parse_base_url};
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::api_key::ApiKey;
 use crate::backend::AnthropicBackend;
 use crate::error::ConfigError;
 
@@ -44,9 +44,7 @@ pub struct AnthropicBuilder {
     api_key: Option<ApiKey>,
     model: Option<String>,
     version: String,
-    connect_timeout: Duration,
-    timeout: Duration,
-    client: Option<reqwest::Client>,
+    http: HttpSettings,
 }
 
 impl Default for AnthropicBuilder {
@@ -56,10 +54,23 @@ impl Default for AnthropicBuilder {
             api_key: None,
             model: None,
             version: API_VERSION.into(),
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(600),
-            client: None,
+            http: HttpSettings::default(),
         }
+    }
+}
+
+/// The backend's constructors live here, beside the configuration they
+/// start from, so the backend's module does not depend on its builder's.
+impl AnthropicBackend {
+    /// A builder with the defaults.
+    pub fn builder() -> AnthropicBuilder {
+        AnthropicBuilder::default()
+    }
+
+    /// A backend configured from the environment: `ANTHROPIC_API_KEY`
+    /// (required), `ANTHROPIC_BASE_URL` and `ANTHROPIC_MODEL` (optional).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::builder().from_env().build()
     }
 }
 
@@ -91,7 +102,7 @@ impl AnthropicBuilder {
 
     /// How long connecting may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.http.connect_timeout = timeout;
         self
     }
 
@@ -99,14 +110,14 @@ impl AnthropicBuilder {
     /// silence between two pieces of it (default 10 min, as Anthropic's own
     /// SDKs).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.http.timeout = timeout;
         self
     }
 
     /// A ready HTTP client (proxies, custom roots...); the timeouts above are
     /// then the client's business, except the per-request one.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
+        self.http.client = Some(client);
         self
     }
 
@@ -129,11 +140,8 @@ impl AnthropicBuilder {
     pub fn build(self) -> Result<AnthropicBackend, ConfigError> {
         let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let key = resolve_key(self.api_key, env(API_KEY_ENV))?;
-        let mut key_header =
-            HeaderValue::from_str(key.expose().trim()).map_err(|_| ConfigError::InvalidApiKey)?;
-        key_header.set_sensitive(true);
         let mut headers = HeaderMap::new();
-        headers.insert("x-api-key", key_header);
+        headers.insert("x-api-key", key.header_value("")?);
         headers.insert(
             "anthropic-version",
             HeaderValue::from_str(&self.version).map_err(|_| ConfigError::InvalidBaseUrl {
@@ -144,34 +152,27 @@ impl AnthropicBuilder {
                 ),
             })?,
         );
-        let client = match self.client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .read_timeout(self.timeout)
-                .build()
-                .map_err(|e| ConfigError::HttpClient(crate::error::chain(&e)))?,
-        };
-        Ok(AnthropicBackend::new(
+        let client = self
+            .http
+            .client()
+            .map_err(|e| ConfigError::HttpClient(chain(&e)))?;
+        let endpoint = Endpoint::new(
             client,
-            base_url,
+            format!("{base_url}/v1/messages"),
             headers,
+            self.http.timeout,
+        );
+        Ok(AnthropicBackend::new(
+            endpoint,
+            base_url,
             self.model.unwrap_or_else(|| DEFAULT_MODEL.into()),
-            self.timeout,
         ))
     }
 }
 
 /// The builder's key, else the environment's; an empty one counts as none.
 fn resolve_key(given: Option<ApiKey>, from_env: Option<String>) -> Result<ApiKey, ConfigError> {
-    match given {
-        Some(key) if !key.expose().trim().is_empty() => Ok(key),
-        _ => from_env.map(ApiKey::new).ok_or(ConfigError::MissingApiKey),
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    ApiKey::resolve(given, from_env).ok_or(ConfigError::MissingApiKey)
 }
 
 fn normalize_base_url(url: &str) -> Result<String, ConfigError> {
@@ -179,13 +180,7 @@ fn normalize_base_url(url: &str) -> Result<String, ConfigError> {
         url: url.to_owned(),
         reason,
     };
-    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| invalid(e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid(format!(
-            "the scheme must be http or https, not {}",
-            parsed.scheme()
-        )));
-    }
+    let parsed = parse_base_url(url).map_err(invalid)?;
     let mut base = parsed.as_str().trim_end_matches('/').to_owned();
     if base.ends_with("/v1") {
         base.truncate(base.len() - 3);

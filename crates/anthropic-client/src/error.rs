@@ -1,14 +1,16 @@
 //! Errors: what the Messages API answers, mapped onto
-//! [`agent_core::ModelErrorKind`]; transport failures; and [`ConfigError`],
-//! for a backend that cannot be built.
-
-use std::time::Duration;
+//! [`agent_core::ModelErrorKind`], and [`ConfigError`], for a backend that
+//! cannot be built. Transport failures and the retry hint are the shared
+//! half's (`http_backend`), re-exported here.
 
 use agent_core::{ModelError, ModelErrorKind};
+use http_backend::{HttpApi, InvalidApiKey};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::wire::ErrorBody;
+
+pub use http_backend::{from_transport, retry_after};
 
 /// A backend that cannot be built from its configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +49,12 @@ impl ConfigError {
             Self::InvalidBaseUrl { .. } => ModelErrorKind::Validation,
             Self::HttpClient(_) => ModelErrorKind::Other,
         }
+    }
+}
+
+impl From<InvalidApiKey> for ConfigError {
+    fn from(_: InvalidApiKey) -> Self {
+        Self::InvalidApiKey
     }
 }
 
@@ -98,18 +106,6 @@ fn is_context_overflow(message: &str) -> bool {
     .any(|p| m.contains(p))
 }
 
-/// The provider's `retry-after` hint: `retry-after-ms`, else `retry-after`
-/// in (possibly fractional) seconds.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
-        return Duration::try_from_secs_f64(ms / 1000.0).ok();
-    }
-    get("retry-after")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-}
-
 fn request_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get(REQUEST_ID_HEADER)
@@ -155,37 +151,27 @@ pub fn from_http(status: StatusCode, headers: &HeaderMap, body: &[u8], url: &str
     error
 }
 
-/// The error for a request that got no HTTP answer.
-pub fn from_transport(e: &reqwest::Error, url: &str, timeout: Duration) -> ModelError {
-    let detail = chain(e);
-    let message = if e.is_timeout() {
-        format!("no answer from {url} within {timeout:?}: {detail}")
-    } else if e.is_connect() {
-        format!("could not connect to {url}: {detail}")
-    } else if e.is_body() || e.is_decode() {
-        format!("the connection to {url} broke while reading the response: {detail}")
-    } else {
-        format!("the request to {url} failed: {detail}")
-    };
-    ModelError::new(ModelErrorKind::Network, message)
-}
+/// The Messages API's conventions, for the shared [`http_backend::Endpoint`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AnthropicApi;
 
-/// An error and its sources, joined: reqwest's own message is terse.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
+impl HttpApi for AnthropicApi {
+    const REQUEST_ID_HEADER: &'static str = REQUEST_ID_HEADER;
+
+    fn error_from_http(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        url: &str,
+    ) -> ModelError {
+        from_http(status, headers, body, url)
     }
-    parts.join(": ")
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use reqwest::header::HeaderValue;
 
     use super::*;

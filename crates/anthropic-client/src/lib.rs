@@ -7,6 +7,9 @@
 //! - [`wire`]: the API's JSON; [`convert`]: to and from the core's types;
 //!   [`StreamDecoder`]: stream events to [`agent_core::ModelEvent`]s;
 //!   [`error`]: the API's errors to [`agent_core::ModelErrorKind`]s.
+//! - The rest (the key, sending with auth and timeouts, transport errors,
+//!   the retry hint, the server-sent-events pump) is the shared
+//!   `http-backend` crate's.
 //! - Feature `mock-server`: `mock::MockServer`, a local Messages API
 //!   server for tests, demos and benchmarks: scripted turns, the API's
 //!   validation, fault injection and a record of every request.
@@ -28,7 +31,6 @@
 //! # Ok(()) }
 //! ```
 
-mod api_key;
 mod backend;
 mod builder;
 pub mod convert;
@@ -39,11 +41,11 @@ pub mod wire;
 #[cfg(feature = "mock-server")]
 pub mod mock;
 
-pub use api_key::ApiKey;
 pub use backend::AnthropicBackend;
 pub use builder::{
     API_KEY_ENV, API_VERSION, AnthropicBuilder, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL,
     MODEL_ENV,
 };
 pub use error::ConfigError;
+pub use http_backend::ApiKey;
 pub use stream::StreamDecoder;

@@ -3,6 +3,7 @@
 //! tested without a network.
 
 use agent_core::{ModelError, ModelEvent, StopReason, Usage};
+use http_backend::SseDecoder;
 
 use crate::convert::{stop_reason_from_wire, usage_from_wire};
 use crate::error::error_kind;
@@ -121,6 +122,22 @@ impl StreamDecoder {
     /// ends before is cut.
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+}
+
+/// The shared pump's view: a body that closes before `message_stop` was
+/// cut, whatever it held.
+impl SseDecoder for StreamDecoder {
+    fn decode(&mut self, data: &str) -> Result<Vec<ModelEvent>, ModelError> {
+        StreamDecoder::decode(self, data)
+    }
+
+    fn is_finished(&self) -> bool {
+        StreamDecoder::is_finished(self)
+    }
+
+    fn close(&mut self) -> Result<Vec<ModelEvent>, ModelError> {
+        Err(ModelError::stream("the stream ended before message_stop"))
     }
 }
 

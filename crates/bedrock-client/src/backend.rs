@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::BedrockBackendBuilder;
 use crate::answer_check::{check_message, malformed};
 use crate::exact_json::ExactJson;
-use crate::stream::StreamState;
+use crate::stream::StreamDecoder;
 use crate::types::messages::is_context_overflow;
 use crate::types::{ConverseParts, SdkFailure, SdkMessage, SdkStopReason, SdkUsage};
 
@@ -253,7 +253,7 @@ impl ModelBackend for BedrockBackend {
             Start,
             Receiving {
                 rx: Box<Receiver>,
-                state: StreamState,
+                state: StreamDecoder,
                 request_id: Option<String>,
             },
             Done,
@@ -262,7 +262,7 @@ impl ModelBackend for BedrockBackend {
             let (mut rx, mut state, request_id) = match phase {
                 Phase::Done => return None,
                 Phase::Start => match self.open_stream(request).await {
-                    Ok((rx, request_id)) => (Box::new(rx), StreamState::default(), request_id),
+                    Ok((rx, request_id)) => (Box::new(rx), StreamDecoder::default(), request_id),
                     Err(e) => return Some((Err(e), Phase::Done)),
                 },
                 Phase::Receiving {

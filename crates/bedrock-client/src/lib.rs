@@ -50,7 +50,7 @@ pub use builder::{
     DEFAULT_STREAM_IDLE_TIMEOUT,
 };
 pub use error::BedrockError;
-pub use stream::StreamState;
+pub use stream::StreamDecoder;
 
 /// The README's example of embedding the agent, compiled as a doctest so it
 /// stays true.

@@ -23,7 +23,7 @@ use crate::types::{SdkStopReason, SdkUsage};
 
 /// What the stream has shown so far.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct StreamState {
+pub struct StreamDecoder {
     started: bool,
     stop_reason: Option<StopReason>,
     metadata: bool,
@@ -35,15 +35,15 @@ fn index(i: i32) -> Result<usize, ModelError> {
         .map_err(|_| ModelError::protocol(format!("the stream sent the block index {i}")))
 }
 
-impl StreamState {
+impl StreamDecoder {
     /// Maps one SDK event; `None` for events the core model does not carry.
     ///
     /// ```
     /// use agent_core::ModelEvent;
     /// use aws_sdk_bedrockruntime::types::{ContentBlockDelta, ContentBlockDeltaEvent, ConverseStreamOutput};
-    /// use bedrock_client::StreamState;
+    /// use bedrock_client::StreamDecoder;
     ///
-    /// let mut state = StreamState::default();
+    /// let mut state = StreamDecoder::default();
     /// let delta = ContentBlockDeltaEvent::builder()
     ///     .content_block_index(0)
     ///     .delta(ContentBlockDelta::Text("Hi".into()))
@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn a_tool_turn_assembles_with_usage_after_stop() {
-        let mut state = StreamState::default();
+        let mut state = StreamDecoder::default();
         let mut acc = StreamAccumulator::default();
         for e in events() {
             if let Some(ev) = state.on_event(e).unwrap() {
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn a_cut_stream_is_not_complete() {
-        let mut state = StreamState::default();
+        let mut state = StreamDecoder::default();
         for e in events().into_iter().take(5) {
             state.on_event(e).unwrap();
         }
@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn context_window_stop_is_an_overflow_error() {
-        let mut state = StreamState::default();
+        let mut state = StreamDecoder::default();
         let stop = ConverseStreamOutput::MessageStop(
             MessageStopEvent::builder()
                 .stop_reason(sdk::StopReason::ModelContextWindowExceeded)

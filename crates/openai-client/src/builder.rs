@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use http_backend::{ApiKey, Endpoint, HttpSettings, chain, env_var as env, parse_base_url};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 
-use crate::api_key::ApiKey;
 use crate::backend::OpenAiBackend;
 use crate::convert::MaxTokensField;
 use crate::error::ConfigError;
@@ -33,28 +33,27 @@ pub const MODEL_ENV: &str = "OPENAI_MODEL";
 ///     .unwrap();
 /// assert_eq!(ollama.endpoint(), "http://localhost:11434/v1/chat/completions");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OpenAiBuilder {
     base_url: Option<String>,
     api_key: Option<ApiKey>,
     model: Option<String>,
     max_tokens_field: Option<MaxTokensField>,
-    connect_timeout: Duration,
-    timeout: Duration,
-    client: Option<reqwest::Client>,
+    http: HttpSettings,
 }
 
-impl Default for OpenAiBuilder {
-    fn default() -> Self {
-        Self {
-            base_url: None,
-            api_key: None,
-            model: None,
-            max_tokens_field: None,
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(600),
-            client: None,
-        }
+/// The backend's constructors live here, beside the configuration they
+/// start from, so the backend's module does not depend on its builder's.
+impl OpenAiBackend {
+    /// A builder with the defaults.
+    pub fn builder() -> OpenAiBuilder {
+        OpenAiBuilder::default()
+    }
+
+    /// A backend configured from the environment: `OPENAI_BASE_URL`,
+    /// `OPENAI_MODEL` and `OPENAI_API_KEY` (required for api.openai.com).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::builder().from_env().build()
     }
 }
 
@@ -89,7 +88,7 @@ impl OpenAiBuilder {
 
     /// How long connecting may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.http.connect_timeout = timeout;
         self
     }
 
@@ -97,13 +96,13 @@ impl OpenAiBuilder {
     /// silence between two pieces of it (default 10 min: local models on a
     /// CPU are slow).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.http.timeout = timeout;
         self
     }
 
     /// A ready HTTP client (proxies, custom roots...).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
+        self.http.client = Some(client);
         self
     }
 
@@ -130,9 +129,7 @@ impl OpenAiBuilder {
         let mut headers = HeaderMap::new();
         match key {
             Some(key) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose().trim()))
-                    .map_err(|_| ConfigError::InvalidApiKey)?;
-                value.set_sensitive(true);
+                let value = key.header_value("Bearer ")?;
                 headers.insert(AUTHORIZATION, value);
             }
             None if is_openai => return Err(ConfigError::MissingApiKey { url: base_url }),
@@ -143,35 +140,28 @@ impl OpenAiBuilder {
         } else {
             MaxTokensField::MaxTokens
         });
-        let client = match self.client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .read_timeout(self.timeout)
-                .build()
-                .map_err(|e| ConfigError::HttpClient(crate::error::chain(&e)))?,
-        };
-        Ok(OpenAiBackend::new(
+        let client = self
+            .http
+            .client()
+            .map_err(|e| ConfigError::HttpClient(chain(&e)))?;
+        let endpoint = Endpoint::new(
             client,
-            base_url,
+            format!("{base_url}/chat/completions"),
             headers,
+            self.http.timeout,
+        );
+        Ok(OpenAiBackend::new(
+            endpoint,
+            base_url,
             self.model.unwrap_or_else(|| DEFAULT_MODEL.into()),
             max_tokens_field,
-            self.timeout,
         ))
     }
 }
 
 /// The builder's key, else the environment's; an empty one counts as none.
 fn resolve_key(given: Option<ApiKey>, from_env: Option<String>) -> Option<ApiKey> {
-    match given {
-        Some(key) if !key.expose().trim().is_empty() => Some(key),
-        _ => from_env.map(ApiKey::new),
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    ApiKey::resolve(given, from_env)
 }
 
 fn is_openai(base_url: &str) -> bool {
@@ -186,13 +176,7 @@ fn normalize_base_url(url: &str) -> Result<String, ConfigError> {
         url: url.to_owned(),
         reason,
     };
-    let mut parsed = reqwest::Url::parse(url.trim()).map_err(|e| invalid(e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid(format!(
-            "the scheme must be http or https, not {}",
-            parsed.scheme()
-        )));
-    }
+    let mut parsed = parse_base_url(url).map_err(invalid)?;
     if parsed.path() == "/" || parsed.path().is_empty() {
         parsed.set_path("/v1");
     }

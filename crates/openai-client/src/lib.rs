@@ -10,6 +10,9 @@
 //!   types (N `tool` messages for the core's one message of N results);
 //!   [`StreamDecoder`]: chunks to [`agent_core::ModelEvent`]s; [`error`]:
 //!   server errors to [`agent_core::ModelErrorKind`]s.
+//! - The rest (the key, sending with auth and timeouts, transport errors,
+//!   the retry hint, the server-sent-events pump) is the shared
+//!   `http-backend` crate's.
 //! - Feature `mock-server`: `mock::MockServer`, a local Chat Completions
 //!   server for tests, demos and benchmarks: scripted turns, the protocol's
 //!   validation, fault injection and a record of every request.
@@ -32,7 +35,6 @@
 //! # Ok(()) }
 //! ```
 
-mod api_key;
 mod backend;
 mod builder;
 pub mod convert;
@@ -43,11 +45,11 @@ pub mod wire;
 #[cfg(feature = "mock-server")]
 pub mod mock;
 
-pub use api_key::ApiKey;
 pub use backend::OpenAiBackend;
 pub use builder::{
     API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL, MODEL_ENV, OpenAiBuilder,
 };
 pub use convert::MaxTokensField;
 pub use error::ConfigError;
+pub use http_backend::ApiKey;
 pub use stream::StreamDecoder;

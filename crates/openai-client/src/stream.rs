@@ -3,6 +3,7 @@
 //! streaming is tested without a network.
 
 use agent_core::{ModelError, ModelEvent, StopReason, Usage};
+use http_backend::SseDecoder;
 use serde_json::Value;
 
 use crate::convert::{stop_reason_from_wire, usage_from_wire};
@@ -162,6 +163,22 @@ impl StreamDecoder {
     /// `[DONE]`, is complete.
     pub fn has_finish_reason(&self) -> bool {
         self.finish_reason.is_some()
+    }
+}
+
+/// The shared pump's view: a body that closes without `[DONE]` is complete
+/// if a `finish_reason` arrived (some servers omit `[DONE]`), else cut.
+impl SseDecoder for StreamDecoder {
+    fn decode(&mut self, data: &str) -> Result<Vec<ModelEvent>, ModelError> {
+        StreamDecoder::decode(self, data)
+    }
+
+    fn is_finished(&self) -> bool {
+        StreamDecoder::is_finished(self)
+    }
+
+    fn close(&mut self) -> Result<Vec<ModelEvent>, ModelError> {
+        self.end()
     }
 }
 

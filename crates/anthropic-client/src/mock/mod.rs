@@ -5,7 +5,7 @@
 //!   [`agent_core::reference::all`]); the scenario is chosen by the first
 //!   user message and the turn by the number of assistant messages, so
 //!   retries and concurrent conversations replay exactly.
-//! - Checks requests as the API does (see `check.rs`): the key, in
+//! - Checks requests as the API does (see `validate.rs`): the key, in
 //!   `x-api-key` or `Authorization: Bearer` (401),
 //!   `anthropic-version` (400), `model`, `max_tokens`, tool names and
 //!   schemas, every `tool_use` answered by a `tool_result` in the next
@@ -18,10 +18,13 @@
 //! - Records every request ([`MockServer::requests`]): headers of interest
 //!   (never the key), the parsed body, and the body as core types.
 //!
-//! Files: `app.rs` (routes and a request's life), `check.rs` (the API's
-//! refusals), `respond.rs` (answers as the API sends them). The
-//! protocol-neutral half (lifecycle, scenarios, the fault plan, the
-//! record, latency, bodies) is the `mock-support` crate's.
+//! Files, named as the Bedrock server's: `routes.rs` (a request's life),
+//! `validate.rs` (the API's refusals), `wire.rs` (the wire types to and
+//! from the core's, the server's direction), `encode.rs` (the stream's
+//! events), `answer.rs` (HTTP answers), `faults.rs` (the faults and their
+//! answers), `recorder.rs` (what a record holds). The protocol-neutral
+//! half (lifecycle, scenarios, the fault plan, the record, latency,
+//! bodies) is the `mock-support` crate's.
 //!
 //! ```
 //! use anthropic_client::{AnthropicBackend, mock::MockServer};
@@ -47,65 +50,20 @@
 //! # }
 //! ```
 
-mod app;
-mod check;
-mod respond;
+mod answer;
+mod encode;
+mod faults;
+mod recorder;
+mod routes;
+mod validate;
+mod wire;
 
-use std::sync::Arc;
-use std::time::Duration;
+use mock_support::api::{ApiServer, ApiServerBuilder};
 
-use axum::Router;
-use mock_support::api::{ApiProtocol, ApiServer, ApiServerBuilder, ApiState};
-
-/// One request the server received: what a test asserts on.
-pub use mock_support::api::ApiRequest as RecordedRequest;
+pub use faults::Fault;
 pub use mock_support::{MockError, load_scenarios};
-
-/// A fault the server plays instead of its next answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// 429 `rate_limit_error`, with `retry-after` (whole seconds, rounded
-    /// up) if set.
-    RateLimit {
-        /// The hint sent.
-        retry_after: Option<Duration>,
-    },
-    /// 529 `overloaded_error`.
-    Overloaded,
-    /// 500 `api_error`.
-    ServerError,
-    /// A 200 whose body breaks off midway (a stream cut after a few
-    /// events; a JSON body cut in half).
-    CutStream,
-    /// Any error answer.
-    Error {
-        /// HTTP status.
-        status: u16,
-        /// The API's `error.type`.
-        error_type: String,
-        /// The API's `error.message`.
-        message: String,
-    },
-}
-
-/// The Messages API, as the local server speaks it: its [`Fault`]s and its
-/// routes (`app.rs`); the rest of the server is `mock_support::api`'s.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MessagesApi;
-
-impl ApiProtocol for MessagesApi {
-    type Fault = Fault;
-    const NAME: &'static str = "Messages API";
-    const BASE_PATH: &'static str = "";
-
-    fn throttle(retry_after: Option<Duration>) -> Fault {
-        Fault::RateLimit { retry_after }
-    }
-
-    fn router(state: Arc<ApiState<Self>>) -> Router {
-        app::router(state)
-    }
-}
+pub use recorder::RecordedRequest;
+pub use routes::MessagesApi;
 
 /// Configures a [`MockServer`]: address, scenarios, key, latency, faults,
 /// models (the methods of [`ApiServerBuilder`]).

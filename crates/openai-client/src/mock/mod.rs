@@ -7,7 +7,7 @@
 //!   [`agent_core::reference::all`]); the scenario is chosen by the first
 //!   user message and the turn by the number of assistant messages, so
 //!   retries and concurrent conversations replay exactly.
-//! - Checks requests as OpenAI does (see `check.rs`): `Authorization:
+//! - Checks requests as OpenAI does (see `validate.rs`): `Authorization:
 //!   Bearer` when a key is configured (401), `model`, tool names and
 //!   schemas, `parallel_tool_calls` only with tools, `stream_options` only
 //!   with `stream`, every `tool_calls` id answered by a `tool` message and
@@ -20,10 +20,13 @@
 //! - Records every request ([`MockServer::requests`]): headers of interest
 //!   (never the key), the parsed body, and the body as core types.
 //!
-//! Files: `app.rs` (routes and a request's life), `check.rs` (OpenAI's
-//! refusals), `respond.rs` (answers as OpenAI sends them). The
-//! protocol-neutral half (lifecycle, scenarios, the fault plan, the
-//! record, latency, bodies) is the `mock-support` crate's.
+//! Files, named as the Bedrock server's: `routes.rs` (a request's life),
+//! `validate.rs` (OpenAI's refusals), `wire.rs` (the wire types to and
+//! from the core's, the server's direction), `encode.rs` (the stream's
+//! chunks), `answer.rs` (HTTP answers), `faults.rs` (the faults and their
+//! answers), `recorder.rs` (what a record holds). The protocol-neutral
+//! half (lifecycle, scenarios, the fault plan, the record, latency,
+//! bodies) is the `mock-support` crate's.
 //!
 //! ```
 //! use openai_client::{OpenAiBackend, mock::MockServer};
@@ -49,65 +52,20 @@
 //! # }
 //! ```
 
-mod app;
-mod check;
-mod respond;
+mod answer;
+mod encode;
+mod faults;
+mod recorder;
+mod routes;
+mod validate;
+mod wire;
 
-use std::sync::Arc;
-use std::time::Duration;
+use mock_support::api::{ApiServer, ApiServerBuilder};
 
-use axum::Router;
-use mock_support::api::{ApiProtocol, ApiServer, ApiServerBuilder, ApiState};
-
-/// One request the server received: what a test asserts on.
-pub use mock_support::api::ApiRequest as RecordedRequest;
+pub use faults::Fault;
 pub use mock_support::{MockError, load_scenarios};
-
-/// A fault the server plays instead of its next answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// 429 `rate_limit_exceeded`, with `retry-after` (whole seconds, rounded
-    /// up) and `retry-after-ms` if set.
-    RateLimit {
-        /// The hint sent.
-        retry_after: Option<Duration>,
-    },
-    /// 503: the engine is overloaded.
-    Overloaded,
-    /// 500 `server_error`.
-    ServerError,
-    /// A 200 whose body breaks off midway (a stream cut after a few
-    /// chunks; a JSON body cut in half).
-    CutStream,
-    /// Any error answer.
-    Error {
-        /// HTTP status.
-        status: u16,
-        /// The error's `code` (`context_length_exceeded`...), if any.
-        code: Option<String>,
-        /// The error's `message`.
-        message: String,
-    },
-}
-
-/// Chat Completions, as the local server speaks it: its [`Fault`]s and its
-/// routes (`app.rs`); the rest of the server is `mock_support::api`'s.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ChatCompletions;
-
-impl ApiProtocol for ChatCompletions {
-    type Fault = Fault;
-    const NAME: &'static str = "Chat Completions";
-    const BASE_PATH: &'static str = "/v1";
-
-    fn throttle(retry_after: Option<Duration>) -> Fault {
-        Fault::RateLimit { retry_after }
-    }
-
-    fn router(state: Arc<ApiState<Self>>) -> Router {
-        app::router(state)
-    }
-}
+pub use recorder::RecordedRequest;
+pub use routes::ChatCompletions;
 
 /// Configures a [`MockServer`]: address, scenarios, key, latency, faults,
 /// models (the methods of [`ApiServerBuilder`]).

@@ -1,7 +1,9 @@
-//! What OpenAI refuses, with its own wording: checked on the wire request
-//! before the core's conversation rules.
+//! What OpenAI refuses, with its own wording: the key it was given, then
+//! the wire request, before the core's conversation rules.
 
 use std::collections::HashSet;
+
+use axum::http::HeaderMap;
 
 use crate::wire::{ChatMessage, ChatRequest};
 
@@ -18,8 +20,32 @@ fn refuse(message: impl Into<String>, param: &str) -> Refusal {
     }
 }
 
+/// The key a request presents as `Authorization: Bearer`.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+}
+
+/// Whether `presented` passes: any request does when no key is configured
+/// (`want`); otherwise OpenAI's 401 message.
+pub(crate) fn check_auth(want: Option<&str>, presented: Option<&str>) -> Result<(), &'static str> {
+    match (want, presented) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(
+            "You didn't provide an API key. You need to provide your API key in an Authorization \
+             header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        ),
+        (Some(want), Some(got)) if want == got => Ok(()),
+        (Some(_), Some(_)) => Err("Incorrect API key provided."),
+    }
+}
+
 /// The `invalid_request_error` for `request`, if OpenAI would refuse it.
-pub(crate) fn check(request: &ChatRequest) -> Result<(), Refusal> {
+pub(crate) fn check_request(request: &ChatRequest) -> Result<(), Refusal> {
     if request.model.trim().is_empty() {
         return Err(refuse("you must provide a model parameter", "model"));
     }
@@ -159,14 +185,14 @@ mod tests {
             {"role": "tool", "tool_call_id": "b", "content": "2"},
             {"role": "user", "content": "thanks"}
         ]));
-        assert!(check(&ok).is_ok());
+        assert!(check_request(&ok).is_ok());
 
         let orphan = req(json!([
             {"role": "user", "content": "hi"},
             {"role": "assistant", "content": "hello"},
             {"role": "tool", "tool_call_id": "a", "content": "1"}
         ]));
-        let e = check(&orphan).err().unwrap();
+        let e = check_request(&orphan).err().unwrap();
         assert!(
             e.message
                 .contains("must be a response to a preceeding message with 'tool_calls'")
@@ -177,7 +203,7 @@ mod tests {
             {"role": "assistant", "content": null, "tool_calls": [call("a")]},
             {"role": "tool", "tool_call_id": "zz", "content": "1"}
         ]));
-        let e = check(&wrong_id).err().unwrap();
+        let e = check_request(&wrong_id).err().unwrap();
         assert!(
             e.message.contains("'tool_call_id' of 'zz' not found"),
             "{}",
@@ -190,7 +216,7 @@ mod tests {
             {"role": "tool", "tool_call_id": "a", "content": "1"},
             {"role": "user", "content": "and?"}
         ]));
-        let e = check(&missing).err().unwrap();
+        let e = check_request(&missing).err().unwrap();
         assert!(
             e.message.ends_with("did not have response messages: b"),
             "{}",
@@ -204,7 +230,7 @@ mod tests {
         r.tools.clear();
         r.parallel_tool_calls = Some(true);
         assert!(
-            check(&r)
+            check_request(&r)
                 .err()
                 .unwrap()
                 .message
@@ -215,7 +241,7 @@ mod tests {
             include_usage: true,
         });
         assert!(
-            check(&r)
+            check_request(&r)
                 .err()
                 .unwrap()
                 .message
@@ -224,7 +250,7 @@ mod tests {
         let mut r = req(json!([{"role": "user", "content": "hi"}]));
         r.tools[0].function.parameters = json!({"type": "array"});
         assert!(
-            check(&r)
+            check_request(&r)
                 .err()
                 .unwrap()
                 .message

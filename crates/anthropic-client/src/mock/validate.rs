@@ -1,15 +1,38 @@
-//! What the Messages API refuses, with its own wording: checked on the wire
-//! request before the core's conversation rules.
+//! What the Messages API refuses, with its own wording: the key it was
+//! given, then the wire request, before the core's conversation rules.
 
 use std::collections::HashSet;
 
 use agent_core::Role;
+use axum::http::HeaderMap;
 
 use crate::wire::{Block, MessagesRequest};
 
+/// The key a request presents: `x-api-key`, or a bearer token, as
+/// Anthropic's own SDKs have sent either, depending on their version.
+pub(crate) fn api_key(headers: &HeaderMap) -> Option<&str> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    header("x-api-key").or_else(|| {
+        header("authorization").and_then(|v| {
+            // The scheme's name is case-insensitive (RFC 9110).
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim())
+                .filter(|t| !t.is_empty())
+        })
+    })
+}
+
 /// The `invalid_request_error` message for `request`, if the API would
 /// refuse it.
-pub(crate) fn check(request: &MessagesRequest) -> Result<(), String> {
+pub(crate) fn check_request(request: &MessagesRequest) -> Result<(), String> {
     if request.model.trim().is_empty() {
         return Err("model: Field required".into());
     }
@@ -169,14 +192,14 @@ mod tests {
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "content": "x"},
                                          {"type": "text", "text": "and?"}]}
         ]));
-        assert_eq!(check(&ok), Ok(()));
+        assert_eq!(check_request(&ok), Ok(()));
 
         let stray = req(json!([
             {"role": "user", "content": "hi"},
             {"role": "assistant", "content": "hello"},
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "zz", "content": "x"}]}
         ]));
-        let e = check(&stray).unwrap_err();
+        let e = check_request(&stray).unwrap_err();
         assert!(
             e.starts_with("messages.2.content.0: unexpected `tool_use_id`"),
             "{e}"
@@ -188,7 +211,7 @@ mod tests {
                                               {"type": "tool_use", "id": "b", "name": "t", "input": {}}]},
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a"}]}
         ]));
-        let e = check(&missing).unwrap_err();
+        let e = check_request(&missing).unwrap_err();
         assert!(e.starts_with("messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: b."), "{e}");
 
         let late = req(json!([
@@ -197,21 +220,33 @@ mod tests {
             {"role": "user", "content": [{"type": "text", "text": "first"},
                                          {"type": "tool_result", "tool_use_id": "a"}]}
         ]));
-        assert!(check(&late).unwrap_err().contains("must come first"));
+        assert!(
+            check_request(&late)
+                .unwrap_err()
+                .contains("must come first")
+        );
     }
 
     #[test]
     fn refuses_bad_tools_and_missing_fields() {
         let mut r = req(json!([{"role": "user", "content": "hi"}]));
         r.tools[0].name = "bad name".into();
-        assert!(check(&r).unwrap_err().contains("tools.0.custom.name"));
+        assert!(
+            check_request(&r)
+                .unwrap_err()
+                .contains("tools.0.custom.name")
+        );
         let mut r = req(json!([{"role": "user", "content": "hi"}]));
         r.tools[0].input_schema = json!({"type": "string"});
-        assert!(check(&r).unwrap_err().contains("Input should be 'object'"));
+        assert!(
+            check_request(&r)
+                .unwrap_err()
+                .contains("Input should be 'object'")
+        );
         let mut r = req(json!([{"role": "user", "content": "hi"}]));
         r.max_tokens = 0;
-        assert!(check(&r).unwrap_err().starts_with("max_tokens"));
+        assert!(check_request(&r).unwrap_err().starts_with("max_tokens"));
         let r = req(json!([{"role": "user", "content": [{"type": "text", "text": ""}]}]));
-        assert!(check(&r).unwrap_err().contains("must be non-empty"));
+        assert!(check_request(&r).unwrap_err().contains("must be non-empty"));
     }
 }

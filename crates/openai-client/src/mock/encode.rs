@@ -1,19 +1,14 @@
-//! The server's answers: a [`ModelResponse`] as a chat completion, or as
-//! the chunks of a stream (text in small deltas, each tool call opened with
-//! its id and name then its arguments in pieces, the last call's arguments
-//! cut short when the turn stops at `max_tokens`, usage last).
+//! The stream's body: a [`ModelResponse`] as the chunks of a Chat
+//! Completions stream (text in small deltas, each tool call opened with its
+//! id and name then its arguments in pieces, the last call's arguments cut
+//! short when the turn stops at `max_tokens`, usage last).
 
 use agent_core::{ModelResponse, StopReason};
 
 use mock_support::split::{cut_half, pieces, word_chunks};
 
-use crate::convert::{response_to_wire, stop_reason_to_wire};
-use crate::wire::{ChatChunk, ChatResponse, ChunkChoice, ChunkDelta, FunctionDelta, ToolCallDelta};
-
-/// The whole-response body.
-pub(crate) fn body(response: &ModelResponse, id: &str, model: &str, created: u64) -> ChatResponse {
-    response_to_wire(response, id, model, created)
-}
+use super::wire::{response_to_wire, stop_reason_to_wire};
+use crate::wire::{ChatChunk, ChunkChoice, ChunkDelta, FunctionDelta, ToolCallDelta};
 
 /// The stream's chunks, as data JSON, `[DONE]` last. Usage comes in its own
 /// chunk when `include_usage` was asked.
@@ -125,7 +120,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::StreamDecoder;
+    use crate::stream::StreamDecoder;
 
     #[test]
     fn the_chunks_decode_back_to_the_response() {

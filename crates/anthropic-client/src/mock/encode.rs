@@ -1,20 +1,15 @@
-//! The server's answers: a [`ModelResponse`] as a Messages API body, or as
-//! the server-sent events of a stream (text in small deltas, tool input JSON
-//! in pieces, a tool input cut short when the turn stops at `max_tokens`).
+//! The stream's body: a [`ModelResponse`] as the server-sent events the
+//! Messages API sends (text in small deltas, tool input JSON in pieces, a
+//! tool input cut short when the turn stops at `max_tokens`).
 
 use agent_core::{ModelResponse, StopReason};
 use mock_support::split::{cut_half, pieces, word_chunks};
 use serde_json::json;
 
-use crate::convert::{response_to_wire, stop_reason_to_wire};
+use super::wire::{response_to_wire, stop_reason_to_wire};
 use crate::wire::{
     Block, Delta, DeltaUsage, MessageDeltaBody, MessagesResponse, StreamEvent, WireUsage,
 };
-
-/// The whole-response body.
-pub(crate) fn body(response: &ModelResponse, id: &str, model: &str) -> MessagesResponse {
-    response_to_wire(response, id, model)
-}
 
 /// The stream's events, as (event name, data JSON).
 pub(crate) fn events(response: &ModelResponse, id: &str, model: &str) -> Vec<(String, String)> {
@@ -105,7 +100,7 @@ mod tests {
     use agent_core::{ContentBlock, Message, Role, StreamAccumulator, ToolUse, Usage};
 
     use super::*;
-    use crate::StreamDecoder;
+    use crate::stream::StreamDecoder;
 
     #[test]
     fn the_events_decode_back_to_the_response() {

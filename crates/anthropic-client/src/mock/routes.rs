@@ -1,0 +1,162 @@
+//! Routing and the life of one request: record it, authenticate, inject a
+//! fault, check it as the API does, play the scenario, answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::scripted::validate_conversation;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as Extract;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::post;
+use mock_support::api::{ApiProtocol, ApiState};
+
+use super::answer::{self, error};
+use super::faults::{self, Fault};
+use super::recorder;
+use super::validate::{api_key, check_request};
+use super::wire::request_from_wire;
+use crate::wire::MessagesRequest;
+
+/// The Messages API, as the local server speaks it: its [`Fault`]s and its
+/// routes (below); the rest of the server is `mock_support::api`'s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MessagesApi;
+
+impl ApiProtocol for MessagesApi {
+    type Fault = Fault;
+    const NAME: &'static str = "Messages API";
+    const BASE_PATH: &'static str = "";
+
+    fn throttle(retry_after: Option<Duration>) -> Fault {
+        Fault::RateLimit { retry_after }
+    }
+
+    fn router(state: Arc<ApiState<Self>>) -> Router {
+        router(state)
+    }
+}
+
+/// Shared by every request: the common settings, the fault plan, the
+/// record and the key (`mock_support::api::ApiState`).
+type State = ApiState<MessagesApi>;
+
+/// `POST /v1/messages`, and the API's 404 for the rest.
+fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/v1/messages", post(messages))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found_error",
+        &format!("Not Found: {}", uri.path()),
+        "req_mock_none",
+    )
+}
+
+async fn messages(
+    Extract(state): Extract<Arc<State>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let n = state.recorder.arrive();
+    let id = format!("req_mock_{n:06}");
+    let parsed = serde_json::from_slice::<MessagesRequest>(&body);
+    let key = api_key(&headers);
+    let authorized = match (&state.protocol.api_key, key) {
+        (_, None) => false,
+        (Some(want), Some(got)) => want == got,
+        (None, Some(_)) => true,
+    };
+    state.recorder.record(n, || {
+        recorder::record(&id, &uri, &headers, &body, parsed.as_ref().ok(), authorized)
+    });
+    let response = play(&state, n, &id, &headers, key, authorized, parsed).await;
+    let status = response.status().as_u16();
+    state.recorder.update(n, |r| r.status = status);
+    response
+}
+
+async fn play(
+    state: &State,
+    n: u64,
+    id: &str,
+    headers: &HeaderMap,
+    key: Option<&str>,
+    authorized: bool,
+    parsed: Result<MessagesRequest, serde_json::Error>,
+) -> Response {
+    let bad = |message: &str| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            message,
+            id,
+        )
+    };
+    if key.is_none() {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "x-api-key header is required",
+            id,
+        );
+    }
+    if !authorized {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "invalid x-api-key",
+            id,
+        );
+    }
+    if !headers.contains_key("anthropic-version") {
+        return bad("anthropic-version: header is required");
+    }
+    mock_support::latency::wait(state.latency).await;
+    let cut = match state.faults.pick(n) {
+        None => false,
+        Some(Fault::CutStream) => true,
+        Some(fault) => return faults::answer(&fault, id),
+    };
+    let request = match parsed {
+        Ok(r) => r,
+        Err(e) => return bad(&e.to_string()),
+    };
+    if let Err(message) = check_request(&request) {
+        return bad(&message);
+    }
+    if state.lists_model(&request.model) == Some(false) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found_error",
+            &format!("model: {}", request.model),
+            id,
+        );
+    }
+    let core = request_from_wire(&request);
+    if let Err(message) = validate_conversation(&core) {
+        return bad(&message);
+    }
+    let scenario = match state.scenario_for(&core) {
+        Ok(s) => s,
+        Err(message) => return bad(&message),
+    };
+    let response = scenario.respond(&core);
+    let message_id = format!("msg_mock_{n:06}");
+    answer::message(
+        &response,
+        &message_id,
+        &request.model,
+        request.stream,
+        cut,
+        id,
+    )
+}
