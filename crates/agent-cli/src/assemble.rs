@@ -46,6 +46,17 @@ pub fn executor_config(settings: &Settings) -> ExecutorConfig {
     config
 }
 
+/// The model-call retry policy the settings describe: the library's
+/// default shape with the attempts, the cap and the budget set.
+pub fn model_retry(settings: &Settings) -> ExponentialBackoff {
+    ExponentialBackoff::for_model()
+        .with_max_attempts(settings.model_retries.value.saturating_add(1))
+        .with_cap(Duration::from_secs_f64(settings.model_retry_max_wait.value))
+        .with_budget(Some(Duration::from_secs_f64(
+            settings.model_retry_budget.value,
+        )))
+}
+
 /// The agent the settings describe, over `backend` and `tools`.
 pub fn agent(
     backend: Arc<dyn ModelBackend>,
@@ -57,6 +68,7 @@ pub fn agent(
         .tools(tools)
         .executor(executor_config(settings))
         .max_iterations(settings.max_iterations.value)
+        .model_retry(model_retry(settings))
         .streaming(settings.stream.value)
         .inference(InferenceConfig {
             max_tokens: settings.max_tokens.value,

@@ -74,7 +74,11 @@ fn config_failure(kind: agent_core::ModelErrorKind, message: String) -> Failure 
 
 /// The Bedrock backend the settings describe (credentials from the AWS chain).
 async fn bedrock(settings: &Settings) -> Result<Arc<dyn ModelBackend>, Failure> {
-    let mut builder = BedrockBackend::builder().model_id(settings.model.value.clone());
+    let mut builder = BedrockBackend::builder()
+        .model_id(settings.model.value.clone())
+        .stream_idle_timeout(std::time::Duration::from_secs_f64(
+            settings.stream_idle_timeout.value,
+        ));
     if let Some(region) = &settings.region.value {
         builder = builder.region(region.clone());
     }
@@ -99,6 +103,17 @@ async fn bedrock(settings: &Settings) -> Result<Arc<dyn ModelBackend>, Failure> 
                 .map(|p| format!(" for profile `{p}`"))
                 .unwrap_or_default()
         )),
+        bedrock_client::BedrockError::InvalidRegion { region } => Failure::Usage(format!(
+            "the region {region:?} (from {}) is not an AWS region name: expected lowercase \
+             letters, digits and hyphens, such as --region us-east-1",
+            match settings.region.value {
+                Some(_) => settings.region.source.to_string(),
+                None => "AWS_REGION or the AWS profile".to_owned(),
+            }
+        )),
+        e @ bedrock_client::BedrockError::ProfileNotFound { .. } => {
+            Failure::Usage(format!("{e} (profile from {})", settings.profile.source))
+        }
         other => Failure::Usage(other.to_string()),
     })?;
     Ok(Arc::new(backend))

@@ -104,6 +104,14 @@ pub struct AgentArgs {
     pub tool_timeout: Option<f64>,
     #[arg(long, value_name = "N", help = table::TOOL_RETRIES.about)]
     pub tool_retries: Option<u32>,
+    #[arg(long, value_name = "N", help = table::MODEL_RETRIES.about)]
+    pub model_retries: Option<u32>,
+    #[arg(long, value_name = "SECS", help = table::MODEL_RETRY_MAX_WAIT.about)]
+    pub model_retry_max_wait: Option<f64>,
+    #[arg(long, value_name = "SECS", help = table::MODEL_RETRY_BUDGET.about)]
+    pub model_retry_budget: Option<f64>,
+    #[arg(long, value_name = "SECS", help = table::STREAM_IDLE_TIMEOUT.about)]
+    pub stream_idle_timeout: Option<f64>,
     #[arg(long, value_name = "N", help = table::MAX_ITERATIONS.about)]
     pub max_iterations: Option<u32>,
     #[arg(long, value_name = "TEXT", help = table::SYSTEM.about)]
@@ -135,6 +143,10 @@ impl AgentArgs {
             max_concurrency: self.max_concurrency,
             tool_timeout: self.tool_timeout,
             tool_retries: self.tool_retries,
+            model_retries: self.model_retries,
+            model_retry_max_wait: self.model_retry_max_wait,
+            model_retry_budget: self.model_retry_budget,
+            stream_idle_timeout: self.stream_idle_timeout,
             max_iterations: self.max_iterations,
             system: self.system.clone(),
             max_tokens: self.max_tokens,

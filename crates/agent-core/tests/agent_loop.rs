@@ -288,18 +288,22 @@ async fn a_non_retryable_model_error_stops_the_run_at_once() {
 #[tokio::test(start_paused = true)]
 async fn throttled_model_calls_are_retried_with_backoff_counted_once() {
     for streaming in [false, true] {
-        let throttles = (0..6).map(|_| ModelError::throttled("Too many requests"));
+        // A burst of twelve throttles, survived by the default policy.
+        let throttles = (0..12).map(|_| ModelError::throttled("Too many requests"));
         let backend = Arc::new(ScriptedBackend::reference().with_faults(throttles));
         let start = Instant::now();
         let run = agent(backend.clone(), streaming)
             .run(reference::queries()[0].prompt.as_deref().unwrap())
             .await
             .unwrap();
-        assert_eq!(backend.requests().len(), 6 + 2);
-        assert_eq!(run.metrics.model_calls, 8);
-        assert_eq!(run.metrics.turns[0].model_attempts, 7);
-        // for_model(): 200, 400, 800, 1600, 2000, 2000 ms, then Q1's 1.25 s tools.
-        assert_eq!(start.elapsed(), Duration::from_millis(7000 + 1250));
+        assert_eq!(backend.requests().len(), 12 + 2);
+        assert_eq!(run.metrics.model_calls, 14);
+        assert_eq!(run.metrics.turns[0].model_attempts, 13);
+        // for_model(): 200, 400, then ten of 750 ms, then Q1's 1.25 s tools.
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(200 + 400 + 7500 + 1250)
+        );
         let retries: Vec<_> = run
             .events
             .iter()
@@ -311,7 +315,8 @@ async fn throttled_model_calls_are_retried_with_backoff_counted_once() {
                 _ => None,
             })
             .collect();
-        assert_eq!(retries.len(), 6);
+        assert_eq!(retries.len(), 12);
+        assert_eq!(retries[11], Duration::from_millis(750), "the cap holds");
     }
 }
 

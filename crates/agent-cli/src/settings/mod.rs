@@ -95,6 +95,14 @@ pub struct Settings {
     pub tool_timeout: Setting<f64>,
     /// [`table::TOOL_RETRIES`].
     pub tool_retries: Setting<u32>,
+    /// [`table::MODEL_RETRIES`].
+    pub model_retries: Setting<u32>,
+    /// [`table::MODEL_RETRY_MAX_WAIT`].
+    pub model_retry_max_wait: Setting<f64>,
+    /// [`table::MODEL_RETRY_BUDGET`].
+    pub model_retry_budget: Setting<f64>,
+    /// [`table::STREAM_IDLE_TIMEOUT`].
+    pub stream_idle_timeout: Setting<f64>,
     /// [`table::MAX_ITERATIONS`].
     pub max_iterations: Setting<u32>,
     /// [`table::SYSTEM`].
@@ -148,6 +156,10 @@ impl Settings {
             Entry::of(&table::MAX_CONCURRENCY, &self.max_concurrency, b),
             Entry::of(&table::TOOL_TIMEOUT, &self.tool_timeout, b),
             Entry::of(&table::TOOL_RETRIES, &self.tool_retries, b),
+            Entry::of(&table::MODEL_RETRIES, &self.model_retries, b),
+            Entry::of(&table::MODEL_RETRY_MAX_WAIT, &self.model_retry_max_wait, b),
+            Entry::of(&table::MODEL_RETRY_BUDGET, &self.model_retry_budget, b),
+            Entry::of(&table::STREAM_IDLE_TIMEOUT, &self.stream_idle_timeout, b),
             Entry::of(&table::MAX_ITERATIONS, &self.max_iterations, b),
             Entry::of(&table::SYSTEM, &self.system, b),
             Entry::of(&table::MAX_TOKENS, &self.max_tokens, b),

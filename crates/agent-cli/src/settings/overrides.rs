@@ -31,6 +31,14 @@ pub struct Overrides {
     pub tool_timeout: Option<f64>,
     /// `--tool-retries`.
     pub tool_retries: Option<u32>,
+    /// `--model-retries`.
+    pub model_retries: Option<u32>,
+    /// `--model-retry-max-wait`, seconds.
+    pub model_retry_max_wait: Option<f64>,
+    /// `--model-retry-budget`, seconds.
+    pub model_retry_budget: Option<f64>,
+    /// `--stream-idle-timeout`, seconds.
+    pub stream_idle_timeout: Option<f64>,
     /// `--max-iterations`.
     pub max_iterations: Option<u32>,
     /// `--system`.

@@ -161,6 +161,30 @@ impl Settings {
                 None,
                 file.tool_retries,
             )?,
+            model_retries: l.layer(
+                &table::MODEL_RETRIES,
+                o.model_retries,
+                None,
+                file.model_retries,
+            )?,
+            model_retry_max_wait: l.layer(
+                &table::MODEL_RETRY_MAX_WAIT,
+                o.model_retry_max_wait,
+                None,
+                file.model_retry_max_wait,
+            )?,
+            model_retry_budget: l.layer(
+                &table::MODEL_RETRY_BUDGET,
+                o.model_retry_budget,
+                None,
+                file.model_retry_budget,
+            )?,
+            stream_idle_timeout: l.layer(
+                &table::STREAM_IDLE_TIMEOUT,
+                o.stream_idle_timeout,
+                None,
+                file.stream_idle_timeout,
+            )?,
             max_iterations: l.layer(
                 &table::MAX_ITERATIONS,
                 o.max_iterations,

@@ -254,6 +254,74 @@ pub const TOOL_RETRIES: Spec<u32> = Spec {
     show: shown,
 };
 
+/// A duration setting's check: positive, finite, at most [`MAX_TIMEOUT_SECS`].
+fn seconds_in_range(what: &'static str) -> impl Fn(&f64) -> Option<String> {
+    move |t| {
+        (!timeout_in_range(*t)).then(|| {
+            format!(
+                "{what} must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} \
+                 (365 days), not {t}"
+            )
+        })
+    }
+}
+
+/// Retries of a model call that failed retryably (throttled, unavailable,
+/// a broken stream).
+pub const MODEL_RETRIES: Spec<u32> = Spec {
+    key: "model_retries",
+    flag: Some("--model-retries"),
+    env: Some("AGENT_MODEL_RETRIES"),
+    expected: "a whole number",
+    about: "Retries of a model call that was throttled or failed transiently",
+    parse: parsed,
+    check: any,
+    default: |_| {
+        agent_core::RetryPolicy::max_attempts(&agent_core::ExponentialBackoff::for_model()) - 1
+    },
+    show: shown,
+};
+
+/// The longest wait between two model attempts, seconds (a service's
+/// `retry-after` hint may ask for more, up to 60 s).
+pub const MODEL_RETRY_MAX_WAIT: Spec<f64> = Spec {
+    key: "model_retry_max_wait",
+    flag: Some("--model-retry-max-wait"),
+    env: Some("AGENT_MODEL_RETRY_MAX_WAIT"),
+    expected: "a number of seconds",
+    about: "Longest backoff between model attempts, in seconds (a retry-after hint may ask for up to 60 s)",
+    parse: parsed,
+    check: |t| seconds_in_range("model retry max wait")(t),
+    default: |_| 0.75,
+    show: |v, _| format!("{v} s"),
+};
+
+/// The most time a model call's retries may take, seconds.
+pub const MODEL_RETRY_BUDGET: Spec<f64> = Spec {
+    key: "model_retry_budget",
+    flag: Some("--model-retry-budget"),
+    env: Some("AGENT_MODEL_RETRY_BUDGET"),
+    expected: "a number of seconds",
+    about: "Most time one model call may spend retrying, in seconds",
+    parse: parsed,
+    check: |t| seconds_in_range("model retry budget")(t),
+    default: |_| 120.0,
+    show: |v, _| format!("{v} s"),
+};
+
+/// The longest silence inside a streamed response, seconds (Bedrock).
+pub const STREAM_IDLE_TIMEOUT: Spec<f64> = Spec {
+    key: "stream_idle_timeout",
+    flag: Some("--stream-idle-timeout"),
+    env: Some("AGENT_STREAM_IDLE_TIMEOUT"),
+    expected: "a number of seconds",
+    about: "Longest wait between two events of a streamed Bedrock response before it is retried, in seconds",
+    parse: parsed,
+    check: |t| seconds_in_range("stream idle timeout")(t),
+    default: |_| bedrock_client::DEFAULT_STREAM_IDLE_TIMEOUT.as_secs_f64(),
+    show: |v, _| format!("{v} s"),
+};
+
 /// Most model turns per prompt.
 pub const MAX_ITERATIONS: Spec<u32> = Spec {
     key: "max_iterations",

@@ -48,6 +48,13 @@ pub trait RetryPolicy: Send + Sync + fmt::Debug {
     /// The most attempts this policy allows (the first one included), for
     /// messages such as "failed after 3 attempts".
     fn max_attempts(&self) -> u32;
+
+    /// The most time retrying may take, counted from the first attempt's
+    /// start: a retry whose delay would end past it is not made. `None`
+    /// (the default): attempts alone bound the retries.
+    fn budget(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// How a backoff delay is randomised, so that many callers failing together
@@ -86,6 +93,7 @@ pub struct ExponentialBackoff {
     cap: Duration,
     jitter: Jitter,
     max_retry_after: Duration,
+    budget: Option<Duration>,
 }
 
 impl Default for ExponentialBackoff {
@@ -97,17 +105,29 @@ impl Default for ExponentialBackoff {
             cap: Duration::from_secs(2),
             jitter: Jitter::Equal,
             max_retry_after: Duration::from_secs(60),
+            budget: None,
         }
     }
 }
 
 impl ExponentialBackoff {
-    /// For model calls: 8 attempts, 200 ms base, 2 s cap, equal jitter. Gets
-    /// through a burst of six throttles in 3.5–7 s of backoff in all.
+    /// For model calls: up to 100 attempts within 120 s, 200 ms base, 750 ms
+    /// cap, equal jitter; `retry-after` hints honoured up to 60 s.
+    ///
+    /// Throttling comes in bursts: a short cap keeps retrying often enough
+    /// that the first attempt after a burst ends goes through within a
+    /// fraction of a second (375–750 ms later at most), and the many
+    /// attempts ride out long bursts: twelve throttles in a row pass in
+    /// 4–8 s, and at least 36 s of continuous throttling is survived (99
+    /// retries of at least 375 ms) before the run fails, within the 120 s
+    /// budget. Tune with [`with_max_attempts`](Self::with_max_attempts),
+    /// [`with_cap`](Self::with_cap) and [`with_budget`](Self::with_budget).
     pub fn for_model() -> Self {
         Self {
-            max_attempts: 8,
+            max_attempts: 100,
             base: Duration::from_millis(200),
+            cap: Duration::from_millis(750),
+            budget: Some(Duration::from_secs(120)),
             ..Self::default()
         }
     }
@@ -138,6 +158,13 @@ impl ExponentialBackoff {
     /// How delays are randomised.
     pub fn with_jitter(mut self, jitter: Jitter) -> Self {
         self.jitter = jitter;
+        self
+    }
+
+    /// The most time retrying may take from the first attempt's start
+    /// (`None`: no limit but the attempts).
+    pub fn with_budget(mut self, budget: Option<Duration>) -> Self {
+        self.budget = budget;
         self
     }
 
@@ -174,11 +201,36 @@ impl RetryPolicy for ExponentialBackoff {
     fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
+
+    fn budget(&self) -> Option<Duration> {
+        self.budget
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_default_rides_out_long_bursts_and_recovers_fast() {
+        let p = ExponentialBackoff::for_model();
+        // Twelve throttles in a row are retried, within the budget even at
+        // the longest jitter.
+        let longest: Duration = (1..=12).map(|a| p.exponential(a)).sum();
+        assert!(p.next_delay(12, None).is_some());
+        assert!(longest < p.budget().unwrap());
+        // At least 30 s of throttling is survived at the shortest jitter:
+        // every retry the attempts allow, each at least half its delay.
+        let shortest: Duration = (1..p.max_attempts()).map(|a| p.exponential(a) / 2).sum();
+        assert!(shortest >= Duration::from_secs(30), "{shortest:?}");
+        // And the wait after the last throttle of a burst is under a second.
+        assert!(p.exponential(50) < Duration::from_secs(1));
+        // A huge hint waits the documented 60 s cap, not longer.
+        assert_eq!(
+            p.next_delay(1, Some(Duration::from_secs(1_000_000_000))),
+            Some(Duration::from_secs(60))
+        );
+    }
 
     #[test]
     fn grows_exponentially_up_to_the_cap() {
@@ -226,14 +278,11 @@ mod tests {
     }
 
     #[test]
-    fn model_default_survives_six_throttles_in_a_few_seconds() {
+    fn model_default_delays_are_exact_without_jitter() {
         let p = ExponentialBackoff::for_model().with_jitter(Jitter::None);
         let total: Duration = (1..=6).map(|a| p.next_delay(a, None).unwrap()).sum();
-        assert_eq!(
-            total,
-            Duration::from_millis(200 + 400 + 800 + 1600 + 2000 + 2000)
-        );
-        assert!(p.next_delay(7, None).is_some());
-        assert_eq!(p.next_delay(8, None), None);
+        assert_eq!(total, Duration::from_millis(200 + 400 + 750 * 4));
+        assert!(p.next_delay(99, None).is_some());
+        assert_eq!(p.next_delay(100, None), None);
     }
 }

@@ -118,6 +118,7 @@ where
     O: Operation,
     P: RetryPolicy + ?Sized,
 {
+    let started = tokio::time::Instant::now();
     let mut attempt = 1;
     loop {
         let attempting = operation.attempt(attempt);
@@ -137,7 +138,9 @@ where
         };
         let retry_in = match operation.classify(&error) {
             Verdict::Final => None,
-            Verdict::Transient { retry_after } => policy.next_delay(attempt, retry_after),
+            Verdict::Transient { retry_after } => policy
+                .next_delay(attempt, retry_after)
+                .filter(|delay| within_budget(policy.budget(), started.elapsed() + *delay)),
         };
         operation.failed(attempt, &error, retry_in);
         let Some(delay) = retry_in else {
@@ -158,6 +161,12 @@ where
         }
         attempt += 1;
     }
+}
+
+/// Whether a retry that would start `at` after the first attempt fits the
+/// policy's budget.
+fn within_budget(budget: Option<Duration>, at: Duration) -> bool {
+    budget.is_none_or(|b| at <= b)
 }
 
 #[cfg(test)]
@@ -277,6 +286,29 @@ mod tests {
             [(1, Some(ms(100))), (2, Some(ms(200))), (3, None)]
         );
         assert_eq!(start.elapsed(), ms(300), "no sleep after the last attempt");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_retry_starts_past_the_budget() {
+        // Delays 100, 200, 400, 800 ms; each attempt works 50 ms. The third
+        // retry would start at 50+100+50+200+50+400 = 850 ms: inside a 900 ms
+        // budget; the fourth at 850+50+800 = 1700 ms: past it.
+        let mut op = Script::new(std::iter::repeat_n(Err(Fault::Transient(None)), 10));
+        op.work = ms(50);
+        let policy = exact(10).with_budget(Some(ms(900)));
+        let start = Instant::now();
+        let retried = run(&mut op, &policy, &CancellationToken::new()).await;
+        assert_eq!(retried.attempts, 4);
+        assert_eq!(
+            op.failures,
+            [
+                (1, Some(ms(100))),
+                (2, Some(ms(200))),
+                (3, Some(ms(400))),
+                (4, None)
+            ]
+        );
+        assert_eq!(start.elapsed(), ms(900), "gave up without sleeping");
     }
 
     #[tokio::test(start_paused = true)]
