@@ -306,3 +306,22 @@ fn load_dir_and_registration() {
         assert_eq!(loaded.len(), 1);
     }
 }
+
+/// A loaded plugin runs in real time on its own runtime, while under the
+/// host's paused clock every timer fires as soon as the host waits: the
+/// host refuses the call, saying why, instead of timing it out at once.
+#[tokio::test(start_paused = true)]
+async fn a_call_under_the_paused_clock_is_refused_with_the_reason() {
+    let sleep = tool(&demo(), "sleep_tool");
+    let err = tokio::time::timeout(
+        Duration::from_secs(30),
+        sleep.call(json!({"ms": 5}), ToolContext::new("paused")),
+    )
+    .await
+    .expect("refused at once, before any timer")
+    .unwrap_err();
+    assert_eq!(err.kind(), "fatal");
+    let msg = err.to_string();
+    assert!(msg.contains("tokio clock is paused"), "{msg}");
+    assert!(msg.contains("tool_api::plugin::testing"), "{msg}");
+}
