@@ -11,7 +11,11 @@
 //!    model sees each nested type where it is used. A recursive type cannot be
 //!    inlined: every reference to it stays a `$ref`, and only the recursive
 //!    definitions are kept in the root `$defs` (Bedrock accepts local `$ref`s
-//!    into `$defs`; the mock server checks the same).
+//!    into `$defs`). A type that contains itself at the root (schemars
+//!    writes `"$ref": "#"`), directly or through other types, is a recursive
+//!    definition too: a copy of the root joins `$defs` under the root's
+//!    title, and those references point to it. So every `$ref` of a
+//!    normalised schema is `#/$defs/NAME`, with `NAME` in its `$defs`.
 //! 3. Nullable unions are made plain: `"type": ["string", "null"]` becomes
 //!    `"type": "string"`, and `anyOf: [X, {"type": "null"}]` becomes `X`. An
 //!    `Option` field is already optional (not `required`), so the model omits
@@ -29,7 +33,7 @@ use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
 use nullable::simplify;
-use refs::{inline, recursive_defs, take_defs};
+use refs::{inline, recursive_defs, root_as_def, take_defs};
 
 /// The normalised input schema for `T`.
 ///
@@ -65,9 +69,10 @@ pub fn normalize(schema: Value) -> Result<Value, String> {
     };
     root.remove("$schema");
     root.remove("$id");
-    root.remove("title");
+    let title = root.remove("title");
 
-    let defs = take_defs(&mut root);
+    let mut defs = take_defs(&mut root);
+    root_as_def(&mut root, &mut defs, title.as_ref().and_then(Value::as_str));
     let recursive = recursive_defs(&defs);
     let mut kept = Map::new();
     let mut root = Value::Object(root);
@@ -336,6 +341,99 @@ mod tests {
             defs["Tree"]["properties"]["children"]["items"]["$ref"],
             "#/$defs/Tree"
         );
+    }
+
+    /// Every `$ref` in `schema` names a definition in its root `$defs`.
+    fn assert_refs_resolve(schema: &Value) {
+        fn walk(node: &Value, defs: &Map<String, Value>) {
+            match node {
+                Value::Object(map) => {
+                    if let Some(r) = map.get("$ref") {
+                        let name = r.as_str().and_then(|r| r.strip_prefix("#/$defs/"));
+                        assert!(
+                            name.is_some_and(|n| defs.contains_key(n)),
+                            "unresolved $ref {r}"
+                        );
+                    }
+                    map.values().for_each(|v| walk(v, defs));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, defs)),
+                _ => {}
+            }
+        }
+        let empty = Map::new();
+        walk(schema, schema["$defs"].as_object().unwrap_or(&empty));
+    }
+
+    /// A recursive input type: schemars refers to the root as `"#"`.
+    #[allow(dead_code)]
+    #[derive(JsonSchema, serde::Deserialize)]
+    struct Node {
+        name: String,
+        children: Vec<Node>,
+    }
+
+    #[test]
+    fn a_recursive_root_type_refers_to_a_copy_of_itself_in_defs() {
+        assert!(raw::<Node>().to_string().contains(r##""$ref":"#""##));
+        let s = norm::<Node>();
+        assert_bedrock_shape(&s);
+        assert_refs_resolve(&s);
+        assert_eq!(s["properties"]["children"]["items"]["$ref"], "#/$defs/Node");
+        let defs = s["$defs"].as_object().unwrap();
+        assert_eq!(defs.keys().collect::<Vec<_>>(), vec!["Node"]);
+        assert_eq!(defs["Node"]["properties"], s["properties"]);
+        // A tool over it is accepted, and takes a tree.
+        let tool = crate::tool_fn("tree", "A tree.", |n: Node, _| async move {
+            Ok(crate::ToolOutput::text(n.children.len().to_string()))
+        });
+        assert!(tool.is_ok(), "{:?}", tool.err());
+    }
+
+    /// Mutual recursion through the root: `Dir` → `Entry` → `Dir`.
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Dir {
+        name: String,
+        entries: Vec<Entry>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Entry {
+        file: Option<String>,
+        dir: Option<Box<Dir>>,
+    }
+
+    #[test]
+    fn mutual_recursion_through_the_root_keeps_both_definitions() {
+        let s = norm::<Dir>();
+        assert_bedrock_shape(&s);
+        assert_refs_resolve(&s);
+        assert_eq!(s["properties"]["entries"]["items"]["$ref"], "#/$defs/Entry");
+        let defs = s["$defs"].as_object().unwrap();
+        let mut names: Vec<_> = defs.keys().collect();
+        names.sort();
+        assert_eq!(names, ["Dir", "Entry"]);
+        assert_eq!(defs["Entry"]["properties"]["dir"]["$ref"], "#/$defs/Dir");
+        assert_eq!(
+            defs["Dir"]["properties"]["entries"]["items"]["$ref"],
+            "#/$defs/Entry"
+        );
+    }
+
+    #[test]
+    fn a_root_copy_takes_a_name_no_definition_has() {
+        let s = normalize(json!({
+            "title": "~/",
+            "type": "object",
+            "properties": {"self": {"$ref": "#"}, "root": {"$ref": "#/$defs/Root"}},
+            "$defs": {"Root": {"type": "object", "properties": {"up": {"$ref": "#"}}}},
+        }))
+        .unwrap();
+        assert_bedrock_shape(&s);
+        assert_refs_resolve(&s);
+        assert_eq!(s["properties"]["self"]["$ref"], "#/$defs/Root2");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Rule 2: `$ref`s into `$defs` (or `definitions`) inlined, except those to
-//! recursive definitions, which stay, with only those definitions kept.
+//! recursive definitions, which stay, with only those definitions kept. A
+//! reference to the root itself (`"#"`, as schemars writes a recursive root
+//! type) first becomes a reference to a copy of the root in `$defs`.
 
 use serde_json::{Map, Value};
 
@@ -13,6 +15,70 @@ pub(super) fn take_defs(root: &mut Map<String, Value>) -> Map<String, Value> {
         }
     }
     defs
+}
+
+/// Makes a schema that refers to its own root (`"$ref": "#"`, anywhere in
+/// it or its definitions) an ordinary recursive definition: a copy of the
+/// root (without its definitions) joins `defs` under a name no definition
+/// has (the root's `title`, else `Root`), and every `"#"` reference points
+/// to it. A schema without such a reference is left alone.
+pub(super) fn root_as_def(
+    root: &mut Map<String, Value>,
+    defs: &mut Map<String, Value>,
+    title: Option<&str>,
+) {
+    let refers_to_root = root.values().any(has_root_ref) || defs.values().any(has_root_ref);
+    if !refers_to_root {
+        return;
+    }
+    // The name goes into a JSON pointer: keep it to characters that need no
+    // escaping there.
+    let base: String = title
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect();
+    let base = if base.is_empty() {
+        "Root".to_owned()
+    } else {
+        base
+    };
+    let name = std::iter::once(base.clone())
+        .chain((2..).map(|n| format!("{base}{n}")))
+        .find(|n| !defs.contains_key(n))
+        .unwrap_or(base);
+    let target = Value::String(format!("#/$defs/{name}"));
+    for value in root.values_mut().chain(defs.values_mut()) {
+        retarget_root_refs(value, &target);
+    }
+    defs.insert(name, Value::Object(root.clone()));
+}
+
+/// Whether a `"$ref": "#"` is at or below `node`.
+fn has_root_ref(node: &Value) -> bool {
+    match node {
+        Value::Object(map) => {
+            map.get("$ref").and_then(Value::as_str) == Some("#") || map.values().any(has_root_ref)
+        }
+        Value::Array(items) => items.iter().any(has_root_ref),
+        _ => false,
+    }
+}
+
+/// Every `"$ref": "#"` at or below `node` becomes `"$ref": target`.
+fn retarget_root_refs(node: &mut Value, target: &Value) {
+    match node {
+        Value::Object(map) => {
+            if let Some(reference) = map.get_mut("$ref")
+                && reference.as_str() == Some("#")
+            {
+                *reference = target.clone();
+            }
+            map.values_mut().for_each(|v| retarget_root_refs(v, target));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| retarget_root_refs(v, target)),
+        _ => {}
+    }
 }
 
 fn def_name(reference: &str) -> Option<&str> {
