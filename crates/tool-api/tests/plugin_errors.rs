@@ -89,6 +89,9 @@ fn a_file_that_is_not_a_library() {
     let err = load_err(&fake);
     assert!(matches!(err, PluginError::NotALibrary { .. }), "{err:?}");
     assert!(err.to_string().contains("cdylib"), "{err}");
+    // The loader's own reason, not only libloading's "dlopen failed".
+    #[cfg(target_os = "linux")]
+    assert!(err.to_string().contains("too short"), "{err}");
 
     // The same file in a plugin directory: the directory load names it too.
     let err = host::load_dir(dir.path()).unwrap_err();
@@ -96,6 +99,51 @@ fn a_file_that_is_not_a_library() {
         err.to_string().contains(&fake.display().to_string()),
         "{err}"
     );
+}
+
+/// A real plugin library whose dependency is missing: the loader's own
+/// reason, naming the missing library, and no cdylib hint (it is one).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_library_whose_dependency_is_missing_names_it() {
+    let mut bytes = std::fs::read(raw_path(None)).unwrap();
+    // Rename the `libgcc_s.so.1` it needs, in its string table, to a library
+    // of the same length that does not exist.
+    let needed = b"libgcc_s.so.1";
+    let at = bytes
+        .windows(needed.len())
+        .position(|w| w == needed)
+        .expect("the plugin links libgcc_s.so.1");
+    bytes[at..at + needed.len()].copy_from_slice(b"libnothere.so");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().canonicalize().unwrap().join("libneeds.so");
+    std::fs::write(&path, bytes).unwrap();
+    let err = load_err(&path);
+    assert!(matches!(err, PluginError::LoadFailed { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("libnothere.so"), "{msg}");
+    assert!(!msg.contains("cdylib"), "{msg}");
+}
+
+/// A file the host may not read: the I/O error, not the cdylib hint.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_library_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().canonicalize().unwrap().join("libsecret.so");
+    std::fs::copy(raw_path(None), &path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::File::open(&path).is_ok() {
+        // Root reads any file: nothing to refuse here.
+        return;
+    }
+    let err = load_err(&path);
+    assert!(matches!(err, PluginError::Unreadable { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("ermission"), "{msg}");
+    assert!(!msg.contains("cdylib"), "{msg}");
 }
 
 #[test]
