@@ -7,7 +7,8 @@
 //! callback), so the host keeps no table of calls in flight and takes no lock
 //! per call. Dropping the call's future (a timeout, a cancelled turn) calls
 //! the plugin's `cancel` export, and so does the call's cancellation token
-//! firing.
+//! firing. A tool that panicked in the plugin panics here too (its panic
+//! resumed with the panic's message), as a tool in the host's process would.
 
 use std::ffi::c_void;
 use std::panic::AssertUnwindSafe;
@@ -228,8 +229,15 @@ impl Tool for PluginTool {
                 return Err(self.broken(&format!("completed call {id} under the id {other}")));
             }
         };
-        CallResult::from_json(&bytes)
-            .map_err(|e| self.broken(&format!("returned a result that is not valid JSON ({e})")))?
-            .into_result()
+        let result = CallResult::from_json(&bytes)
+            .map_err(|e| self.broken(&format!("returned a result that is not valid JSON ({e})")))?;
+        if let Some(panic) = result.panic_message() {
+            // The plugin caught its tool's panic; resumed here, it reaches
+            // the caller as an in-process tool's panic does (the executor
+            // reports the call as panicked), without running the panic hook
+            // a second time.
+            std::panic::resume_unwind(Box::new(panic.to_owned()));
+        }
+        result.into_result()
     }
 }
