@@ -6,8 +6,9 @@
 //! JSON results, and the five reference tools on offer.
 //!
 //! - `request_to_sdk`: the whole [`ModelRequest`] → [`ConverseParts`] (every
-//!   message, the tool config, the exact-JSON document list), what each
-//!   model call does before the SDK serialises it;
+//!   message, the tool config), what each model call does before the SDK
+//!   serialises it (the exact-JSON interceptor's document list is not part
+//!   of it: it is built in the backend);
 //! - `assistant_to_sdk` / `assistant_from_sdk`: the four-`toolUse` message
 //!   alone, each way (the response direction is what each reply costs);
 //! - `round_trip`: core → SDK → core for the three messages.

@@ -123,7 +123,7 @@ impl BedrockBackend {
             .set_tool_config(parts.tool_config)
             .inference_config(parts.inference)
             .customize()
-            .interceptor(ExactJson::new(parts.documents))
+            .interceptor(ExactJson::for_request(request))
             .send()
             .await
             .map_err(|e| self.naming_profile(ModelError::from(SdkFailure(e))))?;
@@ -188,7 +188,7 @@ impl ModelBackend for BedrockBackend {
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let started = Instant::now();
         let parts = ConverseParts::try_from(request)?;
-        let exact = ExactJson::new(parts.documents);
+        let exact = ExactJson::for_request(request);
         let raw = exact.response_slot();
         let output = self
             .client

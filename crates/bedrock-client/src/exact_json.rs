@@ -1,18 +1,30 @@
 //! Exact JSON on the wire, both ways.
 //!
-//! The SDK holds JSON documents (tool inputs, tool results, input schemas)
-//! as `aws_smithy_types::Document`, whose objects are `HashMap`s: the key
-//! order it writes changes from one request to the next, so the same
-//! conversation would not give the same bytes, and the prompt cache, which
-//! matches byte prefixes, would miss. And a tool input the model wrote comes
-//! back from `Converse` with its keys shuffled.
+//! Why: prompt caching (the next step for this backend) sends cache points
+//! in a request, and the service reuses a cached prefix only when the
+//! request's bytes up to the cache point are the same as the last time. With
+//! prompt caching, byte-stable request prefixes matter: a turn must send the
+//! earlier turns exactly as it sent them before. The SDK cannot promise that
+//! on its own: it holds JSON documents (tool inputs, tool results, input
+//! schemas) as `aws_smithy_types::Document`, whose objects are `HashMap`s,
+//! so the key order it writes changes from one request to the next, and it
+//! formats floats its own way. Until caching lands, the same property makes
+//! request bodies reproducible (the tests compare them byte for byte). And a
+//! tool input the model wrote comes back from `Converse` with its keys
+//! shuffled.
 //!
-//! [`ExactJson`] is a per-call SDK interceptor that fixes both:
-//! - before sending, it puts each document's original `serde_json::Value`
+//! This module is self-contained: [`ExactJson::for_request`] finds the
+//! documents of a [`ModelRequest`] and their JSON pointers in the body the
+//! SDK will write, from the layout of the Converse request (blocks, tool
+//! result parts and tools keep their indexes; see `types/messages.rs`), so
+//! the conversions in `types/` stay plain `From`/`TryFrom`.
+//!
+//! [`ExactJson`] is a per-call SDK interceptor that:
+//! - before sending, puts each document's original `serde_json::Value`
 //!   (key order as the caller built it; numbers as they were) back at its
 //!   place in the body the SDK serialised, and sets `Content-Length` (before
 //!   signing, so the signature covers the final bytes);
-//! - after a non-streaming response, it keeps the raw body, from which the
+//! - after a non-streaming response, keeps the raw body, from which the
 //!   backend reads tool inputs exactly as the model wrote them.
 //!
 //! Streaming responses need nothing: tool inputs arrive there as JSON text.
@@ -22,6 +34,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
+use agent_core::{ContentBlock, ModelRequest, ToolResultContent};
 use aws_sdk_bedrockruntime::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -39,10 +52,12 @@ pub(crate) struct ExactJson {
 }
 
 impl ExactJson {
-    /// An interceptor restoring `documents` (JSON pointer, original value).
-    pub(crate) fn new(documents: Vec<(String, Value)>) -> Self {
+    /// The interceptor for one call carrying `request`: it restores every
+    /// document of the request that the SDK could write otherwise (see
+    /// [`documents`]).
+    pub(crate) fn for_request(request: &ModelRequest) -> Self {
         Self {
-            documents,
+            documents: documents(request),
             response: Arc::default(),
         }
     }
@@ -53,6 +68,50 @@ impl ExactJson {
     }
 }
 
+/// Each JSON document of `request` whose bytes the SDK could change (see
+/// [`needs_restoring`]): its JSON pointer in the Converse request body the
+/// SDK writes, and the caller's original value.
+///
+/// The pointers follow the request's layout, which the conversions in
+/// `types/` keep: a message's blocks in order (`/messages/i/content/j`), a
+/// tool result's parts in order, and only object parts sent as `json`
+/// (others go as text, see `types/messages.rs`); the tools in order.
+pub(crate) fn documents(request: &ModelRequest) -> Vec<(String, Value)> {
+    let mut documents = Vec::new();
+    for (i, message) in request.messages.iter().enumerate() {
+        for (j, block) in message.content.iter().enumerate() {
+            match block {
+                ContentBlock::ToolUse(u) if needs_restoring(&u.input) => documents.push((
+                    format!("/messages/{i}/content/{j}/toolUse/input"),
+                    u.input.clone(),
+                )),
+                ContentBlock::ToolResult(r) => {
+                    for (k, part) in r.content.iter().enumerate() {
+                        if let ToolResultContent::Json(v @ Value::Object(_)) = part
+                            && needs_restoring(v)
+                        {
+                            documents.push((
+                                format!("/messages/{i}/content/{j}/toolResult/content/{k}/json"),
+                                v.clone(),
+                            ));
+                        }
+                    }
+                }
+                ContentBlock::ToolUse(_) | ContentBlock::Text { .. } => {}
+            }
+        }
+    }
+    for (t, spec) in request.tools.iter().enumerate() {
+        if needs_restoring(&spec.input_schema) {
+            documents.push((
+                format!("/toolConfig/tools/{t}/toolSpec/inputSchema/json"),
+                spec.input_schema.clone(),
+            ));
+        }
+    }
+    documents
+}
+
 /// Whether the SDK could write `value` otherwise than the caller built it:
 /// true for an object of two or more keys (the SDK's hash map decides their
 /// order) or a float (the SDK formats it its own way), anywhere inside.
@@ -60,7 +119,7 @@ impl ExactJson {
 /// the SDK writes the same way every time, so it is left as the SDK wrote
 /// it: in a long conversation most tool inputs and results are of this
 /// kind, and they need not be located and rewritten on every turn.
-pub(crate) fn needs_restoring(value: &Value) -> bool {
+fn needs_restoring(value: &Value) -> bool {
     match value {
         Value::Object(map) => map.len() > 1 || map.values().any(needs_restoring),
         Value::Array(items) => items.iter().any(needs_restoring),
@@ -239,6 +298,64 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_documents_of_a_request_are_found_by_their_place_in_the_body() {
+        use agent_core::{InferenceConfig, Message, Role, ToolResult, ToolUse};
+        use tool_api::ToolSpec;
+
+        let two_keys = json!({"a": 1, "b": 2});
+        let request = ModelRequest {
+            system: None,
+            messages: vec![
+                Message::user("hi"),
+                Message {
+                    role: Role::Assistant,
+                    content: vec![
+                        ContentBlock::Text { text: "x".into() },
+                        ContentBlock::ToolUse(ToolUse {
+                            id: "u1".into(),
+                            name: "t".into(),
+                            input: two_keys.clone(),
+                        }),
+                        ContentBlock::ToolUse(ToolUse {
+                            id: "u2".into(),
+                            name: "t".into(),
+                            input: json!({"one": "key"}),
+                        }),
+                    ],
+                },
+                Message {
+                    role: Role::User,
+                    content: vec![ContentBlock::ToolResult(ToolResult {
+                        content: vec![
+                            ToolResultContent::Text("t".into()),
+                            ToolResultContent::Json(json!([1.5])),
+                            ToolResultContent::Json(json!({"f": 0.5})),
+                        ],
+                        ..ToolResult::success("u1", ToolResultContent::Text(String::new()))
+                    })],
+                },
+            ],
+            tools: vec![
+                ToolSpec::new("t", "", json!({"type": "object"})),
+                ToolSpec::new("u", "", json!({"type": "object", "properties": {}})),
+            ],
+            inference: InferenceConfig::default(),
+        };
+        let pointers: Vec<String> = documents(&request).into_iter().map(|(p, _)| p).collect();
+        // The second tool input has one key of a string, the first result
+        // part is text, the second goes as text (not an object) and the first
+        // schema has one key: the SDK writes those the same every time.
+        assert_eq!(
+            pointers,
+            [
+                "/messages/1/content/1/toolUse/input",
+                "/messages/2/content/0/toolResult/content/2/json",
+                "/toolConfig/tools/1/toolSpec/inputSchema/json",
+            ]
+        );
+    }
 
     #[test]
     fn documents_are_put_back_in_their_original_order() {

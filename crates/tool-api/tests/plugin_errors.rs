@@ -4,8 +4,11 @@
 
 mod common;
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::time::Duration;
+
+use futures::FutureExt;
 
 use serde_json::json;
 use tool_api::plugin::host::{self, PluginError};
@@ -89,6 +92,9 @@ fn a_file_that_is_not_a_library() {
     let err = load_err(&fake);
     assert!(matches!(err, PluginError::NotALibrary { .. }), "{err:?}");
     assert!(err.to_string().contains("cdylib"), "{err}");
+    // The loader's own reason, not only libloading's "dlopen failed".
+    #[cfg(target_os = "linux")]
+    assert!(err.to_string().contains("too short"), "{err}");
 
     // The same file in a plugin directory: the directory load names it too.
     let err = host::load_dir(dir.path()).unwrap_err();
@@ -96,6 +102,51 @@ fn a_file_that_is_not_a_library() {
         err.to_string().contains(&fake.display().to_string()),
         "{err}"
     );
+}
+
+/// A real plugin library whose dependency is missing: the loader's own
+/// reason, naming the missing library, and no cdylib hint (it is one).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_library_whose_dependency_is_missing_names_it() {
+    let mut bytes = std::fs::read(raw_path(None)).unwrap();
+    // Rename the `libgcc_s.so.1` it needs, in its string table, to a library
+    // of the same length that does not exist.
+    let needed = b"libgcc_s.so.1";
+    let at = bytes
+        .windows(needed.len())
+        .position(|w| w == needed)
+        .expect("the plugin links libgcc_s.so.1");
+    bytes[at..at + needed.len()].copy_from_slice(b"libnothere.so");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().canonicalize().unwrap().join("libneeds.so");
+    std::fs::write(&path, bytes).unwrap();
+    let err = load_err(&path);
+    assert!(matches!(err, PluginError::LoadFailed { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("libnothere.so"), "{msg}");
+    assert!(!msg.contains("cdylib"), "{msg}");
+}
+
+/// A file the host may not read: the I/O error, not the cdylib hint.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_library_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().canonicalize().unwrap().join("libsecret.so");
+    std::fs::copy(raw_path(None), &path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::File::open(&path).is_ok() {
+        // Root reads any file: nothing to refuse here.
+        return;
+    }
+    let err = load_err(&path);
+    assert!(matches!(err, PluginError::Unreadable { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("ermission"), "{msg}");
+    assert!(!msg.contains("cdylib"), "{msg}");
 }
 
 #[test]
@@ -219,23 +270,57 @@ fn two_plugins_exporting_the_same_tool_name_are_both_named() {
     assert!(msg.contains(&clash.path.display().to_string()), "{msg}");
 }
 
+/// A tool's panic in a plugin is caught there and resumed in the calling
+/// task with its message, as an in-process tool's panic reaches its caller
+/// (the executor catches both and reports the call as panicked): one
+/// classification. The host and the plugin's other calls go on.
 #[tokio::test]
-async fn a_tool_that_panics_is_an_error_result_and_the_host_lives() {
+async fn a_tool_that_panics_panics_in_the_caller_and_the_host_lives() {
     let plugin = misbehaving();
     for name in ["panics", "panics_after_await"] {
-        let err = tool(&plugin, name)
-            .call(json!({}), ToolContext::new("p"))
+        let panic = AssertUnwindSafe(tool(&plugin, name).call(json!({}), ToolContext::new("p")))
+            .catch_unwind()
             .await
-            .unwrap_err();
-        assert_eq!(err.kind(), "fatal");
-        let msg = err.to_string();
-        assert!(msg.contains(&format!("tool `{name}` panicked")), "{msg}");
-        assert!(msg.contains("deliberate panic"), "{msg}");
+            .expect_err("the call should panic");
+        let message = panic.downcast_ref::<String>().expect("a String payload");
+        assert!(message.starts_with("deliberate panic"), "{message}");
     }
     let echo = tool(&plugin, "echo")
         .call(json!({"still": "alive"}), ToolContext::new("e"))
         .await;
     assert_eq!(echo, Ok(ToolOutput::Json(json!({"still": "alive"}))));
+}
+
+/// The plugin's runtime threads print nothing when a tool panics (no
+/// message, no backtrace: capturing one stalled sibling calls), and the
+/// host's resumed panic runs no hook. Run in a child process of this test
+/// binary, whose standard error is all its own.
+#[tokio::test]
+async fn a_tool_panic_prints_nothing() {
+    const CHILD: &str = "TOOL_API_TEST_PANIC_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let plugin = misbehaving();
+        for name in ["panics", "panics_after_await"] {
+            let panicking = tool(&plugin, name);
+            let call = panicking.call(json!({}), ToolContext::new("p"));
+            assert!(AssertUnwindSafe(call).catch_unwind().await.is_err());
+        }
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "a_tool_panic_prints_nothing", "--nocapture"])
+        .env(CHILD, "1")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "the child ran no test"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
 }
 
 #[tokio::test]

@@ -1,23 +1,17 @@
-//! A whole [`ModelRequest`] → the parts of a Converse call, with the place of
-//! every JSON document in the request body.
+//! A whole [`ModelRequest`] → the parts of a Converse call.
 
-use agent_core::{ContentBlock, ModelError, ModelRequest, ToolResultContent};
+use agent_core::{ModelError, ModelRequest};
 use aws_sdk_bedrockruntime::types as sdk;
-use serde_json::Value;
 
 use super::messages::SdkMessage;
 use super::tools::SdkToolConfig;
-use crate::exact_json::needs_restoring;
 
 /// The parts of a Converse (or ConverseStream) call made from a
 /// [`ModelRequest`].
 ///
-/// `documents` lists, for each JSON document in the request whose bytes the
-/// SDK could change (an object of two or more keys, or a float, anywhere in
-/// it), its JSON pointer in the body the SDK writes and the caller's
-/// original value. The SDK holds documents as hash maps, whose key order
-/// changes from run to run; `exact_json.rs` writes the originals back so
-/// the bytes sent are the same every time (the prompt cache depends on it).
+/// Blocks, tool result parts and tools keep their order and indexes: the
+/// backend's exact-JSON interceptor (`exact_json.rs`) finds the JSON
+/// documents in the body the SDK writes by those indexes.
 ///
 /// ```
 /// use agent_core::{InferenceConfig, Message, ModelRequest};
@@ -43,55 +37,20 @@ pub struct ConverseParts {
     pub tool_config: Option<sdk::ToolConfiguration>,
     /// Sampling settings.
     pub inference: sdk::InferenceConfiguration,
-    /// Each JSON document's pointer in the request body, and its original value.
-    pub documents: Vec<(String, Value)>,
 }
 
 impl TryFrom<&ModelRequest> for ConverseParts {
     type Error = ModelError;
 
     fn try_from(request: &ModelRequest) -> Result<Self, Self::Error> {
-        let mut documents = Vec::new();
-        let mut messages = Vec::with_capacity(request.messages.len());
-        for (i, message) in request.messages.iter().enumerate() {
-            for (j, block) in message.content.iter().enumerate() {
-                match block {
-                    ContentBlock::ToolUse(u) if needs_restoring(&u.input) => documents.push((
-                        format!("/messages/{i}/content/{j}/toolUse/input"),
-                        u.input.clone(),
-                    )),
-                    ContentBlock::ToolResult(r) => {
-                        for (k, part) in r.content.iter().enumerate() {
-                            // Only objects go as `json` (see messages.rs).
-                            if let ToolResultContent::Json(v @ Value::Object(_)) = part
-                                && needs_restoring(v)
-                            {
-                                documents.push((
-                                    format!(
-                                        "/messages/{i}/content/{j}/toolResult/content/{k}/json"
-                                    ),
-                                    v.clone(),
-                                ));
-                            }
-                        }
-                    }
-                    ContentBlock::ToolUse(_) | ContentBlock::Text { .. } => {}
-                }
-            }
-            messages.push(SdkMessage::try_from(message)?.0);
-        }
+        let messages = request
+            .messages
+            .iter()
+            .map(|m| SdkMessage::try_from(m).map(|m| m.0))
+            .collect::<Result<Vec<_>, _>>()?;
         let tool_config = if request.tools.is_empty() {
             None
         } else {
-            for (t, spec) in request.tools.iter().enumerate() {
-                if !needs_restoring(&spec.input_schema) {
-                    continue;
-                }
-                documents.push((
-                    format!("/toolConfig/tools/{t}/toolSpec/inputSchema/json"),
-                    spec.input_schema.clone(),
-                ));
-            }
             Some(SdkToolConfig::try_from(&request.tools[..])?.0)
         };
         let system = request
@@ -113,7 +72,6 @@ impl TryFrom<&ModelRequest> for ConverseParts {
             messages,
             tool_config,
             inference,
-            documents,
         })
     }
 }

@@ -4,20 +4,28 @@
 //! - `panics`: panics inside its call.
 //! - `panics_after_await`: panics after its first await, on a runtime worker.
 //! - `cancel_probe`: waits (up to 60 s) for its cancellation token, then
-//!   counts the cancellation; `cancelled_count` answers `{"cancelled": n}`.
+//!   records its call id as cancelled; `was_cancelled` (input
+//!   `{"call_id": "..."}`) answers `{"cancelled": true}` once the
+//!   `cancel_probe` call of that id was. Per call id, so tests running side
+//!   by side cannot see each other's cancellations.
 //! - `echo`: answers its input.
 //! - `runtime_workers`: answers `{"workers": n}`, the worker threads of the
 //!   plugin's runtime (the fixture asks for 2 with `export_plugin!`'s
 //!   `workers` option).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::json;
 use tool_api::{SpecError, Tool, ToolError, ToolOutput, tool_fn};
 
-static CANCELLED: AtomicU64 = AtomicU64::new(0);
+/// The call ids of the `cancel_probe` calls that saw their cancellation.
+static CANCELLED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+fn cancelled() -> std::sync::MutexGuard<'static, Option<HashSet<String>>> {
+    CANCELLED.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The fixture's tools.
 #[allow(clippy::panic)] // Panicking is this fixture's job.
@@ -40,7 +48,9 @@ pub fn tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
             |(): (), ctx| async move {
                 tokio::select! {
                     () = ctx.cancellation().cancelled() => {
-                        CANCELLED.fetch_add(1, Ordering::SeqCst);
+                        cancelled()
+                            .get_or_insert_with(HashSet::new)
+                            .insert(ctx.call_id().to_owned());
                         Err(ToolError::fatal("cancelled"))
                     }
                     () = tokio::time::sleep(Duration::from_secs(60)) => Ok(ToolOutput::text("not cancelled")),
@@ -48,12 +58,15 @@ pub fn tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
             },
         )?),
         Arc::new(tool_fn(
-            "cancelled_count",
-            "How many cancel_probe calls were cancelled.",
-            |(): (), _| async {
-                Ok(ToolOutput::Json(
-                    json!({"cancelled": CANCELLED.load(Ordering::SeqCst)}),
-                ))
+            "was_cancelled",
+            "Whether the cancel_probe call of the given call id saw its cancellation.",
+            |input: serde_json::Map<String, serde_json::Value>, _| async move {
+                let id = input
+                    .get("call_id")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                let seen = cancelled().as_ref().is_some_and(|ids| ids.contains(id));
+                Ok(ToolOutput::Json(json!({ "cancelled": seen })))
             },
         )?),
         Arc::new(tool_fn(

@@ -14,7 +14,8 @@ use super::payload::{CallRequest, CallResult};
 use crate::{Tool, ToolContext};
 
 /// Runs `request` on `tool` with `token` as its cancellation token; a panic
-/// becomes a fatal error result naming the tool and the panic's message.
+/// becomes a fatal error result naming the tool and carrying the panic's
+/// message ([`CallResult::panicked`]).
 pub(crate) async fn run(
     tool: &dyn Tool,
     request: CallRequest,
@@ -35,16 +36,8 @@ pub(crate) async fn run(
         .await
     {
         Ok(result) => result.into(),
-        Err(panic) => CallResult::fatal(panicked(&name, panic.as_ref())),
+        Err(panic) => CallResult::panicked(&name, panic_message(panic.as_ref())),
     }
-}
-
-/// The error message for a tool that panicked.
-pub(crate) fn panicked(tool: &str, payload: &(dyn Any + Send)) -> String {
-    format!(
-        "tool `{tool}` panicked: {}; this is a bug in the plugin, report it to its author",
-        panic_message(payload)
-    )
 }
 
 /// The message of a panic payload (`&str` or `String`), or a placeholder.

@@ -218,7 +218,7 @@ impl CallRequestRef<'_> {
 /// The outcome of a call.
 ///
 /// Wire form: `{"ok": ToolOutput}` (e.g. `{"ok": {"type": "json", "value": {...}}}`)
-/// or `{"error": {"kind", "message", "retry_after_ms"?}}`.
+/// or `{"error": {"kind", "message", "retry_after_ms"?, "panic"?}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallResult {
@@ -238,6 +238,13 @@ pub struct CallError {
     /// For `retryable`: how long to wait before trying again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
+    /// When the tool panicked: the panic's own message. The kind is then
+    /// `fatal` and `message` says the tool panicked, so a host that does not
+    /// know this field still reports it; this crate's host resumes the panic
+    /// in the calling task instead, so a plugin tool's panic is classified
+    /// as an in-process tool's is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic: Option<String>,
 }
 
 impl CallResult {
@@ -247,7 +254,32 @@ impl CallResult {
             kind: "fatal".into(),
             message: message.into(),
             retry_after_ms: None,
+            panic: None,
         })
+    }
+
+    /// The result of a call of `tool` that panicked with `panic` (the panic's
+    /// message): a fatal error saying so, carrying the panic's message.
+    pub fn panicked(tool: &str, panic: impl Into<String>) -> Self {
+        let panic = panic.into();
+        Self::Error(CallError {
+            kind: "fatal".into(),
+            message: format!(
+                "tool `{tool}` panicked: {panic}; this is a bug in the plugin, report it to its author"
+            ),
+            retry_after_ms: None,
+            panic: Some(panic),
+        })
+    }
+
+    /// The panic's message, if the tool panicked.
+    pub fn panic_message(&self) -> Option<&str> {
+        match self {
+            Self::Error(CallError {
+                panic: Some(panic), ..
+            }) => Some(panic),
+            _ => None,
+        }
     }
 
     /// Parses a result.
@@ -297,6 +329,7 @@ impl From<Result<ToolOutput, ToolError>> for CallResult {
                     kind,
                     message,
                     retry_after_ms,
+                    panic: None,
                 })
             }
         }
@@ -416,6 +449,13 @@ mod tests {
             serde_json::to_vec(&with_timeout).unwrap(),
             with_timeout.to_json()
         );
+        let panicked = CallResult::panicked("t", "boom");
+        assert_eq!(
+            String::from_utf8(panicked.to_json()).unwrap(),
+            r#"{"error":{"kind":"fatal","message":"tool `t` panicked: boom; this is a bug in the plugin, report it to its author","panic":"boom"}}"#
+        );
+        assert_eq!(panicked.panic_message(), Some("boom"));
+        assert_eq!(CallResult::fatal("x").panic_message(), None);
         let unknown = br#"{"error": {"kind": "weird", "message": "m", "extra": 1}}"#;
         assert_eq!(
             CallResult::from_json(unknown).unwrap().into_result(),

@@ -62,7 +62,7 @@ pub enum PluginError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not a dynamic library this system can load.
+    /// The file is not a dynamic library (of any platform) at all.
     #[error(
         "plugin {path} is not a loadable library ({reason}); build the plugin crate with \
          crate-type = [\"cdylib\"] for this platform and pass the library it produces"
@@ -72,6 +72,28 @@ pub enum PluginError {
         path: PathBuf,
         /// The loader's message.
         reason: String,
+    },
+    /// The file is a dynamic library, but the system's loader refused it: a
+    /// library it links to is missing, or it is for another architecture.
+    #[error(
+        "plugin {path} could not be loaded: {reason}; the loader's reason names what is \
+         missing or wrong (install a library it names, or point the loader's search path \
+         at its directory; rebuild a plugin made for another platform)"
+    )]
+    LoadFailed {
+        /// The file.
+        path: PathBuf,
+        /// The loader's message (`dlerror`).
+        reason: String,
+    },
+    /// The file could not be read.
+    #[error("cannot read plugin {path}: {source}; check the file's permissions")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
     /// The library does not export the entry symbol.
     #[error(

@@ -101,11 +101,7 @@ fn open(path: &Path) -> Result<LoadedPlugin, PluginError> {
     // SAFETY: loading a library runs its initialisers. A plugin is trusted
     // native code (see docs/PLUGINS.md, "Safety model"): the caller chose to
     // load it. The handle is leaked, so the library is never unloaded.
-    let library =
-        unsafe { libloading::Library::new(path) }.map_err(|e| PluginError::NotALibrary {
-            path: at(),
-            reason: e.to_string(),
-        })?;
+    let library = unsafe { libloading::Library::new(path) }.map_err(|e| open_failed(path, &e))?;
     let library: &'static libloading::Library = Box::leak(Box::new(library));
     // SAFETY: the ABI defines the entry symbol's type as `EntryFn`; a library
     // exporting that name makes that promise.
@@ -155,6 +151,56 @@ fn open(path: &Path) -> Result<LoadedPlugin, PluginError> {
         manifest,
         tools,
     })
+}
+
+/// Why `dlopen` refused `path`, in the loader's own words (the `dlerror`
+/// text: a missing library's name, a permission, a wrong architecture), with
+/// the `cdylib` hint only for a file that is no dynamic library at all.
+fn open_failed(path: &Path, error: &libloading::Error) -> PluginError {
+    // libloading's own message is only "dlopen failed": the system's
+    // reason is its source.
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        reason.push_str(": ");
+        reason.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    match starts_like_a_library(path) {
+        Err(source) => PluginError::Unreadable {
+            path: path.to_owned(),
+            source,
+        },
+        Ok(false) => PluginError::NotALibrary {
+            path: path.to_owned(),
+            reason,
+        },
+        Ok(true) => PluginError::LoadFailed {
+            path: path.to_owned(),
+            reason,
+        },
+    }
+}
+
+/// Whether the file at `path` begins as a dynamic library of some platform
+/// does: ELF, Mach-O (thin or fat, either byte order) or PE.
+fn starts_like_a_library(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+
+    let mut magic = [0_u8; 4];
+    let mut file = std::fs::File::open(path)?;
+    let mut len = 0;
+    while len < magic.len() {
+        match file.read(&mut magic[len..])? {
+            0 => break,
+            n => len += n,
+        }
+    }
+    let magic = &magic[..len];
+    let mach_o = [0xfeed_face_u32, 0xfeed_facf, 0xcafe_babe]
+        .iter()
+        .any(|m| magic == m.to_be_bytes() || magic == m.to_le_bytes());
+    Ok(magic == b"\x7fELF" || mach_o || magic.starts_with(b"MZ"))
 }
 
 /// Copies the manifest out of the plugin's buffer and hands the buffer back.

@@ -7,7 +7,8 @@
 //! callback), so the host keeps no table of calls in flight and takes no lock
 //! per call. Dropping the call's future (a timeout, a cancelled turn) calls
 //! the plugin's `cancel` export, and so does the call's cancellation token
-//! firing.
+//! firing. A tool that panicked in the plugin panics here too (its panic
+//! resumed with the panic's message), as a tool in the host's process would.
 
 use std::ffi::c_void;
 use std::panic::AssertUnwindSafe;
@@ -120,6 +121,26 @@ unsafe extern "C" fn on_complete(
     }));
 }
 
+/// Whether the host's tokio clock (the clock of the runtime the call runs
+/// on) is paused, as under `#[tokio::test(start_paused = true)]`.
+///
+/// Tokio has no query for it, so this watches the clock: it reads the host's
+/// tokio clock around a span of real time (one tick of the system's
+/// monotonic clock, a few dozen nanoseconds). A running tokio clock is the
+/// system clock, and its reading span contains the real one, so it advances
+/// at least as much; a paused clock does not advance at all without an
+/// `.await`. So the answer is exact either way, and costs a few clock reads.
+fn host_clock_is_paused() -> bool {
+    let host_start = tokio::time::Instant::now();
+    let real_start = std::time::Instant::now();
+    let mut real_end = std::time::Instant::now();
+    while real_end == real_start {
+        real_end = std::time::Instant::now();
+    }
+    let host_end = tokio::time::Instant::now();
+    host_end.duration_since(host_start) < real_end.duration_since(real_start)
+}
+
 /// Cancels the call in the plugin when its future ends before the answer
 /// came (a timeout or a cancelled turn dropped it). The plugin still
 /// completes the call, which reclaims its [`Waiter`].
@@ -144,6 +165,17 @@ impl Tool for PluginTool {
     }
 
     async fn call(&self, input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        if host_clock_is_paused() {
+            return Err(ToolError::fatal(format!(
+                "tool `{}` of plugin `{}` was called while the host's tokio clock is paused \
+                 (`tokio::time::pause`, or `#[tokio::test(start_paused = true)]`): the plugin \
+                 runs on its own runtime in real time, while the host's timers would jump ahead \
+                 and time every call out at once, so the call was not made; test a loaded \
+                 plugin with the real clock, or test its tools in process under the paused \
+                 clock with `tool_api::plugin::testing`",
+                self.spec.name, self.plugin.name
+            )));
+        }
         let request = CallRequestRef {
             tool: &self.spec.name,
             input: &input,
@@ -197,8 +229,15 @@ impl Tool for PluginTool {
                 return Err(self.broken(&format!("completed call {id} under the id {other}")));
             }
         };
-        CallResult::from_json(&bytes)
-            .map_err(|e| self.broken(&format!("returned a result that is not valid JSON ({e})")))?
-            .into_result()
+        let result = CallResult::from_json(&bytes)
+            .map_err(|e| self.broken(&format!("returned a result that is not valid JSON ({e})")))?;
+        if let Some(panic) = result.panic_message() {
+            // The plugin caught its tool's panic; resumed here, it reaches
+            // the caller as an in-process tool's panic does (the executor
+            // reports the call as panicked), without running the panic hook
+            // a second time.
+            std::panic::resume_unwind(Box::new(panic.to_owned()));
+        }
+        result.into_result()
     }
 }

@@ -3,6 +3,10 @@
 //! - [`call`] / [`call_with`] run a tool in-process through the same JSON
 //!   payloads and the same panic handling as a call through the ABI, so a
 //!   plugin's unit tests see what the host will see.
+//! - [`call_with_policy`] runs a call the way the host does: each attempt
+//!   under a timeout, retryable failures tried again, a slow attempt
+//!   timed out and cancelled; to see a tool retried and timed out without
+//!   the agent runtime.
 //! - [`manifest`] checks a plugin's tools the way the host will when it loads
 //!   the library: valid, unique names and usable schemas.
 //! - [`cargo_build_plugin`] builds a plugin crate of the current workspace with
@@ -28,12 +32,14 @@
 //! ```
 
 mod build;
+mod policy;
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
 pub use build::{BuildError, cargo_build_plugin, cargo_build_plugin_with_features};
+pub use policy::{Attempt, Attempts, Policy, call_with_policy};
 
 use super::dispatch;
 use super::payload::{CallRequest, CallResult, Manifest, ManifestError};

@@ -11,7 +11,11 @@
 //!    model sees each nested type where it is used. A recursive type cannot be
 //!    inlined: every reference to it stays a `$ref`, and only the recursive
 //!    definitions are kept in the root `$defs` (Bedrock accepts local `$ref`s
-//!    into `$defs`; the mock server checks the same).
+//!    into `$defs`). A type that contains itself at the root (schemars
+//!    writes `"$ref": "#"`), directly or through other types, is a recursive
+//!    definition too: a copy of the root joins `$defs` under the root's
+//!    title, and those references point to it. So every `$ref` of a
+//!    normalised schema is `#/$defs/NAME`, with `NAME` in its `$defs`.
 //! 3. Nullable unions are made plain: `"type": ["string", "null"]` becomes
 //!    `"type": "string"`, and `anyOf: [X, {"type": "null"}]` becomes `X`. An
 //!    `Option` field is already optional (not `required`), so the model omits
@@ -22,8 +26,14 @@
 //!    becomes the empty object. A root that is not an object (a bare enum, a
 //!    string, a root `oneOf`) is refused with a hint: wrap it in a struct.
 
+mod nullable;
+mod refs;
+
 use schemars::JsonSchema;
 use serde_json::{Map, Value};
+
+use nullable::simplify;
+use refs::{inline, recursive_defs, root_as_def, take_defs};
 
 /// The normalised input schema for `T`.
 ///
@@ -59,9 +69,10 @@ pub fn normalize(schema: Value) -> Result<Value, String> {
     };
     root.remove("$schema");
     root.remove("$id");
-    root.remove("title");
+    let title = root.remove("title");
 
-    let defs = take_defs(&mut root);
+    let mut defs = take_defs(&mut root);
+    root_as_def(&mut root, &mut defs, title.as_ref().and_then(Value::as_str));
     let recursive = recursive_defs(&defs);
     let mut kept = Map::new();
     let mut root = Value::Object(root);
@@ -133,192 +144,6 @@ fn kind_of(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-fn take_defs(root: &mut Map<String, Value>) -> Map<String, Value> {
-    let mut defs = Map::new();
-    for key in ["$defs", "definitions"] {
-        if let Some(Value::Object(d)) = root.remove(key) {
-            defs.extend(d);
-        }
-    }
-    defs
-}
-
-fn def_name(reference: &str) -> Option<&str> {
-    reference
-        .strip_prefix("#/$defs/")
-        .or_else(|| reference.strip_prefix("#/definitions/"))
-}
-
-/// Every `$ref` target named below `node`.
-fn refs_in(node: &Value, out: &mut Vec<String>) {
-    match node {
-        Value::Object(map) => {
-            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(def_name) {
-                out.push(name.to_owned());
-            }
-            map.values().for_each(|v| refs_in(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| refs_in(v, out)),
-        _ => {}
-    }
-}
-
-/// The definitions that reach themselves through `$ref`s: they cannot be
-/// inlined, so references to them stay.
-fn recursive_defs(defs: &Map<String, Value>) -> Vec<String> {
-    let edges = |name: &str| {
-        let mut out = Vec::new();
-        if let Some(def) = defs.get(name) {
-            refs_in(def, &mut out);
-        }
-        out
-    };
-    defs.keys()
-        .filter(|start| {
-            let mut seen: Vec<String> = Vec::new();
-            let mut todo = edges(start);
-            while let Some(next) = todo.pop() {
-                if &next == *start {
-                    return true;
-                }
-                if !seen.contains(&next) {
-                    todo.extend(edges(&next));
-                    seen.push(next);
-                }
-            }
-            false
-        })
-        .cloned()
-        .collect()
-}
-
-/// Replaces every `$ref` below `node` by its definition, except references
-/// to a recursive definition, which become `#/$defs/NAME` and are recorded
-/// in `kept`.
-fn inline(
-    node: &mut Value,
-    defs: &Map<String, Value>,
-    recursive: &[String],
-    kept: &mut Map<String, Value>,
-) -> Result<(), String> {
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::String(reference)) = map.get("$ref").cloned() {
-                let Some(name) = def_name(&reference).map(str::to_owned) else {
-                    return Err(format!(
-                        "`$ref` {reference:?} points outside the schema's `$defs`; \
-                         only local references can be resolved"
-                    ));
-                };
-                let Some(def) = defs.get(&name) else {
-                    return Err(format!(
-                        "`$ref` {reference:?} names no definition in `$defs`"
-                    ));
-                };
-                if recursive.contains(&name) {
-                    kept.entry(name.clone()).or_insert_with(|| def.clone());
-                    map.insert("$ref".into(), Value::String(format!("#/$defs/{name}")));
-                    return Ok(());
-                }
-                let mut expanded = def.clone();
-                inline(&mut expanded, defs, recursive, kept)?;
-                map.remove("$ref");
-                if let Value::Object(expanded) = expanded {
-                    // Sibling keywords of the `$ref` (a field's description,
-                    // say) win over the definition's.
-                    for (k, v) in expanded {
-                        if k != "title" || !map.contains_key("description") {
-                            map.entry(k).or_insert(v);
-                        }
-                    }
-                }
-                return Ok(());
-            }
-            for value in map.values_mut() {
-                inline(value, defs, recursive, kept)?;
-            }
-            Ok(())
-        }
-        Value::Array(items) => {
-            for item in items {
-                inline(item, defs, recursive, kept)?;
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Rule 3: nullable unions become plain, other type arrays become `anyOf`.
-fn simplify(node: &mut Value) {
-    match node {
-        Value::Object(map) => {
-            for value in map.values_mut() {
-                simplify(value);
-            }
-            if let Some(Value::Array(types)) = map.get("type").cloned() {
-                let non_null: Vec<Value> = types
-                    .into_iter()
-                    .filter(|t| t != &Value::String("null".into()))
-                    .collect();
-                match non_null.len() {
-                    0 => {
-                        map.insert("type".into(), Value::String("null".into()));
-                    }
-                    1 => {
-                        map.insert("type".into(), non_null[0].clone());
-                    }
-                    _ => {
-                        map.remove("type");
-                        let alternatives = non_null
-                            .into_iter()
-                            .map(|t| {
-                                let mut m = Map::new();
-                                m.insert("type".into(), t);
-                                Value::Object(m)
-                            })
-                            .collect();
-                        map.insert("anyOf".into(), Value::Array(alternatives));
-                    }
-                }
-            }
-            for key in ["anyOf", "oneOf"] {
-                if let Some(Value::Array(alternatives)) = map.get(key) {
-                    let non_null: Vec<&Value> =
-                        alternatives.iter().filter(|a| !is_null_schema(a)).collect();
-                    if non_null.len() == 1
-                        && alternatives.len() == 2
-                        && let Value::Object(only) = non_null[0].clone()
-                    {
-                        map.remove(key);
-                        for (k, v) in only {
-                            map.entry(k).or_insert(v);
-                        }
-                    }
-                }
-            }
-            // `enum` listing `null` next to strings, from `Option<UnitEnum>`.
-            if let Some(Value::Array(values)) = map.get_mut("enum")
-                && values.len() > 1
-            {
-                values.retain(|v| !v.is_null());
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(simplify),
-        _ => {}
-    }
-}
-
-fn is_null_schema(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => {
-            m.get("type") == Some(&Value::String("null".into()))
-                || m.get("const") == Some(&Value::Null)
-        }
-        _ => false,
     }
 }
 
@@ -516,6 +341,99 @@ mod tests {
             defs["Tree"]["properties"]["children"]["items"]["$ref"],
             "#/$defs/Tree"
         );
+    }
+
+    /// Every `$ref` in `schema` names a definition in its root `$defs`.
+    fn assert_refs_resolve(schema: &Value) {
+        fn walk(node: &Value, defs: &Map<String, Value>) {
+            match node {
+                Value::Object(map) => {
+                    if let Some(r) = map.get("$ref") {
+                        let name = r.as_str().and_then(|r| r.strip_prefix("#/$defs/"));
+                        assert!(
+                            name.is_some_and(|n| defs.contains_key(n)),
+                            "unresolved $ref {r}"
+                        );
+                    }
+                    map.values().for_each(|v| walk(v, defs));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, defs)),
+                _ => {}
+            }
+        }
+        let empty = Map::new();
+        walk(schema, schema["$defs"].as_object().unwrap_or(&empty));
+    }
+
+    /// A recursive input type: schemars refers to the root as `"#"`.
+    #[allow(dead_code)]
+    #[derive(JsonSchema, serde::Deserialize)]
+    struct Node {
+        name: String,
+        children: Vec<Node>,
+    }
+
+    #[test]
+    fn a_recursive_root_type_refers_to_a_copy_of_itself_in_defs() {
+        assert!(raw::<Node>().to_string().contains(r##""$ref":"#""##));
+        let s = norm::<Node>();
+        assert_bedrock_shape(&s);
+        assert_refs_resolve(&s);
+        assert_eq!(s["properties"]["children"]["items"]["$ref"], "#/$defs/Node");
+        let defs = s["$defs"].as_object().unwrap();
+        assert_eq!(defs.keys().collect::<Vec<_>>(), vec!["Node"]);
+        assert_eq!(defs["Node"]["properties"], s["properties"]);
+        // A tool over it is accepted, and takes a tree.
+        let tool = crate::tool_fn("tree", "A tree.", |n: Node, _| async move {
+            Ok(crate::ToolOutput::text(n.children.len().to_string()))
+        });
+        assert!(tool.is_ok(), "{:?}", tool.err());
+    }
+
+    /// Mutual recursion through the root: `Dir` → `Entry` → `Dir`.
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Dir {
+        name: String,
+        entries: Vec<Entry>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Entry {
+        file: Option<String>,
+        dir: Option<Box<Dir>>,
+    }
+
+    #[test]
+    fn mutual_recursion_through_the_root_keeps_both_definitions() {
+        let s = norm::<Dir>();
+        assert_bedrock_shape(&s);
+        assert_refs_resolve(&s);
+        assert_eq!(s["properties"]["entries"]["items"]["$ref"], "#/$defs/Entry");
+        let defs = s["$defs"].as_object().unwrap();
+        let mut names: Vec<_> = defs.keys().collect();
+        names.sort();
+        assert_eq!(names, ["Dir", "Entry"]);
+        assert_eq!(defs["Entry"]["properties"]["dir"]["$ref"], "#/$defs/Dir");
+        assert_eq!(
+            defs["Dir"]["properties"]["entries"]["items"]["$ref"],
+            "#/$defs/Entry"
+        );
+    }
+
+    #[test]
+    fn a_root_copy_takes_a_name_no_definition_has() {
+        let s = normalize(json!({
+            "title": "~/",
+            "type": "object",
+            "properties": {"self": {"$ref": "#"}, "root": {"$ref": "#/$defs/Root"}},
+            "$defs": {"Root": {"type": "object", "properties": {"up": {"$ref": "#"}}}},
+        }))
+        .unwrap();
+        assert_bedrock_shape(&s);
+        assert_refs_resolve(&s);
+        assert_eq!(s["properties"]["self"]["$ref"], "#/$defs/Root2");
     }
 
     #[test]
