@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::{Agent, ModelBackend, Scenario};
+use agent_core::{Agent, ModelBackend};
+use agent_testkit::Scenario;
 use bedrock_client::mock::MockServer;
 use tool_api::ToolRegistry;
 use tool_api::plugin::host::LoadedPlugin;
