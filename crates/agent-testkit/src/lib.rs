@@ -9,12 +9,13 @@
 //!   format; [`select`] (`select.rs`) picks the one answering a request;
 //! - [`ScriptedBackend`] (`scripted_backend.rs`): a deterministic in-process
 //!   model playing scenarios;
-//! - [`reference`]: the reference work (Q1–Q4, FANOUT-n, CHAIN-k), its
-//!   limits, and its tools (`reference-tools`, the demo plugin's, in process);
+//! - [`reference`](mod@reference): the reference work (Q1–Q4, FANOUT-n,
+//!   CHAIN-k), its limits, and its tools (`reference-tools`, the demo
+//!   plugin's, in process);
 //! - [`validate_conversation`] (`conversation_rules.rs`): the rules every
-//!   Converse-style service enforces on a conversation, as a
-//!   [`ConversationError`] each local server words in its own service's
-//!   language;
+//!   Converse-style service enforces on a conversation; a broken one is a
+//!   [`ConversationError`] in neutral words, which the Converse server
+//!   rewords as Bedrock does;
 //! - [`conformance`]: the suite every `ModelBackend` passes against a local
 //!   server of its wire protocol.
 

@@ -14,7 +14,7 @@ pub use reference_tools::{TOOL_DELAYS, ToolDelay, fixed_delay};
 use serde_json::json;
 use tool_api::ToolRegistry;
 
-use crate::{Scenario, ScriptedCall, ScriptedTurn};
+use crate::scenario::{Scenario, ScriptedCall, ScriptedTurn};
 
 /// The names of the reference tools, in the order [`tools`] offers them.
 pub const TOOL_NAMES: [&str; 5] = [

@@ -8,7 +8,10 @@ use std::time::Duration;
 use agent_core::{ModelBackend, ModelError, ModelRequest, ModelResponse};
 use async_trait::async_trait;
 
-use crate::{Scenario, first_prompt, reference, select, validate_conversation};
+use crate::conversation_rules::validate_conversation;
+use crate::reference;
+use crate::scenario::Scenario;
+use crate::select::{first_prompt, select};
 
 /// A model that plays scripted scenarios.
 ///

@@ -4,7 +4,7 @@
 
 use agent_core::{Message, ModelRequest, Role};
 
-use crate::Scenario;
+use crate::scenario::Scenario;
 
 /// The first user message's text: what scenarios are matched on.
 pub fn first_prompt(request: &ModelRequest) -> String {
