@@ -25,9 +25,9 @@ pub const TOOL_NAMES: [&str; 5] = [
     "sleep_tool",
 ];
 
-/// The reference tools, in process: the `reference-tools` crate's, which the
-/// demo plugin exports, so in-process runs and plugin runs call the same code. Each
-/// sleeps its delay ([`TOOL_DELAYS`]; `sleep_tool` its `ms`) on tokio's
+/// The reference tools, in process: the `reference-tools` crate's, which
+/// the demo plugin exports, so in-process runs and plugin runs call the same
+/// code. Each sleeps its delay ([`TOOL_DELAYS`]; `sleep_tool` its `ms`) on tokio's
 /// timer, so under a paused clock a run takes exact virtual time; the
 /// variable `DEMO_TOOLS_DELAY` changes the delays as it does the plugin's.
 pub fn tools() -> ToolRegistry {
