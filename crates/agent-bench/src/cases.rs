@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use agent_core::{Scenario, reference};
+use agent_testkit::{Scenario, reference};
 
 use agent_cli::exit::Failure;
 

@@ -61,7 +61,7 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
     };
     let runs = args.runs as usize;
     let warmup = args.warmup as usize;
-    let mut scenarios: Vec<agent_core::Scenario> = Vec::new();
+    let mut scenarios: Vec<agent_testkit::Scenario> = Vec::new();
     for c in &selected {
         if !scenarios.iter().any(|s| s.name == c.scenario.name) {
             scenarios.push(c.scenario.clone());

@@ -218,7 +218,7 @@ pub async fn agent_run(
     let job = tokio::task::spawn_blocking(move || -> Result<AgentRunFigures, Failure> {
         std::fs::create_dir_all(&cmd.home)
             .map_err(|e| Failure::Other(format!("cannot create {}: {e}", cmd.home.display())))?;
-        let prompt = agent_core::reference::queries()
+        let prompt = agent_testkit::reference::queries()
             .into_iter()
             .next()
             .and_then(|q| q.prompt)

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use agent_cli::backend;
 use agent_cli::exit::Failure;
-use agent_core::{ModelBackend, Scenario};
+use agent_core::ModelBackend;
+use agent_testkit::Scenario;
 use bedrock_client::mock::MockServer;
 
 /// A local server and the backend that talks to it.

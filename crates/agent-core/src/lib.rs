@@ -11,9 +11,6 @@ pub mod executor;
 pub mod message;
 pub mod model;
 pub mod retry;
-pub mod scripted;
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
@@ -28,4 +25,3 @@ pub use message::{
 };
 pub use model::*;
 pub use retry::{ExponentialBackoff, Jitter, RetryPolicy};
-pub use scripted::{Scenario, ScriptedBackend, ScriptedCall, ScriptedTurn, reference};

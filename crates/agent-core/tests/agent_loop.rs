@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use agent_core::{
     Agent, AgentErrorKind, AgentState, ContentBlock, Conversation, EventKind, ExecutorConfig,
-    ExponentialBackoff, Jitter, Message, ModelError, ModelErrorKind, Role, RunOptions, Scenario,
-    ScriptedBackend, ScriptedTurn, StopReason, reference, scripted::validate_conversation,
+    ExponentialBackoff, Jitter, Message, ModelError, ModelErrorKind, Role, RunOptions, StopReason,
 };
+use agent_testkit::{Scenario, ScriptedBackend, ScriptedTurn, reference, validate_conversation};
 use serde_json::json;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -376,7 +376,7 @@ async fn cancellation_mid_batch_answers_every_call() {
 async fn max_tokens_gives_the_partial_answer_and_skips_cut_calls() {
     let backend = one_scenario(vec![ScriptedTurn {
         text: Some("The weather in".into()),
-        tool_calls: vec![agent_core::ScriptedCall {
+        tool_calls: vec![agent_testkit::ScriptedCall {
             name: "get_weather".into(),
             input: json!({"location": "Par"}),
         }],

@@ -24,7 +24,7 @@
 //!     .build()?;
 //! let agent = agent_core::Agent::builder()
 //!     .backend(Arc::new(backend))
-//!     .tools(agent_core::reference::tools())
+//!     .tools(agent_testkit::reference::tools())
 //!     .build()?;
 //! let run = agent.run("What's the weather in Paris?").await?;
 //! println!("{}", run.answer);

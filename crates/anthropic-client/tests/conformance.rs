@@ -1,11 +1,11 @@
-//! The backend conformance suite (agent-core's `testing` feature) against
+//! The backend conformance suite (`agent_testkit::conformance`) against
 //! the local Messages API server, over real HTTP on 127.0.0.1.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
-use agent_core::testing::{BoxError, Fault, Harness, Setup, Target};
+use agent_testkit::conformance::{BoxError, Fault, Harness, Setup, Target};
 use anthropic_client::AnthropicBackend;
 use anthropic_client::mock::{self, MockServer};
 use async_trait::async_trait;
@@ -52,7 +52,7 @@ impl Harness for Anthropic {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_anthropic_backend_passes_the_conformance_suite() {
-    let report = agent_core::testing::run(&Anthropic).await;
+    let report = agent_testkit::conformance::run(&Anthropic).await;
     println!("{report}");
     assert!(report.passed(), "{report}");
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use agent_core::{
     Agent, ContentBlock, Message, ModelBackend, ModelErrorKind, ModelEvent, ModelRequest, Role,
-    Scenario, ScriptedTurn, StreamAccumulator, ToolResult, ToolResultContent, reference,
+    StreamAccumulator, ToolResult, ToolResultContent,
 };
+use agent_testkit::{Scenario, ScriptedTurn, reference};
 use anthropic_client::AnthropicBackend;
 use anthropic_client::mock::{Fault, MockServer};
 use futures::StreamExt;
@@ -48,7 +49,7 @@ fn story() -> Scenario {
     Scenario::new(
         "story",
         Some("story"),
-        vec![ScriptedTurn::text(agent_core::testing::LONG_ANSWER)],
+        vec![ScriptedTurn::text(agent_testkit::conformance::LONG_ANSWER)],
     )
 }
 
@@ -148,7 +149,7 @@ async fn streaming_sends_text_in_many_deltas_and_reports_usage() {
         acc.push(e).unwrap();
     }
     let r = acc.finish(Duration::ZERO).unwrap();
-    assert_eq!(r.message.text(), agent_core::testing::LONG_ANSWER);
+    assert_eq!(r.message.text(), agent_testkit::conformance::LONG_ANSWER);
     assert!(r.usage.input_tokens > 0 && r.usage.output_tokens > 0);
     let whole = backend.converse(&request("story")).await.unwrap();
     assert_eq!(whole.message, r.message);

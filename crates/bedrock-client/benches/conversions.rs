@@ -82,7 +82,7 @@ fn four_tool_turn() -> ModelRequest {
                 content: results,
             },
         ],
-        tools: agent_core::reference::tools().specs().cloned().collect(),
+        tools: agent_testkit::reference::tools().specs().cloned().collect(),
         inference: InferenceConfig::default(),
     }
 }

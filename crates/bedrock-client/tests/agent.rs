@@ -12,9 +12,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::{
-    Agent, AgentRun, ContentBlock, EventKind, ModelErrorKind, Role, Scenario, reference,
-};
+use agent_core::{Agent, AgentRun, ContentBlock, EventKind, ModelErrorKind, Role};
+use agent_testkit::{Scenario, reference};
 use bedrock_client::mock::{Fault, MockServer, Outcome, RecordedRequest};
 use common::{backend, fast_tools, tiny_backoff};
 use serde_json::Value;

@@ -7,8 +7,9 @@ mod common;
 
 use agent_core::{
     ContentBlock, Message, ModelBackend, ModelErrorKind, ModelEvent, Role, StopReason,
-    StreamAccumulator, ToolResult, ToolResultContent, reference,
+    StreamAccumulator, ToolResult, ToolResultContent,
 };
+use agent_testkit::reference;
 use bedrock_client::mock::{Fault, MockServer, Outcome};
 use common::{backend, backend_for, first_request};
 use futures::StreamExt;
@@ -235,10 +236,10 @@ async fn the_same_request_gives_the_same_bytes_with_keys_in_order() {
 
 #[tokio::test]
 async fn converse_keeps_the_models_key_order_in_tool_inputs() {
-    let scenario = agent_core::Scenario::new(
+    let scenario = agent_testkit::Scenario::new(
         "order",
         Some("key order please"),
-        vec![agent_core::ScriptedTurn::tools([(
+        vec![agent_testkit::ScriptedTurn::tools([(
             "calculate_distance",
             json!({"origin": "Seattle", "destination": "Portland", "alpha": 1}),
         )])],

@@ -1,4 +1,4 @@
-//! The backend conformance suite of `agent-core` (feature `testing`), run
+//! The backend conformance suite (`agent_testkit::conformance`), run
 //! for `BedrockBackend` against the local Converse server: the real Agent,
 //! the real SDK, real HTTP on 127.0.0.1.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use agent_core::testing::{self, BoxError, Fault as CaseFault, Harness, Setup, Target};
+use agent_testkit::conformance::{self, BoxError, Fault as CaseFault, Harness, Setup, Target};
 use bedrock_client::mock::{Fault, MockServer};
 
 /// Starts a fresh local server per case; the case's faults are the
@@ -48,7 +48,7 @@ impl Harness for Bedrock {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bedrock_passes_the_backend_conformance_suite() {
-    let report = testing::run(&Bedrock).await;
+    let report = conformance::run(&Bedrock).await;
     assert!(report.passed(), "{report}");
     eprintln!("{report}");
 }

@@ -14,7 +14,8 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use agent_core::{ModelBackend, ModelErrorKind, reference};
+use agent_core::{ModelBackend, ModelErrorKind};
+use agent_testkit::reference;
 use bedrock_client::BedrockBackend;
 use bedrock_client::mock::MockServer;
 use bedrock_client::types::errors::NO_CREDENTIALS_HELP;

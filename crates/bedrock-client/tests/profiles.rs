@@ -13,7 +13,8 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use agent_core::{ModelBackend, reference};
+use agent_core::ModelBackend;
+use agent_testkit::reference;
 use bedrock_client::mock::MockServer;
 use bedrock_client::{BedrockBackend, BedrockError};
 

@@ -15,7 +15,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::{ModelRequest, Scenario};
+use agent_core::ModelRequest;
+use agent_testkit::Scenario;
 use axum::Router;
 use serde_json::Value;
 

@@ -26,7 +26,7 @@ pub enum MockError {
     /// The scenario file is not a scenario list.
     #[error(
         "the scenario file {} is not a valid scenario list: {source}; it must hold a JSON list of \
-         scenarios, or one (format: agent_core::scripted::Scenario, and docs/BEDROCK.md, \
+         scenarios, or one (format: agent_testkit::Scenario, and docs/BEDROCK.md, \
          \"Scenario files\")",
         path.display()
     )]

@@ -1,10 +1,10 @@
 //! The scripted turns a local server plays: [`Scenarios`] (the reference
-//! work, `agent_core::reference::all()`, plus any given), scenario files
+//! work, `agent_testkit::reference::all()`, plus any given), scenario files
 //! ([`load_scenarios`]), and the choice of a scenario for a request
 //! ([`pick`]).
 //!
-//! A scenario file holds `agent_core`'s format (see
-//! `agent_core::scripted::Scenario` and `docs/BEDROCK.md`, "Scenario
+//! A scenario file holds `agent_testkit`'s format (see
+//! `agent_testkit::Scenario` and `docs/BEDROCK.md`, "Scenario
 //! files"): a JSON list of scenarios, or a single one.
 //!
 //! ```json
@@ -22,8 +22,8 @@
 
 use std::path::Path;
 
-use agent_core::scripted::{first_prompt, select};
-use agent_core::{ModelRequest, Scenario};
+use agent_core::ModelRequest;
+use agent_testkit::{Scenario, first_prompt, select};
 
 use crate::MockError;
 
@@ -86,7 +86,7 @@ impl Scenarios {
     pub fn resolve(self) -> Vec<Scenario> {
         let mut all = self.given;
         if self.reference {
-            all.extend(agent_core::reference::all());
+            all.extend(agent_testkit::reference::all());
         }
         all
     }
@@ -124,7 +124,7 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, serde_json::Error> {
     }
 }
 
-/// The scenario that answers `request` (see `agent_core::scripted::select`),
+/// The scenario that answers `request` (see `agent_testkit::select`),
 /// or why none does, naming the prompt and the scenarios known, for the
 /// protocol to send in its own error shape.
 pub fn pick<'a>(scenarios: &'a [Scenario], request: &ModelRequest) -> Result<&'a Scenario, String> {
@@ -186,7 +186,7 @@ mod tests {
         s.add([named("c", "c")]);
         let names: Vec<String> = s.clone().resolve().into_iter().map(|s| s.name).collect();
         assert_eq!(names[..3], ["a", "b", "c"]);
-        assert_eq!(names.len(), 3 + agent_core::reference::all().len());
+        assert_eq!(names.len(), 3 + agent_testkit::reference::all().len());
         s.replace(vec![named("z", "z")]);
         assert_eq!(s.resolve().len(), 1);
     }

@@ -6,7 +6,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::{ModelRequest, Scenario};
+use agent_core::ModelRequest;
+use agent_testkit::Scenario;
 use axum::Router;
 
 use crate::{FaultPlan, MockError, Recorder, Scenarios, ServerHandle, scenarios};
@@ -154,7 +155,10 @@ mod tests {
         assert!(settings.record);
         let shared: Shared<u8, (), ()> = settings.clone().into_shared(());
         assert_eq!(shared.lists_model("m"), None);
-        assert_eq!(shared.scenarios.len(), agent_core::reference::all().len());
+        assert_eq!(
+            shared.scenarios.len(),
+            agent_testkit::reference::all().len()
+        );
         let shared: Shared<u8, (), ()> = Settings {
             models: Some(vec!["m".into()]),
             ..settings

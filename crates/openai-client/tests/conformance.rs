@@ -1,11 +1,11 @@
-//! The backend conformance suite (agent-core's `testing` feature) against
+//! The backend conformance suite (`agent_testkit::conformance`) against
 //! the local Chat Completions server, over real HTTP on 127.0.0.1.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
-use agent_core::testing::{BoxError, Fault, Harness, Setup, Target};
+use agent_testkit::conformance::{BoxError, Fault, Harness, Setup, Target};
 use async_trait::async_trait;
 use openai_client::OpenAiBackend;
 use openai_client::mock::{self, MockServer};
@@ -53,7 +53,7 @@ impl Harness for OpenAi {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_backend_passes_the_conformance_suite() {
-    let report = agent_core::testing::run(&OpenAi).await;
+    let report = agent_testkit::conformance::run(&OpenAi).await;
     println!("{report}");
     assert!(report.passed(), "{report}");
 }

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use agent_core::{
     Agent, ContentBlock, Message, ModelBackend, ModelErrorKind, ModelEvent, ModelRequest, Role,
-    Scenario, ScriptedTurn, StreamAccumulator, ToolResult, ToolResultContent, reference,
+    StreamAccumulator, ToolResult, ToolResultContent,
 };
+use agent_testkit::{Scenario, ScriptedTurn, reference};
 use futures::StreamExt;
 use openai_client::mock::{Fault, MockServer};
 use openai_client::{MaxTokensField, OpenAiBackend};
@@ -49,7 +50,7 @@ fn story() -> Scenario {
     Scenario::new(
         "story",
         Some("story"),
-        vec![ScriptedTurn::text(agent_core::testing::LONG_ANSWER)],
+        vec![ScriptedTurn::text(agent_testkit::conformance::LONG_ANSWER)],
     )
 }
 
@@ -154,7 +155,7 @@ async fn streaming_sends_text_in_many_deltas_and_reports_usage() {
         acc.push(e).unwrap();
     }
     let r = acc.finish(Duration::ZERO).unwrap();
-    assert_eq!(r.message.text(), agent_core::testing::LONG_ANSWER);
+    assert_eq!(r.message.text(), agent_testkit::conformance::LONG_ANSWER);
     assert!(r.usage.input_tokens > 0 && r.usage.output_tokens > 0);
     let whole = backend.converse(&request("story")).await.unwrap();
     assert_eq!(whole.message, r.message);
@@ -201,7 +202,7 @@ async fn keys_are_checked_sent_as_bearer_and_never_shown() {
         .converse(&request("story"))
         .await
         .unwrap();
-    assert_eq!(r.message.text(), agent_core::testing::LONG_ANSWER);
+    assert_eq!(r.message.text(), agent_testkit::conformance::LONG_ANSWER);
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use agent_core::{AgentRun, Conversation, Scenario, reference};
+use agent_core::{AgentRun, Conversation};
+use agent_testkit::{Scenario, reference};
 use bedrock_client::mock::MockServer;
 use serde::Serialize;
 

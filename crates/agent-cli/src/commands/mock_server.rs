@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use agent_core::Scenario;
+use agent_testkit::Scenario;
 
 use crate::cli::MockServerArgs;
 use agent_cli::exit::Failure;
@@ -114,7 +114,7 @@ pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Scenarios from a JSON file (the format of `agent_core::scripted::scenario`).
+/// Scenarios from a JSON file (the format of `agent_testkit::Scenario`).
 fn load(path: &Path) -> Result<Vec<Scenario>, Failure> {
     bedrock_client::mock::load_scenarios(path).map_err(|e| Failure::Usage(e.to_string()))
 }

@@ -31,16 +31,33 @@ use crate::{
 /// Cheap to clone and safe to share: runs on one agent share its executor
 /// (and so its concurrency limit) and nothing else.
 ///
+/// With a model that asks for `now` once, then answers (tests script one
+/// with `agent_testkit::ScriptedBackend`):
+///
 /// ```
 /// use std::sync::Arc;
-/// use agent_core::{Agent, ScriptedBackend, Scenario, ScriptedTurn};
+/// use agent_core::Agent;
 /// use tool_api::{tool_fn, ToolOutput};
-///
+/// # use agent_core::*;
+/// # struct Noon;
+/// # #[async_trait::async_trait]
+/// # impl ModelBackend for Noon {
+/// #     fn name(&self) -> &str { "noon" }
+/// #     async fn converse(&self, r: &ModelRequest) -> Result<ModelResponse, ModelError> {
+/// #         let (content, stop_reason) = if r.messages.len() == 1 {
+/// #             let id = "t1".into();
+/// #             let call = ToolUse { id, name: "now".into(), input: serde_json::json!({}) };
+/// #             (vec![ContentBlock::ToolUse(call)], StopReason::ToolUse)
+/// #         } else {
+/// #             (vec![ContentBlock::Text { text: "It is noon.".into() }], StopReason::EndTurn)
+/// #         };
+/// #         let message = Message { role: Role::Assistant, content };
+/// #         let (usage, latency) = (Usage::default(), std::time::Duration::ZERO);
+/// #         Ok(ModelResponse { message, stop_reason, usage, latency })
+/// #     }
+/// # }
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let backend = ScriptedBackend::new(vec![Scenario::new("time", None, vec![
-///     ScriptedTurn::tools([("now", serde_json::json!({}))]),
-///     ScriptedTurn::text("It is noon."),
-/// ])]);
+/// let backend = Noon; // asks for `now`, then says it is noon
 /// let now = tool_fn("now", "Current time.", |(): (), _| async { Ok(ToolOutput::text("12:00")) }).unwrap();
 /// let agent = Agent::builder()
 ///     .backend(Arc::new(backend))

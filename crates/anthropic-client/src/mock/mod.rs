@@ -1,8 +1,8 @@
 //! [`MockServer`]: a local Messages API server (feature `mock-server`), for
 //! tests, demos and benchmarks. Nothing leaves the machine.
 //!
-//! - Plays [`agent_core::Scenario`]s (default: the reference work,
-//!   [`agent_core::reference::all`]); the scenario is chosen by the first
+//! - Plays [`agent_testkit::Scenario`]s (default: the reference work,
+//!   [`agent_testkit::reference::all`]); the scenario is chosen by the first
 //!   user message and the turn by the number of assistant messages, so
 //!   retries and concurrent conversations replay exactly.
 //! - Checks requests as the API does (see `validate.rs`): the key, in
@@ -10,8 +10,8 @@
 //!   `anthropic-version` (400), `model`, `max_tokens`, tool names and
 //!   schemas, every `tool_use` answered by a `tool_result` in the next
 //!   message and no `tool_result` without its `tool_use` (400
-//!   `invalid_request_error`), then the core's conversation rules
-//!   ([`agent_core::scripted::validate_conversation`]).
+//!   `invalid_request_error`), then the shared conversation rules
+//!   ([`agent_testkit::validate_conversation`], in its neutral words).
 //! - Injects faults: [`Fault`]s queued with [`MockServer::push_fault`] or
 //!   [`MockServerBuilder::faults`], and a 429 every n-th request
 //!   ([`MockServerBuilder::throttle_every`]).
@@ -37,11 +37,11 @@
 //!     .api_key("test-key")
 //!     .build()
 //!     .unwrap();
-//! let q1 = agent_core::reference::queries()[0].prompt.clone().unwrap();
+//! let q1 = agent_testkit::reference::queries()[0].prompt.clone().unwrap();
 //! let request = ModelRequest {
 //!     system: None,
 //!     messages: vec![Message::user(q1)],
-//!     tools: agent_core::reference::tools().specs().cloned().collect(),
+//!     tools: agent_testkit::reference::tools().specs().cloned().collect(),
 //!     inference: Default::default(),
 //! };
 //! let response = backend.converse(&request).await.unwrap();

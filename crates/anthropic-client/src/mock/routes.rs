@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::scripted::validate_conversation;
+use agent_testkit::validate_conversation;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State as Extract;
@@ -142,8 +142,8 @@ async fn play(
         );
     }
     let core = request_from_wire(&request);
-    if let Err(message) = validate_conversation(&core) {
-        return bad(&message);
+    if let Err(broken) = validate_conversation(&core) {
+        return bad(&broken.to_string());
     }
     let scenario = match state.scenario_for(&core) {
         Ok(s) => s,

@@ -8,7 +8,7 @@
 //!   id, the wire format, roles, toolUse/toolResult pairing, tool specs) and
 //!   refused with its status codes, error types and texts.
 //! - Answers come from scripted [`Scenario`]s: the reference work
-//!   (`agent_core::reference::all()`: Q1–Q4, FANOUT-n, CHAIN-50) plus any
+//!   (`agent_testkit::reference::all()`: Q1–Q4, FANOUT-n, CHAIN-50) plus any
 //!   given, e.g. from a [scenario file](load_scenarios).
 //! - Faults can be injected ([`Fault`]): every Nth request, or a scripted
 //!   list for the next requests.
@@ -52,7 +52,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::Scenario;
+use agent_testkit::Scenario;
 use mock_support::{ServerHandle, Settings};
 
 pub use answer::STREAM_ERROR_MESSAGE;

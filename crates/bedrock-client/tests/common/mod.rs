@@ -93,7 +93,8 @@ impl Tool for FastTool {
         input: serde_json::Value,
         _ctx: ToolContext,
     ) -> Result<ToolOutput, ToolError> {
-        let delay = agent_core::reference::fixed_delay(&self.spec.name).unwrap_or_default() / 100;
+        let delay =
+            agent_testkit::reference::fixed_delay(&self.spec.name).unwrap_or_default() / 100;
         tokio::time::sleep(delay).await;
         Ok(ToolOutput::Json(
             json!({"tool": self.spec.name, "input": input, "ok": true}),
@@ -101,11 +102,11 @@ impl Tool for FastTool {
     }
 }
 
-/// The reference tools' specs (from agent-core), with fast in-process
+/// The reference tools' specs (from agent-testkit), with fast in-process
 /// implementations.
 pub fn fast_tools() -> ToolRegistry {
     let mut registry = ToolRegistry::new();
-    for spec in agent_core::reference::tools().specs() {
+    for spec in agent_testkit::reference::tools().specs() {
         registry
             .register(Arc::new(FastTool { spec: spec.clone() }), "test")
             .unwrap();

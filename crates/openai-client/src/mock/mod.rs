@@ -3,8 +3,8 @@
 //!
 //! - Serves `POST /v1/chat/completions` (base URL `http://ADDR/v1`) and
 //!   `GET /v1/models`.
-//! - Plays [`agent_core::Scenario`]s (default: the reference work,
-//!   [`agent_core::reference::all`]); the scenario is chosen by the first
+//! - Plays [`agent_testkit::Scenario`]s (default: the reference work,
+//!   [`agent_testkit::reference::all`]); the scenario is chosen by the first
 //!   user message and the turn by the number of assistant messages, so
 //!   retries and concurrent conversations replay exactly.
 //! - Checks requests as OpenAI does (see `validate.rs`): `Authorization:
@@ -12,8 +12,8 @@
 //!   schemas, `parallel_tool_calls` only with tools, `stream_options` only
 //!   with `stream`, every `tool_calls` id answered by a `tool` message and
 //!   no `tool` message without its call (400 `invalid_request_error`), then
-//!   the core's conversation rules
-//!   ([`agent_core::scripted::validate_conversation`]).
+//!   the shared conversation rules
+//!   ([`agent_testkit::validate_conversation`], in its neutral words).
 //! - Injects faults: [`Fault`]s queued with [`MockServer::push_fault`] or
 //!   [`MockServerBuilder::faults`], and a 429 every n-th request
 //!   ([`MockServerBuilder::throttle_every`]).
@@ -39,11 +39,11 @@
 //!     .model("mock-model")
 //!     .build()
 //!     .unwrap();
-//! let q1 = agent_core::reference::queries()[0].prompt.clone().unwrap();
+//! let q1 = agent_testkit::reference::queries()[0].prompt.clone().unwrap();
 //! let request = ModelRequest {
 //!     system: None,
 //!     messages: vec![Message::user(q1)],
-//!     tools: agent_core::reference::tools().specs().cloned().collect(),
+//!     tools: agent_testkit::reference::tools().specs().cloned().collect(),
 //!     inference: Default::default(),
 //! };
 //! let response = backend.converse(&request).await.unwrap();

@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use agent_core::reference::{fanout, queries};
-use agent_core::scripted::validate_conversation;
-use agent_core::{Agent, ContentBlock, Role, ScriptedBackend, ToolResultContent, ToolResultStatus};
+use agent_core::{Agent, ContentBlock, Role, ToolResultContent, ToolResultStatus};
+use agent_testkit::reference::{fanout, queries};
+use agent_testkit::{ScriptedBackend, validate_conversation};
 use serde_json::json;
 use tool_api::ToolRegistry;
 use tool_api::plugin::{host, testing};
@@ -32,7 +32,7 @@ async fn the_reference_queries_run_through_the_plugin() {
         .tools(tools)
         .build()
         .unwrap();
-    let in_process = demo_tools::tools().unwrap();
+    let in_process = reference_tools::tools().unwrap();
     let in_process: HashMap<_, _> = in_process
         .iter()
         .map(|t| (t.spec().name.clone(), t.clone()))

@@ -1,11 +1,10 @@
 //! The backend conformance suite against the scripted backend: the
 //! in-process model every other backend's local server imitates.
-#![cfg(feature = "testing")]
 
 use std::sync::Arc;
 
-use agent_core::ScriptedBackend;
-use agent_core::testing::{BoxError, Harness, Setup, Target};
+use agent_testkit::ScriptedBackend;
+use agent_testkit::conformance::{BoxError, Harness, Setup, Target};
 use async_trait::async_trait;
 
 struct Scripted;
@@ -22,7 +21,7 @@ impl Harness for Scripted {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scripted_backend_passes_the_conformance_suite() {
-    let report = agent_core::testing::run(&Scripted).await;
+    let report = agent_testkit::conformance::run(&Scripted).await;
     println!("{report}");
     assert!(report.passed(), "{report}");
 }
@@ -68,14 +67,14 @@ impl Harness for BrokenHarness {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suite_catches_reordered_results_and_misclassified_errors() {
-    use agent_core::testing::Case;
+    use agent_testkit::conformance::Case;
     let cases = [
         Case::UnknownTool,
         Case::ThrottledThenSuccess,
         Case::NonRetryableError,
         Case::Chain,
     ];
-    let report = agent_core::testing::run_cases(&BrokenHarness, &cases).await;
+    let report = agent_testkit::conformance::run_cases(&BrokenHarness, &cases).await;
     let failed: Vec<Case> = report.failures().map(|r| r.case).collect();
     assert_eq!(
         failed,

@@ -30,25 +30,83 @@ impl DelayMode {
     }
 }
 
-/// A tool's delay: the fixed value and the random range, in milliseconds.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Delay {
-    pub fixed_ms: u64,
-    pub range_ms: (u64, u64),
+/// A reference tool's delay: the fixed value and the random range.
+///
+/// [`TOOL_DELAYS`] is the one table of them: the tools sleep by it, and the
+/// reference work (`agent-testkit`) computes each query's limit from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolDelay {
+    /// The tool's name.
+    pub name: &'static str,
+    /// Fixed delay (the default mode).
+    pub fixed: Duration,
+    /// Random range (low, high), both included.
+    pub range: (Duration, Duration),
 }
 
-impl Delay {
+const fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// `get_weather`: 1.25 s fixed, 1.0–1.5 s random.
+pub(crate) const GET_WEATHER: ToolDelay = ToolDelay {
+    name: "get_weather",
+    fixed: ms(1250),
+    range: (ms(1000), ms(1500)),
+};
+
+/// `get_stock_price`: 0.75 s fixed, 0.5–1.0 s random.
+pub(crate) const GET_STOCK_PRICE: ToolDelay = ToolDelay {
+    name: "get_stock_price",
+    fixed: ms(750),
+    range: (ms(500), ms(1000)),
+};
+
+/// `calculate_distance`: 0.95 s fixed, 0.7–1.2 s random.
+pub(crate) const CALCULATE_DISTANCE: ToolDelay = ToolDelay {
+    name: "calculate_distance",
+    fixed: ms(950),
+    range: (ms(700), ms(1200)),
+};
+
+/// `search_restaurants`: 1.60 s fixed, 1.2–2.0 s random.
+pub(crate) const SEARCH_RESTAURANTS: ToolDelay = ToolDelay {
+    name: "search_restaurants",
+    fixed: ms(1600),
+    range: (ms(1200), ms(2000)),
+};
+
+/// The delays of the reference tools with one (the sleep tools sleep their
+/// input instead, `noop` not at all).
+pub const TOOL_DELAYS: [ToolDelay; 4] = [
+    GET_WEATHER,
+    GET_STOCK_PRICE,
+    CALCULATE_DISTANCE,
+    SEARCH_RESTAURANTS,
+];
+
+/// The fixed delay of the tool `name`, if it has one in [`TOOL_DELAYS`].
+pub fn fixed_delay(name: &str) -> Option<Duration> {
+    TOOL_DELAYS.iter().find(|d| d.name == name).map(|d| d.fixed)
+}
+
+impl ToolDelay {
     /// The delay for one call under `mode`.
     pub fn pick(&self, mode: DelayMode) -> Duration {
-        Duration::from_millis(match mode {
-            DelayMode::Fixed => self.fixed_ms,
-            DelayMode::Random => fastrand::u64(self.range_ms.0..=self.range_ms.1),
-            DelayMode::None => 0,
-        })
+        match mode {
+            DelayMode::Fixed => self.fixed,
+            DelayMode::Random => {
+                let (low, high) = self.range;
+                ms(fastrand::u64(
+                    low.as_millis() as u64..=high.as_millis() as u64,
+                ))
+            }
+            DelayMode::None => Duration::ZERO,
+        }
     }
 
     /// Sleeps this delay (as [`DELAY_ENV`] says) on the runtime's timer.
-    pub async fn sleep(&self, ctx: &ToolContext) -> Result<(), ToolError> {
+    pub(crate) async fn sleep(&self, ctx: &ToolContext) -> Result<(), ToolError> {
         sleep(self.pick(DelayMode::from_env()), ctx).await
     }
 }
@@ -76,16 +134,19 @@ mod tests {
 
     #[test]
     fn delays_follow_the_mode() {
-        let d = Delay {
-            fixed_ms: 1250,
-            range_ms: (1000, 1500),
-        };
+        let d = GET_WEATHER;
         assert_eq!(d.pick(DelayMode::Fixed), Duration::from_millis(1250));
         assert_eq!(d.pick(DelayMode::None), Duration::ZERO);
         for _ in 0..100 {
             let r = d.pick(DelayMode::Random);
             assert!(r >= Duration::from_millis(1000) && r <= Duration::from_millis(1500));
         }
+    }
+
+    #[test]
+    fn fixed_delays_by_name() {
+        assert_eq!(fixed_delay("search_restaurants"), Some(ms(1600)));
+        assert_eq!(fixed_delay("sleep_tool"), None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,14 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 use tool_api::{ToolContext, ToolError, ToolOutput, TypedTool, async_trait};
 
-use crate::delay::Delay;
+use crate::delay::GET_STOCK_PRICE;
 use crate::fake;
-
-/// 0.75 s fixed, 0.5–1.0 s random.
-const DELAY: Delay = Delay {
-    fixed_ms: 750,
-    range_ms: (500, 1000),
-};
 
 /// The input of `get_stock_price`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -42,7 +36,7 @@ impl TypedTool for GetStockPrice {
                 "`symbol` is empty; give a ticker symbol such as \"AAPL\"",
             ));
         }
-        DELAY.sleep(&ctx).await?;
+        GET_STOCK_PRICE.sleep(&ctx).await?;
         let symbol = input.symbol.trim().to_ascii_uppercase();
         let h = fake::hash(&[&symbol]);
         let cents = fake::int(h, 1, 1_000, 100_000);

@@ -6,14 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 use tool_api::{ToolContext, ToolError, ToolOutput, TypedTool, async_trait};
 
-use crate::delay::Delay;
+use crate::delay::SEARCH_RESTAURANTS;
 use crate::fake;
-
-/// 1.60 s fixed, 1.2–2.0 s random.
-const DELAY: Delay = Delay {
-    fixed_ms: 1600,
-    range_ms: (1200, 2000),
-};
 
 const FIRST: [&str; 8] = [
     "The", "Little", "Golden", "Blue", "Old", "Royal", "Green", "Silver",
@@ -49,7 +43,7 @@ impl TypedTool for SearchRestaurants {
     }
 
     async fn run(&self, input: Input, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        DELAY.sleep(&ctx).await?;
+        SEARCH_RESTAURANTS.sleep(&ctx).await?;
         let cuisine = input
             .cuisine
             .filter(|c| !c.trim().is_empty())

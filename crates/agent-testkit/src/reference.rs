@@ -1,57 +1,46 @@
-//! The reference work of `shared/bench/REFERENCE.md` as scenarios: the four
-//! queries Q1–Q4, FANOUT-n and CHAIN-k. Shared by the scripted backend, the
-//! local mock servers, the demo and the benchmarks, so all play the same turns.
+//! The reference work of `shared/bench/REFERENCE.md`: the four queries
+//! Q1–Q4, FANOUT-n and CHAIN-k as scenarios, their limits, and the tools they
+//! call. Shared by the scripted backend, the local mock servers, the demo and
+//! the benchmarks, so all play the same turns.
+//!
+//! The tools and their delays are the `reference-tools` crate's ([`tools`],
+//! [`TOOL_DELAYS`]), which the demo plugin exports: one implementation and
+//! one delay table, whether the tools run in process or as the plugin
+//! library.
 
 use std::time::Duration;
 
+pub use reference_tools::{TOOL_DELAYS, ToolDelay, fixed_delay};
 use serde_json::json;
+use tool_api::ToolRegistry;
 
-use super::{Scenario, ScriptedTurn};
+use crate::scenario::{Scenario, ScriptedCall, ScriptedTurn};
 
-pub use super::reference_tools::tools;
-
-/// A reference tool's fixed delay, and the random range it can switch to.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ToolDelay {
-    /// The tool's name.
-    pub name: &'static str,
-    /// Fixed delay.
-    pub fixed: Duration,
-    /// Random range (low, high).
-    pub range: (Duration, Duration),
-}
-
-const fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-/// Delays of the reference tools (`sleep_tool` sleeps its input instead).
-pub const TOOL_DELAYS: [ToolDelay; 4] = [
-    ToolDelay {
-        name: "get_weather",
-        fixed: ms(1250),
-        range: (ms(1000), ms(1500)),
-    },
-    ToolDelay {
-        name: "get_stock_price",
-        fixed: ms(750),
-        range: (ms(500), ms(1000)),
-    },
-    ToolDelay {
-        name: "calculate_distance",
-        fixed: ms(950),
-        range: (ms(700), ms(1200)),
-    },
-    ToolDelay {
-        name: "search_restaurants",
-        fixed: ms(1600),
-        range: (ms(1200), ms(2000)),
-    },
+/// The names of the reference tools, in the order [`tools`] offers them.
+pub const TOOL_NAMES: [&str; 5] = [
+    "get_weather",
+    "get_stock_price",
+    "calculate_distance",
+    "search_restaurants",
+    "sleep_tool",
 ];
 
-/// The fixed delay of the reference tool `name`, if it is one.
-pub fn fixed_delay(name: &str) -> Option<Duration> {
-    TOOL_DELAYS.iter().find(|d| d.name == name).map(|d| d.fixed)
+/// The reference tools, in process: the `reference-tools` crate's, which
+/// the demo plugin exports, so in-process runs and plugin runs call the same
+/// code. Each sleeps its delay ([`TOOL_DELAYS`]; `sleep_tool` its `ms`) on tokio's
+/// timer, so under a paused clock a run takes exact virtual time; the
+/// variable `DEMO_TOOLS_DELAY` changes the delays as it does the plugin's.
+pub fn tools() -> ToolRegistry {
+    let mut registry = ToolRegistry::new();
+    // The plugin's specs are valid by construction (its own tests check the
+    // manifest); this module's test checks all five arrive.
+    let all = reference_tools::tools().unwrap_or_default();
+    for name in TOOL_NAMES {
+        if let Some(tool) = all.iter().find(|t| t.spec().name == name) {
+            let _ = registry.register(tool.clone(), "reference-tools");
+        }
+    }
+    registry
 }
 
 /// Q1–Q4, with their prompts and first-turn tool calls.
@@ -209,7 +198,7 @@ pub fn sequential_tool_time(scenario: &Scenario) -> Duration {
         .sum()
 }
 
-fn call_delay(call: &super::ScriptedCall) -> Duration {
+fn call_delay(call: &ScriptedCall) -> Duration {
     if call.name == "sleep_tool" {
         return Duration::from_millis(call.input.get("ms").and_then(|v| v.as_u64()).unwrap_or(0));
     }
@@ -219,6 +208,10 @@ fn call_delay(call: &super::ScriptedCall) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
 
     #[test]
     fn limits_match_the_reference_table() {
@@ -232,5 +225,10 @@ mod tests {
         assert_eq!(limit(&q[0], ms(500)), ms(2250));
         assert_eq!(limit(&fanout(256, 100), Duration::ZERO), ms(100));
         assert_eq!(chain(50).turns.len(), 51);
+    }
+
+    #[test]
+    fn all_five_tools_register() {
+        assert_eq!(tools().names().collect::<Vec<_>>(), TOOL_NAMES);
     }
 }

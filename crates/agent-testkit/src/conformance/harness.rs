@@ -7,9 +7,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_core::{ModelBackend, ModelError, ModelErrorKind, ModelRequest};
 use async_trait::async_trait;
 
-use crate::{ModelBackend, ModelError, ModelErrorKind, ModelRequest, Scenario};
+use crate::scenario::Scenario;
 
 /// The error a [`Harness`] may fail with (a server that cannot start, say).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -69,7 +70,7 @@ impl Fault {
 /// What one conformance case needs from the server.
 #[derive(Debug, Clone, Default)]
 pub struct Setup {
-    /// The scenarios to play (see [`crate::scripted::select`] and
+    /// The scenarios to play (see [`crate::select`] and
     /// [`Scenario::respond`]).
     pub scenarios: Vec<Scenario>,
     /// Faults played, in order, instead of the answers to the first requests

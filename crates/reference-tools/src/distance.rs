@@ -6,14 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 use tool_api::{ToolContext, ToolError, ToolOutput, TypedTool, async_trait};
 
-use crate::delay::Delay;
+use crate::delay::CALCULATE_DISTANCE;
 use crate::fake;
-
-/// 0.95 s fixed, 0.7–1.2 s random.
-const DELAY: Delay = Delay {
-    fixed_ms: 950,
-    range_ms: (700, 1200),
-};
 
 /// Average driving speed used for the time estimate, km/h.
 const SPEED_KMH: i64 = 80;
@@ -43,7 +37,7 @@ impl TypedTool for CalculateDistance {
     }
 
     async fn run(&self, input: Input, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        DELAY.sleep(&ctx).await?;
+        CALCULATE_DISTANCE.sleep(&ctx).await?;
         let (a, b) = (
             input.origin.trim().to_lowercase(),
             input.destination.trim().to_lowercase(),

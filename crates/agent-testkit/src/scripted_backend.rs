@@ -5,20 +5,24 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use agent_core::{ModelBackend, ModelError, ModelRequest, ModelResponse};
 use async_trait::async_trait;
 
-use super::{Scenario, select, validate_conversation};
-use crate::{ModelBackend, ModelError, ModelRequest, ModelResponse};
+use crate::conversation_rules::validate_conversation;
+use crate::reference;
+use crate::scenario::Scenario;
+use crate::select::{first_prompt, select};
 
 /// A model that plays scripted scenarios.
 ///
-/// It checks each request as the real service would (role alternation,
-/// tool-use/tool-result pairing), sleeps its latency on tokio's clock (so a
-/// paused test clock makes runs exact), records every request, and can fail
-/// the next calls with injected errors.
+/// It checks each request against the rules every service enforces
+/// ([`validate_conversation`]: role alternation, tool-use/tool-result
+/// pairing; a broken one fails as a validation error), sleeps its latency on
+/// tokio's clock (so a paused test clock makes runs exact), records every
+/// request, and can fail the next calls with injected errors.
 ///
 /// ```
-/// use agent_core::{ScriptedBackend, ScriptedTurn, Scenario};
+/// use agent_testkit::{ScriptedBackend, ScriptedTurn, Scenario};
 ///
 /// let backend = ScriptedBackend::new(vec![Scenario::new(
 ///     "hello",
@@ -46,7 +50,7 @@ impl ScriptedBackend {
 
     /// The reference work: Q1–Q4, FANOUT-n and CHAIN-50.
     pub fn reference() -> Self {
-        Self::new(super::reference::all())
+        Self::new(reference::all())
     }
 
     /// This backend with `latency` per call.
@@ -86,11 +90,11 @@ impl ModelBackend for ScriptedBackend {
         if let Some(fault) = fault {
             return Err(fault);
         }
-        validate_conversation(request).map_err(ModelError::validation)?;
+        validate_conversation(request).map_err(|e| ModelError::validation(e.to_string()))?;
         let scenario = select(&self.scenarios, request).ok_or_else(|| {
             ModelError::validation(format!(
                 "no scenario answers the prompt {:?}",
-                super::first_prompt(request)
+                first_prompt(request)
             ))
         })?;
         let mut response = scenario.respond(request);

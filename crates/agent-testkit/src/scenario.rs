@@ -1,8 +1,8 @@
-//! [`Scenario`]: a scripted conversation, played by [`super::ScriptedBackend`]
+//! [`Scenario`]: a scripted conversation, played by [`crate::ScriptedBackend`]
 //! and by every local mock server of a wire protocol.
 //!
 //! Playing is stateless: the scenario is chosen by the first user message of
-//! the request and the turn by the number of assistant messages already in
+//! the request ([`crate::select`]) and the turn by the number of assistant messages already in
 //! it. So retries, concurrent conversations and restarts all replay exactly.
 //!
 //! # File format
@@ -34,7 +34,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolUse, Usage};
+use agent_core::{
+    ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolUse, Usage,
+};
 
 /// A scripted conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,32 +164,4 @@ impl Scenario {
 
 fn estimate_tokens(s: &str) -> u64 {
     (s.len() as u64).div_ceil(4)
-}
-
-/// The first user message's text: what scenarios are matched on.
-pub fn first_prompt(request: &ModelRequest) -> String {
-    request
-        .messages
-        .iter()
-        .find(|m| m.role == Role::User)
-        .map(Message::text)
-        .unwrap_or_default()
-}
-
-/// The scenario among `scenarios` that answers `request`: an exact prompt
-/// match, else a case-insensitive substring match, else one without prompt.
-pub fn select<'a>(scenarios: &'a [Scenario], request: &ModelRequest) -> Option<&'a Scenario> {
-    let prompt = first_prompt(request);
-    let prompt_lc = prompt.to_lowercase();
-    scenarios
-        .iter()
-        .find(|s| s.prompt.as_deref() == Some(prompt.as_str()))
-        .or_else(|| {
-            scenarios.iter().find(|s| {
-                s.prompt
-                    .as_ref()
-                    .is_some_and(|p| !p.is_empty() && prompt_lc.contains(&p.to_lowercase()))
-            })
-        })
-        .or_else(|| scenarios.iter().find(|s| s.prompt.is_none()))
 }

@@ -1,11 +1,11 @@
-//! The backend conformance suite (feature `testing`): one set of checks
-//! that every [`crate::ModelBackend`] passes against a local server of its
+//! The backend conformance suite: one set of checks that every
+//! [`agent_core::ModelBackend`] passes against a local server of its
 //! own wire protocol — Bedrock, the Anthropic API, OpenAI-compatible
 //! servers, the scripted backend, and yours.
 //!
 //! A backend author implements [`Harness`] (start a server playing a
 //! [`Setup`], return a [`Target`]) and calls [`run`]. Each [`Case`] starts a
-//! fresh server, runs the real [`crate::Agent`] with the in-process
+//! fresh server, runs the real [`agent_core::Agent`] with the in-process
 //! reference tools against the backend, and checks the answer, the events,
 //! and what the server received (converted back to core types by the
 //! [`Target`]). Cases use real time with tiny retry delays and short tools:
@@ -19,8 +19,8 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use agent_core::ScriptedBackend;
-//! use agent_core::testing::{BoxError, Harness, Setup, Target};
+//! use agent_testkit::ScriptedBackend;
+//! use agent_testkit::conformance::{BoxError, Harness, Setup, Target};
 //!
 //! struct Scripted;
 //!
@@ -35,18 +35,41 @@
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let report = agent_core::testing::run_cases(&Scripted, &[agent_core::testing::Case::Chain]).await;
+//! use agent_testkit::conformance::{Case, run_cases};
+//! let report = run_cases(&Scripted, &[Case::Chain]).await;
 //! assert!(report.passed(), "{report}");
 //! # }
 //! ```
+//!
+//! # Layout
+//!
+//! - `harness.rs`: what a backend author implements ([`Harness`], [`Setup`],
+//!   [`Target`], [`Fault`]);
+//! - `cases/`: the [`Case`]s, one family per file;
+//! - `fixtures.rs`, `session.rs`, `checks.rs`: what the cases share (the
+//!   tools and texts, a started server with its agent, the checks);
+//! - here: running cases and the [`Report`].
+
+/// Fails the enclosing check with a formatted reason unless `$cond` holds.
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(format!($($fmt)+));
+        }
+    };
+}
 
 mod cases;
+mod checks;
+mod fixtures;
 mod harness;
+mod session;
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
-pub use cases::{Case, LONG_ANSWER, SYSTEM_PROMPT, TOOL_FAILURE};
+pub use cases::Case;
+pub use fixtures::{LONG_ANSWER, SYSTEM_PROMPT, TOOL_FAILURE};
 pub use harness::{BoxError, Fault, Harness, Setup, Target};
 
 /// How long one case may take before it fails as hung.

@@ -5,14 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 use tool_api::{ToolContext, ToolError, ToolOutput, TypedTool, async_trait};
 
-use crate::delay::Delay;
+use crate::delay::GET_WEATHER;
 use crate::fake;
-
-/// 1.25 s fixed, 1.0–1.5 s random.
-const DELAY: Delay = Delay {
-    fixed_ms: 1250,
-    range_ms: (1000, 1500),
-};
 
 const CONDITIONS: [&str; 6] = [
     "sunny",
@@ -46,7 +40,7 @@ impl TypedTool for GetWeather {
     }
 
     async fn run(&self, input: Input, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        DELAY.sleep(&ctx).await?;
+        GET_WEATHER.sleep(&ctx).await?;
         let h = fake::hash(&[&input.location]);
         Ok(ToolOutput::Json(json!({
             "location": input.location,

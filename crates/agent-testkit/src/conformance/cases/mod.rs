@@ -1,0 +1,95 @@
+//! The conformance cases, one family per file: each case starts a fresh
+//! server through the [`Harness`], runs the real [`agent_core::Agent`]
+//! against the backend under test, and checks the answer, the events, and
+//! what the server received.
+//!
+//! - `reference_work.rs`: Q1–Q4 at once, and CHAIN-3;
+//! - `streaming.rs`: a streamed answer;
+//! - `tool_results.rs`: unknown tools, failing tools, bad input;
+//! - `faults.rs`: throttling, 5xx and cut streams retried, refusals not;
+//! - `max_tokens.rs`: a response cut by `max_tokens`.
+
+mod faults;
+mod max_tokens;
+mod reference_work;
+mod streaming;
+mod tool_results;
+
+use std::fmt;
+
+use super::harness::Harness;
+
+/// One conformance case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Case {
+    /// Q1–Q4 run concurrently, streaming and not: the answers, and the
+    /// second request holding every result in call order.
+    ReferenceQueries,
+    /// CHAIN-3: four model turns, the history growing each turn.
+    Chain,
+    /// A streamed answer: text deltas arrive as events and add up.
+    StreamedAnswer,
+    /// A call to a tool nobody offers is answered with an error result.
+    UnknownTool,
+    /// A failing tool and bad input are answered with error results.
+    ToolError,
+    /// A 429 with `retry-after`, then a 5xx, then success.
+    ThrottledThenSuccess,
+    /// A stream cut midway is retried and the answer is whole.
+    StreamCutThenSuccess,
+    /// A refused request stops the run at once, without retries.
+    NonRetryableError,
+    /// A response cut by `max_tokens`: partial answer, no tool runs.
+    MaxTokens,
+}
+
+impl Case {
+    /// Every case, in the order [`run`](crate::conformance::run) runs them.
+    pub const ALL: [Case; 9] = [
+        Case::ReferenceQueries,
+        Case::Chain,
+        Case::StreamedAnswer,
+        Case::UnknownTool,
+        Case::ToolError,
+        Case::ThrottledThenSuccess,
+        Case::StreamCutThenSuccess,
+        Case::NonRetryableError,
+        Case::MaxTokens,
+    ];
+
+    /// The case's name, as reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Case::ReferenceQueries => "reference_queries",
+            Case::Chain => "chain",
+            Case::StreamedAnswer => "streamed_answer",
+            Case::UnknownTool => "unknown_tool",
+            Case::ToolError => "tool_error",
+            Case::ThrottledThenSuccess => "throttled_then_success",
+            Case::StreamCutThenSuccess => "stream_cut_then_success",
+            Case::NonRetryableError => "non_retryable_error",
+            Case::MaxTokens => "max_tokens",
+        }
+    }
+
+    /// Runs this case against `harness`: `Err` says what failed.
+    pub(super) async fn run(self, harness: &dyn Harness) -> Result<(), String> {
+        match self {
+            Case::ReferenceQueries => reference_work::reference_queries(harness).await,
+            Case::Chain => reference_work::chain(harness).await,
+            Case::StreamedAnswer => streaming::streamed_answer(harness).await,
+            Case::UnknownTool => tool_results::unknown_tool(harness).await,
+            Case::ToolError => tool_results::tool_error(harness).await,
+            Case::ThrottledThenSuccess => faults::throttled_then_success(harness).await,
+            Case::StreamCutThenSuccess => faults::stream_cut_then_success(harness).await,
+            Case::NonRetryableError => faults::non_retryable_error(harness).await,
+            Case::MaxTokens => max_tokens::max_tokens(harness).await,
+        }
+    }
+}
+
+impl fmt::Display for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
