@@ -34,6 +34,8 @@ pub enum Command {
     Tools(ToolsArgs),
     /// Serve a local Converse-compatible endpoint on 127.0.0.1.
     MockServer(MockServerArgs),
+    /// Serve the loaded tools (plugins, MCP servers) over MCP on stdio.
+    McpServe(McpServeArgs),
     /// Print the effective settings and where each came from.
     Config(ConfigArgs),
 }
@@ -201,6 +203,25 @@ pub struct ToolsArgs {
 }
 
 /// `agent mock-server`.
+/// `agent mcp-serve`: the tool sources and the executor's limits.
+#[derive(Debug, Args)]
+pub struct McpServeArgs {
+    #[arg(long = "plugin", value_name = "PATH", help = table::PLUGINS.about)]
+    pub plugins: Vec<PathBuf>,
+    #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
+    pub plugins_dir: Option<PathBuf>,
+    #[arg(long = "mcp", value_name = "NAME=COMMAND", value_parser = parse_mcp, help = table::MCP.about)]
+    pub mcp: Vec<(String, McpTable)>,
+    #[arg(long, value_name = "N", help = table::MAX_CONCURRENCY.about)]
+    pub max_concurrency: Option<usize>,
+    #[arg(long, value_name = "SECS", help = table::TOOL_TIMEOUT.about)]
+    pub tool_timeout: Option<f64>,
+    #[arg(long, value_name = "N", help = table::TOOL_RETRIES.about)]
+    pub tool_retries: Option<u32>,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct MockServerArgs {
     /// Which wire protocol to serve.

@@ -234,3 +234,87 @@ fn a_bad_mcp_flag_or_table_is_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("[mcp.x] timeout"), "{}", stderr(&out));
 }
+
+/// Runs the Python SDK client (tests/fixtures/mcp_client.py) against
+/// `agent mcp-serve ARGS…` and returns its report.
+async fn python_client(bin: &Path, serve_args: Vec<String>) -> Value {
+    let python = bin.join("../../../venv/bin/python");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mcp_client.py");
+    let agent = assert_cmd::cargo::cargo_bin("agent");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(python);
+    cmd.current_dir(home.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .arg(script)
+        .arg(agent)
+        .arg("mcp-serve")
+        .args(serve_args);
+    let out = run_blocking(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_calls_plugin_tools_through_mcp_serve() {
+    let Some(bin) = npm_bin("the_python_sdk_calls_plugin_tools_through_mcp_serve") else {
+        return;
+    };
+    let plugin = demo_plugin().display().to_string();
+    let report = python_client(&bin, vec!["--plugin".into(), plugin]).await;
+    assert_eq!(report["server"], "agent");
+    let weather = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "get_weather")
+        .unwrap();
+    assert_eq!(weather["inputSchema"]["required"], json!(["location"]));
+    let calls = report["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 3);
+    assert_eq!(calls[0]["structuredContent"]["location"], "Paris");
+    assert_eq!(calls[1]["structuredContent"]["symbol"], "AAPL");
+    assert_eq!(calls[2]["structuredContent"]["location"], "Tokyo");
+    assert!(calls.iter().all(|c| c["isError"] == false), "{calls:?}");
+    // Input the schema refuses: an error result naming the field.
+    let bad = &report["bad_input"];
+    assert_eq!(bad["isError"], true);
+    assert!(
+        bad["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `location`"),
+        "{bad}"
+    );
+    // An unknown tool: the protocol error the spec asks for.
+    assert_eq!(report["unknown"]["code"], -32602);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_serve_aggregates_mcp_servers_with_plugins() {
+    let Some(bin) = npm_bin("mcp_serve_aggregates_mcp_servers_with_plugins") else {
+        return;
+    };
+    let plugin = demo_plugin().display().to_string();
+    let everything = bin.join("mcp-server-everything").display().to_string();
+    let report = python_client(
+        &bin,
+        vec![
+            "--plugin".into(),
+            plugin,
+            "--mcp".into(),
+            format!("everything='{everything}' stdio"),
+        ],
+    )
+    .await;
+    let names: Vec<&str> = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"get_weather") && names.contains(&"echo"),
+        "{names:?}"
+    );
+}

@@ -50,7 +50,7 @@ impl McpServer {
         let service = match init {
             Ok(Ok(service)) => service,
             Ok(Err(e)) => {
-                let reason = match child.exit_status() {
+                let reason = match child.exit_status_soon().await {
                     Some(status) => format!("it exited ({status}) before answering initialize"),
                     None => format!("initialize failed: {e}"),
                 };
@@ -132,7 +132,7 @@ impl McpServer {
     /// Why the session is gone, for a call that lost it: the process's exit
     /// status and its last stderr lines.
     pub(crate) async fn lost(&self) -> String {
-        let status = match self.child.exit_status() {
+        let status = match self.child.exit_status_soon().await {
             Some(status) => format!("the server exited ({status})"),
             None => "the server closed the connection".to_owned(),
         };

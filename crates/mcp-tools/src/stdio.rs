@@ -107,6 +107,18 @@ impl ChildServer {
             .and_then(|mut c| c.try_wait().ok().flatten())
     }
 
+    /// How the process ended, waiting a moment for it to end: a server
+    /// whose pipe just closed is usually exiting.
+    pub(crate) async fn exit_status_soon(&self) -> Option<std::process::ExitStatus> {
+        for _ in 0..50 {
+            if let Some(status) = self.exit_status() {
+                return Some(status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        None
+    }
+
     /// Its last stderr lines once the process has ended and they have all
     /// been read (waiting at most a moment for that).
     pub(crate) async fn final_stderr(&self) -> Vec<String> {
