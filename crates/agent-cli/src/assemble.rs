@@ -8,18 +8,18 @@ use tool_api::ToolRegistry;
 
 use crate::exit::Failure;
 use crate::settings::{Overrides, ProcessEnv, Settings};
-use crate::{backend, plugins};
+use crate::{backend, sources};
 
 /// The agent of `run` and `chat`: settings layered from the flags
-/// `overrides`, the environment and the config file; plugins loaded; the
+/// `overrides`, the environment and the config file; plugins loaded and MCP servers started; the
 /// chosen backend.
+///
+/// The MCP servers start before the backend is built; their processes
+/// end when the agent (which owns the tools) is dropped.
 pub async fn from_overrides(overrides: &Overrides) -> Result<Agent, Failure> {
     let settings = Settings::resolve(overrides, &ProcessEnv)?;
     settings.validate().map_err(Failure::Usage)?;
-    let (tools, _loaded) = plugins::load(
-        &settings.plugins.value,
-        settings.plugins_dir.value.as_deref(),
-    )?;
+    let tools = sources::from_settings(&settings).await?.registry;
     let backend = backend::from_settings(&settings).await?;
     agent(backend, tools, &settings)
 }

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use agent_cli::settings::mcp::parse_flag as parse_mcp;
 use agent_cli::settings::table;
-use agent_cli::settings::{BackendKind, Overrides};
+use agent_cli::settings::{BackendKind, McpTable, Overrides};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Run an AI agent that calls many tools at once, fast.
@@ -33,6 +34,8 @@ pub enum Command {
     Tools(ToolsArgs),
     /// Serve a local Converse-compatible endpoint on 127.0.0.1.
     MockServer(MockServerArgs),
+    /// Serve the loaded tools (plugins, MCP servers) over MCP on stdio.
+    McpServe(McpServeArgs),
     /// Print the effective settings and where each came from.
     Config(ConfigArgs),
 }
@@ -72,6 +75,8 @@ pub struct DemoArgs {
     /// and built with cargo when run from the source tree).
     #[arg(long, value_name = "PATH")]
     pub plugin: Option<PathBuf>,
+    #[arg(long = "mcp", value_name = "NAME=COMMAND", value_parser = parse_mcp, help = table::MCP.about)]
+    pub mcp: Vec<(String, McpTable)>,
     /// Model latency the local server adds to each call, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
@@ -98,6 +103,8 @@ pub struct AgentArgs {
     pub plugins: Vec<PathBuf>,
     #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
     pub plugins_dir: Option<PathBuf>,
+    #[arg(long = "mcp", value_name = "NAME=COMMAND", value_parser = parse_mcp, help = table::MCP.about)]
+    pub mcp: Vec<(String, McpTable)>,
     #[arg(long, value_name = "N", help = table::MAX_CONCURRENCY.about)]
     pub max_concurrency: Option<usize>,
     #[arg(long, value_name = "SECS", help = table::TOOL_TIMEOUT.about)]
@@ -140,6 +147,7 @@ impl AgentArgs {
             endpoint_url: self.endpoint_url.clone(),
             plugins: self.plugins.clone(),
             plugins_dir: self.plugins_dir.clone(),
+            mcp: self.mcp.iter().cloned().collect(),
             max_concurrency: self.max_concurrency,
             tool_timeout: self.tool_timeout,
             tool_retries: self.tool_retries,
@@ -181,6 +189,8 @@ pub struct ToolsArgs {
     pub plugins: Vec<PathBuf>,
     #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
     pub plugins_dir: Option<PathBuf>,
+    #[arg(long = "mcp", value_name = "NAME=COMMAND", value_parser = parse_mcp, help = table::MCP.about)]
+    pub mcp: Vec<(String, McpTable)>,
     /// Show each tool's input schema exactly as Bedrock receives it.
     #[arg(long)]
     pub schema: bool,
@@ -193,6 +203,25 @@ pub struct ToolsArgs {
 }
 
 /// `agent mock-server`.
+/// `agent mcp-serve`: the tool sources and the executor's limits.
+#[derive(Debug, Args)]
+pub struct McpServeArgs {
+    #[arg(long = "plugin", value_name = "PATH", help = table::PLUGINS.about)]
+    pub plugins: Vec<PathBuf>,
+    #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
+    pub plugins_dir: Option<PathBuf>,
+    #[arg(long = "mcp", value_name = "NAME=COMMAND", value_parser = parse_mcp, help = table::MCP.about)]
+    pub mcp: Vec<(String, McpTable)>,
+    #[arg(long, value_name = "N", help = table::MAX_CONCURRENCY.about)]
+    pub max_concurrency: Option<usize>,
+    #[arg(long, value_name = "SECS", help = table::TOOL_TIMEOUT.about)]
+    pub tool_timeout: Option<f64>,
+    #[arg(long, value_name = "N", help = table::TOOL_RETRIES.about)]
+    pub tool_retries: Option<u32>,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct MockServerArgs {
     /// Which wire protocol to serve.

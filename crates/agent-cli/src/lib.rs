@@ -1,6 +1,6 @@
 //! The building blocks of the `agent` command line, shared by its binary
 //! and by the benchmark harness (`agent-bench`), so that both assemble an
-//! agent the same way: settings, plugin loading, backend building, agent
+//! agent the same way: settings, plugin loading and MCP servers (`sources`), backend building, agent
 //! assembly, what a person sees, and exit codes.
 //!
 //! The binary (`main.rs`) adds the command line itself (`cli.rs`, clap)
@@ -15,4 +15,5 @@ pub mod plugins;
 pub mod render;
 pub mod session;
 pub mod settings;
+pub mod sources;
 pub mod stdout;

@@ -58,8 +58,9 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Demo(args) => commands::demo::demo(args).await,
         Command::Run(args) => commands::run::run(args).await,
         Command::Chat(args) => commands::chat::chat(args).await,
-        Command::Tools(args) => commands::tools::tools(args),
+        Command::Tools(args) => commands::tools::tools(args).await,
         Command::MockServer(args) => commands::mock_server::mock_server(args).await,
+        Command::McpServe(args) => commands::mcp_serve::mcp_serve(args).await,
         Command::Config(args) => commands::config::config(args),
     }
 }

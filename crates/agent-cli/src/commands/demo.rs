@@ -13,7 +13,7 @@ use crate::cli::{DemoArgs, QueryChoice};
 use agent_cli::exit::Failure;
 use agent_cli::render::{Mode, comparison_line};
 use agent_cli::settings::Settings;
-use agent_cli::{assemble, backend, plugins, session};
+use agent_cli::{assemble, backend, plugins, session, sources};
 
 #[derive(Serialize)]
 struct DemoDocument<'a> {
@@ -46,7 +46,10 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
         })
         .collect();
     let plugin = plugins::demo_plugin(args.plugin.as_deref())?;
-    let (tools, _loaded) = plugins::load(std::slice::from_ref(&plugin), None)?;
+    let mcp = args.mcp.iter().cloned().collect();
+    let tools = sources::load(std::slice::from_ref(&plugin), None, &mcp)
+        .await?
+        .registry;
     let latency = Duration::from_millis(args.latency_ms);
     let server = MockServer::builder()
         .latency(latency)

@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod config;
 pub mod demo;
+pub mod mcp_serve;
 pub mod mock_server;
 pub mod run;
 pub mod tools;

@@ -1,11 +1,12 @@
-//! `agent tools`: what the plugins offer, and the exact schemas Bedrock gets.
+//! `agent tools`: what the plugins and MCP servers offer, and the exact
+//! schemas Bedrock gets.
 
 use serde::Serialize;
 
 use crate::cli::ToolsArgs;
 use agent_cli::exit::Failure;
-use agent_cli::plugins;
 use agent_cli::settings::{Overrides, ProcessEnv, Settings};
+use agent_cli::sources;
 
 #[derive(Serialize)]
 struct ToolRow<'a> {
@@ -16,20 +17,20 @@ struct ToolRow<'a> {
     input_schema: Option<&'a serde_json::Value>,
 }
 
-/// Lists the tools of the plugins named by the flags, the environment or the
+/// Lists the tools of the plugins and MCP servers named by the flags, the environment or the
 /// config file (the same layering as `agent run`).
-pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
+pub async fn tools(args: ToolsArgs) -> Result<(), Failure> {
     let as_agent = Overrides {
         plugins: args.plugins.clone(),
         plugins_dir: args.plugins_dir.clone(),
+        mcp: args.mcp.iter().cloned().collect(),
         config: args.config.clone(),
         ..Overrides::default()
     };
     let settings = Settings::resolve(&as_agent, &ProcessEnv)?;
-    let (registry, loaded) = plugins::load(
-        &settings.plugins.value,
-        settings.plugins_dir.value.as_deref(),
-    )?;
+    settings.validate().map_err(Failure::Usage)?;
+    let sources = sources::from_settings(&settings).await?;
+    let (registry, loaded) = (&sources.registry, &sources.plugins);
     let rows: Vec<ToolRow> = registry
         .iter()
         .map(|t| ToolRow {
@@ -50,11 +51,14 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
                 dir.display(),
                 tool_api::plugin::host::LIBRARY_SUFFIX
             ),
-            _ => eprintln!("no tools loaded: pass --plugin PATH (repeatable) or --plugins-dir DIR"),
+            _ => eprintln!(
+                "no tools loaded: pass --plugin PATH or --mcp NAME=COMMAND (both repeatable) \
+                 or --plugins-dir DIR"
+            ),
         }
         return Ok(());
     }
-    for plugin in &loaded {
+    for plugin in loaded {
         eprintln!(
             "plugin {} {} ({} tool{}) from {}",
             plugin.manifest.name,
@@ -63,6 +67,21 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
             if plugin.tools.len() == 1 { "" } else { "s" },
             plugin.path.display()
         );
+    }
+    for (name, server) in &settings.mcp.value {
+        let count = sources
+            .mcp
+            .tools
+            .iter()
+            .filter(|t| t.server().config().name == *name)
+            .count();
+        if count > 0 {
+            eprintln!(
+                "MCP server {name} ({count} tool{}): {}",
+                if count == 1 { "" } else { "s" },
+                server.to_config(name).command_line()
+            );
+        }
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
     let mut out = String::new();

@@ -36,6 +36,7 @@ pub struct FileConfig {
     pub(super) max_tokens: Option<u32>,
     pub(super) stream: Option<bool>,
     pub(super) tools: Option<BTreeMap<String, ToolOverride>>,
+    pub(super) mcp: Option<BTreeMap<String, super::mcp::McpTable>>,
 }
 
 /// A `[tools.NAME]` table: one tool's own timeout and retries.
@@ -108,6 +109,13 @@ pub fn read_config_file(path: &Path) -> Result<FileConfig, ConfigError> {
         && dir.is_relative()
     {
         *dir = base.join(&*dir);
+    }
+    for server in config.mcp.iter_mut().flat_map(|m| m.values_mut()) {
+        if let Some(cwd) = &mut server.cwd
+            && cwd.is_relative()
+        {
+            *cwd = base.join(&*cwd);
+        }
     }
     Ok(config)
 }

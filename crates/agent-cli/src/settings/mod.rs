@@ -13,6 +13,7 @@
 pub mod env;
 mod error;
 pub mod file;
+pub mod mcp;
 pub mod overrides;
 mod resolve;
 pub mod table;
@@ -27,6 +28,7 @@ use serde::Serialize;
 pub use self::env::{Env, NoEnv, ProcessEnv};
 pub use self::error::ConfigError;
 pub use self::file::{ToolOverride, read_config_file, user_config_file};
+pub use self::mcp::McpTable;
 pub use self::overrides::Overrides;
 use self::table::Spec;
 pub use self::values::{BackendKind, Secret};
@@ -113,6 +115,8 @@ pub struct Settings {
     pub stream: Setting<bool>,
     /// [`table::TOOLS`].
     pub tools: Setting<BTreeMap<String, ToolOverride>>,
+    /// MCP servers whose tools join the plugins' (`[mcp.NAME]`, `--mcp`).
+    pub mcp: Setting<BTreeMap<String, McpTable>>,
 }
 
 /// One setting as `agent config` shows it and validation sees it.
@@ -165,6 +169,7 @@ impl Settings {
             Entry::of(&table::MAX_TOKENS, &self.max_tokens, b),
             Entry::of(&table::STREAM, &self.stream, b),
             Entry::of(&table::TOOLS, &self.tools, b),
+            Entry::of(&table::MCP, &self.mcp, b),
         ]
     }
 

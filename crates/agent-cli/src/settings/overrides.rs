@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use std::collections::BTreeMap;
+
+use super::mcp::McpTable;
 use super::values::BackendKind;
 
 /// The flags' values; `None` (or empty, or `false`) where a flag is absent.
@@ -23,6 +26,8 @@ pub struct Overrides {
     pub endpoint_url: Option<String>,
     /// `--plugin` (repeatable): empty when absent.
     pub plugins: Vec<PathBuf>,
+    /// `--mcp NAME=COMMAND ARGS…` (repeatable): empty when absent.
+    pub mcp: BTreeMap<String, McpTable>,
     /// `--plugins-dir`.
     pub plugins_dir: Option<PathBuf>,
     /// `--max-concurrency`.

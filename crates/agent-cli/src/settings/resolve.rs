@@ -205,6 +205,12 @@ impl Settings {
                 file.stream,
             )?,
             tools: l.layer(&table::TOOLS, None, None, file.tools)?,
+            mcp: l.layer(
+                &table::MCP,
+                (!o.mcp.is_empty()).then(|| o.mcp.clone()),
+                None,
+                file.mcp,
+            )?,
             backend,
             config_file,
         };

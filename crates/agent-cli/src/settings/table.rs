@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::file::ToolOverride;
+use super::mcp::McpTable;
 use super::values::{BackendKind, Secret, switch};
 
 /// One setting, everything but its value.
@@ -409,6 +410,57 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     .unwrap_or_default();
                 format!("{name}:{timeout}{retries}")
             })
+            .collect::<Vec<_>>()
+            .join("; ")
+    },
+};
+
+/// MCP servers whose tools join the agent's (`docs/MCP.md`). Flags replace
+/// the file's servers, as `--plugin` replaces its plugins.
+pub const MCP: Spec<BTreeMap<String, McpTable>> = Spec {
+    key: "mcp",
+    flag: Some("--mcp"),
+    env: None,
+    expected: "[mcp.NAME] tables",
+    about: "An MCP server whose tools the agent may call: NAME=COMMAND ARGS… \
+            (split like a shell, no shell run; repeatable)",
+    parse: |_| None,
+    check: |servers| {
+        servers.iter().find_map(|(name, s)| {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Some(format!(
+                    "[mcp.{name}]: a server name must be letters, digits, `_` or `-`"
+                ));
+            }
+            if s.command.is_empty() {
+                return Some(format!("[mcp.{name}] command is empty"));
+            }
+            [
+                ("timeout", s.timeout),
+                ("startup_timeout", s.startup_timeout),
+            ]
+            .into_iter()
+            .find_map(|(key, t)| {
+                let t = t.filter(|t| !timeout_in_range(*t))?;
+                Some(format!(
+                    "[mcp.{name}] {key} must be a positive number of seconds, at most \
+                         {MAX_TIMEOUT_SECS} (365 days), not {t}"
+                ))
+            })
+        })
+    },
+    default: |_| BTreeMap::new(),
+    show: |servers, _| {
+        if servers.is_empty() {
+            return "(none)".to_string();
+        }
+        servers
+            .iter()
+            .map(|(name, s)| format!("{name}: {}", s.to_config(name).command_line()))
             .collect::<Vec<_>>()
             .join("; ")
     },

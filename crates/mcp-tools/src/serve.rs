@@ -1,0 +1,179 @@
+//! [`ToolServer`]: a tool registry served over MCP (stdio), every call run
+//! through the agent's [`ToolExecutor`], so a plugin's tools work in any MCP
+//! client with the same timeouts, retries, isolation and cancellation they
+//! get inside the agent.
+
+use std::sync::Arc;
+
+use agent_core::{
+    CallFailure, ToolExecutor, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
+};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::{ErrorData, ServerHandler, ServiceExt};
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tool_api::ToolRegistry;
+
+/// Why serving stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The client never completed the `initialize` handshake.
+    #[error("the MCP client did not initialise the session: {0}")]
+    Initialize(String),
+    /// The session's task ended abnormally.
+    #[error("the MCP session ended abnormally: {0}")]
+    Session(String),
+}
+
+/// The tools of a registry as an MCP server.
+///
+/// # Contract
+///
+/// - `tools/list` lists every tool with the spec the model would get (name,
+///   description, normalised input schema), in registration order.
+/// - `tools/call` runs the call through the executor: many calls at once (up
+///   to the executor's limit), each with its timeout and retries; the
+///   client's `notifications/cancelled` cancels it.
+/// - A tool's failure (bad input, an error, a timeout, a panic) is a result
+///   with `isError: true` and the message the model would read; an unknown
+///   tool is a protocol error (`-32602`), as the MCP spec asks.
+/// - JSON output is sent as text and, when it is an object, also as
+///   `structuredContent`.
+#[derive(Debug, Clone)]
+pub struct ToolServer {
+    tools: Arc<ToolRegistry>,
+    executor: ToolExecutor,
+    listed: Arc<Vec<rmcp::model::Tool>>,
+}
+
+impl ToolServer {
+    /// A server offering `tools`, calls run by `executor`.
+    pub fn new(tools: ToolRegistry, executor: ToolExecutor) -> Self {
+        let listed = tools
+            .specs()
+            .map(|spec| {
+                let schema = match &spec.input_schema {
+                    Value::Object(map) => map.clone(),
+                    _ => serde_json::Map::new(),
+                };
+                rmcp::model::Tool::new(spec.name.clone(), spec.description.clone(), schema)
+            })
+            .collect();
+        Self {
+            tools: Arc::new(tools),
+            executor,
+            listed: Arc::new(listed),
+        }
+    }
+
+    /// Serves one session on the process's stdin and stdout until the
+    /// client closes it.
+    pub async fn serve_stdio(self) -> Result<(), ServeError> {
+        self.serve_on(tokio::io::stdin(), tokio::io::stdout()).await
+    }
+
+    /// Serves one session reading requests from `read` and writing to
+    /// `write`, until the client closes it.
+    pub async fn serve_on<R, W>(self, read: R, write: W) -> Result<(), ServeError>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        let running = self
+            .serve((read, write))
+            .await
+            .map_err(|e| ServeError::Initialize(e.to_string()))?;
+        running
+            .waiting()
+            .await
+            .map(|_| ())
+            .map_err(|e| ServeError::Session(e.to_string()))
+    }
+}
+
+impl ServerHandler for ToolServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("agent", env!("CARGO_PKG_VERSION")))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items((*self.listed).clone()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.into_owned();
+        if self.tools.get(&name).is_none() {
+            let available: Vec<&str> = self.tools.names().collect();
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{name}`; available: {}", available.join(", ")),
+                None,
+            ));
+        }
+        let call = ToolUse {
+            id: format!("mcp-{}", context.id),
+            name,
+            input: Value::Object(request.arguments.unwrap_or_default()),
+        };
+        let outcome = self
+            .executor
+            .execute(
+                &self.tools,
+                std::slice::from_ref(&call),
+                &context.ct,
+                Arc::new(()),
+            )
+            .await
+            .into_iter()
+            .next();
+        match outcome {
+            Some(o) if o.failure == Some(CallFailure::Cancelled) => {
+                Err(ErrorData::internal_error("the call was cancelled", None))
+            }
+            Some(o) => Ok(CallToolResponse::Complete(to_mcp(o.result))),
+            None => Err(ErrorData::internal_error(
+                "the executor gave no result",
+                None,
+            )),
+        }
+    }
+}
+
+/// A tool result as an MCP `CallToolResult`.
+fn to_mcp(result: ToolResult) -> CallToolResult {
+    let mut structured = None;
+    let blocks = result
+        .content
+        .into_iter()
+        .map(|c| match c {
+            ToolResultContent::Text(text) => ContentBlock::text(text),
+            ToolResultContent::Json(value) => {
+                let text = value.to_string();
+                if value.is_object() {
+                    structured = Some(value);
+                }
+                ContentBlock::text(text)
+            }
+        })
+        .collect();
+    let mut out = match result.status {
+        ToolResultStatus::Success => CallToolResult::success(blocks),
+        ToolResultStatus::Error => CallToolResult::error(blocks),
+    };
+    if result.status == ToolResultStatus::Success {
+        out.structured_content = structured;
+    }
+    out
+}

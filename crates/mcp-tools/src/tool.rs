@@ -1,0 +1,170 @@
+//! [`McpTool`]: one tool of an MCP server as a [`tool_api::Tool`]; its call
+//! is a `tools/call` request on the server's session.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rmcp::ServiceError;
+use rmcp::model::CallToolRequestParams;
+use serde_json::Value;
+use tool_api::{SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec, async_trait};
+
+use crate::{McpServer, content, model_name};
+
+/// What the server says about a tool's behaviour (MCP tool annotations).
+///
+/// Hints only, from a server that may not be trusted: kept for the
+/// executor's scheduling and for retries, never a reason to skip a check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToolHints {
+    /// `readOnlyHint`: the tool changes nothing.
+    pub read_only: Option<bool>,
+    /// `idempotentHint`: calling it twice with the same input does no more than once.
+    pub idempotent: Option<bool>,
+    /// `destructiveHint`: it may destroy or overwrite data.
+    pub destructive: Option<bool>,
+}
+
+/// One tool of an MCP server.
+///
+/// # Contract
+///
+/// - Its spec's name is [`model_name`] of the server's name under the
+///   server's prefix; the call uses the server's own name.
+/// - The input schema is the server's `inputSchema`, normalised like a
+///   plugin's ([`ToolSpec::normalized`]).
+/// - A call past the server's `timeout`, or whose
+///   [`ToolContext::cancellation`] fires, is abandoned and the server is sent
+///   `notifications/cancelled` for it.
+/// - `isError` results, a lost session and a timeout are [`ToolError::Fatal`]
+///   with a message for the model; nothing is retried here.
+#[derive(Debug, Clone)]
+pub struct McpTool {
+    server: Arc<McpServer>,
+    spec: ToolSpec,
+    remote_name: String,
+    hints: ToolHints,
+}
+
+impl McpTool {
+    /// The tool `tool` of `server`, its spec checked and normalised.
+    pub(crate) fn new(server: Arc<McpServer>, tool: rmcp::model::Tool) -> Result<Self, SpecError> {
+        let name = model_name(server.config().prefix.as_deref(), &tool.name);
+        let description = tool
+            .description
+            .as_deref()
+            .or(tool.title.as_deref())
+            .unwrap_or_default()
+            .to_owned();
+        let schema = Value::Object((*tool.input_schema).clone());
+        let spec = ToolSpec::new(name, description, schema)
+            .normalized()
+            .map_err(|e| match e {
+                SpecError::Schema { reason, .. } => SpecError::Schema {
+                    tool: tool.name.to_string(),
+                    reason,
+                },
+                other => other,
+            })?;
+        let hints = tool
+            .annotations
+            .as_ref()
+            .map(|a| ToolHints {
+                read_only: a.read_only_hint,
+                idempotent: a.idempotent_hint,
+                destructive: a.destructive_hint,
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            server,
+            spec,
+            remote_name: tool.name.into_owned(),
+            hints,
+        })
+    }
+
+    /// The server's name for the tool (what `tools/call` sends).
+    pub fn remote_name(&self) -> &str {
+        &self.remote_name
+    }
+
+    /// The server it belongs to.
+    pub fn server(&self) -> &McpServer {
+        &self.server
+    }
+
+    /// Its annotations.
+    pub fn hints(&self) -> ToolHints {
+        self.hints
+    }
+
+    /// Where it comes from, for listings and clash messages:
+    /// `mcp server `NAME``.
+    pub fn source(&self) -> String {
+        format!("MCP server `{}`", self.server.config().name)
+    }
+
+    /// Sends the request and waits for its answer.
+    async fn request(&self, input: Value) -> Result<ToolOutput, ToolError> {
+        let arguments = match input {
+            Value::Object(map) => Some(map),
+            Value::Null => None,
+            other => {
+                return Err(ToolError::invalid_input(format!(
+                    "the input must be a JSON object, not {other}"
+                )));
+            }
+        };
+        let mut params = CallToolRequestParams::new(Cow::Owned(self.remote_name.clone()));
+        params.arguments = arguments;
+        match self.server.peer().call_tool(params).await {
+            Ok(result) => content::to_output(result),
+            Err(ServiceError::McpError(e)) => Err(ToolError::fatal(format!(
+                "the MCP server `{}` refused the call: {} (code {})",
+                self.server.config().name,
+                e.message,
+                e.code.0
+            ))),
+            Err(ServiceError::TransportClosed | ServiceError::TransportSend(_)) => {
+                Err(ToolError::fatal(format!(
+                    "the MCP server `{}` is gone: {}",
+                    self.server.config().name,
+                    self.server.lost().await
+                )))
+            }
+            Err(e) => Err(ToolError::fatal(format!(
+                "the MCP server `{}` failed the call: {e}",
+                self.server.config().name
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl Tool for McpTool {
+    fn spec(&self) -> &ToolSpec {
+        &self.spec
+    }
+
+    async fn call(&self, input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        // Dropping the request future is what makes rmcp send
+        // `notifications/cancelled`, so both ways out below drop it.
+        let request = self.request(input);
+        let timeout = self.server.config().timeout;
+        let timed = async {
+            match timeout {
+                Some(limit) => tokio::time::timeout(limit, request).await.map_err(|_| {
+                    ToolError::fatal(format!(
+                        "the MCP server `{}` did not answer within {limit:?}; the call was cancelled",
+                        self.server.config().name
+                    ))
+                })?,
+                None => request.await,
+            }
+        };
+        tokio::select! {
+            result = timed => result,
+            () = ctx.cancellation().cancelled() => Err(ToolError::fatal("the call was cancelled")),
+        }
+    }
+}
