@@ -221,7 +221,9 @@ fn mock_server_prints_its_address_first() {
         let rest = url
             .strip_prefix("http://127.0.0.1:")
             .unwrap_or_else(|| panic!("{protocol}: {url}"));
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let port: u16 = rest[..digits]
             .parse()
             .unwrap_or_else(|e| panic!("{protocol}: {url}: {e}"));

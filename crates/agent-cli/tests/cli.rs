@@ -492,7 +492,10 @@ fn ctrl_c_cancels_the_run_and_exits_130_with_partial_figures() {
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join(".config"))
         .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("aws-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("aws-credentials"),
+        )
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -461,7 +461,10 @@ async fn max_tokens_gives_the_partial_answer_and_skips_cut_calls() {
     assert!(run.messages[1].tool_uses().next().is_none());
     assert_eq!(
         outline(&run.messages),
-        ["user: text \"weather?\"", "assistant: text \"The weather in\""]
+        [
+            "user: text \"weather?\"",
+            "assistant: text \"The weather in\""
+        ]
     );
 }
 

@@ -101,13 +101,25 @@ mod tests {
         ], "stop": null});
         assert_eq!(same_shape(&same, &documented, &["input"]), Ok(()));
         let renamed = json!({"id": "b", "n": 7, "contents": [], "stop": null});
-        assert!(same_shape(&renamed, &documented, &[]).unwrap_err().contains("fields"));
+        assert!(
+            same_shape(&renamed, &documented, &[])
+                .unwrap_err()
+                .contains("fields")
+        );
         let retyped = json!({"id": "b", "n": "7", "content": [], "stop": null});
-        assert!(same_shape(&retyped, &documented, &[]).unwrap_err().starts_with("$.n"));
+        assert!(
+            same_shape(&retyped, &documented, &[])
+                .unwrap_err()
+                .starts_with("$.n")
+        );
         let extra = json!({"id": "b", "n": 7, "content": [
             {"type": "text", "text": "x", "cite": 1}
         ], "stop": null});
-        assert!(same_shape(&extra, &documented, &[]).unwrap_err().starts_with("$.content[0]"));
+        assert!(
+            same_shape(&extra, &documented, &[])
+                .unwrap_err()
+                .starts_with("$.content[0]")
+        );
     }
 
     #[test]

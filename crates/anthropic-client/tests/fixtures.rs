@@ -80,8 +80,8 @@ fn conversation() -> ModelRequest {
 
 #[test]
 fn the_client_sends_the_documented_request() {
-    let body = serde_json::to_value(to_wire_request(&conversation(), "claude-opus-4-6", false))
-        .unwrap();
+    let body =
+        serde_json::to_value(to_wire_request(&conversation(), "claude-opus-4-6", false)).unwrap();
     assert_eq!(body, fixture("request_tool_result.json"));
 }
 
@@ -137,7 +137,10 @@ async fn server() -> MockServer {
             vec![
                 ScriptedTurn {
                     text: Some("I'll check the current weather in San Francisco for you.".into()),
-                    ..ScriptedTurn::tools([("get_weather", json!({"location": "San Francisco, CA"}))])
+                    ..ScriptedTurn::tools([(
+                        "get_weather",
+                        json!({"location": "San Francisco, CA"}),
+                    )])
                 },
                 ScriptedTurn::text("It is 15 degrees in San Francisco."),
             ],
@@ -167,7 +170,10 @@ async fn the_server_accepts_the_documented_request_and_answers_in_its_shape() {
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
     same_shape(&answer, &fixture("response_tool_use.json"), FREE).unwrap();
-    assert_eq!(answer["content"][0]["text"], "It is 15 degrees in San Francisco.");
+    assert_eq!(
+        answer["content"][0]["text"],
+        "It is 15 degrees in San Francisco."
+    );
     assert_eq!(answer["stop_reason"], "end_turn");
     // The server read the documented request as the conversation it holds.
     let read = server.requests()[0].request.clone().unwrap();

@@ -7,8 +7,7 @@ use mock_support::split::{cut_half, pieces, word_chunks};
 use serde_json::json;
 
 use super::wire::{
-    Delta, DeltaUsage, Event, Message, MessageDelta, OutputBlock, Usage, output_blocks,
-    stop_reason,
+    Delta, DeltaUsage, Event, Message, MessageDelta, OutputBlock, Usage, output_blocks, stop_reason,
 };
 
 /// The stream's events, as (event name, data JSON).
@@ -130,13 +129,15 @@ mod tests {
         let (mut text, mut input) = (String::new(), String::new());
         for (name, data) in events {
             let data: Value = serde_json::from_str(data).unwrap();
-            assert_eq!(data["type"], name.as_str(), "the event is named as its type");
+            assert_eq!(
+                data["type"],
+                name.as_str(),
+                "the event is named as its type"
+            );
             let delta = &data["delta"];
             match delta["type"].as_str() {
                 Some("text_delta") => text.push_str(delta["text"].as_str().unwrap()),
-                Some("input_json_delta") => {
-                    input.push_str(delta["partial_json"].as_str().unwrap())
-                }
+                Some("input_json_delta") => input.push_str(delta["partial_json"].as_str().unwrap()),
                 _ => {}
             }
         }

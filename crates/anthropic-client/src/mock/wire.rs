@@ -20,7 +20,10 @@ use tool_api::ToolSpec;
 
 /// `POST /v1/messages` body. `model` and `max_tokens` default so that
 /// their absence gets the API's "Field required" text from the checks.
-#[allow(dead_code, reason = "documented fields the server accepts and does not use")]
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Request {
@@ -63,7 +66,10 @@ pub(crate) enum System {
 }
 
 /// A block of `system`: text only.
-#[allow(dead_code, reason = "documented fields the server accepts and does not use")]
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum SystemBlock {
@@ -115,7 +121,10 @@ impl InputContent {
 }
 
 /// An input content block of a type the API documents for messages.
-#[allow(dead_code, reason = "documented fields the server accepts and does not use")]
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum InputBlock {
@@ -176,7 +185,10 @@ pub(crate) enum ResultContent {
 }
 
 /// A block inside a `tool_result`.
-#[allow(dead_code, reason = "documented fields the server accepts and does not use")]
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum ResultBlock {
@@ -195,7 +207,10 @@ pub(crate) enum ResultBlock {
 }
 
 /// A client tool's definition.
-#[allow(dead_code, reason = "documented fields the server accepts and does not use")]
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Tool {
@@ -249,12 +264,25 @@ pub(crate) struct Usage {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Event {
-    MessageStart { message: Message },
-    ContentBlockStart { index: usize, content_block: OutputBlock },
+    MessageStart {
+        message: Message,
+    },
+    ContentBlockStart {
+        index: usize,
+        content_block: OutputBlock,
+    },
     Ping,
-    ContentBlockDelta { index: usize, delta: Delta },
-    ContentBlockStop { index: usize },
-    MessageDelta { delta: MessageDelta, usage: DeltaUsage },
+    ContentBlockDelta {
+        index: usize,
+        delta: Delta,
+    },
+    ContentBlockStop {
+        index: usize,
+    },
+    MessageDelta {
+        delta: MessageDelta,
+        usage: DeltaUsage,
+    },
     MessageStop,
 }
 
@@ -335,7 +363,12 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
                 Role::User => CoreRole::User,
                 Role::Assistant => CoreRole::Assistant,
             },
-            content: m.content.blocks().iter().filter_map(block_to_core).collect(),
+            content: m
+                .content
+                .blocks()
+                .iter()
+                .filter_map(block_to_core)
+                .collect(),
         })
         .collect();
     ModelRequest {

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use agent_core::{Agent, ContentBlock, Role, ToolResultContent, ToolResultStatus};
-use agent_testkit::reference::{fanout, queries};
 use agent_testkit::ScriptedBackend;
+use agent_testkit::reference::{fanout, queries};
 use serde_json::json;
 use tool_api::ToolRegistry;
 use tool_api::plugin::{host, testing};
@@ -99,7 +99,11 @@ async fn the_reference_queries_run_through_the_plugin() {
             .filter(|r| r.messages.first() == messages.first())
             .map(|r| r.messages.clone())
             .collect();
-        assert_eq!(seen, [messages[..1].to_vec(), messages[..3].to_vec()], "{name}");
+        assert_eq!(
+            seen,
+            [messages[..1].to_vec(), messages[..3].to_vec()],
+            "{name}"
+        );
     }
 }
 
