@@ -130,7 +130,7 @@ async fn q1_to_q4_take_exactly_their_limit_streaming_or_not() {
                 [
                     format!("user: text {prompt:?}"),
                     self::asked(0, &scenario.turns[0]),
-                    answered(0, &oks),
+                    self::answered(0, &oks),
                     format!("assistant: text {:?}", run.answer),
                 ]
             );
