@@ -59,6 +59,14 @@ fn bench() -> Command {
     cmd
 }
 
+/// `doc[key]`, which must be a number: a missing or mistyped figure fails
+/// here, never compares as `None`.
+fn number(doc: &Value, key: &str) -> f64 {
+    doc[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is not a number in {doc}"))
+}
+
 #[test]
 fn bench_runs_a_cheap_case_and_emits_json_figures() {
     let plugin = tool_api::plugin::testing::cargo_build_plugin("demo-tools").unwrap();
@@ -82,8 +90,12 @@ fn bench_runs_a_cheap_case_and_emits_json_figures() {
         assert_eq!(c["limit_ms"], 0.0);
         assert_eq!(c["runs_ms"].as_array().unwrap().len(), 1);
         let wall = &c["wall_ms"];
-        assert!(wall["min_ms"].as_f64() <= wall["median_ms"].as_f64());
-        assert!(wall["median_ms"].as_f64() <= wall["max_ms"].as_f64());
+        let (min, median, max) = (
+            number(wall, "min_ms"),
+            number(wall, "median_ms"),
+            number(wall, "max_ms"),
+        );
+        assert!(min > 0.0 && min <= median && median <= max, "{wall}");
         assert_eq!(c["ratio"], Value::Null, "no ratio over a zero limit");
         assert_eq!(c["sequential"]["method"], "measured");
         assert!(c["overhead_per_turn_ms"].is_f64());
@@ -97,12 +109,13 @@ fn bench_runs_a_cheap_case_and_emits_json_figures() {
 
     let run = &doc["agent_run"];
     assert_eq!(run["startup_samples"], 1);
-    assert!(run["startup_ms"]["median_ms"].as_f64().unwrap() > 0.0);
+    assert!(number(&run["startup_ms"], "median_ms") > 0.0);
     assert_eq!(run["peak_rss"][0]["scenario"], "CHAIN-3");
 
     assert_eq!(doc["method"]["runs"], 1);
     assert_eq!(doc["method"]["max_concurrency"], Value::Null);
-    assert_eq!(doc["machine"]["cpus"].as_u64().map(|n| n > 0), Some(true));
+    let cpus = doc["machine"]["cpus"].as_u64();
+    assert!(cpus.is_some_and(|n| n > 0), "{}", doc["machine"]);
     // The table goes to stderr when the JSON takes stdout.
     assert!(stderr.contains("CHAIN-3@0:converse"), "{stderr}");
     assert!(stderr.contains("no concurrency limit"), "{stderr}");

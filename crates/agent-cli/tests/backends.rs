@@ -217,10 +217,18 @@ fn mock_server_prints_its_address_first() {
         let (mut child, url) = spawn_mock(&["--protocol", protocol]);
         child.kill().unwrap();
         let _ = child.wait();
-        assert!(
-            url.starts_with("http://127.0.0.1:") && url.ends_with(suffix),
-            "{protocol}: {url}"
-        );
+        // Exactly `http://127.0.0.1:PORT` and the protocol's base path.
+        let rest = url
+            .strip_prefix("http://127.0.0.1:")
+            .unwrap_or_else(|| panic!("{protocol}: {url}"));
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let port: u16 = rest[..digits]
+            .parse()
+            .unwrap_or_else(|e| panic!("{protocol}: {url}: {e}"));
+        assert_ne!(port, 0, "{protocol}: {url}");
+        assert_eq!(&rest[digits..], suffix, "{protocol}: {url}");
     }
 }
 

@@ -484,11 +484,23 @@ fn ctrl_c_cancels_the_run_and_exits_130_with_partial_figures() {
     let server = rt.block_on(MockServer::builder().start()).unwrap();
     let q2 = "I'm planning a trip from Boston to Miami. Get the weather for both cities, calculate \
               the distance, and find Italian restaurants in Miami.";
+    // The same clean environment as `agent()`: nothing from the machine.
+    let home = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("aws-credentials"),
+        )
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("NO_COLOR", "1")
+        .current_dir(home.path())
         .args([
             "run",
             "--json",
@@ -504,17 +516,34 @@ fn ctrl_c_cancels_the_run_and_exits_130_with_partial_figures() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let pid = child.id().to_string();
+    let kill = |signal: &str| {
+        std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+    };
     // Interrupt once the tools are running: after the first model request.
+    // Real time, so every wait has a deadline: a hang fails the test.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while server.requests().is_empty() {
+        if std::time::Instant::now() > deadline {
+            kill("-KILL");
+            panic!("the agent sent no model request within 60 s");
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
+    assert!(kill("-INT").success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            kill("-KILL");
+            panic!("the agent did not exit within 60 s of SIGINT");
+        }
+    };
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("the partial run as JSON");
     assert_eq!(doc["error"]["kind"], "cancelled");

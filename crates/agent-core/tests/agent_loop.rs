@@ -10,7 +10,7 @@ use agent_core::{
     Agent, AgentErrorKind, AgentState, ContentBlock, Conversation, EventKind, ExecutorConfig,
     ExponentialBackoff, Jitter, Message, ModelError, ModelErrorKind, Role, RunOptions, StopReason,
 };
-use agent_testkit::{Scenario, ScriptedBackend, ScriptedTurn, reference, validate_conversation};
+use agent_testkit::{Scenario, ScriptedBackend, ScriptedTurn, reference};
 use serde_json::json;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -26,15 +26,53 @@ fn agent(backend: Arc<ScriptedBackend>, streaming: bool) -> Agent {
         .unwrap()
 }
 
-/// The conversation is one the service would accept.
-fn assert_valid(messages: &[Message]) {
-    let request = agent_core::ModelRequest {
-        system: None,
-        messages: messages.to_vec(),
-        tools: reference::tools().specs().cloned().collect(),
-        inference: Default::default(),
-    };
-    validate_conversation(&request).unwrap();
+/// The conversation, one line per message: the role, then each block as
+/// `text "..."`, `use ID NAME INPUT` or `ok ID`/`error ID` (a result),
+/// so each test states the exact conversation it expects.
+fn outline(messages: &[Message]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| {
+            let blocks: Vec<String> = m
+                .content
+                .iter()
+                .map(|b| match b {
+                    ContentBlock::Text { text } => format!("text {text:?}"),
+                    ContentBlock::ToolUse(u) => format!("use {} {} {}", u.id, u.name, u.input),
+                    ContentBlock::ToolResult(r) => {
+                        let status = if r.is_error() { "error" } else { "ok" };
+                        format!("{status} {}", r.tool_use_id)
+                    }
+                })
+                .collect();
+            let role = match m.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            format!("{role}: {}", blocks.join(", "))
+        })
+        .collect()
+}
+
+/// The outline of the assistant message asking for `turn` (turn number
+/// `n` of its scenario): its text, then its calls with the scripted ids.
+fn asked(n: usize, turn: &ScriptedTurn) -> String {
+    let mut blocks: Vec<String> = turn.text.iter().map(|t| format!("text {t:?}")).collect();
+    for (i, call) in turn.tool_calls.iter().enumerate() {
+        blocks.push(format!("use tooluse_{n}_{i} {} {}", call.name, call.input));
+    }
+    format!("assistant: {}", blocks.join(", "))
+}
+
+/// The outline of the user message answering the calls of turn `n`, one
+/// status each.
+fn answered(n: usize, statuses: &[&str]) -> String {
+    let blocks: Vec<String> = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{s} tooluse_{n}_{i}"))
+        .collect();
+    format!("user: {}", blocks.join(", "))
 }
 
 #[tokio::test(start_paused = true)]
@@ -86,7 +124,16 @@ async fn q1_to_q4_take_exactly_their_limit_streaming_or_not() {
                 })
                 .collect();
             assert_eq!(answered, asked);
-            assert_valid(&run.messages);
+            let oks = vec!["ok"; asked.len()];
+            assert_eq!(
+                outline(&run.messages),
+                [
+                    format!("user: text {prompt:?}"),
+                    self::asked(0, &scenario.turns[0]),
+                    self::answered(0, &oks),
+                    format!("assistant: text {:?}", run.answer),
+                ]
+            );
         }
     }
 }
@@ -234,7 +281,17 @@ async fn unknown_tools_bad_input_and_panics_are_answered_and_the_run_goes_on() {
         "{results:?}"
     );
     assert!(!results[3].0, "{results:?}");
-    assert_valid(&run.messages);
+    assert_eq!(
+        outline(&run.messages),
+        [
+            "user: text \"do it\"",
+            "assistant: use tooluse_0_0 teleport {\"to\":\"Mars\"}, \
+             use tooluse_0_1 get_weather {\"city\":\"Paris\"}, use tooluse_0_2 explode {}, \
+             use tooluse_0_3 get_stock_price {\"symbol\":\"AAPL\"}",
+            "user: error tooluse_0_0, error tooluse_0_1, error tooluse_0_2, ok tooluse_0_3",
+            "assistant: text \"Partial answer.\"",
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -254,7 +311,14 @@ async fn max_iterations_stops_with_a_clear_error_and_keeps_the_conversation() {
         7,
         "prompt + 3 × (toolUse, toolResult)"
     );
-    assert_valid(&err.run.messages);
+    let mut expected = vec![format!("user: text {:?}", reference::chain_prompt(10))];
+    for n in 0..3 {
+        expected.push(format!(
+            "assistant: use tooluse_{n}_0 sleep_tool {{\"ms\":0}}"
+        ));
+        expected.push(answered(n, &["ok"]));
+    }
+    assert_eq!(outline(&err.run.messages), expected);
     assert_eq!(
         err.run.events.last().map(|e| &e.kind),
         Some(&EventKind::State {
@@ -369,7 +433,14 @@ async fn cancellation_mid_batch_answers_every_call() {
         .map(|b| matches!(b, ContentBlock::ToolResult(r) if r.is_error()))
         .collect();
     assert_eq!(errors, [true, true, false, true]);
-    assert_valid(&err.run.messages);
+    assert_eq!(
+        outline(&err.run.messages),
+        [
+            format!("user: text {:?}", q2.prompt.as_deref().unwrap()),
+            asked(0, &q2.turns[0]),
+            answered(0, &["error", "error", "ok", "error"]),
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -388,7 +459,13 @@ async fn max_tokens_gives_the_partial_answer_and_skips_cut_calls() {
     assert_eq!(run.metrics.tool_calls, 0, "the cut call is not run");
     assert_eq!(run.messages.len(), 2);
     assert!(run.messages[1].tool_uses().next().is_none());
-    assert_valid(&run.messages);
+    assert_eq!(
+        outline(&run.messages),
+        [
+            "user: text \"weather?\"",
+            "assistant: text \"The weather in\""
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -418,7 +495,17 @@ async fn a_conversation_continues_with_its_history() {
     let last_request = backend.requests().pop().unwrap();
     assert_eq!(last_request.messages.len(), 5);
     assert_eq!(last_request.messages[4].text(), "Thanks!");
-    assert_valid(conversation.messages());
+    assert_eq!(
+        outline(conversation.messages()),
+        [
+            "user: text \"Weather in Oslo?\"",
+            "assistant: use tooluse_0_0 get_weather {\"location\":\"Oslo\"}",
+            "user: ok tooluse_0_0",
+            "assistant: text \"Cold in Oslo.\"",
+            "user: text \"Thanks!\"",
+            "assistant: text \"You're welcome.\"",
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -445,7 +532,18 @@ async fn a_follow_up_after_a_cancelled_run_keeps_roles_alternating() {
         .send(&mut conversation, "Never mind.", RunOptions::new())
         .await
         .unwrap();
-    assert_valid(&run.messages);
+    let q1_turn = &reference::queries()[0].turns[0];
+    let mut cancelled = answered(0, &["error", "error"]);
+    cancelled.push_str(", text \"Never mind.\"");
+    assert_eq!(
+        outline(&run.messages),
+        [
+            format!("user: text {q1:?}"),
+            asked(0, q1_turn),
+            cancelled,
+            format!("assistant: text {:?}", run.answer),
+        ]
+    );
     let last = backend.requests().pop().unwrap();
     let follow_up = &last.messages[2];
     assert_eq!(follow_up.role, Role::User);

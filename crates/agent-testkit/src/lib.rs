@@ -17,7 +17,10 @@
 //!   [`ConversationError`] in neutral words, which the Converse server
 //!   rewords as Bedrock does;
 //! - [`conformance`]: the suite every `ModelBackend` passes against a local
-//!   server of its wire protocol.
+//!   server of its wire protocol;
+//! - [`wire_shape`]: whether a body has the shape of a documented one, and
+//!   the events of a server-sent-events body, to check the local servers'
+//!   answers against the providers' documented bodies.
 
 pub mod conformance;
 mod conversation_rules;
@@ -25,6 +28,7 @@ pub mod reference;
 mod scenario;
 mod scripted_backend;
 mod select;
+pub mod wire_shape;
 
 pub use conversation_rules::{ConversationError, validate_conversation};
 pub use scenario::{Scenario, ScriptedCall, ScriptedTurn};

@@ -6,9 +6,9 @@
 //! a text block holding the JSON (the API's tool results carry text).
 //!
 //! The client's direction only: [`to_wire_request`] and
-//! [`from_wire_response`]. The local server's inverse pair lives with it
-//! (`mock/wire.rs`, feature `mock-server`), and both ends are tested
-//! against each other there.
+//! [`from_wire_response`]. The local server (feature `mock-server`) reads
+//! and writes the API with its own types; both are checked against the
+//! documented bodies in `tests/fixtures/`.
 
 use std::time::Duration;
 

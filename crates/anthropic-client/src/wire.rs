@@ -1,6 +1,6 @@
 //! The Messages API's JSON, as it crosses the wire: requests, responses,
-//! stream events and errors. Both directions derive serde, so the client
-//! and the local server share one definition.
+//! stream events and errors, as the client writes and reads it (the local
+//! server has its own, in `mock/wire.rs`).
 //!
 //! Field order follows Anthropic's documentation and is kept when
 //! serialised; tool inputs and schemas are passed through as JSON values,

@@ -392,3 +392,49 @@ async fn scenarios_load_from_a_file_and_win_over_the_reference_work() {
         .unwrap_err();
     assert!(e.to_string().contains("/nonexistent/scenarios.json"), "{e}");
 }
+
+#[tokio::test]
+async fn a_stream_cut_inside_a_tool_use_block_is_retryable_and_leaks_no_call() {
+    let input = json!({"location": "San Francisco, CA"});
+    let server = server(vec![Scenario::new(
+        "weather",
+        Some("weather"),
+        vec![
+            ScriptedTurn::tools([("get_weather", input.clone())]),
+            ScriptedTurn::text("Cold."),
+        ],
+    )])
+    .await;
+    let backend = backend(&server);
+    server.push_fault(Fault::CutStream);
+    let events = collect(&backend, &request("weather")).await;
+    let last = events.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(last.kind, ModelErrorKind::Stream, "{last}");
+    assert!(last.is_retryable());
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Ok(ModelEvent::ToolUseStart { .. }))),
+        "the cut falls inside the tool-use block: {events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Ok(ModelEvent::BlockStop { .. }))),
+        "the block never closed: {events:?}"
+    );
+
+    // The agent retries the turn: the tool runs once, with its whole input.
+    server.push_fault(Fault::CutStream);
+    let agent = Agent::builder()
+        .backend(Arc::new(backend))
+        .tools(reference::tools())
+        .build()
+        .unwrap();
+    let run = agent.run("weather").await.unwrap();
+    assert_eq!(run.answer, "Cold.");
+    assert_eq!(run.metrics.tool_calls, 1);
+    let uses: Vec<_> = run.messages[1].tool_uses().collect();
+    assert_eq!(uses.len(), 1);
+    assert_eq!(uses[0].input, input);
+}

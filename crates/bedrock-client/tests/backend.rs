@@ -432,3 +432,87 @@ async fn recording_can_be_turned_off_for_long_runs() {
     assert_eq!(err.kind, ModelErrorKind::Throttled);
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_stream_cut_inside_a_tool_use_block_is_retryable_and_leaks_no_call() {
+    use agent_testkit::{Scenario, ScriptedTurn};
+    // A long input: many deltas, so half the frames end inside the block.
+    let input = json!({"location": "San Francisco, California, United States of America"});
+    let scenario = Scenario::new(
+        "weather",
+        Some("weather"),
+        vec![
+            ScriptedTurn::tools([("get_weather", input.clone())]),
+            ScriptedTurn::text("Cold."),
+        ],
+    );
+    let server = MockServer::builder()
+        .scenarios([scenario])
+        .start()
+        .await
+        .unwrap();
+    let backend = backend(&server).await;
+    server.inject([Fault::StreamCut]);
+    let (events, result) = collect_stream(&backend, &first_request("weather")).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind, ModelErrorKind::Stream, "{err}");
+    assert!(err.is_retryable());
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ModelEvent::ToolUseStart { .. })),
+        "the cut falls inside the tool-use block: {events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ModelEvent::BlockStop { .. })),
+        "the block never closed: {events:?}"
+    );
+
+    // The agent retries the turn: the tool runs once, with its whole input.
+    server.inject([Fault::StreamCut]);
+    let agent = agent_core::Agent::builder()
+        .backend(std::sync::Arc::new(backend))
+        .tools(common::fast_tools())
+        .build()
+        .unwrap();
+    let run = agent.run("weather").await.unwrap();
+    assert_eq!(run.answer, "Cold.");
+    assert_eq!(run.metrics.tool_calls, 1);
+    let uses: Vec<_> = run.messages[1].tool_uses().collect();
+    assert_eq!(uses.len(), 1);
+    assert_eq!(uses[0].input, input);
+}
+
+/// A recursive input type: its normalised schema refers to itself through
+/// the root `$defs`.
+#[allow(dead_code)]
+#[derive(schemars::JsonSchema)]
+struct Tree {
+    name: String,
+    children: Vec<Tree>,
+}
+
+#[tokio::test]
+async fn tool_schema_refs_must_resolve_in_the_root_defs() {
+    let server = MockServer::builder().start().await.unwrap();
+    let backend = backend(&server).await;
+    let mut request = first_request(reference::queries()[0].prompt.as_deref().unwrap());
+    let schema = tool_api::schema::schema_for::<Tree>().unwrap();
+    request
+        .tools
+        .push(tool_api::ToolSpec::new("tree", "A tree.", schema));
+    backend.converse(&request).await.unwrap();
+
+    let tree = request.tools.last_mut().unwrap();
+    tree.input_schema["properties"]["children"]["items"]["$ref"] = json!("#");
+    let e = backend.converse(&request).await.unwrap_err();
+    assert_eq!(e.kind, ModelErrorKind::Validation, "{e}");
+    assert!(e.message.contains("the reference '#'"), "{e}");
+    let at = format!(
+        "toolConfig.tools.{}.toolSpec.inputSchema.json",
+        request.tools.len() - 1
+    );
+    assert!(e.message.contains(&at), "{e}");
+}

@@ -10,10 +10,9 @@
 //!   the input serialised as a JSON string (key order kept).
 //!
 //! The client's direction only: [`to_wire_request`] and
-//! [`from_wire_response`]. The local server's inverse pair, which regroups
-//! consecutive `tool` messages into one user message, lives with it
-//! (`mock/wire.rs`, feature `mock-server`), and both ends are tested
-//! against each other there.
+//! [`from_wire_response`]. The local server (feature `mock-server`) reads
+//! and writes the protocol with its own types; both are checked against
+//! the documented bodies in `tests/fixtures/`.
 
 use std::time::Duration;
 

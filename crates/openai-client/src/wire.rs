@@ -1,6 +1,6 @@
 //! The Chat Completions JSON, as it crosses the wire: requests, responses,
-//! stream chunks and errors. Both directions derive serde, so the client and
-//! the local server share one definition. Lenient where servers differ
+//! stream chunks and errors, as the client writes and reads it (the local
+//! server has its own, in `mock/wire.rs`). Lenient where servers differ
 //! (Ollama, vLLM, llama.cpp): optional fields default, `content` may be a
 //! string or parts, `stop` a string or a list.
 

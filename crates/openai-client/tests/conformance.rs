@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
+use agent_core::{ContentBlock, ModelRequest, ToolResultContent, ToolResultStatus};
 use agent_testkit::conformance::{BoxError, Fault, Harness, Setup, Target};
 use async_trait::async_trait;
 use openai_client::OpenAiBackend;
+use openai_client::convert::ERROR_PREFIX;
 use openai_client::mock::{self, MockServer};
 
 struct OpenAi;
@@ -25,6 +27,26 @@ fn fault(f: &Fault) -> mock::Fault {
             message: "Invalid 'messages[0].content': refused (injected)".into(),
         },
     }
+}
+
+/// `request` (the server's view) with the client's failed results marked
+/// as errors. Chat Completions has no error flag: the client writes a
+/// failure as text starting with its [`ERROR_PREFIX`], and the server, which
+/// knows nothing of the client, reads every result as a success.
+fn with_error_results(mut request: ModelRequest) -> ModelRequest {
+    for message in &mut request.messages {
+        for block in &mut message.content {
+            if let ContentBlock::ToolResult(r) = block {
+                let failed = r.content.iter().any(
+                    |c| matches!(c, ToolResultContent::Text(t) if t.starts_with(ERROR_PREFIX)),
+                );
+                if failed {
+                    r.status = ToolResultStatus::Error;
+                }
+            }
+        }
+    }
+    request
 }
 
 #[async_trait]
@@ -46,6 +68,7 @@ impl Harness for OpenAi {
                 .requests()
                 .into_iter()
                 .filter_map(|r| r.request)
+                .map(with_error_results)
                 .collect()
         }))
     }

@@ -9,7 +9,7 @@ use mock_support::response::{self, set_header};
 use serde_json::json;
 
 use super::encode;
-use super::wire::response_to_wire;
+use super::wire;
 
 /// The header carrying the request id, as the API names it.
 const REQUEST_ID_HEADER: &str = "request-id";
@@ -47,7 +47,7 @@ pub(crate) fn message(
             .collect();
         response::sse(events, cut)
     } else {
-        let body = response_to_wire(response, message_id, model);
+        let body = wire::message(response, message_id, model);
         response::json(serde_json::to_vec(&body).unwrap_or_default(), cut)
     };
     with_id(out, id)

@@ -6,50 +6,55 @@ use agent_core::{ModelResponse, StopReason};
 use mock_support::split::{cut_half, pieces, word_chunks};
 use serde_json::json;
 
-use super::wire::{response_to_wire, stop_reason_to_wire};
-use crate::wire::{
-    Block, Delta, DeltaUsage, MessageDeltaBody, MessagesResponse, StreamEvent, WireUsage,
+use super::wire::{
+    Delta, DeltaUsage, Event, Message, MessageDelta, OutputBlock, Usage, output_blocks, stop_reason,
 };
 
 /// The stream's events, as (event name, data JSON).
 pub(crate) fn events(response: &ModelResponse, id: &str, model: &str) -> Vec<(String, String)> {
-    let wire = response_to_wire(response, id, model);
-    let mut events = vec![StreamEvent::MessageStart {
-        message: MessagesResponse {
-            content: Vec::new(),
-            stop_reason: None,
-            usage: WireUsage {
-                output_tokens: 1,
-                ..wire.usage
+    let blocks = output_blocks(response);
+    let mut events = vec![
+        Event::MessageStart {
+            message: Message {
+                id: id.to_owned(),
+                kind: "message",
+                role: "assistant",
+                content: Vec::new(),
+                model: model.to_owned(),
+                stop_reason: None,
+                stop_sequence: None,
+                usage: Usage {
+                    input_tokens: response.usage.input_tokens,
+                    output_tokens: 1,
+                },
             },
-            ..wire.clone()
         },
-    }];
-    events.push(StreamEvent::Ping);
-    let last = wire.content.len().saturating_sub(1);
+        Event::Ping,
+    ];
+    let last = blocks.len().saturating_sub(1);
     let cut = response.stop_reason == StopReason::MaxTokens;
-    for (index, block) in wire.content.iter().enumerate() {
+    for (index, block) in blocks.into_iter().enumerate() {
         match block {
-            Block::Text { text } => {
-                events.push(StreamEvent::ContentBlockStart {
+            OutputBlock::Text { text } => {
+                events.push(Event::ContentBlockStart {
                     index,
-                    content_block: Block::Text {
+                    content_block: OutputBlock::Text {
                         text: String::new(),
                     },
                 });
-                for text in word_chunks(text, 3) {
-                    events.push(StreamEvent::ContentBlockDelta {
+                for text in word_chunks(&text, 3) {
+                    events.push(Event::ContentBlockDelta {
                         index,
                         delta: Delta::TextDelta { text },
                     });
                 }
             }
-            Block::ToolUse { id, name, input } => {
-                events.push(StreamEvent::ContentBlockStart {
+            OutputBlock::ToolUse { id, name, input } => {
+                events.push(Event::ContentBlockStart {
                     index,
-                    content_block: Block::ToolUse {
-                        id: id.clone(),
-                        name: name.clone(),
+                    content_block: OutputBlock::ToolUse {
+                        id,
+                        name,
                         input: json!({}),
                     },
                 });
@@ -58,37 +63,30 @@ pub(crate) fn events(response: &ModelResponse, id: &str, model: &str) -> Vec<(St
                     json = cut_half(&json);
                 }
                 for partial_json in pieces(&json, 3) {
-                    events.push(StreamEvent::ContentBlockDelta {
+                    events.push(Event::ContentBlockDelta {
                         index,
                         delta: Delta::InputJsonDelta { partial_json },
                     });
                 }
             }
-            Block::ToolResult { .. } | Block::Other => continue,
         }
-        events.push(StreamEvent::ContentBlockStop { index });
+        events.push(Event::ContentBlockStop { index });
     }
-    events.push(StreamEvent::MessageDelta {
-        delta: MessageDeltaBody {
-            stop_reason: Some(stop_reason_to_wire(&response.stop_reason)),
+    events.push(Event::MessageDelta {
+        delta: MessageDelta {
+            stop_reason: stop_reason(&response.stop_reason),
             stop_sequence: None,
         },
         usage: DeltaUsage {
-            output_tokens: wire.usage.output_tokens,
-            input_tokens: None,
+            output_tokens: response.usage.output_tokens,
         },
     });
-    events.push(StreamEvent::MessageStop);
+    events.push(Event::MessageStop);
     events
         .into_iter()
         .map(|e| {
-            let data = serde_json::to_value(&e).unwrap_or_default();
-            let name = data
-                .get("type")
-                .and_then(|t| t.as_str())
-                .unwrap_or("unknown")
-                .to_owned();
-            (name, data.to_string())
+            let data = serde_json::to_string(&e).unwrap_or_default();
+            (e.name().to_owned(), data)
         })
         .collect()
 }
@@ -97,15 +95,14 @@ pub(crate) fn events(response: &ModelResponse, id: &str, model: &str) -> Vec<(St
 mod tests {
     use std::time::Duration;
 
-    use agent_core::{ContentBlock, Message, Role, StreamAccumulator, ToolUse, Usage};
+    use agent_core::{ContentBlock, Message as CoreMessage, Role, ToolUse, Usage};
+    use serde_json::Value;
 
     use super::*;
-    use crate::stream::StreamDecoder;
 
-    #[test]
-    fn the_events_decode_back_to_the_response() {
-        let response = ModelResponse {
-            message: Message {
+    fn response(stop: StopReason) -> ModelResponse {
+        ModelResponse {
+            message: CoreMessage {
                 role: Role::Assistant,
                 content: vec![
                     ContentBlock::Text {
@@ -118,23 +115,45 @@ mod tests {
                     }),
                 ],
             },
-            stop_reason: StopReason::ToolUse,
+            stop_reason: stop,
             usage: Usage {
                 input_tokens: 40,
                 output_tokens: 12,
             },
             latency: Duration::ZERO,
-        };
-        let mut decoder = StreamDecoder::default();
-        let mut acc = StreamAccumulator::default();
-        let evs = events(&response, "msg_1", "m");
-        assert_eq!(evs[0].0, "message_start");
-        assert_eq!(evs.last().unwrap().0, "message_stop");
-        for (_, data) in evs {
-            for e in decoder.decode(&data).unwrap() {
-                acc.push(e).unwrap();
+        }
+    }
+
+    /// The text deltas and the tool input's pieces, joined.
+    fn joined(events: &[(String, String)]) -> (String, String) {
+        let (mut text, mut input) = (String::new(), String::new());
+        for (name, data) in events {
+            let data: Value = serde_json::from_str(data).unwrap();
+            assert_eq!(
+                data["type"],
+                name.as_str(),
+                "the event is named as its type"
+            );
+            let delta = &data["delta"];
+            match delta["type"].as_str() {
+                Some("text_delta") => text.push_str(delta["text"].as_str().unwrap()),
+                Some("input_json_delta") => input.push_str(delta["partial_json"].as_str().unwrap()),
+                _ => {}
             }
         }
-        assert_eq!(acc.finish(Duration::ZERO).unwrap(), response);
+        (text, input)
+    }
+
+    #[test]
+    fn the_events_carry_the_text_and_the_input_in_pieces() {
+        let evs = events(&response(StopReason::ToolUse), "msg_1", "m");
+        let names: Vec<_> = evs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names[..3], ["message_start", "ping", "content_block_start"]);
+        assert_eq!(names[names.len() - 2..], ["message_delta", "message_stop"]);
+        let (text, input) = joined(&evs);
+        assert_eq!(text, "Let me check the weather for you.");
+        assert_eq!(input, r#"{"location":"New York"}"#);
+        let (_, cut) = joined(&events(&response(StopReason::MaxTokens), "msg_1", "m"));
+        assert!(cut.len() < input.len() && input.starts_with(&cut), "{cut}");
     }
 }

@@ -6,8 +6,7 @@ use axum::http::{HeaderMap, Uri};
 use mock_support::recorder::header_map;
 use serde_json::Value;
 
-use super::wire::request_from_wire;
-use crate::wire::MessagesRequest;
+use super::wire::{Request, to_core};
 
 /// One request the server received: what a test asserts on.
 pub use mock_support::api::ApiRequest as RecordedRequest;
@@ -27,7 +26,7 @@ pub(crate) fn record(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-    parsed: Option<&MessagesRequest>,
+    parsed: Option<&Request>,
     authorized: bool,
 ) -> RecordedRequest {
     RecordedRequest {
@@ -40,7 +39,7 @@ pub(crate) fn record(
         authorized,
         body: serde_json::from_slice(body).unwrap_or(Value::Null),
         stream: parsed.is_some_and(|r| r.stream),
-        request: parsed.map(request_from_wire),
+        request: parsed.map(to_core),
         status: 0,
     }
 }

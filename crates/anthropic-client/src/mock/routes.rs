@@ -17,8 +17,7 @@ use super::answer::{self, error};
 use super::faults::{self, Fault};
 use super::recorder;
 use super::validate::{api_key, check_request};
-use super::wire::request_from_wire;
-use crate::wire::MessagesRequest;
+use super::wire::{Request, to_core};
 
 /// The Messages API, as the local server speaks it: its [`Fault`]s and its
 /// routes (below); the rest of the server is `mock_support::api`'s.
@@ -68,7 +67,7 @@ async fn messages(
 ) -> Response {
     let n = state.recorder.arrive();
     let id = format!("req_mock_{n:06}");
-    let parsed = serde_json::from_slice::<MessagesRequest>(&body);
+    let parsed = serde_json::from_slice::<Request>(&body);
     let key = api_key(&headers);
     let authorized = match (&state.protocol.api_key, key) {
         (_, None) => false,
@@ -91,7 +90,7 @@ async fn play(
     headers: &HeaderMap,
     key: Option<&str>,
     authorized: bool,
-    parsed: Result<MessagesRequest, serde_json::Error>,
+    parsed: Result<Request, serde_json::Error>,
 ) -> Response {
     let bad = |message: &str| {
         error(
@@ -141,7 +140,7 @@ async fn play(
             id,
         );
     }
-    let core = request_from_wire(&request);
+    let core = to_core(&request);
     if let Err(broken) = validate_conversation(&core) {
         return bad(&broken.to_string());
     }

@@ -3,10 +3,9 @@
 
 use std::collections::HashSet;
 
-use agent_core::Role;
 use axum::http::HeaderMap;
 
-use crate::wire::{Block, MessagesRequest};
+use super::wire::{InputBlock as Block, Request, Role};
 
 /// The key a request presents: `x-api-key`, or a bearer token, as
 /// Anthropic's own SDKs have sent either, depending on their version.
@@ -32,7 +31,7 @@ pub(crate) fn api_key(headers: &HeaderMap) -> Option<&str> {
 
 /// The `invalid_request_error` message for `request`, if the API would
 /// refuse it.
-pub(crate) fn check_request(request: &MessagesRequest) -> Result<(), String> {
+pub(crate) fn check_request(request: &Request) -> Result<(), String> {
     if request.model.trim().is_empty() {
         return Err("model: Field required".into());
     }
@@ -75,7 +74,7 @@ pub(crate) fn check_request(request: &MessagesRequest) -> Result<(), String> {
             ));
         }
         for (j, block) in blocks.iter().enumerate() {
-            if matches!(block, Block::Text { text } if text.is_empty()) {
+            if matches!(block, Block::Text { text, .. } if text.is_empty()) {
                 return Err(format!(
                     "messages.{i}.content.{j}.text: text content blocks must be non-empty"
                 ));
@@ -176,7 +175,7 @@ mod tests {
 
     use super::*;
 
-    fn req(messages: serde_json::Value) -> MessagesRequest {
+    fn req(messages: serde_json::Value) -> Request {
         serde_json::from_value(json!({
             "model": "m", "max_tokens": 10, "messages": messages,
             "tools": [{"name": "t", "input_schema": {"type": "object"}}]

@@ -1,49 +1,389 @@
-//! The Messages API as the server reads and writes it: a wire request as
-//! the core's [`ModelRequest`], the core's [`ModelResponse`] as a wire
-//! response. The inverse of `crate::convert`, so both ends are tested
-//! against each other; the JSON types themselves are `crate::wire`'s.
+//! The Messages API as the server reads and writes it, written from
+//! Anthropic's documentation (Messages API reference, "Streaming
+//! messages"), independently of the client's `crate::wire`: a field the
+//! client names wrongly fails here instead of passing on both sides.
+//!
+//! Requests are read strictly, as the API reads them: a field it does not
+//! know is refused ("Extra inputs are not permitted"), as is a block type
+//! it does not know. Answers are written with the documented fields only.
+//! The conversions to the core's types are the server's own: a request as
+//! the [`ModelRequest`] the scenarios play, the scenario's
+//! [`ModelResponse`] as a message or its stream events.
 
 use agent_core::{
-    ContentBlock, InferenceConfig, Message, ModelRequest, ModelResponse, Role, StopReason,
-    ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
+    ContentBlock, InferenceConfig, Message as CoreMessage, ModelRequest, ModelResponse,
+    Role as CoreRole, StopReason, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
 };
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tool_api::ToolSpec;
 
-use crate::wire::{Block, MessagesRequest, MessagesResponse, SystemPrompt, WireUsage};
+/// `POST /v1/messages` body. `model` and `max_tokens` default so that
+/// their absence gets the API's "Field required" text from the checks.
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Request {
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub max_tokens: u32,
+    #[serde(default)]
+    pub messages: Vec<InputMessage>,
+    #[serde(default)]
+    pub system: Option<System>,
+    #[serde(default)]
+    pub tools: Vec<Tool>,
+    #[serde(default)]
+    pub tool_choice: Option<Value>,
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    #[serde(default)]
+    pub top_p: Option<f32>,
+    #[serde(default)]
+    pub top_k: Option<u32>,
+    #[serde(default)]
+    pub stop_sequences: Vec<String>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub service_tier: Option<String>,
+    #[serde(default)]
+    pub thinking: Option<Value>,
+}
 
-/// The API's `stop_reason` for the core's.
-pub(crate) fn stop_reason_to_wire(reason: &StopReason) -> String {
-    match reason {
-        StopReason::EndTurn => "end_turn".into(),
-        StopReason::ToolUse => "tool_use".into(),
-        StopReason::MaxTokens => "max_tokens".into(),
-        StopReason::StopSequence => "stop_sequence".into(),
-        StopReason::GuardrailIntervened | StopReason::ContentFiltered => "refusal".into(),
-        StopReason::Unknown(other) => other.clone(),
+/// `system`: a string, or text blocks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum System {
+    Text(String),
+    Blocks(Vec<SystemBlock>),
+}
+
+/// A block of `system`: text only.
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum SystemBlock {
+    Text {
+        text: String,
+        #[serde(default)]
+        cache_control: Option<Value>,
+        #[serde(default)]
+        citations: Option<Value>,
+    },
+}
+
+/// `user` or `assistant`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Role {
+    User,
+    Assistant,
+}
+
+/// One input message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InputMessage {
+    pub role: Role,
+    pub content: InputContent,
+}
+
+/// A message's content: a string is one text block.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum InputContent {
+    Text(String),
+    Blocks(Vec<InputBlock>),
+}
+
+impl InputContent {
+    /// The content as blocks.
+    pub fn blocks(&self) -> Vec<InputBlock> {
+        match self {
+            Self::Text(text) => vec![InputBlock::Text {
+                text: text.clone(),
+                cache_control: None,
+                citations: None,
+            }],
+            Self::Blocks(blocks) => blocks.clone(),
+        }
     }
 }
 
-/// The core's request for a Messages API request (the server side).
-pub(crate) fn request_from_wire(request: &MessagesRequest) -> ModelRequest {
+/// An input content block of a type the API documents for messages.
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum InputBlock {
+    Text {
+        text: String,
+        #[serde(default)]
+        cache_control: Option<Value>,
+        #[serde(default)]
+        citations: Option<Value>,
+    },
+    Image {
+        source: Value,
+        #[serde(default)]
+        cache_control: Option<Value>,
+    },
+    Document {
+        source: Value,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        context: Option<String>,
+        #[serde(default)]
+        citations: Option<Value>,
+        #[serde(default)]
+        cache_control: Option<Value>,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+        #[serde(default)]
+        cache_control: Option<Value>,
+    },
+    ToolResult {
+        tool_use_id: String,
+        #[serde(default)]
+        content: Option<ResultContent>,
+        #[serde(default)]
+        is_error: Option<bool>,
+        #[serde(default)]
+        cache_control: Option<Value>,
+    },
+    Thinking {
+        thinking: String,
+        signature: String,
+    },
+    RedactedThinking {
+        data: String,
+    },
+}
+
+/// A `tool_result`'s content: a string, or text and image blocks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ResultContent {
+    Text(String),
+    Blocks(Vec<ResultBlock>),
+}
+
+/// A block inside a `tool_result`.
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum ResultBlock {
+    Text {
+        text: String,
+        #[serde(default)]
+        cache_control: Option<Value>,
+        #[serde(default)]
+        citations: Option<Value>,
+    },
+    Image {
+        source: Value,
+        #[serde(default)]
+        cache_control: Option<Value>,
+    },
+}
+
+/// A client tool's definition.
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Tool {
+    /// `custom`, when given.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub input_schema: Value,
+    #[serde(default)]
+    pub cache_control: Option<Value>,
+}
+
+/// A whole message, as the API answers (and, empty, in `message_start`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Message {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub role: &'static str,
+    pub content: Vec<OutputBlock>,
+    pub model: String,
+    pub stop_reason: Option<&'static str>,
+    pub stop_sequence: Option<String>,
+    pub usage: Usage,
+}
+
+/// A block of an answer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum OutputBlock {
+    Text {
+        text: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
+}
+
+/// Token usage of an answer.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// One event of a stream: its `type` is also its SSE event name.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Event {
+    MessageStart {
+        message: Message,
+    },
+    ContentBlockStart {
+        index: usize,
+        content_block: OutputBlock,
+    },
+    Ping,
+    ContentBlockDelta {
+        index: usize,
+        delta: Delta,
+    },
+    ContentBlockStop {
+        index: usize,
+    },
+    MessageDelta {
+        delta: MessageDelta,
+        usage: DeltaUsage,
+    },
+    MessageStop,
+}
+
+impl Event {
+    /// The SSE event name: the same as the data's `type`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::MessageStart { .. } => "message_start",
+            Self::ContentBlockStart { .. } => "content_block_start",
+            Self::Ping => "ping",
+            Self::ContentBlockDelta { .. } => "content_block_delta",
+            Self::ContentBlockStop { .. } => "content_block_stop",
+            Self::MessageDelta { .. } => "message_delta",
+            Self::MessageStop => "message_stop",
+        }
+    }
+}
+
+/// A piece of a block.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Delta {
+    TextDelta { text: String },
+    InputJsonDelta { partial_json: String },
+}
+
+/// The body of `message_delta`.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct MessageDelta {
+    pub stop_reason: &'static str,
+    pub stop_sequence: Option<String>,
+}
+
+/// The usage of `message_delta`: the output tokens so far.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct DeltaUsage {
+    pub output_tokens: u64,
+}
+
+/// The API's `stop_reason` for the core's.
+pub(crate) fn stop_reason(reason: &StopReason) -> &'static str {
+    match reason {
+        StopReason::EndTurn => "end_turn",
+        StopReason::ToolUse => "tool_use",
+        StopReason::MaxTokens => "max_tokens",
+        StopReason::StopSequence => "stop_sequence",
+        StopReason::GuardrailIntervened | StopReason::ContentFiltered => "refusal",
+        StopReason::Unknown(_) => "end_turn",
+    }
+}
+
+/// The text of text blocks, joined by newlines.
+fn joined<'a>(texts: impl Iterator<Item = &'a str>) -> String {
+    texts.collect::<Vec<_>>().join("\n")
+}
+
+impl System {
+    /// The prompt's text.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Blocks(blocks) => joined(blocks.iter().map(|b| match b {
+                SystemBlock::Text { text, .. } => text.as_str(),
+            })),
+        }
+    }
+}
+
+/// The request as the core's: what the scenarios play and the record
+/// keeps. Blocks the scenarios have no use for (images, documents,
+/// thinking) are left out.
+pub(crate) fn to_core(request: &Request) -> ModelRequest {
+    let messages = request
+        .messages
+        .iter()
+        .map(|m| CoreMessage {
+            role: match m.role {
+                Role::User => CoreRole::User,
+                Role::Assistant => CoreRole::Assistant,
+            },
+            content: m
+                .content
+                .blocks()
+                .iter()
+                .filter_map(block_to_core)
+                .collect(),
+        })
+        .collect();
     ModelRequest {
-        system: request.system.as_ref().map(SystemPrompt::text),
-        messages: request
-            .messages
-            .iter()
-            .map(|m| Message {
-                role: m.role,
-                content: m
-                    .content
-                    .blocks()
-                    .into_iter()
-                    .filter_map(block_from_wire)
-                    .collect(),
-            })
-            .collect(),
+        system: request.system.as_ref().map(System::text),
+        messages,
         tools: request
             .tools
             .iter()
-            .map(|t| ToolSpec::new(&t.name, &t.description, t.input_schema.clone()))
+            .map(|t| {
+                ToolSpec::new(
+                    &t.name,
+                    t.description.as_deref().unwrap_or_default(),
+                    t.input_schema.clone(),
+                )
+            })
             .collect(),
         inference: InferenceConfig {
             max_tokens: request.max_tokens,
@@ -54,116 +394,167 @@ pub(crate) fn request_from_wire(request: &MessagesRequest) -> ModelRequest {
     }
 }
 
-fn block_from_wire(block: Block) -> Option<ContentBlock> {
+fn block_to_core(block: &InputBlock) -> Option<ContentBlock> {
     match block {
-        Block::Text { text } => Some(ContentBlock::Text { text }),
-        Block::ToolUse { id, name, input } => {
-            Some(ContentBlock::ToolUse(ToolUse { id, name, input }))
-        }
-        Block::ToolResult {
+        InputBlock::Text { text, .. } => Some(ContentBlock::Text { text: text.clone() }),
+        InputBlock::ToolUse {
+            id, name, input, ..
+        } => Some(ContentBlock::ToolUse(ToolUse {
+            id: id.clone(),
+            name: name.clone(),
+            input: input.clone(),
+        })),
+        InputBlock::ToolResult {
             tool_use_id,
             content,
             is_error,
-        } => Some(ContentBlock::ToolResult(ToolResult {
-            tool_use_id,
-            content: content
-                .map(|c| vec![ToolResultContent::Text(c.text())])
-                .unwrap_or_default(),
-            status: if is_error {
-                ToolResultStatus::Error
-            } else {
-                ToolResultStatus::Success
-            },
-        })),
-        Block::Other => None,
+            ..
+        } => {
+            let text = match content {
+                None => None,
+                Some(ResultContent::Text(text)) => Some(text.clone()),
+                Some(ResultContent::Blocks(blocks)) => {
+                    Some(joined(blocks.iter().filter_map(|b| match b {
+                        ResultBlock::Text { text, .. } => Some(text.as_str()),
+                        ResultBlock::Image { .. } => None,
+                    })))
+                }
+            };
+            Some(ContentBlock::ToolResult(ToolResult {
+                tool_use_id: tool_use_id.clone(),
+                content: text.map(ToolResultContent::Text).into_iter().collect(),
+                status: if *is_error == Some(true) {
+                    ToolResultStatus::Error
+                } else {
+                    ToolResultStatus::Success
+                },
+            }))
+        }
+        InputBlock::Image { .. }
+        | InputBlock::Document { .. }
+        | InputBlock::Thinking { .. }
+        | InputBlock::RedactedThinking { .. } => None,
     }
 }
 
-/// The Messages API response for the core's (the server side).
-pub(crate) fn response_to_wire(
-    response: &ModelResponse,
-    id: &str,
-    model: &str,
-) -> MessagesResponse {
-    MessagesResponse {
+/// The blocks of the scenario's answer, as the API writes them.
+pub(crate) fn output_blocks(response: &ModelResponse) -> Vec<OutputBlock> {
+    response
+        .message
+        .content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::Text { text } => Some(OutputBlock::Text { text: text.clone() }),
+            ContentBlock::ToolUse(u) => Some(OutputBlock::ToolUse {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                input: u.input.clone(),
+            }),
+            ContentBlock::ToolResult(_) => None,
+        })
+        .collect()
+}
+
+/// The whole message for the scenario's answer.
+pub(crate) fn message(response: &ModelResponse, id: &str, model: &str) -> Message {
+    Message {
         id: id.to_owned(),
-        kind: "message".into(),
-        role: Role::Assistant,
-        content: response
-            .message
-            .content
-            .iter()
-            .filter_map(|b| match b {
-                ContentBlock::Text { text } => Some(Block::Text { text: text.clone() }),
-                ContentBlock::ToolUse(u) => Some(Block::ToolUse {
-                    id: u.id.clone(),
-                    name: u.name.clone(),
-                    input: u.input.clone(),
-                }),
-                ContentBlock::ToolResult(_) => None,
-            })
-            .collect(),
+        kind: "message",
+        role: "assistant",
+        content: output_blocks(response),
         model: model.to_owned(),
-        stop_reason: Some(stop_reason_to_wire(&response.stop_reason)),
+        stop_reason: Some(stop_reason(&response.stop_reason)),
         stop_sequence: None,
-        usage: WireUsage {
+        usage: Usage {
             input_tokens: response.usage.input_tokens,
             output_tokens: response.usage.output_tokens,
-            cache_creation_input_tokens: None,
-            cache_read_input_tokens: None,
         },
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use serde_json::json;
 
     use super::*;
-    use crate::convert::tests::conversation;
-    use crate::convert::{from_wire_response, to_wire_request};
+
+    const DOCUMENTED: &str = include_str!("../../tests/fixtures/request_tool_result.json");
 
     #[test]
-    fn requests_round_trip_through_the_server_side() {
-        let original = conversation();
-        let back = request_from_wire(&to_wire_request(&original, "m", false));
-        assert_eq!(back.system, original.system);
-        assert_eq!(back.tools, original.tools);
-        assert_eq!(back.inference, original.inference);
-        assert_eq!(back.messages[..2], original.messages[..2]);
-        let ContentBlock::ToolResult(r) = &back.messages[2].content[1] else {
-            panic!("{:?}", back.messages[2]);
+    fn reads_the_documented_request_as_the_core_conversation() {
+        let request: Request = serde_json::from_str(DOCUMENTED).unwrap();
+        let core = to_core(&request);
+        assert_eq!(core.system.as_deref(), Some("Answer briefly."));
+        assert_eq!(core.inference.max_tokens, 1024);
+        assert_eq!(core.tools.len(), 1);
+        assert_eq!(core.tools[0].name, "get_weather");
+        assert_eq!(core.messages.len(), 3);
+        assert_eq!(
+            core.messages[0].text(),
+            "What's the weather like in San Francisco?"
+        );
+        let uses: Vec<_> = core.messages[1].tool_uses().collect();
+        assert_eq!(uses[0].id, "toolu_01A09q90qw90lq917835lq9");
+        assert_eq!(uses[0].input, json!({"location": "San Francisco, CA"}));
+        let ContentBlock::ToolResult(r) = &core.messages[2].content[0] else {
+            panic!("{:?}", core.messages[2]);
         };
-        assert!(r.is_error());
-        assert_eq!(r.content, [ToolResultContent::Text("unknown tool".into())]);
+        assert_eq!(r.tool_use_id, "toolu_01A09q90qw90lq917835lq9");
+        assert_eq!(r.content, [ToolResultContent::Text("15 degrees".into())]);
+        assert!(!r.is_error());
     }
 
     #[test]
-    fn responses_and_stop_reasons_round_trip() {
-        let wire: MessagesResponse = serde_json::from_value(json!({
-            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
-            "content": [
-                {"type": "thinking", "thinking": "hmm", "signature": "s"},
-                {"type": "text", "text": "Let me look."},
-                {"type": "tool_use", "id": "toolu_9", "name": "get_weather", "input": {"location": "Oslo"}}
-            ],
-            "stop_reason": "tool_use", "stop_sequence": null,
-            "usage": {"input_tokens": 10, "cache_read_input_tokens": 5, "output_tokens": 7}
-        }))
-        .unwrap();
-        let r = from_wire_response(wire, Duration::from_millis(3));
-        let again = from_wire_response(response_to_wire(&r, "msg_2", "m"), r.latency);
-        assert_eq!(again, r);
-        for (wire, core) in [
-            ("end_turn", StopReason::EndTurn),
-            ("max_tokens", StopReason::MaxTokens),
-            ("stop_sequence", StopReason::StopSequence),
-            ("refusal", StopReason::ContentFiltered),
-            ("pause_turn", StopReason::Unknown("pause_turn".into())),
+    fn refuses_unknown_fields_and_block_types_as_the_api_does() {
+        let with = |path: &[&str], value: Value| {
+            let mut body: Value = serde_json::from_str(DOCUMENTED).unwrap();
+            let mut at = &mut body;
+            for key in &path[..path.len() - 1] {
+                at = match key.parse::<usize>() {
+                    Ok(i) => &mut at[i],
+                    Err(_) => &mut at[*key],
+                };
+            }
+            at[path[path.len() - 1]] = value;
+            serde_json::from_value::<Request>(body)
+        };
+        assert!(with(&["max_tokens"], json!(10)).is_ok());
+        for (path, value) in [
+            (&["maxTokens"][..], json!(10)),
+            (&["messages", "0", "name"], json!("x")),
+            (&["messages", "1", "content", "1", "arguments"], json!({})),
+            (&["messages", "2", "content", "0", "status"], json!("ok")),
+            (&["messages", "1", "content", "0", "type"], json!("toolUse")),
+            (&["tools", "0", "parameters"], json!({})),
         ] {
-            assert_eq!(stop_reason_to_wire(&core), wire);
+            let e = with(path, value.clone()).unwrap_err();
+            assert!(!e.to_string().is_empty(), "{path:?} = {value}");
         }
+    }
+
+    #[test]
+    fn writes_the_documented_fields() {
+        let response = ModelResponse {
+            message: CoreMessage {
+                role: CoreRole::Assistant,
+                content: vec![ContentBlock::Text { text: "Hi".into() }],
+            },
+            stop_reason: StopReason::EndTurn,
+            usage: agent_core::Usage {
+                input_tokens: 3,
+                output_tokens: 1,
+            },
+            latency: std::time::Duration::ZERO,
+        };
+        let written = serde_json::to_value(message(&response, "msg_1", "m")).unwrap();
+        assert_eq!(
+            written,
+            json!({
+                "id": "msg_1", "type": "message", "role": "assistant",
+                "content": [{"type": "text", "text": "Hi"}], "model": "m",
+                "stop_reason": "end_turn", "stop_sequence": null,
+                "usage": {"input_tokens": 3, "output_tokens": 1}
+            })
+        );
     }
 }

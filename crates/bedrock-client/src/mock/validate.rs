@@ -1,15 +1,20 @@
 //! The checks the service makes before a model sees a request, with its
-//! status codes, error types and texts: the conversation rules are
-//! `agent-testkit`'s, worded here as Bedrock's `ValidationException` words
-//! them.
+//! status codes, error types and texts, written here in the service's
+//! words: tool names and schemas (their `$ref`s included), roles, and the
+//! toolUse/toolResult pairing. They share no code with the client or with
+//! the conversation rules the tests use as their oracle
+//! (`agent_testkit::validate_conversation`), so each checks the other.
 
-use agent_core::ModelRequest;
-use agent_testkit::{ConversationError, validate_conversation};
+use agent_core::{ContentBlock, ModelRequest, Role};
 use axum::http::HeaderMap;
+use serde_json::Value;
 
 use super::answer::ServiceError;
 use super::wire::WireRequest;
-use crate::types::errors::INVALID_MODEL_MESSAGE;
+
+/// The service's text for an unknown or malformed model id (the server's
+/// own copy: the client recognises it by its own).
+pub(crate) const INVALID_MODEL_MESSAGE: &str = "The provided model identifier is invalid.";
 
 /// Unsigned requests are refused with 403 and the type the service gives
 /// them (`MissingAuthenticationTokenException`).
@@ -53,7 +58,8 @@ pub(crate) fn check_model(model_id: &str, listed: Option<bool>) -> Result<(), Se
 }
 
 /// The body read as the service reads it, then checked as the service
-/// checks it: wire shape, tool specs, roles, toolUse/toolResult pairing.
+/// checks it: wire shape, tool specs and their schemas' references, roles,
+/// toolUse/toolResult pairing.
 pub(crate) fn check_request(body: &[u8]) -> Result<ModelRequest, ServiceError> {
     let wire: WireRequest = serde_json::from_slice(body).map_err(|e| {
         ServiceError::new(
@@ -63,51 +69,144 @@ pub(crate) fn check_request(body: &[u8]) -> Result<ModelRequest, ServiceError> {
         )
     })?;
     let request = wire.to_core().map_err(ServiceError::validation)?;
-    validate_conversation(&request)
-        .map_err(|e| ServiceError::validation(conversation_message(&e)))?;
+    check_conversation(&request).map_err(ServiceError::validation)?;
     Ok(request)
 }
 
-/// The text Bedrock's `ValidationException` gives for a broken conversation
-/// rule (its tool indices are 1-based in the name check, 0-based in the
-/// schema check, as the service's are).
-fn conversation_message(error: &ConversationError) -> String {
-    match error {
-        ConversationError::InvalidToolName { index, name, .. } => format!(
-            "1 validation error detected: Value '{name}' at 'toolConfig.tools.{}.member.toolSpec.name' \
-             failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+",
-            index + 1
-        ),
-        ConversationError::SchemaNotObject { index } => format!(
-            "The value at toolConfig.tools.{index}.toolSpec.inputSchema.json.type must be object"
-        ),
-        ConversationError::NoUserFirst => "A conversation must start with a user message. Try \
-             again with a conversation that starts with a user message."
-            .into(),
-        ConversationError::RolesDoNotAlternate { .. } => "A conversation must alternate between \
-             user and assistant roles. Make sure the conversation alternates between user and \
-             assistant roles and try again."
-            .into(),
-        ConversationError::EmptyMessage { index } => format!(
-            "The content field in the Message object at messages.{index} is empty. Add a \
-             ContentBlock object to the content field and try again."
-        ),
-        ConversationError::ToolBlocksWithoutTools { .. } => "The toolConfig field must be defined \
-             when using toolUse and toolResult content blocks."
-            .into(),
-        ConversationError::TooManyResults { index } => format!(
-            "The number of toolResult blocks at messages.{index}.content exceeds the number of \
-             toolUse blocks of previous turn."
-        ),
-        ConversationError::MissingResults { index, ids } => format!(
-            "Expected toolResult blocks at messages.{index}.content for the following Ids: {}",
-            ids.join(", ")
-        ),
-        ConversationError::UnknownResult { index, id } => format!(
-            "The toolUseId {id} at messages.{index}.content does not match any toolUse of the \
-             previous turn."
-        ),
+/// Whether `name` is a tool name the service takes: 1 to 64 characters of
+/// `[a-zA-Z0-9_-]`.
+fn valid_tool_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The service's rules for the tools on offer and the conversation, checked
+/// in the service's order; the first broken one is its
+/// `ValidationException` text (tool indices 1-based in the name check,
+/// 0-based in the schema checks, as the service's are).
+fn check_conversation(request: &ModelRequest) -> Result<(), String> {
+    for (index, tool) in request.tools.iter().enumerate() {
+        if !valid_tool_name(&tool.name) {
+            return Err(format!(
+                "1 validation error detected: Value '{}' at 'toolConfig.tools.{}.member.toolSpec.name' \
+                 failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+",
+                tool.name,
+                index + 1
+            ));
+        }
+        if tool.input_schema.get("type").and_then(|t| t.as_str()) != Some("object") {
+            return Err(format!(
+                "The value at toolConfig.tools.{index}.toolSpec.inputSchema.json.type must be object"
+            ));
+        }
+        check_refs(&tool.input_schema, index)?;
     }
+    if request.messages.first().map(|m| m.role) != Some(Role::User) {
+        return Err(
+            "A conversation must start with a user message. Try again with a \
+                    conversation that starts with a user message."
+                .into(),
+        );
+    }
+    let mut asked: Vec<&str> = Vec::new();
+    for (index, message) in request.messages.iter().enumerate() {
+        if index > 0 && request.messages[index - 1].role == message.role {
+            return Err(
+                "A conversation must alternate between user and assistant roles. Make \
+                        sure the conversation alternates between user and assistant roles and \
+                        try again."
+                    .into(),
+            );
+        }
+        if message.content.is_empty() {
+            return Err(format!(
+                "The content field in the Message object at messages.{index} is empty. Add a \
+                 ContentBlock object to the content field and try again."
+            ));
+        }
+        let tool_blocks = message
+            .content
+            .iter()
+            .any(|b| matches!(b, ContentBlock::ToolUse(_) | ContentBlock::ToolResult(_)));
+        if tool_blocks && request.tools.is_empty() {
+            return Err(
+                "The toolConfig field must be defined when using toolUse and toolResult \
+                        content blocks."
+                    .into(),
+            );
+        }
+        match message.role {
+            Role::Assistant => asked = message.tool_uses().map(|u| u.id.as_str()).collect(),
+            Role::User => {
+                let answered: Vec<&str> = message
+                    .content
+                    .iter()
+                    .filter_map(|b| match b {
+                        ContentBlock::ToolResult(r) => Some(r.tool_use_id.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if answered.len() > asked.len() {
+                    return Err(format!(
+                        "The number of toolResult blocks at messages.{index}.content exceeds the \
+                         number of toolUse blocks of previous turn."
+                    ));
+                }
+                let missing: Vec<&str> = asked
+                    .iter()
+                    .filter(|id| !answered.contains(id))
+                    .copied()
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(format!(
+                        "Expected toolResult blocks at messages.{index}.content for the following \
+                         Ids: {}",
+                        missing.join(", ")
+                    ));
+                }
+                if let Some(stray) = answered.iter().find(|id| !asked.contains(id)) {
+                    return Err(format!(
+                        "The toolUseId {stray} at messages.{index}.content does not match any \
+                         toolUse of the previous turn."
+                    ));
+                }
+                asked.clear();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every `$ref` in tool `index`'s input schema must be a local reference
+/// the service resolves: exactly `#/$defs/NAME`, with NAME defined in the
+/// schema's root `$defs` (the form `tool-api` normalises schemas to).
+fn check_refs(schema: &Value, index: usize) -> Result<(), String> {
+    let defs = schema.get("$defs").and_then(Value::as_object);
+    let mut stack = vec![schema];
+    while let Some(node) = stack.pop() {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    let resolves = target
+                        .strip_prefix("#/$defs/")
+                        .is_some_and(|name| defs.is_some_and(|d| d.contains_key(name)));
+                    if !resolves {
+                        return Err(format!(
+                            "The value at toolConfig.tools.{index}.toolSpec.inputSchema.json is \
+                             not a valid JSON schema: the reference '{target}' does not resolve to \
+                             a definition under '#/$defs'."
+                        ));
+                    }
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -139,6 +238,50 @@ mod tests {
             (e.status, e.error_type.as_str()),
             (403, "MissingAuthenticationTokenException")
         );
+    }
+
+    #[test]
+    fn schema_refs_must_resolve_under_the_root_defs() {
+        let body = |schema: serde_json::Value| {
+            let body = json!({
+                "messages": [{"role": "user", "content": [{"text": "x"}]}],
+                "toolConfig": {"tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": schema}}}]}
+            });
+            check_request(body.to_string().as_bytes())
+        };
+        let tree = |reference: &str| {
+            json!({
+                "type": "object",
+                "properties": {"root": {"$ref": "#/$defs/Tree"}},
+                "$defs": {"Tree": {"type": "object", "properties": {
+                    "children": {"type": "array", "items": {"$ref": reference}}
+                }}}
+            })
+        };
+        assert!(body(tree("#/$defs/Tree")).is_ok());
+        for bad in [
+            "#",
+            "#/$defs/Forest",
+            "#/definitions/Tree",
+            "other.json#/$defs/Tree",
+        ] {
+            let e = body(tree(bad)).unwrap_err();
+            assert_eq!(
+                (e.status, e.error_type.as_str()),
+                (400, "ValidationException")
+            );
+            assert!(
+                e.message.contains(&format!("'{bad}'")),
+                "{bad}: {}",
+                e.message
+            );
+            assert!(
+                e.message
+                    .contains("toolConfig.tools.0.toolSpec.inputSchema.json")
+            );
+        }
+        let no_defs = json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}});
+        assert!(body(no_defs).is_err());
     }
 
     #[test]
@@ -198,7 +341,7 @@ mod tests {
 
     /// The conversation rules, in Bedrock's words.
     fn check(request: &ModelRequest) -> Result<(), String> {
-        validate_conversation(request).map_err(|e| conversation_message(&e))
+        check_conversation(request)
     }
 
     #[test]

@@ -114,12 +114,13 @@ pub fn fast_tools() -> ToolRegistry {
     registry
 }
 
-/// A model retry policy with tiny, exact delays (1, 2, 4... ms) and 8
-/// attempts: real sockets and real time, yet fast.
+/// A model retry policy with tiny, exact delays (1, 2, 4... ms) and ten
+/// attempts (fewer than the 20 throttles a test plays past it): real
+/// sockets and real time, yet fast.
 pub fn tiny_backoff() -> agent_core::ExponentialBackoff {
     agent_core::ExponentialBackoff::for_model()
-        .with_max_attempts(8)
         .with_base(Duration::from_millis(1))
         .with_cap(Duration::from_millis(50))
+        .with_max_attempts(10)
         .with_jitter(agent_core::Jitter::None)
 }

@@ -9,7 +9,7 @@ use mock_support::response::{self, set_header};
 use serde_json::json;
 
 use super::encode;
-use super::wire::response_to_wire;
+use super::wire;
 
 /// The header carrying the request id, as OpenAI names it.
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -51,7 +51,7 @@ pub(crate) fn completion(
             response::sse(events, cut)
         }
         None => {
-            let body = response_to_wire(response, completion_id, model, created);
+            let body = wire::completion(response, completion_id, model, created);
             response::json(serde_json::to_vec(&body).unwrap_or_default(), cut)
         }
     };

@@ -4,14 +4,15 @@
 //! short when the turn stops at `max_tokens`, usage last).
 
 use agent_core::{ModelResponse, StopReason};
-
 use mock_support::split::{cut_half, pieces, word_chunks};
 
-use super::wire::{response_to_wire, stop_reason_to_wire};
-use crate::wire::{ChatChunk, ChunkChoice, ChunkDelta, FunctionDelta, ToolCallDelta};
+use super::wire::{
+    CallDelta, Chunk, ChunkChoice, Delta, FunctionDelta, calls, finish_reason, usage,
+};
 
-/// The stream's chunks, as data JSON, `[DONE]` last. Usage comes in its own
-/// chunk when `include_usage` was asked.
+/// The stream's chunks, as data JSON, `[DONE]` last. With `include_usage`,
+/// every chunk carries `usage: null` and a last chunk without choices
+/// carries the usage, as documented.
 pub(crate) fn chunks(
     response: &ModelResponse,
     id: &str,
@@ -19,56 +20,55 @@ pub(crate) fn chunks(
     created: u64,
     include_usage: bool,
 ) -> Vec<String> {
-    let wire = response_to_wire(response, id, model, created);
-    let chunk = |delta: ChunkDelta, finish_reason: Option<String>| ChatChunk {
+    let chunk = |delta: Delta, finish_reason: Option<&'static str>| Chunk {
         id: id.to_owned(),
-        object: "chat.completion.chunk".into(),
+        object: "chat.completion.chunk",
         created,
         model: model.to_owned(),
+        service_tier: "default",
+        system_fingerprint: "fp_mock",
         choices: vec![ChunkChoice {
             index: 0,
             delta,
+            logprobs: None,
             finish_reason,
         }],
-        usage: None,
+        usage: include_usage.then_some(None),
     };
     let mut out = vec![chunk(
-        ChunkDelta {
-            role: Some("assistant".into()),
+        Delta {
+            role: Some("assistant"),
             content: Some(String::new()),
+            refusal: Some(None),
             tool_calls: Vec::new(),
         },
         None,
     )];
-    let Some(choice) = wire.choices.first() else {
-        return Vec::new();
-    };
-    if let Some(text) = &choice.message.content {
-        for piece in word_chunks(text, 3) {
-            out.push(chunk(
-                ChunkDelta {
-                    content: Some(piece),
-                    ..ChunkDelta::default()
-                },
-                None,
-            ));
-        }
+    let text = response.message.text();
+    for piece in word_chunks(&text, 3) {
+        out.push(chunk(
+            Delta {
+                content: Some(piece),
+                ..Delta::default()
+            },
+            None,
+        ));
     }
-    let calls = &choice.message.tool_calls;
+    let calls = calls(response);
     let cut = response.stop_reason == StopReason::MaxTokens;
     for (index, call) in calls.iter().enumerate() {
         out.push(chunk(
-            ChunkDelta {
-                tool_calls: vec![ToolCallDelta {
-                    index: Some(index),
+            Delta {
+                tool_calls: vec![CallDelta {
+                    index,
                     id: Some(call.id.clone()),
-                    kind: Some("function".into()),
-                    function: Some(FunctionDelta {
+                    kind: Some("function"),
+                    function: FunctionDelta {
                         name: Some(call.function.name.clone()),
-                        arguments: Some(String::new()),
-                    }),
+                        arguments: String::new(),
+                    },
                 }],
-                ..ChunkDelta::default()
+                ..Delta::default()
             },
             None,
         ));
@@ -78,30 +78,31 @@ pub(crate) fn chunks(
         }
         for piece in pieces(&arguments, 3) {
             out.push(chunk(
-                ChunkDelta {
-                    tool_calls: vec![ToolCallDelta {
-                        index: Some(index),
-                        function: Some(FunctionDelta {
+                Delta {
+                    tool_calls: vec![CallDelta {
+                        index,
+                        id: None,
+                        kind: None,
+                        function: FunctionDelta {
                             name: None,
-                            arguments: Some(piece),
-                        }),
-                        ..ToolCallDelta::default()
+                            arguments: piece,
+                        },
                     }],
-                    ..ChunkDelta::default()
+                    ..Delta::default()
                 },
                 None,
             ));
         }
     }
     out.push(chunk(
-        ChunkDelta::default(),
-        Some(stop_reason_to_wire(&response.stop_reason)),
+        Delta::default(),
+        Some(finish_reason(&response.stop_reason)),
     ));
     if include_usage {
-        out.push(ChatChunk {
+        out.push(Chunk {
             choices: Vec::new(),
-            usage: wire.usage,
-            ..chunk(ChunkDelta::default(), None)
+            usage: Some(Some(usage(response))),
+            ..chunk(Delta::default(), None)
         });
     }
     let mut data: Vec<String> = out
@@ -116,15 +117,13 @@ pub(crate) fn chunks(
 mod tests {
     use std::time::Duration;
 
-    use agent_core::{ContentBlock, Message, Role, StreamAccumulator, ToolUse, Usage};
-    use serde_json::json;
+    use agent_core::{ContentBlock, Message, Role, ToolUse, Usage};
+    use serde_json::{Value, json};
 
     use super::*;
-    use crate::stream::StreamDecoder;
 
-    #[test]
-    fn the_chunks_decode_back_to_the_response() {
-        let response = ModelResponse {
+    fn response(stop: StopReason) -> ModelResponse {
+        ModelResponse {
             message: Message {
                 role: Role::Assistant,
                 content: vec![
@@ -143,22 +142,53 @@ mod tests {
                     }),
                 ],
             },
-            stop_reason: StopReason::ToolUse,
+            stop_reason: stop,
             usage: Usage {
                 input_tokens: 40,
                 output_tokens: 12,
             },
             latency: Duration::ZERO,
-        };
-        let mut decoder = StreamDecoder::default();
-        let mut acc = StreamAccumulator::default();
-        let data = chunks(&response, "chatcmpl-1", "m", 0, true);
-        assert_eq!(data.last().unwrap(), "[DONE]");
-        for d in data {
-            for e in decoder.decode(&d).unwrap() {
-                acc.push(e).unwrap();
+        }
+    }
+
+    /// The text, and each call's arguments, joined from the chunks.
+    fn joined(data: &[String]) -> (String, Vec<String>) {
+        let (mut text, mut args) = (String::new(), Vec::<String>::new());
+        for d in &data[..data.len() - 1] {
+            let chunk: Value = serde_json::from_str(d).unwrap();
+            let Some(delta) = chunk["choices"].get(0).map(|c| &c["delta"]) else {
+                continue;
+            };
+            if let Some(t) = delta["content"].as_str() {
+                text.push_str(t);
+            }
+            for call in delta["tool_calls"].as_array().into_iter().flatten() {
+                let i = call["index"].as_u64().unwrap() as usize;
+                if args.len() <= i {
+                    args.resize(i + 1, String::new());
+                }
+                args[i].push_str(call["function"]["arguments"].as_str().unwrap());
             }
         }
-        assert_eq!(acc.finish(Duration::ZERO).unwrap(), response);
+        (text, args)
+    }
+
+    #[test]
+    fn the_chunks_carry_the_text_and_each_calls_arguments_in_pieces() {
+        let data = chunks(&response(StopReason::ToolUse), "c", "m", 0, true);
+        assert_eq!(data.last().unwrap(), "[DONE]");
+        let (text, args) = joined(&data);
+        assert_eq!(text, "Let me check both for you.");
+        assert_eq!(args, [r#"{"location":"New York"}"#, r#"{"symbol":"AAPL"}"#]);
+        let usage: Value = serde_json::from_str(&data[data.len() - 2]).unwrap();
+        assert_eq!(usage["usage"]["total_tokens"], 52);
+        let (_, cut) = joined(&chunks(
+            &response(StopReason::MaxTokens),
+            "c",
+            "m",
+            0,
+            false,
+        ));
+        assert!(cut[1].len() < args[1].len() && args[1].starts_with(&cut[1]));
     }
 }

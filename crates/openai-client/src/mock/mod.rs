@@ -20,9 +20,18 @@
 //! - Records every request ([`MockServer::requests`]): headers of interest
 //!   (never the key), the parsed body, and the body as core types.
 //!
+//! The server shares nothing with the client but the transport: it reads
+//! and writes the protocol with its own types (`wire.rs`, written from
+//! OpenAI's API reference, strict: unknown arguments and fields are
+//! refused as OpenAI refuses them), so a field the client names wrongly
+//! fails against it. The protocol has no error flag on a tool result, so
+//! the recorded core request marks every result a success. Both are checked
+//! against documented bodies kept in `tests/fixtures/`
+//! (`tests/fixtures.rs`).
+//!
 //! Files, named as the Bedrock server's: `routes.rs` (a request's life),
-//! `validate.rs` (OpenAI's refusals), `wire.rs` (the wire types to and
-//! from the core's, the server's direction), `encode.rs` (the stream's
+//! `validate.rs` (OpenAI's refusals), `wire.rs` (the server's own wire
+//! types and their conversions to and from the core's), `encode.rs` (the stream's
 //! chunks), `answer.rs` (HTTP answers), `faults.rs` (the faults and their
 //! answers), `recorder.rs` (what a record holds). The protocol-neutral
 //! half (lifecycle, scenarios, the fault plan, the record, latency,

@@ -18,8 +18,7 @@ use super::answer::{self, error};
 use super::faults::{self, Fault};
 use super::recorder;
 use super::validate::{bearer, check_auth, check_request};
-use super::wire::request_from_wire;
-use crate::wire::ChatRequest;
+use super::wire::{Request, to_core};
 
 /// Chat Completions, as the local server speaks it: its [`Fault`]s and its
 /// routes (below); the rest of the server is `mock_support::api`'s.
@@ -92,7 +91,7 @@ async fn completions(
 ) -> Response {
     let n = state.recorder.arrive();
     let id = format!("req_mock_{n:06}");
-    let parsed = serde_json::from_slice::<ChatRequest>(&body);
+    let parsed = serde_json::from_slice::<Request>(&body);
     let key = bearer(&headers);
     let auth = check_auth(state.protocol.api_key.as_deref(), key);
     state.recorder.record(n, || {
@@ -128,7 +127,7 @@ async fn play(
     state: &State,
     n: u64,
     id: &str,
-    parsed: Result<ChatRequest, serde_json::Error>,
+    parsed: Result<Request, serde_json::Error>,
 ) -> Response {
     let bad = |message: &str, param: Option<&str>| {
         error(
@@ -171,7 +170,7 @@ async fn play(
             id,
         );
     }
-    let core = request_from_wire(&request);
+    let core = to_core(&request);
     if let Err(broken) = validate_conversation(&core) {
         return bad(&broken.to_string(), Some("messages"));
     }
@@ -180,9 +179,11 @@ async fn play(
         Err(message) => return bad(&message, Some("messages")),
     };
     let response = scenario.respond(&core);
-    let stream = request
-        .stream
-        .then(|| request.stream_options.is_some_and(|o| o.include_usage));
+    let stream = request.stream.then(|| {
+        request
+            .stream_options
+            .is_some_and(|o| o.include_usage == Some(true))
+    });
     answer::completion(
         &response,
         &format!("chatcmpl-mock-{n:06}"),

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use axum::http::HeaderMap;
 
-use crate::wire::{ChatMessage, ChatRequest};
+use super::wire::{ChatMessage, Request};
 
 /// A refusal: the message, and the parameter at fault.
 pub(crate) struct Refusal {
@@ -45,7 +45,7 @@ pub(crate) fn check_auth(want: Option<&str>, presented: Option<&str>) -> Result<
 }
 
 /// The `invalid_request_error` for `request`, if OpenAI would refuse it.
-pub(crate) fn check_request(request: &ChatRequest) -> Result<(), Refusal> {
+pub(crate) fn check_request(request: &Request) -> Result<(), Refusal> {
     if request.model.trim().is_empty() {
         return Err(refuse("you must provide a model parameter", "model"));
     }
@@ -67,6 +67,15 @@ pub(crate) fn check_request(request: &ChatRequest) -> Result<(), Refusal> {
     }
     let mut names = HashSet::new();
     for (i, tool) in request.tools.iter().enumerate() {
+        if tool.kind != "function" {
+            return Err(refuse(
+                format!(
+                    "Invalid value: '{}'. Supported values are: 'function' and 'custom'.",
+                    tool.kind
+                ),
+                &format!("tools[{i}].type"),
+            ));
+        }
         let name = &tool.function.name;
         let valid = !name.is_empty()
             && name.len() <= 64
@@ -114,6 +123,15 @@ pub(crate) fn check_request(request: &ChatRequest) -> Result<(), Refusal> {
         }
         match message {
             ChatMessage::Assistant { tool_calls, .. } => {
+                if let Some(j) = tool_calls.iter().position(|c| c.kind != "function") {
+                    return Err(refuse(
+                        format!(
+                            "Invalid value: '{}'. Supported values are: 'function' and 'custom'.",
+                            tool_calls[j].kind
+                        ),
+                        &format!("messages.[{i}].tool_calls.[{j}].type"),
+                    ));
+                }
                 calls_of_last = tool_calls.iter().map(|c| c.id.as_str()).collect();
                 pending = calls_of_last.clone();
             }
@@ -164,7 +182,7 @@ mod tests {
 
     use super::*;
 
-    fn req(messages: serde_json::Value) -> ChatRequest {
+    fn req(messages: serde_json::Value) -> Request {
         serde_json::from_value(json!({
             "model": "m", "messages": messages,
             "tools": [{"type": "function", "function": {"name": "t", "parameters": {"type": "object"}}}]
@@ -237,9 +255,7 @@ mod tests {
                 .contains("only allowed when 'tools'")
         );
         let mut r = req(json!([{"role": "user", "content": "hi"}]));
-        r.stream_options = Some(crate::wire::StreamOptions {
-            include_usage: true,
-        });
+        r.stream_options = Some(serde_json::from_value(json!({"include_usage": true})).unwrap());
         assert!(
             check_request(&r)
                 .err()

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use agent_core::{Agent, ContentBlock, Role, ToolResultContent, ToolResultStatus};
+use agent_testkit::ScriptedBackend;
 use agent_testkit::reference::{fanout, queries};
-use agent_testkit::{ScriptedBackend, validate_conversation};
 use serde_json::json;
 use tool_api::ToolRegistry;
 use tool_api::plugin::{host, testing};
@@ -49,8 +49,10 @@ async fn the_reference_queries_run_through_the_plugin() {
 
     // Check the shape of every run, and collect each (call, result) pair.
     let mut pairs = Vec::new();
+    let mut conversations = Vec::new();
     for (scenario, run) in scenarios.iter().zip(runs) {
         let run = run.unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
+        conversations.push((scenario.name.clone(), run.messages.clone()));
         // user, assistant (tool uses), user (tool results), assistant (answer)
         assert_eq!(run.messages.len(), 4, "{}", scenario.name);
         let uses: Vec<_> = run.messages[1]
@@ -87,8 +89,21 @@ async fn the_reference_queries_run_through_the_plugin() {
         let expected = vec![ToolResultContent::from(expected.unwrap())];
         assert_eq!(content, &expected, "{}", call.name);
     }
-    for request in backend.requests() {
-        validate_conversation(&request).unwrap();
+    // The model saw each conversation as the run kept it: the prompt, then
+    // the prompt, its tool uses and their results.
+    let requests = backend.requests();
+    assert_eq!(requests.len(), 2 * conversations.len());
+    for (name, messages) in &conversations {
+        let seen: Vec<_> = requests
+            .iter()
+            .filter(|r| r.messages.first() == messages.first())
+            .map(|r| r.messages.clone())
+            .collect();
+        assert_eq!(
+            seen,
+            [messages[..1].to_vec(), messages[..3].to_vec()],
+            "{name}"
+        );
     }
 }
 
