@@ -15,4 +15,5 @@ pub mod plugins;
 pub mod render;
 pub mod session;
 pub mod settings;
+pub mod signals;
 pub mod stdout;

@@ -7,7 +7,11 @@ use tool_api::plugin::host::{self, LoadedPlugin};
 
 use crate::exit::Failure;
 
-/// Loads `files` and every library in `dir` into one registry.
+/// Loads `files` and every library in `dir` into one registry. A file
+/// that is a directory is loaded as one (documented: `--plugin DIR` is
+/// `--plugins-dir DIR`). Says on stderr what a user would otherwise miss:
+/// a directory with no plugin library in it, a plugin that is a debug
+/// build; and, at `-v`, each plugin loaded with its version.
 pub fn load(
     files: &[PathBuf],
     dir: Option<&Path>,
@@ -18,9 +22,70 @@ pub fn load(
         paths.push(dir.to_path_buf());
     }
     paths.extend(files.iter().cloned());
+    for path in paths.iter().filter(|p| p.is_dir()) {
+        if !holds_a_library(path) {
+            eprintln!("warning: {}", empty_dir_message(path));
+        }
+    }
     let loaded =
         host::load_into(&mut registry, &paths).map_err(|e| Failure::Plugin(e.to_string()))?;
+    for plugin in &loaded {
+        tracing::info!("{}", loaded_line(plugin));
+        if plugin.manifest.is_debug_build() {
+            eprintln!("warning: {}", debug_build_message(plugin));
+        }
+    }
     Ok((registry, loaded))
+}
+
+/// `plugin demo-tools 0.1.0 (4 tools) from /path/libdemo_tools.so`
+pub fn loaded_line(plugin: &LoadedPlugin) -> String {
+    format!(
+        "plugin {} {} ({} tool{}) from {}",
+        plugin.manifest.name,
+        plugin.manifest.version,
+        plugin.tools.len(),
+        if plugin.tools.len() == 1 { "" } else { "s" },
+        plugin.path.display()
+    )
+}
+
+/// Why a debug build deserves a word, and what to do about it.
+fn debug_build_message(plugin: &LoadedPlugin) -> String {
+    format!(
+        "plugin {} {} is a debug build ({}): its tools run several times slower; \
+         build it with `cargo build --release`",
+        plugin.manifest.name,
+        plugin.manifest.version,
+        plugin.path.display()
+    )
+}
+
+/// What an empty plugin directory means.
+fn empty_dir_message(dir: &Path) -> String {
+    format!(
+        "{} holds no plugin library (*{}): no tools loaded from it; build a plugin crate \
+         (crate-type = [\"cdylib\"]) and put its library there",
+        dir.display(),
+        host::LIBRARY_SUFFIX
+    )
+}
+
+/// Whether `dir` holds a file named like a library, as `host::load_dir`
+/// picks them.
+fn holds_a_library(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Unreadable: loading it says why.
+        return true;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        path.is_file()
+            && path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(host::LIBRARY_SUFFIX))
+    })
 }
 
 /// The demo plugin's file name on this platform (`libdemo_tools.so`).

@@ -54,3 +54,10 @@ pub use typed::{FnTool, Typed, TypedTool, tool_fn};
 /// Re-exported so tools and plugins name one version of each.
 pub use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
+
+/// The examples of the plugin author's guide (docs/PLUGINS.md), compiled
+/// and run as doctests so that the guide stays true (`cargo test -p
+/// tool-api --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/PLUGINS.md")]
+pub struct PluginsGuideDoctests;

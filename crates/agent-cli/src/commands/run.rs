@@ -7,6 +7,7 @@ use agent_core::Conversation;
 use crate::cli::RunArgs;
 use agent_cli::exit::Failure;
 use agent_cli::render::Mode;
+use agent_cli::signals::Signals;
 use agent_cli::{assemble, session};
 
 /// Answers the prompt (argument or stdin) and exits with the documented code.
@@ -22,17 +23,13 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     }
     let agent = assemble::from_overrides(&args.agent.overrides()).await?;
     let mode = Mode::detect(args.agent.json);
-    let result = session::show(
-        &agent,
-        &mut Conversation::new(),
-        &prompt,
-        mode,
-        session::interrupt_token(),
-    )
-    .await;
+    let signals = Signals::listen(false);
+    let (cancel, _watching) = signals.token();
+    let result = session::show(&agent, &mut Conversation::new(), &prompt, mode, cancel).await;
     session::conclude(
         result,
         args.agent.json.then_some(agent_cli::json::Layout::Document),
+        &signals,
     )
 }
 

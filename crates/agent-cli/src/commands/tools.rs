@@ -43,26 +43,16 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
         return agent_cli::json::print(&rows);
     }
     if rows.is_empty() {
-        match settings.plugins_dir.value.as_deref() {
-            Some(dir) if settings.plugins.value.is_empty() => eprintln!(
-                "no tools loaded: {} holds no plugin library (*{}); build a plugin crate \
-                 (crate-type = [\"cdylib\"]) and put its library there",
-                dir.display(),
-                tool_api::plugin::host::LIBRARY_SUFFIX
-            ),
-            _ => eprintln!("no tools loaded: pass --plugin PATH (repeatable) or --plugins-dir DIR"),
+        // An empty directory was already named by the loader's warning.
+        if settings.plugins_dir.value.is_none() && settings.plugins.value.is_empty() {
+            eprintln!("no tools loaded: pass --plugin PATH (repeatable) or --plugins-dir DIR");
+        } else {
+            eprintln!("no tools loaded");
         }
         return Ok(());
     }
     for plugin in &loaded {
-        eprintln!(
-            "plugin {} {} ({} tool{}) from {}",
-            plugin.manifest.name,
-            plugin.manifest.version,
-            plugin.tools.len(),
-            if plugin.tools.len() == 1 { "" } else { "s" },
-            plugin.path.display()
-        );
+        eprintln!("{}", plugins::loaded_line(plugin));
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
     let mut out = String::new();
