@@ -190,6 +190,17 @@ pub struct ToolsArgs {
     /// Config file (for its plugin settings).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Run this tool once (no model) through the executor, with its timeout
+    /// and retries, and print its output.
+    #[arg(long, value_name = "NAME")]
+    pub call: Option<String>,
+    /// The input of --call, as JSON.
+    #[arg(long, value_name = "JSON", requires = "call", default_value = "{}")]
+    pub input: String,
+    #[arg(long, value_name = "SECS", help = table::TOOL_TIMEOUT.about)]
+    pub tool_timeout: Option<f64>,
+    #[arg(long, value_name = "N", help = table::TOOL_RETRIES.about)]
+    pub tool_retries: Option<u32>,
 }
 
 /// `agent mock-server`.

@@ -24,6 +24,10 @@ pub enum Failure {
     /// command ends quietly, exit 0.
     #[error("standard output was closed")]
     OutputClosed,
+    /// The one tool call of `agent tools --call` failed (an error, every
+    /// retry used, a timeout, a panic): exit 5.
+    #[error("{0}")]
+    ToolCall(String),
     /// Anything else (I/O on stdout, say): exit 1.
     #[error("{0}")]
     Other(String),
@@ -43,12 +47,14 @@ impl Failure {
             Self::Interrupted(signal) => signal.exit_code(),
             Self::OutputClosed => 0,
             Self::Other(_) => 1,
+            Self::ToolCall(_) => 5,
             Self::Documented(inner) => inner.code(),
         }
     }
 
     /// The `error.kind` of its `--json` document: `usage`, `model`,
-    /// `plugin`, `cancelled` or `other` (`None` when stdout is closed).
+    /// `plugin`, `cancelled`, `tool` or `other` (`None` when stdout is
+    /// closed).
     pub fn kind(&self) -> Option<&'static str> {
         match self {
             Self::Usage(_) => Some("usage"),
@@ -57,6 +63,7 @@ impl Failure {
             Self::Interrupted(_) => Some("cancelled"),
             Self::OutputClosed => None,
             Self::Other(_) => Some("other"),
+            Self::ToolCall(_) => Some("tool"),
             Self::Documented(inner) => inner.kind(),
         }
     }

@@ -1,7 +1,8 @@
 //! `agent`: run an AI agent that calls many tools at once, fast.
 //!
 //! Exit codes: 0 success; 2 usage or configuration error; 3 model or service
-//! error; 4 plugin error; 130 interrupted (Ctrl-C), 143 terminated
+//! error; 4 plugin error; 5 the call of `agent tools --call` failed; 130
+//! interrupted (Ctrl-C), 143 terminated
 //! (`SIGTERM`), 129 hung up (`SIGHUP`, `chat`). With `--json`, every exit
 //! prints one document on stdout (`chat`: one line per prompt), a failure's
 //! with its `error.kind` and `error.message`.
@@ -119,7 +120,7 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Demo(args) => commands::demo::demo(args).await,
         Command::Run(args) => commands::run::run(args).await,
         Command::Chat(args) => commands::chat::chat(args).await,
-        Command::Tools(args) => commands::tools::tools(args),
+        Command::Tools(args) => commands::tools::tools(args).await,
         Command::MockServer(args) => commands::mock_server::mock_server(args).await,
         Command::Config(args) => commands::config::config(args),
     }

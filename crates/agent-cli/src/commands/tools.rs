@@ -17,12 +17,14 @@ struct ToolRow<'a> {
 }
 
 /// Lists the tools of the plugins named by the flags, the environment or the
-/// config file (the same layering as `agent run`).
-pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
+/// config file (the same layering as `agent run`), or runs one (`--call`).
+pub async fn tools(args: ToolsArgs) -> Result<(), Failure> {
     let as_agent = Overrides {
         plugins: args.plugins.clone(),
         plugins_dir: args.plugins_dir.clone(),
         config: args.config.clone(),
+        tool_timeout: args.tool_timeout,
+        tool_retries: args.tool_retries,
         ..Overrides::default()
     };
     let settings = Settings::resolve(&as_agent, &ProcessEnv)?;
@@ -30,6 +32,9 @@ pub fn tools(args: ToolsArgs) -> Result<(), Failure> {
         &settings.plugins.value,
         settings.plugins_dir.value.as_deref(),
     )?;
+    if let Some(name) = &args.call {
+        return super::call::call(registry, &settings, name, &args.input, args.json).await;
+    }
     let rows: Vec<ToolRow> = registry
         .iter()
         .map(|t| ToolRow {
