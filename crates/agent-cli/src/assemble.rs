@@ -16,9 +16,10 @@ use crate::{backend, plugins};
 pub async fn from_overrides(overrides: &Overrides) -> Result<Agent, Failure> {
     let settings = Settings::resolve(overrides, &ProcessEnv)?;
     settings.validate().map_err(Failure::Usage)?;
-    let (tools, _loaded) = plugins::load(
+    let (tools, _loaded) = plugins::load_with_prefixes(
         &settings.plugins.value,
         settings.plugins_dir.value.as_deref(),
+        &settings.plugin_prefixes.value,
     )?;
     let backend = backend::from_settings(&settings).await?;
     agent(backend, tools, &settings)

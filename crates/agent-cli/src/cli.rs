@@ -96,6 +96,9 @@ pub struct AgentArgs {
     pub endpoint_url: Option<String>,
     #[arg(long = "plugin", value_name = "PATH", help = table::PLUGINS.about)]
     pub plugins: Vec<PathBuf>,
+    #[arg(long = "plugin-prefix", value_name = "PREFIX=PATH", value_parser = table::parse_prefixed,
+          help = table::PLUGIN_PREFIXES.about)]
+    pub plugin_prefixes: Vec<(String, PathBuf)>,
     #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
     pub plugins_dir: Option<PathBuf>,
     #[arg(long, value_name = "N", help = table::MAX_CONCURRENCY.about)]
@@ -139,6 +142,7 @@ impl AgentArgs {
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
             plugins: self.plugins.clone(),
+            plugin_prefixes: self.plugin_prefixes.iter().cloned().collect(),
             plugins_dir: self.plugins_dir.clone(),
             max_concurrency: self.max_concurrency,
             tool_timeout: self.tool_timeout,
@@ -179,6 +183,9 @@ pub struct ChatArgs {
 pub struct ToolsArgs {
     #[arg(long = "plugin", value_name = "PATH", help = table::PLUGINS.about)]
     pub plugins: Vec<PathBuf>,
+    #[arg(long = "plugin-prefix", value_name = "PREFIX=PATH", value_parser = table::parse_prefixed,
+          help = table::PLUGIN_PREFIXES.about)]
+    pub plugin_prefixes: Vec<(String, PathBuf)>,
     #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
     pub plugins_dir: Option<PathBuf>,
     /// Show each tool's input schema exactly as Bedrock receives it.

@@ -1,9 +1,11 @@
 //! Loading plugin libraries into a tool registry, and finding the demo plugin.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use tool_api::ToolRegistry;
 use tool_api::plugin::host::{self, LoadedPlugin};
+use tool_api::{Prefixed, RegistryError, Tool, ToolRegistry};
 
 use crate::exit::Failure;
 
@@ -16,6 +18,18 @@ pub fn load(
     files: &[PathBuf],
     dir: Option<&Path>,
 ) -> Result<(ToolRegistry, Vec<LoadedPlugin>), Failure> {
+    load_with_prefixes(files, dir, &BTreeMap::new())
+}
+
+/// [`load`], and then each library of `prefixed` (prefix → path) with its
+/// tools named prefix + their own name (`--plugin-prefix web_=PATH`), so
+/// that two plugins with a tool of the same name both load. A library may
+/// be loaded both plainly and prefixed, or under two prefixes.
+pub fn load_with_prefixes(
+    files: &[PathBuf],
+    dir: Option<&Path>,
+    prefixed: &BTreeMap<String, PathBuf>,
+) -> Result<(ToolRegistry, Vec<LoadedPlugin>), Failure> {
     let mut registry = ToolRegistry::new();
     let mut paths: Vec<PathBuf> = Vec::new();
     if let Some(dir) = dir {
@@ -27,8 +41,38 @@ pub fn load(
             eprintln!("warning: {}", empty_dir_message(path));
         }
     }
-    let loaded =
-        host::load_into(&mut registry, &paths).map_err(|e| Failure::Plugin(e.to_string()))?;
+    let loaded = host::load_into(&mut registry, &paths).map_err(|e| {
+        let duplicate = matches!(
+            e,
+            host::PluginError::Registry(RegistryError::Duplicate { .. })
+        );
+        registry_failure(&e, duplicate)
+    })?;
+    let mut loaded = loaded;
+    for (prefix, path) in prefixed {
+        let plugin = host::load(path).map_err(|e| Failure::Plugin(e.to_string()))?;
+        let tools = plugin
+            .tools
+            .iter()
+            .map(|t| Prefixed::new(prefix, Arc::clone(t)).map(|p| Arc::new(p) as Arc<dyn Tool>))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                Failure::Usage(format!(
+                    "--plugin-prefix {prefix}={}: {e}",
+                    plugin.path.display()
+                ))
+            })?;
+        registry
+            .register_all(
+                tools,
+                &format!("{} (prefix {prefix})", plugin.path.display()),
+            )
+            .map_err(|e| {
+                let duplicate = matches!(e, RegistryError::Duplicate { .. });
+                registry_failure(&e, duplicate)
+            })?;
+        loaded.push(plugin);
+    }
     for plugin in &loaded {
         tracing::info!("{}", loaded_line(plugin));
         if plugin.manifest.is_debug_build() {
@@ -36,6 +80,19 @@ pub fn load(
         }
     }
     Ok((registry, loaded))
+}
+
+/// A plugin that cannot join the registry: exit 4; when its tool's name
+/// is taken, how to load both anyway.
+fn registry_failure(e: &dyn std::fmt::Display, duplicate: bool) -> Failure {
+    if duplicate {
+        Failure::Plugin(format!(
+            "{e}\nto load both, give one a prefix for its tool names: \
+             --plugin-prefix PREFIX=PATH (or `plugin_prefixes = {{ PREFIX = \"PATH\" }}` in agent.toml)"
+        ))
+    } else {
+        Failure::Plugin(e.to_string())
+    }
 }
 
 /// `plugin demo-tools 0.1.0 (4 tools) from /path/libdemo_tools.so`

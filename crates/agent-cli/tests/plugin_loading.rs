@@ -134,3 +134,94 @@ fn loaded_plugins_are_named_with_their_version_and_debug_builds_warned() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_prefix_lets_two_plugins_with_the_same_tool_names_load_together() {
+    let home = tempfile::tempdir().unwrap();
+    let plugin = demo_plugin();
+    // A second plugin offering the same names: here a copy of the library.
+    let copy = home.path().join(plugin.file_name().unwrap());
+    std::fs::copy(&plugin, &copy).unwrap();
+
+    // Without a prefix: refused, naming both files and the way out.
+    let out = agent(home.path())
+        .args(["tools", "--plugin"])
+        .arg(&plugin)
+        .arg("--plugin")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("duplicate tool name"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--plugin-prefix"), "{}", stderr(&out));
+
+    // With one, from the flag, the environment or agent.toml: both load,
+    // and the prefixed tools answer under their new names.
+    let flag = format!("w2_={}", copy.display());
+    let config = home.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "plugin_prefixes = {{ w2_ = {:?} }}\n",
+            copy.file_name().unwrap()
+        ),
+    )
+    .unwrap();
+    let by_flag = || {
+        let mut cmd = agent(home.path());
+        cmd.args(["tools", "--config", "/dev/null", "--plugin"])
+            .arg(&plugin)
+            .args(["--plugin-prefix", &flag]);
+        cmd
+    };
+    let by_env = || {
+        let mut cmd = agent(home.path());
+        cmd.env("AGENT_PLUGIN_PREFIXES", &flag)
+            .args(["tools", "--config", "/dev/null", "--plugin"])
+            .arg(&plugin);
+        cmd
+    };
+    let by_file = || {
+        let mut cmd = agent(home.path());
+        cmd.args(["tools", "--plugin"]).arg(&plugin);
+        cmd
+    };
+    for (how, make) in [
+        ("flag", &by_flag as &dyn Fn() -> Command),
+        ("env", &by_env),
+        ("file", &by_file),
+    ] {
+        let out = make().output().unwrap();
+        assert!(out.status.success(), "{how}: {}", stderr(&out));
+        let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(listed.contains("\nw2_get_weather "), "{how}: {listed}");
+        assert!(listed.starts_with("get_weather "), "{how}: {listed}");
+        let out = make()
+            .args([
+                "--call",
+                "w2_get_weather",
+                "--input",
+                r#"{"location": "Oslo"}"#,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{how}: {}", stderr(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Oslo"),
+            "{how}"
+        );
+    }
+
+    // A prefix that cannot begin a tool name is a usage error.
+    let out = agent(home.path())
+        .args(["tools", "--config", "/dev/null", "--plugin-prefix"])
+        .arg(format!("a b={}", copy.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("plugin prefix"), "{}", stderr(&out));
+}

@@ -31,7 +31,8 @@ struct CallDocument<'a> {
     elapsed: Duration,
 }
 
-/// Runs `name` once with `input` (JSON text) and prints its output.
+/// Runs `name` once with `input` (JSON text) and prints its output;
+/// `settings` are validated by the caller.
 ///
 /// Exit codes: 0 the tool answered; 2 the input is not JSON, names no
 /// loaded tool, or the tool refused it (`invalid_input`, its message
@@ -57,7 +58,6 @@ pub async fn call(
             }
         )));
     }
-    settings.validate().map_err(Failure::Usage)?;
     let executor = ToolExecutor::new(assemble::executor_config(settings));
     let call = ToolUse {
         id: CALL_ID.into(),

@@ -21,6 +21,7 @@ struct ToolRow<'a> {
 pub async fn tools(args: ToolsArgs) -> Result<(), Failure> {
     let as_agent = Overrides {
         plugins: args.plugins.clone(),
+        plugin_prefixes: args.plugin_prefixes.iter().cloned().collect(),
         plugins_dir: args.plugins_dir.clone(),
         config: args.config.clone(),
         tool_timeout: args.tool_timeout,
@@ -28,9 +29,11 @@ pub async fn tools(args: ToolsArgs) -> Result<(), Failure> {
         ..Overrides::default()
     };
     let settings = Settings::resolve(&as_agent, &ProcessEnv)?;
-    let (registry, loaded) = plugins::load(
+    settings.validate().map_err(Failure::Usage)?;
+    let (registry, loaded) = plugins::load_with_prefixes(
         &settings.plugins.value,
         settings.plugins_dir.value.as_deref(),
+        &settings.plugin_prefixes.value,
     )?;
     if let Some(name) = &args.call {
         return super::call::call(registry, &settings, name, &args.input, args.json).await;
@@ -49,7 +52,10 @@ pub async fn tools(args: ToolsArgs) -> Result<(), Failure> {
     }
     if rows.is_empty() {
         // An empty directory was already named by the loader's warning.
-        if settings.plugins_dir.value.is_none() && settings.plugins.value.is_empty() {
+        if settings.plugins_dir.value.is_none()
+            && settings.plugins.value.is_empty()
+            && settings.plugin_prefixes.value.is_empty()
+        {
             eprintln!("no tools loaded: pass --plugin PATH (repeatable) or --plugins-dir DIR");
         } else {
             eprintln!("no tools loaded");

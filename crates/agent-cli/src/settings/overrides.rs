@@ -23,6 +23,8 @@ pub struct Overrides {
     pub endpoint_url: Option<String>,
     /// `--plugin` (repeatable): empty when absent.
     pub plugins: Vec<PathBuf>,
+    /// `--plugin-prefix PREFIX=PATH`, repeated.
+    pub plugin_prefixes: std::collections::BTreeMap<String, PathBuf>,
     /// `--plugins-dir`.
     pub plugins_dir: Option<PathBuf>,
     /// `--max-concurrency`.
