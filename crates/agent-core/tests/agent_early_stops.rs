@@ -328,3 +328,67 @@ async fn a_huge_retry_after_waits_the_cap_and_the_event_says_what_was_asked() {
         .collect();
     assert_eq!(failed, [(Some(Duration::from_secs(60)), Some(asked))]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_model_failure_after_tools_ran_keeps_their_results() {
+    let backend = Replies::new([
+        Reply::Call("sleep", json!({"secs": 1})),
+        Reply::Throttled(None),
+        Reply::Throttled(None),
+        Reply::Throttled(None),
+        Reply::Answer("after all"),
+    ]);
+    let agent = agent(backend.clone(), vec![sleeper(Arc::default())], None);
+    let mut conversation = Conversation::new();
+    let err = agent
+        .send(&mut conversation, "go", RunOptions::new())
+        .await
+        .unwrap_err();
+    let model = err.model_error().expect("a model error");
+    assert_eq!(model.kind, ModelErrorKind::Throttled);
+    assert_eq!(
+        backend.calls(),
+        4,
+        "one turn, then three throttled attempts"
+    );
+    let expected = [
+        Message::user("go"),
+        Message {
+            role: Role::Assistant,
+            content: vec![ContentBlock::ToolUse(ToolUse {
+                id: "t0".into(),
+                name: "sleep".into(),
+                input: json!({"secs": 1}),
+            })],
+        },
+        Message {
+            role: Role::User,
+            content: vec![ContentBlock::ToolResult(ToolResult::success(
+                "t0",
+                ToolResultContent::Text("slept 1 s".into()),
+            ))],
+        },
+    ];
+    assert_eq!(
+        err.run.messages, expected,
+        "the error's run keeps the results"
+    );
+    assert_eq!(
+        conversation.messages(),
+        expected,
+        "and so does the conversation"
+    );
+    // Continued, the tool is not run again: the model reads its result.
+    let run = agent
+        .send(&mut conversation, "try again", RunOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(run.answer, "after all");
+    assert_eq!(run.metrics.tool_calls, 0);
+    let last_user = &run.messages[2];
+    assert_eq!(
+        last_user.content.len(),
+        2,
+        "the result, then the new prompt"
+    );
+}
