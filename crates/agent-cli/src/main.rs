@@ -93,7 +93,11 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .unwrap_or_default()
         .trim_start_matches("error: ")
         .to_owned();
-    let layout = if std::env::args_os().nth(1).is_some_and(|a| a == "chat") {
+    // The subcommand: the first word that is not a flag (`agent -v chat`).
+    let subcommand = std::env::args_os()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'));
+    let layout = if subcommand.is_some_and(|a| a == "chat") {
         Layout::Line
     } else {
         Layout::Document

@@ -384,6 +384,14 @@ async fn json_prints_one_document_on_every_exit_path() {
         doc["error"]["message"].to_string().contains("soon"),
         "{doc}"
     );
+    // For chat, the same as one line (JSON Lines), whatever comes first.
+    let mut cmd = agent(home.path());
+    cmd.args(["-v", "chat", "--json", "--tool-timeout", "soon"]);
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["error"]["kind"], "usage");
     // --help is not an error: no document, exit 0.
     let out = output({
         let mut cmd = agent(home.path());
