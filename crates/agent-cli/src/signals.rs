@@ -10,7 +10,7 @@
 //! - `SIGHUP` (the terminal went away), listened to by `chat` only: exit 129.
 //!
 //! [`Signals`] listens for the whole command; each prompt gets a
-//! [`Signals::token`] that the next signal cancels.
+//! [`Signals::token`] that the next signal not yet acknowledged cancels.
 
 use std::sync::Arc;
 
@@ -91,13 +91,14 @@ impl Signals {
         *self.rx.borrow()
     }
 
-    /// A token the next signal (received from now on) cancels, and a guard
-    /// that stops watching for it when dropped (at the end of the prompt).
+    /// A token that the next signal not yet [acknowledged](Self::acknowledge)
+    /// cancels (at once, if one came already: a signal while the plugins
+    /// loaded stops the run as it starts), and a guard that stops watching
+    /// when dropped (at the end of the prompt).
     pub fn token(&self) -> (CancellationToken, DropGuard) {
         let token = CancellationToken::new();
         let done = CancellationToken::new();
         let mut rx = self.rx.clone();
-        rx.mark_unchanged();
         let (t, d) = (token.clone(), done.clone());
         tokio::spawn(async move {
             tokio::select! {
@@ -108,10 +109,10 @@ impl Signals {
         (token, done.drop_guard())
     }
 
-    /// Waits for the next signal received from now on.
+    /// Waits for the next signal not yet acknowledged (at once if one
+    /// came already).
     pub async fn next(&self) -> Signal {
         let mut rx = self.rx.clone();
-        rx.mark_unchanged();
         loop {
             if rx.changed().await.is_err() {
                 // Every listener is gone: no signal will come.
@@ -121,6 +122,13 @@ impl Signals {
                 return signal;
             }
         }
+    }
+
+    /// Marks every signal so far as handled: later tokens and waits see
+    /// only newer ones (`chat` at a terminal, after Ctrl-C cancelled a
+    /// prompt, reads the next one).
+    pub fn acknowledge(&mut self) {
+        self.rx.borrow_and_update();
     }
 }
 

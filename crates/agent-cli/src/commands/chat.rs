@@ -26,6 +26,7 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
     // Listening before the agent is assembled: a signal while plugins
     // load ends the chat as cleanly as one during a prompt.
     let signals = Signals::listen(true);
+    let mut signals = signals;
     let agent = assemble::from_overrides(&args.agent.overrides()).await?;
     let mode = Mode::detect(args.agent.json);
     let json = args.agent.json.then_some(Layout::Line);
@@ -72,7 +73,11 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
         };
         match stop.failure {
             // Ctrl-C at a terminal ends only the prompt running.
-            Failure::Interrupted(Signal::Interrupt) if interactive => eprintln!("(cancelled)"),
+            Failure::Interrupted(Signal::Interrupt) if interactive => {
+                // Handled: the next prompt runs.
+                signals.acknowledge();
+                eprintln!("(cancelled)");
+            }
             Failure::Interrupted(_) => {
                 return Err(documented(stop.failure, json.is_some()));
             }

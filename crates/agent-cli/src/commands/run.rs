@@ -21,9 +21,11 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
             "no prompt: pass it as an argument (agent run \"...\") or on standard input".into(),
         ));
     }
+    // Listening before the plugins load: a signal meanwhile stops the
+    // command before the run starts, as cleanly as during it.
+    let signals = Signals::listen(false);
     let agent = assemble::from_overrides(&args.agent.overrides()).await?;
     let mode = Mode::detect(args.agent.json);
-    let signals = Signals::listen(false);
     let (cancel, _watching) = signals.token();
     let result = session::show(&agent, &mut Conversation::new(), &prompt, mode, cancel).await;
     session::conclude(
