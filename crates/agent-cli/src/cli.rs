@@ -101,6 +101,9 @@ pub struct AgentArgs {
     pub endpoint_url: Option<String>,
     #[arg(long = "plugin", value_name = "PATH", help = table::PLUGINS.about)]
     pub plugins: Vec<PathBuf>,
+    #[arg(long = "plugin-prefix", value_name = "PREFIX=PATH", value_parser = table::parse_prefixed,
+          help = table::PLUGIN_PREFIXES.about)]
+    pub plugin_prefixes: Vec<(String, PathBuf)>,
     #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
     pub plugins_dir: Option<PathBuf>,
     #[arg(long = "mcp", value_name = "NAME=COMMAND", value_parser = parse_mcp, help = table::MCP.about)]
@@ -146,6 +149,7 @@ impl AgentArgs {
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
             plugins: self.plugins.clone(),
+            plugin_prefixes: self.plugin_prefixes.iter().cloned().collect(),
             plugins_dir: self.plugins_dir.clone(),
             mcp: self.mcp.iter().cloned().collect(),
             max_concurrency: self.max_concurrency,
@@ -187,6 +191,9 @@ pub struct ChatArgs {
 pub struct ToolsArgs {
     #[arg(long = "plugin", value_name = "PATH", help = table::PLUGINS.about)]
     pub plugins: Vec<PathBuf>,
+    #[arg(long = "plugin-prefix", value_name = "PREFIX=PATH", value_parser = table::parse_prefixed,
+          help = table::PLUGIN_PREFIXES.about)]
+    pub plugin_prefixes: Vec<(String, PathBuf)>,
     #[arg(long, value_name = "DIR", help = table::PLUGINS_DIR.about)]
     pub plugins_dir: Option<PathBuf>,
     #[arg(long = "mcp", value_name = "NAME=COMMAND", value_parser = parse_mcp, help = table::MCP.about)]
@@ -200,6 +207,17 @@ pub struct ToolsArgs {
     /// Config file (for its plugin settings).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Run this tool once (no model) through the executor, with its timeout
+    /// and retries, and print its output.
+    #[arg(long, value_name = "NAME")]
+    pub call: Option<String>,
+    /// The input of --call, as JSON.
+    #[arg(long, value_name = "JSON", requires = "call", default_value = "{}")]
+    pub input: String,
+    #[arg(long, value_name = "SECS", help = table::TOOL_TIMEOUT.about)]
+    pub tool_timeout: Option<f64>,
+    #[arg(long, value_name = "N", help = table::TOOL_RETRIES.about)]
+    pub tool_retries: Option<u32>,
 }
 
 /// `agent mock-server`.

@@ -20,10 +20,11 @@ pub struct RunDocument<'a> {
     pub messages: &'a [Message],
 }
 
-/// An early stop.
+/// An early stop, or a command that failed before (or without) a run.
 #[derive(Debug, Serialize)]
 pub struct ErrorDocument {
-    /// `max_iterations`, `model`, `cancelled`.
+    /// A run's: `max_iterations`, `model`, `cancelled`; a command's:
+    /// `usage`, `plugin`, `model`, `cancelled`, `other`.
     pub kind: &'static str,
     /// What happened and what to do.
     pub message: String,
@@ -41,6 +42,41 @@ impl<'a> RunDocument<'a> {
             messages: &run.messages,
         }
     }
+}
+
+/// The document of a command that failed without a run to show (bad
+/// usage or settings, a plugin that does not load, a signal before the
+/// first prompt): `{"error": {"kind", "message"}}`, so that a script
+/// reading `--json` output always gets a document and finds the failure
+/// at the same place as in a run's.
+#[derive(Debug, Serialize)]
+pub struct FailureDocument {
+    /// What failed.
+    pub error: ErrorDocument,
+}
+
+/// Prints the [`FailureDocument`] of `failure` laid out as `layout`,
+/// unless its document is already out ([`Failure::Documented`]) or
+/// stdout is closed.
+///
+/// [`Failure::Documented`]: crate::exit::Failure::Documented
+pub fn print_failure(
+    failure: &crate::exit::Failure,
+    layout: Layout,
+) -> Result<(), crate::exit::Failure> {
+    if matches!(failure, crate::exit::Failure::Documented(_)) {
+        return Ok(());
+    }
+    let Some(kind) = failure.kind() else {
+        return Ok(());
+    };
+    let doc = FailureDocument {
+        error: ErrorDocument {
+            kind,
+            message: failure.to_string(),
+        },
+    };
+    print_as(&doc, layout)
 }
 
 /// Prints `doc` as the one JSON document on stdout.

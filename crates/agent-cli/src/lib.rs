@@ -15,5 +15,6 @@ pub mod plugins;
 pub mod render;
 pub mod session;
 pub mod settings;
+pub mod signals;
 pub mod sources;
 pub mod stdout;

@@ -1,7 +1,11 @@
 //! `agent`: run an AI agent that calls many tools at once, fast.
 //!
 //! Exit codes: 0 success; 2 usage or configuration error; 3 model or service
-//! error; 4 plugin error; 130 interrupted (Ctrl-C).
+//! error; 4 plugin error; 5 the call of `agent tools --call` failed; 130
+//! interrupted (Ctrl-C), 143 terminated
+//! (`SIGTERM`), 129 hung up (`SIGHUP`, `chat`). With `--json`, every exit
+//! prints one document on stdout (`chat`: one line per prompt), a failure's
+//! with its `error.kind` and `error.message`.
 
 mod cli;
 mod commands;
@@ -11,20 +15,27 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use agent_cli::exit::Failure;
+use agent_cli::json::Layout;
 
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     init_logging(cli.verbose);
+    let json = json_layout(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return fail(
+                Failure::Other(format!("cannot start the async runtime: {e}")),
+                json,
+            );
         }
     };
     // The command runs as a task on the worker threads rather than on this
@@ -40,17 +51,74 @@ fn main() -> ExitCode {
                 )))
             })
     });
+    // A read of standard input in flight (`chat` stopped by a signal while
+    // waiting for a line) would hold a runtime that waits for its
+    // blocking threads: nothing left to do needs them.
+    runtime.shutdown_background();
     match outcome {
-        Ok(()) | Err(Failure::OutputClosed) => ExitCode::SUCCESS,
-        Err(Failure::Interrupted) => {
-            eprintln!("interrupted");
-            Failure::Interrupted.exit_code()
-        }
-        Err(failure) => {
-            eprintln!("error: {failure}");
-            failure.exit_code()
-        }
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => fail(failure, json),
     }
+}
+
+/// Says why the command failed (on stderr, and as the `--json` document
+/// when asked and none is out yet) and gives its exit code.
+fn fail(failure: Failure, json: Option<Layout>) -> ExitCode {
+    match failure.undocumented() {
+        Failure::OutputClosed => return ExitCode::SUCCESS,
+        Failure::Interrupted(_) => eprintln!("{failure}"),
+        _ => eprintln!("error: {failure}"),
+    }
+    if let Some(layout) = json {
+        // Stdout may be closed; the exit code still tells.
+        let _ = agent_cli::json::print_failure(&failure, layout);
+    }
+    failure.exit_code()
+}
+
+/// A command line clap refuses: its own message and exit code; with
+/// `--json` (anywhere on the line), also the usage error's document, so a
+/// script never parses nothing.
+fn usage_error(e: clap::Error) -> ExitCode {
+    let wants_json = std::env::args_os().skip(1).any(|a| a == "--json");
+    // Help and --version are not errors: they print to stdout as usual.
+    if !wants_json || !e.use_stderr() {
+        e.exit();
+    }
+    let _ = e.print();
+    let rendered = e.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    // The subcommand: the first word that is not a flag (`agent -v chat`).
+    let subcommand = std::env::args_os()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'));
+    let layout = if subcommand.is_some_and(|a| a == "chat") {
+        Layout::Line
+    } else {
+        Layout::Document
+    };
+    let _ = agent_cli::json::print_failure(&Failure::Usage(message), layout);
+    ExitCode::from(2)
+}
+
+/// How the command lays out its `--json` output, if asked for.
+fn json_layout(command: &Command) -> Option<Layout> {
+    let (json, layout) = match command {
+        Command::Demo(args) => (args.json, Layout::Document),
+        Command::Run(args) => (args.agent.json, Layout::Document),
+        Command::Chat(args) => (args.agent.json, Layout::Line),
+        Command::Tools(args) => (args.json, Layout::Document),
+        Command::Config(args) => (args.agent.json, Layout::Document),
+        Command::MockServer(_) => (false, Layout::Document),
+        // stdout carries the MCP protocol itself.
+        Command::McpServe(_) => (false, Layout::Document),
+    };
+    json.then_some(layout)
 }
 
 async fn dispatch(command: Command) -> Result<(), Failure> {

@@ -5,20 +5,9 @@ use agent_core::{Agent, AgentError, AgentErrorKind, AgentRun, Conversation, RunO
 use tokio_util::sync::CancellationToken;
 
 use crate::exit::Failure;
-use crate::json::{ErrorDocument, RunDocument};
+use crate::json::{ErrorDocument, Layout, RunDocument};
 use crate::render::{LiveView, Mode, summary, timeline};
-
-/// A token cancelled by Ctrl-C (once; a second Ctrl-C kills the process as usual).
-pub fn interrupt_token() -> CancellationToken {
-    let token = CancellationToken::new();
-    let t = token.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            t.cancel();
-        }
-    });
-    token
-}
+use crate::signals::{Signal, Signals};
 
 /// Runs `prompt` in `conversation` and shows it in `mode`.
 pub async fn show(
@@ -52,45 +41,96 @@ pub async fn show(
     result
 }
 
+/// How a run ended: the run (whole, or as far as it got) and, when it
+/// stopped early, why, as its JSON document and its exit status say it.
+#[derive(Debug)]
+pub struct Ending {
+    /// The run, or what it did before it stopped.
+    pub run: AgentRun,
+    /// Why it stopped early, if it did.
+    pub stop: Option<Stop>,
+}
+
+/// An early stop of a run.
+#[derive(Debug)]
+pub struct Stop {
+    /// The `error.kind` of the run's document: `max_iterations`, `model`,
+    /// `cancelled`.
+    pub kind: &'static str,
+    /// The error's own text.
+    pub message: String,
+    /// What it means for the process: its exit code and message.
+    pub failure: Failure,
+}
+
+impl Ending {
+    /// The ending of `result`; a cancelled run was stopped by the signal
+    /// `signals` received last (Ctrl-C if none).
+    pub fn of(result: Result<AgentRun, AgentError>, signals: &Signals) -> Self {
+        let e = match result {
+            Ok(run) => return Self { run, stop: None },
+            Err(e) => e,
+        };
+        let kind = match &e.kind {
+            AgentErrorKind::MaxIterations { .. } => "max_iterations",
+            AgentErrorKind::Model(_) => "model",
+            AgentErrorKind::Cancelled => "cancelled",
+        };
+        let failure = match &e.kind {
+            // The partial figures were shown with the run.
+            AgentErrorKind::Cancelled => {
+                Failure::Interrupted(signals.received().unwrap_or(Signal::Interrupt))
+            }
+            AgentErrorKind::Model(m)
+                if m.kind == agent_core::ModelErrorKind::Credentials
+                    && !e.to_string().contains("agent demo") =>
+            {
+                Failure::Model(format!(
+                    "{e}\n(`agent demo` needs no credentials: it runs fully offline)"
+                ))
+            }
+            _ => Failure::Model(e.to_string()),
+        };
+        let message = e.to_string();
+        Self {
+            run: *e.run,
+            stop: Some(Stop {
+                kind,
+                message,
+                failure,
+            }),
+        }
+    }
+
+    /// Prints the run's JSON document laid out as `layout`.
+    pub fn print_json(&self, layout: Layout) -> Result<(), Failure> {
+        let error = self.stop.as_ref().map(|s| ErrorDocument {
+            kind: s.kind,
+            message: s.message.clone(),
+        });
+        crate::json::print_as(&RunDocument::new(&self.run, error), layout)
+    }
+
+    /// The exit status, printing the run's JSON document first when `json`
+    /// is set (a failure then says its document is out).
+    pub fn conclude(self, json: Option<Layout>) -> Result<(), Failure> {
+        if let Some(layout) = json {
+            self.print_json(layout)?;
+        }
+        match self.stop {
+            None => Ok(()),
+            Some(stop) if json.is_some() => Err(Failure::Documented(Box::new(stop.failure))),
+            Some(stop) => Err(stop.failure),
+        }
+    }
+}
+
 /// The exit status of a finished run, printing its JSON document first when
 /// `json` is set.
 pub fn conclude(
     result: Result<AgentRun, AgentError>,
-    json: Option<crate::json::Layout>,
+    json: Option<Layout>,
+    signals: &Signals,
 ) -> Result<(), Failure> {
-    let (run, failure) = match result {
-        Ok(run) => (run, None),
-        Err(e) => {
-            let kind = match &e.kind {
-                AgentErrorKind::MaxIterations { .. } => "max_iterations",
-                AgentErrorKind::Model(_) => "model",
-                AgentErrorKind::Cancelled => "cancelled",
-            };
-            let failure = match &e.kind {
-                // The partial figures were shown with the run.
-                AgentErrorKind::Cancelled => Failure::Interrupted,
-                AgentErrorKind::Model(m)
-                    if m.kind == agent_core::ModelErrorKind::Credentials
-                        && !e.to_string().contains("agent demo") =>
-                {
-                    Failure::Model(format!(
-                        "{e}\n(`agent demo` needs no credentials: it runs fully offline)"
-                    ))
-                }
-                _ => Failure::Model(e.to_string()),
-            };
-            (*e.run.clone(), Some((kind, failure, e.to_string())))
-        }
-    };
-    if let Some(layout) = json {
-        let error = failure.as_ref().map(|(kind, _, message)| ErrorDocument {
-            kind,
-            message: message.clone(),
-        });
-        crate::json::print_as(&RunDocument::new(&run, error), layout)?;
-    }
-    match failure {
-        None => Ok(()),
-        Some((_, failure, _)) => Err(failure),
-    }
+    Ending::of(result, signals).conclude(json)
 }

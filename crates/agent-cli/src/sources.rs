@@ -30,12 +30,14 @@ pub async fn from_settings(settings: &Settings) -> Result<Sources, Failure> {
     load(
         &settings.plugins.value,
         settings.plugins_dir.value.as_deref(),
+        &settings.plugin_prefixes.value,
         &settings.mcp.value,
     )
     .await
 }
 
-/// Loads the plugin `files` and `dir`, then starts the `mcp` servers.
+/// Loads the plugin `files` and `dir` and the `prefixed` ones (prefix →
+/// path), then starts the `mcp` servers.
 ///
 /// A non-optional server that fails to start is exit 4 (its name, command
 /// and last stderr lines in the message); an optional one is a warning on
@@ -43,9 +45,10 @@ pub async fn from_settings(settings: &Settings) -> Result<Sources, Failure> {
 pub async fn load(
     files: &[PathBuf],
     dir: Option<&Path>,
+    prefixed: &BTreeMap<String, PathBuf>,
     mcp: &BTreeMap<String, McpTable>,
 ) -> Result<Sources, Failure> {
-    let (mut registry, plugins) = plugins::load(files, dir)?;
+    let (mut registry, plugins) = plugins::load_with_prefixes(files, dir, prefixed)?;
     let configs = mcp.iter().map(|(name, t)| t.to_config(name)).collect();
     let mcp = mcp_tools::start_all(configs)
         .await

@@ -305,6 +305,31 @@ async fn cancellation_during_the_models_backoff_stops_before_the_next_attempt() 
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_huge_retry_after_waits_the_cap_and_the_event_says_what_was_asked() {
+    let asked = Duration::from_secs(1_000_000_000);
+    let backend = Replies::new([Reply::Throttled(Some(asked))]);
+    let agent = agent(backend.clone(), vec![], None);
+    let start = Instant::now();
+    let run = agent.run("go").await.unwrap();
+    // The default cap on a hint: 60 s, then the next attempt answers.
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+    assert_eq!(backend.calls(), 2);
+    let failed: Vec<_> = run
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ModelCallFailed {
+                retry_in,
+                retry_after,
+                ..
+            } => Some((*retry_in, *retry_after)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, [(Some(Duration::from_secs(60)), Some(asked))]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_model_failure_after_tools_ran_keeps_their_results() {
     let backend = Replies::new([
         Reply::Call("sleep", json!({"secs": 1})),

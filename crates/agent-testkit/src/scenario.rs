@@ -29,7 +29,10 @@
 //!   `text` before the calls); a turn with only `text` ends the turn.
 //!   `"stop": "max_tokens"` makes a turn stop as if cut by `max_tokens`.
 //! - Past its last turn a scenario answers with a short final text.
-//! - Tool-use ids are `tooluse_<turn>_<index>`, unique within a conversation.
+//! - Tool-use ids are `tooluse_<turn>_<index>`, unique within a conversation
+//!   (`<turn>` counts the assistant messages before this one: the first
+//!   turn's calls are `tooluse_0_0`, `tooluse_0_1`…).
+//! - Unknown keys are refused, naming the key and its line.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -38,8 +41,10 @@ use agent_core::{
     ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolUse, Usage,
 };
 
-/// A scripted conversation.
+/// A scripted conversation. Unknown keys are refused (a misspelt
+/// `tool_calls` would otherwise play a turn without calls).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// A name for logs and errors.
     pub name: String,
@@ -52,6 +57,7 @@ pub struct Scenario {
 
 /// One scripted model response.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScriptedTurn {
     /// Text before any tool calls (or the whole answer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +72,7 @@ pub struct ScriptedTurn {
 
 /// One scripted tool call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScriptedCall {
     /// The tool's name.
     pub name: String,

@@ -198,8 +198,11 @@ async fn a_burst_of_six_throttles_is_retried_by_the_policy_alone() {
 
 #[tokio::test]
 async fn throttles_past_the_policy_stop_the_run_after_max_attempts() {
+    // One throttle more than the policy's attempts (the model policy's
+    // default, 100, at a 50 ms cap: about 5 s).
+    let burst = tiny_backoff_attempts() as usize + 1;
     let server = MockServer::builder()
-        .fail_next([Fault::Throttle; 20])
+        .fail_next(std::iter::repeat_n(Fault::Throttle, burst))
         .start()
         .await
         .unwrap();

@@ -114,13 +114,14 @@ pub fn load_scenarios(path: impl AsRef<Path>) -> Result<Vec<Scenario>, MockError
     })
 }
 
-/// Parses scenarios from JSON text: a list, or a single scenario.
+/// Parses scenarios from JSON text: a list, or a single scenario. Parsed
+/// straight from the text (not through a `Value`) so that every error,
+/// an unknown key included, says its line and column.
 pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, serde_json::Error> {
-    let value: serde_json::Value = serde_json::from_str(text)?;
-    if value.is_array() {
-        serde_json::from_value(value)
+    if text.trim_start().starts_with('[') {
+        serde_json::from_str(text)
     } else {
-        serde_json::from_value(value).map(|s| vec![s])
+        serde_json::from_str(text).map(|s| vec![s])
     }
 }
 
@@ -152,6 +153,27 @@ mod tests {
         let two = format!("[{one}, {one}]");
         assert_eq!(parse_scenarios(&two).unwrap().len(), 2);
         assert!(parse_scenarios(r#"{"turns": 3}"#).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_the_key_and_line() {
+        for (text, key, line) in [
+            ("[\n {\"name\": \"a\",\n  \"turn\": []}\n]", "turn", 3),
+            (
+                "{\"name\": \"a\", \"turns\": [\n {\"txt\": \"x\"}]}",
+                "txt",
+                2,
+            ),
+            (
+                "{\"name\": \"a\", \"turns\": [{\"tool_calls\": [\n\n {\"name\": \"t\", \"input\": {}, \"args\": 1}]}]}",
+                "args",
+                3,
+            ),
+        ] {
+            let err = parse_scenarios(text).unwrap_err().to_string();
+            assert!(err.contains(&format!("unknown field `{key}`")), "{err}");
+            assert!(err.contains(&format!("line {line}")), "{err}");
+        }
     }
 
     #[test]

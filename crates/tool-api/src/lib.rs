@@ -38,6 +38,7 @@ mod error;
 mod name;
 mod output;
 pub mod plugin;
+mod prefixed;
 mod registry;
 pub mod schema;
 mod tool;
@@ -47,6 +48,7 @@ pub use context::ToolContext;
 pub use error::{RegistryError, SpecError, ToolError};
 pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
 pub use output::ToolOutput;
+pub use prefixed::Prefixed;
 pub use registry::{RegisteredTool, ToolRegistry};
 pub use tool::{Tool, ToolSpec};
 pub use typed::{FnTool, Typed, TypedTool, tool_fn};
@@ -54,3 +56,10 @@ pub use typed::{FnTool, Typed, TypedTool, tool_fn};
 /// Re-exported so tools and plugins name one version of each.
 pub use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
+
+/// The examples of the plugin author's guide (docs/PLUGINS.md), compiled
+/// and run as doctests so that the guide stays true (`cargo test -p
+/// tool-api --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/PLUGINS.md")]
+pub struct PluginsGuideDoctests;

@@ -13,6 +13,7 @@ use crate::cli::{DemoArgs, QueryChoice};
 use agent_cli::exit::Failure;
 use agent_cli::render::{Mode, comparison_line};
 use agent_cli::settings::Settings;
+use agent_cli::signals::Signals;
 use agent_cli::{assemble, backend, plugins, session, sources};
 
 #[derive(Serialize)]
@@ -47,9 +48,14 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
         .collect();
     let plugin = plugins::demo_plugin(args.plugin.as_deref())?;
     let mcp = args.mcp.iter().cloned().collect();
-    let tools = sources::load(std::slice::from_ref(&plugin), None, &mcp)
-        .await?
-        .registry;
+    let sources = sources::load(
+        std::slice::from_ref(&plugin),
+        None,
+        &std::collections::BTreeMap::new(),
+        &mcp,
+    )
+    .await?;
+    let (tools, loaded) = (sources.registry, sources.plugins);
     let latency = Duration::from_millis(args.latency_ms);
     let server = MockServer::builder()
         .latency(latency)
@@ -67,9 +73,10 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
     let agent = assemble::agent(backend, tools, &settings)?;
     let mode = Mode::detect(args.json);
     if mode != Mode::Quiet {
+        let described: Vec<String> = loaded.iter().map(plugins::loaded_line).collect();
         eprintln!(
-            "local Converse server at {endpoint}; demo plugin {}; tools run {}",
-            plugin.display(),
+            "local Converse server at {endpoint}; {}; tools run {}",
+            described.join(", "),
             if args.sequential {
                 "one at a time"
             } else {
@@ -77,7 +84,8 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
             }
         );
     }
-    let cancel = session::interrupt_token();
+    let signals = Signals::listen(false);
+    let (cancel, _watching) = signals.token();
     let mut runs: Vec<(String, AgentRun)> = Vec::new();
     for scenario in &scenarios {
         let prompt = scenario.prompt.clone().unwrap_or_default();
@@ -111,6 +119,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
                 return session::conclude(
                     Err(e),
                     args.json.then_some(agent_cli::json::Layout::Document),
+                    &signals,
                 );
             }
         }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod call;
 pub mod chat;
 pub mod config;
 pub mod demo;

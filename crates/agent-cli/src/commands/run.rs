@@ -7,6 +7,7 @@ use agent_core::Conversation;
 use crate::cli::RunArgs;
 use agent_cli::exit::Failure;
 use agent_cli::render::Mode;
+use agent_cli::signals::Signals;
 use agent_cli::{assemble, session};
 
 /// Answers the prompt (argument or stdin) and exits with the documented code.
@@ -20,19 +21,17 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
             "no prompt: pass it as an argument (agent run \"...\") or on standard input".into(),
         ));
     }
+    // Listening before the plugins load: a signal meanwhile stops the
+    // command before the run starts, as cleanly as during it.
+    let signals = Signals::listen(false);
     let agent = assemble::from_overrides(&args.agent.overrides()).await?;
     let mode = Mode::detect(args.agent.json);
-    let result = session::show(
-        &agent,
-        &mut Conversation::new(),
-        &prompt,
-        mode,
-        session::interrupt_token(),
-    )
-    .await;
+    let (cancel, _watching) = signals.token();
+    let result = session::show(&agent, &mut Conversation::new(), &prompt, mode, cancel).await;
     session::conclude(
         result,
         args.agent.json.then_some(agent_cli::json::Layout::Document),
+        &signals,
     )
 }
 

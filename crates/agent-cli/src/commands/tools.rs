@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cli::ToolsArgs;
 use agent_cli::exit::Failure;
 use agent_cli::settings::{Overrides, ProcessEnv, Settings};
-use agent_cli::sources;
+use agent_cli::{plugins, sources};
 
 #[derive(Serialize)]
 struct ToolRow<'a> {
@@ -17,19 +17,26 @@ struct ToolRow<'a> {
     input_schema: Option<&'a serde_json::Value>,
 }
 
-/// Lists the tools of the plugins and MCP servers named by the flags, the environment or the
-/// config file (the same layering as `agent run`).
+/// Lists the tools of the plugins and MCP servers named by the flags, the
+/// environment or the config file (the same layering as `agent run`), or
+/// runs one (`--call`).
 pub async fn tools(args: ToolsArgs) -> Result<(), Failure> {
     let as_agent = Overrides {
         plugins: args.plugins.clone(),
+        plugin_prefixes: args.plugin_prefixes.iter().cloned().collect(),
         plugins_dir: args.plugins_dir.clone(),
         mcp: args.mcp.iter().cloned().collect(),
         config: args.config.clone(),
+        tool_timeout: args.tool_timeout,
+        tool_retries: args.tool_retries,
         ..Overrides::default()
     };
     let settings = Settings::resolve(&as_agent, &ProcessEnv)?;
     settings.validate().map_err(Failure::Usage)?;
     let sources = sources::from_settings(&settings).await?;
+    if let Some(name) = &args.call {
+        return super::call::call(sources.registry, &settings, name, &args.input, args.json).await;
+    }
     let (registry, loaded) = (&sources.registry, &sources.plugins);
     let rows: Vec<ToolRow> = registry
         .iter()
@@ -44,29 +51,22 @@ pub async fn tools(args: ToolsArgs) -> Result<(), Failure> {
         return agent_cli::json::print(&rows);
     }
     if rows.is_empty() {
-        match settings.plugins_dir.value.as_deref() {
-            Some(dir) if settings.plugins.value.is_empty() => eprintln!(
-                "no tools loaded: {} holds no plugin library (*{}); build a plugin crate \
-                 (crate-type = [\"cdylib\"]) and put its library there",
-                dir.display(),
-                tool_api::plugin::host::LIBRARY_SUFFIX
-            ),
-            _ => eprintln!(
+        // An empty directory was already named by the loader's warning.
+        if settings.plugins_dir.value.is_none()
+            && settings.plugins.value.is_empty()
+            && settings.plugin_prefixes.value.is_empty()
+        {
+            eprintln!(
                 "no tools loaded: pass --plugin PATH or --mcp NAME=COMMAND (both repeatable) \
                  or --plugins-dir DIR"
-            ),
+            );
+        } else {
+            eprintln!("no tools loaded");
         }
         return Ok(());
     }
     for plugin in loaded {
-        eprintln!(
-            "plugin {} {} ({} tool{}) from {}",
-            plugin.manifest.name,
-            plugin.manifest.version,
-            plugin.tools.len(),
-            if plugin.tools.len() == 1 { "" } else { "s" },
-            plugin.path.display()
-        );
+        eprintln!("{}", plugins::loaded_line(plugin));
     }
     for (name, server) in &settings.mcp.value {
         let count = sources

@@ -69,6 +69,22 @@ impl LiveView {
     }
 }
 
+/// `; retrying in 60.00 s (the service asked for 1000000000.00 s; capped)`:
+/// when the next attempt starts, and when the service's own hint was
+/// longer than the policy allows, that it was capped, so a long wait (or
+/// a short one) is never a mystery.
+fn retry_note(retry_in: Option<Duration>, retry_after: Option<Duration>) -> String {
+    match (retry_in, retry_after) {
+        (Some(wait), Some(asked)) if asked > wait => format!(
+            "; retrying in {} (the service asked for {}; capped)",
+            secs(wait),
+            secs(asked)
+        ),
+        (Some(wait), _) => format!("; retrying in {}", secs(wait)),
+        (None, _) => String::new(),
+    }
+}
+
 fn state_text(state: AgentState, iteration: u32, tools: usize) -> Option<String> {
     match state {
         AgentState::Thinking => Some(format!("thinking (model turn {})…", iteration + 1)),
@@ -135,11 +151,10 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 kind,
                 ref error,
                 retry_in,
+                retry_after,
                 ..
             } => {
-                let retry = retry_in
-                    .map(|d| format!("; retrying in {}", secs(d)))
-                    .unwrap_or_default();
+                let retry = retry_note(retry_in, retry_after);
                 let void = if streamed_text {
                     " (the text above is void)"
                 } else {
@@ -269,11 +284,10 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
                 kind,
                 error,
                 retry_in,
+                retry_after,
             } => Some(format!(
                 "model turn {iteration} attempt {attempt} failed ({kind:?}): {error}{}",
-                retry_in
-                    .map(|d| format!("; retrying in {}", secs(d)))
-                    .unwrap_or_default()
+                retry_note(retry_in, retry_after)
             )),
             EventKind::ToolCallStarted { name, input, .. } => {
                 Some(format!("start {name}({})", short_input(&input, 60)))
@@ -312,5 +326,22 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
         if let Some(line) = line {
             let _ = writeln!(stderr, "[{at:8.3} s] {}", super::sanitize::line(&line));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capped_retry_after_says_so() {
+        let s = Duration::from_secs;
+        assert_eq!(
+            retry_note(Some(s(60)), Some(s(1_000_000_000))),
+            "; retrying in 60.00 s (the service asked for 1000000000.00 s; capped)"
+        );
+        assert_eq!(retry_note(Some(s(2)), Some(s(2))), "; retrying in 2.00 s");
+        assert_eq!(retry_note(Some(s(3)), None), "; retrying in 3.00 s");
+        assert_eq!(retry_note(None, Some(s(3))), "");
     }
 }

@@ -23,6 +23,7 @@ pub struct FileConfig {
     pub(super) profile: Option<String>,
     pub(super) endpoint_url: Option<String>,
     pub(super) plugins: Option<Vec<PathBuf>>,
+    pub(super) plugin_prefixes: Option<BTreeMap<String, PathBuf>>,
     pub(super) plugins_dir: Option<PathBuf>,
     pub(super) max_concurrency: Option<usize>,
     pub(super) tool_timeout: Option<f64>,
@@ -100,6 +101,13 @@ pub fn read_config_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let base = path.parent().unwrap_or(Path::new("."));
     if let Some(plugins) = &mut config.plugins {
         for p in plugins.iter_mut() {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+    if let Some(prefixes) = &mut config.plugin_prefixes {
+        for p in prefixes.values_mut() {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

@@ -89,6 +89,8 @@ pub struct Settings {
     pub endpoint_url: Setting<Option<String>>,
     /// [`table::PLUGINS`].
     pub plugins: Setting<Vec<PathBuf>>,
+    /// [`table::PLUGIN_PREFIXES`]: prefix → library.
+    pub plugin_prefixes: Setting<std::collections::BTreeMap<String, PathBuf>>,
     /// [`table::PLUGINS_DIR`].
     pub plugins_dir: Setting<Option<PathBuf>>,
     /// [`table::MAX_CONCURRENCY`]: 0 means no limit.
@@ -156,6 +158,7 @@ impl Settings {
             Entry::of(&table::PROFILE, &self.profile, b),
             Entry::of(&table::ENDPOINT_URL, &self.endpoint_url, b),
             Entry::of(&table::PLUGINS, &self.plugins, b),
+            Entry::of(&table::PLUGIN_PREFIXES, &self.plugin_prefixes, b),
             Entry::of(&table::PLUGINS_DIR, &self.plugins_dir, b),
             Entry::of(&table::MAX_CONCURRENCY, &self.max_concurrency, b),
             Entry::of(&table::TOOL_TIMEOUT, &self.tool_timeout, b),

@@ -28,6 +28,8 @@ pub struct Overrides {
     pub plugins: Vec<PathBuf>,
     /// `--mcp NAME=COMMAND ARGS…` (repeatable): empty when absent.
     pub mcp: BTreeMap<String, McpTable>,
+    /// `--plugin-prefix PREFIX=PATH`, repeated.
+    pub plugin_prefixes: std::collections::BTreeMap<String, PathBuf>,
     /// `--plugins-dir`.
     pub plugins_dir: Option<PathBuf>,
     /// `--max-concurrency`.

@@ -137,6 +137,12 @@ impl Settings {
                 None,
                 file.plugins,
             )?,
+            plugin_prefixes: l.layer(
+                &table::PLUGIN_PREFIXES,
+                (!o.plugin_prefixes.is_empty()).then(|| o.plugin_prefixes.clone()),
+                None,
+                file.plugin_prefixes,
+            )?,
             plugins_dir: l.layer(
                 &table::PLUGINS_DIR,
                 o.plugins_dir.clone().map(Some),

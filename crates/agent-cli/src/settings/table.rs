@@ -193,6 +193,60 @@ pub const PLUGINS: Spec<Vec<PathBuf>> = Spec {
     },
 };
 
+/// Plugin libraries loaded with a prefix on their tool names (prefix →
+/// path), so that two plugins with a tool of the same name can both be
+/// loaded; the variable is a path list of `PREFIX=PATH` entries.
+pub const PLUGIN_PREFIXES: Spec<BTreeMap<String, PathBuf>> = Spec {
+    key: "plugin_prefixes",
+    flag: Some("--plugin-prefix"),
+    env: Some("AGENT_PLUGIN_PREFIXES"),
+    expected: "a path list of PREFIX=PATH entries",
+    about: "A plugin library whose tools are named PREFIX + their name: PREFIX=PATH (repeatable)",
+    parse: |raw| {
+        std::env::split_paths(raw)
+            .map(|entry| parse_prefixed(&entry.to_string_lossy()).ok())
+            .collect()
+    },
+    check: |prefixes| {
+        prefixes.keys().find_map(|prefix| {
+            let bad = prefix.is_empty()
+                || prefix.len() > 63
+                || !prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            bad.then(|| {
+                format!(
+                    "the plugin prefix {prefix:?} must be 1 to 63 of a-z, A-Z, 0-9, `_` and `-` \
+                     (tool names allow nothing else)"
+                )
+            })
+        })
+    },
+    default: |_| BTreeMap::new(),
+    show: |prefixes, _| {
+        if prefixes.is_empty() {
+            "(none)".to_string()
+        } else {
+            prefixes
+                .iter()
+                .map(|(prefix, path)| format!("{prefix}={}", path.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    },
+};
+
+/// One `PREFIX=PATH` (of `--plugin-prefix` or `AGENT_PLUGIN_PREFIXES`): the
+/// prefix holds no `=` (tool names cannot), so the path may.
+pub fn parse_prefixed(raw: &str) -> Result<(String, PathBuf), String> {
+    match raw.split_once('=') {
+        Some((prefix, path)) if !path.is_empty() => Ok((prefix.to_owned(), PathBuf::from(path))),
+        _ => Err(format!(
+            "expected PREFIX=PATH (e.g. web_=plugins/libsearch.so), not {raw:?}"
+        )),
+    }
+}
+
 /// A directory of plugin libraries.
 pub const PLUGINS_DIR: Spec<Option<PathBuf>> = Spec {
     key: "plugins_dir",

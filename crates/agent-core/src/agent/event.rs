@@ -70,6 +70,17 @@ pub enum EventKind {
         /// When the next attempt starts, if there is one.
         #[serde(with = "crate::duration_ms::option", rename = "retry_in_ms")]
         retry_in: Option<Duration>,
+        /// How long the service asked callers to wait (its `Retry-After`),
+        /// if it said: longer than `retry_in` when the policy capped it
+        /// (`ExponentialBackoff::with_max_retry_after`, 60 s by default),
+        /// which a live view says rather than seem to ignore the service.
+        #[serde(
+            with = "crate::duration_ms::option",
+            rename = "retry_after_ms",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        retry_after: Option<Duration>,
     },
     /// Streamed answer text.
     TextDelta {

@@ -88,6 +88,7 @@ impl Operation for ModelCall<'_> {
             kind: error.kind,
             error: error.to_string(),
             retry_in,
+            retry_after: error.retry_after,
         });
         if let Some(delay) = retry_in {
             tracing::debug!(attempt, ?delay, error = %error, "model call failed; retrying");

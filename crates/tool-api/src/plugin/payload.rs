@@ -28,7 +28,7 @@ use crate::{SpecError, ToolError, ToolOutput, ToolSpec};
 
 /// What a plugin offers: its name, version and tools.
 ///
-/// Wire form: `{"name", "version", "sdk_version"?, "panic"?, "tools": [ToolSpec...]}`,
+/// Wire form: `{"name", "version", "sdk_version"?, "panic"?, "build"?, "tools": [ToolSpec...]}`,
 /// each tool `{"name", "description", "input_schema"}`. A plugin that cannot
 /// list its tools returns `{"error": "what went wrong"}` instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +44,12 @@ pub struct Manifest {
     /// A host refuses `"abort"`: such a plugin's panic would kill the host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub panic: Option<String>,
+    /// How the plugin was built: `"debug"` (with debug assertions, as
+    /// `cargo build` without `--release` does: its tools run several times
+    /// slower, so a host warns) or `"release"`. Absent from plugins built
+    /// before it existed, which load as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
     /// The tools, in the plugin's order.
     pub tools: Vec<ToolSpec>,
 }
@@ -119,6 +125,11 @@ impl Manifest {
             manifest.tools.push(spec);
         }
         Ok(manifest)
+    }
+
+    /// Whether the plugin says it is a debug build (`"build": "debug"`).
+    pub fn is_debug_build(&self) -> bool {
+        self.build.as_deref() == Some("debug")
     }
 
     /// The manifest as JSON bytes.
@@ -400,6 +411,19 @@ mod tests {
             Manifest::from_json(abort).unwrap_err(),
             ManifestError::PanicAbort
         );
+    }
+
+    #[test]
+    fn the_build_profile_is_optional() {
+        let old = Manifest::from_json(br#"{"name": "p", "version": "1", "tools": []}"#).unwrap();
+        assert_eq!(old.build, None);
+        assert!(!old.is_debug_build());
+        let debug =
+            Manifest::from_json(br#"{"name": "p", "version": "1", "build": "debug", "tools": []}"#)
+                .unwrap();
+        assert!(debug.is_debug_build());
+        let release = br#"{"name": "p", "version": "1", "build": "release", "tools": []}"#;
+        assert!(!Manifest::from_json(release).unwrap().is_debug_build());
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct PluginInfo {
     pub version: &'static str,
     /// Whether the plugin was built with `panic = "unwind"`.
     pub panic_unwind: bool,
+    /// Whether the plugin crate was built with debug assertions (a debug
+    /// build): `cfg!(debug_assertions)` where `export_plugin!` expands, so
+    /// the plugin's own profile, whatever `tool-api`'s was.
+    pub debug_build: bool,
     /// Worker threads the plugin asks for (0 counts as 1).
     pub workers: usize,
     /// Builds the tools.

@@ -25,6 +25,14 @@ fn manifest_json() -> Vec<u8> {
             }
             .to_owned(),
         ),
+        build: Some(
+            if state.info.debug_build {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_owned(),
+        ),
         tools: state.specs.clone(),
     }
     .to_json()

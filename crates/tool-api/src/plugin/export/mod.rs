@@ -90,6 +90,7 @@ macro_rules! export_plugin {
                 name: ::core::env!("CARGO_PKG_NAME"),
                 version: ::core::env!("CARGO_PKG_VERSION"),
                 panic_unwind: ::core::cfg!(panic = "unwind"),
+                debug_build: ::core::cfg!(debug_assertions),
                 workers: $workers,
                 tools: || $crate::plugin::export::IntoTools::into_tools($tools()),
             })

@@ -88,6 +88,7 @@ pub fn manifest(
         version: version.to_owned(),
         sdk_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         panic: None,
+        build: None,
         tools: tools.iter().map(|t| t.spec().clone()).collect(),
     };
     Manifest::from_json(&manifest.to_json())
