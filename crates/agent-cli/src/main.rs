@@ -5,18 +5,29 @@
 
 mod cli;
 mod commands;
+mod help;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use agent_cli::exit::Failure;
 
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose);
+    let cli = match Cli::from_arg_matches(&help::command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let color = agent_cli::render::color_wanted();
+    if !color {
+        // NO_COLOR: the live view stays, without colour (console's styles,
+        // indicatif's spinners).
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+    init_logging(cli.verbose, color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -61,14 +72,17 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Tools(args) => commands::tools::tools(args),
         Command::MockServer(args) => commands::mock_server::mock_server(args).await,
         Command::Config(args) => commands::config::config(args),
+        Command::Completions(args) => commands::completions::completions(args),
     }
 }
 
 /// Logs go to stderr, quiet by default: warnings only, unless `-v` or
 /// `RUST_LOG`. The AWS crates' own warnings (an IMDS probe failing, say) are
 /// raw debug dumps; every failure that matters reaches the user as an error
-/// of ours, so they show only with `-v`.
-fn init_logging(verbose: u8) {
+/// of ours, so they show only with `-v`. Colour only on a terminal, and not
+/// with `NO_COLOR` (`color`): a piped log is plain text.
+fn init_logging(verbose: u8, color: bool) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => {
@@ -81,6 +95,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color && std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }
