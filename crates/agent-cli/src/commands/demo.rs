@@ -98,7 +98,10 @@ enum Model {
         latency: Duration,
     },
     /// A real service, chosen by `--backend`.
-    Real { name: String, settings: Settings },
+    Real {
+        name: String,
+        settings: Box<Settings>,
+    },
 }
 
 impl Model {
@@ -121,7 +124,13 @@ impl Model {
                 settings.validate().map_err(Failure::Usage)?;
                 let backend = backend::from_settings(&settings).await?;
                 let name = settings.backend.value.to_string();
-                Ok((Self::Real { name, settings }, backend))
+                Ok((
+                    Self::Real {
+                        name,
+                        settings: Box::new(settings),
+                    },
+                    backend,
+                ))
             }
         }
     }
@@ -157,7 +166,7 @@ impl Model {
         match self {
             // The offline demo's settings: defaults (no file, no env).
             Self::Local { .. } => Ok(Settings::defaults()?),
-            Self::Real { settings, .. } => Ok(settings.clone()),
+            Self::Real { settings, .. } => Ok((**settings).clone()),
         }
     }
 }
