@@ -396,3 +396,94 @@ fn verbose_logs_have_no_colour_codes_when_piped() {
     );
     assert!(!err.contains('\u{1b}'), "{err:?}");
 }
+
+/// `NO_COLOR` takes the colour away, not the live view: on a terminal (a
+/// pseudo-terminal from util-linux's `script`) the demo still draws its
+/// spinners and ticks, with no colour codes.
+#[test]
+fn no_color_keeps_the_live_view() {
+    let script = Path::new("/usr/bin/script");
+    if !script.is_file() {
+        eprintln!("skipped: no /usr/bin/script (util-linux) to make a terminal");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(script);
+    clean(&mut cmd, home.path());
+    let command = format!("{} demo --query Q1", env!("CARGO_BIN_EXE_agent"));
+    let out = cmd
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let screen = stdout(&out);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains('✓'), "the live view's ticks: {screen:?}");
+    assert!(
+        !screen.contains("ok    get_weather"),
+        "not the plain view: {screen:?}"
+    );
+    // Colour is SGR: ESC [ digits m. Cursor moves (the redraws) are not.
+    let sgr = regex_lite_sgr(&screen);
+    assert!(sgr.is_empty(), "colour codes {sgr:?} in {screen:?}");
+}
+
+/// The SGR sequences that set a colour (`ESC [ 3x m`, `ESC [ 9x m`...) in
+/// `text`; a plain reset or bold-off does not colour anything.
+fn regex_lite_sgr(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, _) in text.match_indices("\u{1b}[") {
+        let rest = &text[i + 2..];
+        let params: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ';')
+            .collect();
+        if rest[params.len()..].starts_with('m')
+            && params.split(';').any(|p| {
+                matches!(p.len(), 2 | 3)
+                    && (p.starts_with('3') || p.starts_with('9') || p.starts_with('4'))
+            })
+        {
+            found.push(format!("ESC[{params}m"));
+        }
+    }
+    found
+}
+
+/// The only plugin libraries `cargo build --workspace` makes are the real
+/// ones: the test fixtures' plugins are examples, built only by their
+/// tests, so `--plugins-dir target/release` never loads a broken one.
+#[test]
+fn the_workspace_builds_only_real_plugins() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut libraries: Vec<&str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "cdylib"))
+        })
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    libraries.sort_unstable();
+    assert_eq!(libraries, ["demo-tools", "fs-tools"]);
+}
