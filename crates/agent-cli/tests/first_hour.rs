@@ -487,3 +487,35 @@ fn the_workspace_builds_only_real_plugins() {
     libraries.sort_unstable();
     assert_eq!(libraries, ["demo-tools", "fs-tools"]);
 }
+
+/// A client that forgot its tools hears so from the local server, naming
+/// the tools the scenario calls, instead of Bedrock's rule a turn later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_without_tools_against_the_local_server_names_the_missing_tools() {
+    let home = tempfile::tempdir().unwrap();
+    let server = bedrock_client::mock::MockServer::builder()
+        .start()
+        .await
+        .unwrap();
+    let mut cmd = agent_in(home.path());
+    cmd.env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .args([
+            "run",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &server.endpoint_url(),
+            "What's the weather in New York and the stock price of AAPL?",
+        ]);
+    let out = output(cmd).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("calls the tools get_weather, get_stock_price")
+            && err.contains("offered no tools")
+            && err.contains("--plugin"),
+        "{err}"
+    );
+    assert!(!err.contains("toolConfig field must be defined"), "{err}");
+}
