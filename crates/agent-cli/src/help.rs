@@ -23,9 +23,12 @@ fn with_defaults(mut command: clap::Command) -> clap::Command {
     for name in names {
         command = command.mut_subcommand(name, with_defaults);
     }
+    // `demo` without --backend is the offline demo, not the default backend.
+    let offline_default = command.get_name() == "demo";
     let flags: Vec<(String, String)> = command
         .get_arguments()
         .filter(|a| a.get_default_values().is_empty())
+        .filter(|a| !(offline_default && a.get_long() == Some("backend")))
         .filter_map(|a| {
             let long = a.get_long()?.to_owned();
             let default = flag_default(&long.replace('-', "_"))?;
@@ -58,5 +61,7 @@ mod tests {
         let demo = command.find_subcommand_mut("demo").unwrap();
         let help = demo.render_help().to_string();
         assert_eq!(help.matches("[default: all]").count(), 1, "{help}");
+        // Without --backend the demo is offline: no backend is the default.
+        assert!(!help.contains("[default: bedrock]"), "{help}");
     }
 }
