@@ -5,8 +5,9 @@
 //! may fix the latency and the mode: `NAME[@MS][:stream|:converse]`, e.g.
 //! `Q1`, `FANOUT-256`, `CHAIN-50:converse`, `Q2@500:stream`. Groups: `Q`
 //! (Q1–Q4), `FANOUT` (16, 64, 256, 1024), `CHAIN` (CHAIN-50), `LATENCY`
-//! (Q1–Q4 at 500 ms), `ALL` (the default). Without `@MS`, queries run at 0
-//! and 500 ms, FANOUT and CHAIN at 0 ms; without a mode, both modes run.
+//! (Q1–Q4 at 500 ms), `ALL` (the default). A case named alone is one case:
+//! `Q1` is `Q1@0:stream`. A group without `@MS` runs its queries at 0 and
+//! 500 ms, FANOUT and CHAIN at 0 ms; without a mode, both modes.
 
 use std::time::Duration;
 
@@ -166,7 +167,7 @@ fn parse_selector(selector: &str) -> Result<Vec<Case>, Failure> {
             "converse" => (rest, vec![false]),
             _ => return Err(usage(selector, "has an unknown mode (stream or converse)")),
         },
-        None => (selector, vec![true, false]),
+        None => (selector, Vec::new()),
     };
     let (name, latency) = match rest.split_once('@') {
         Some((name, ms)) => {
@@ -179,8 +180,16 @@ fn parse_selector(selector: &str) -> Result<Vec<Case>, Failure> {
         None => (rest, None),
     };
     let found = scenarios(name.trim()).ok_or_else(|| usage(selector, "names no case"))?;
+    // One case named alone means that case once, as `agent run` runs it.
+    let single = scenario(name.trim()).is_some();
+    let modes = match (modes.is_empty(), single) {
+        (false, _) => modes,
+        (true, true) => vec![true],
+        (true, false) => vec![true, false],
+    };
     let mut cases = Vec::new();
     for (scenario, kind, default_latencies) in found {
+        let default_latencies = if single { vec![0] } else { default_latencies };
         let latencies = latency.map_or(default_latencies, |ms| vec![ms]);
         for ms in latencies {
             for streaming in &modes {
@@ -241,14 +250,25 @@ mod tests {
         assert_eq!(ids("q2@500:stream"), ["Q2@500:stream"]);
         assert_eq!(ids("CHAIN-5:converse"), ["CHAIN-5@0:converse"]);
         assert_eq!(
-            ids("FANOUT-256, Q1@0ms:stream,FANOUT-256"),
+            ids("FANOUT-256, Q1@0ms:stream,FANOUT-256:converse"),
             [
                 "FANOUT-256@0:stream",
-                "FANOUT-256@0:converse",
-                "Q1@0:stream"
+                "Q1@0:stream",
+                "FANOUT-256@0:converse"
             ]
         );
         assert_eq!(ids("LATENCY:stream").len(), 4);
+    }
+
+    #[test]
+    fn a_case_named_alone_runs_once() {
+        assert_eq!(ids("Q1"), ["Q1@0:stream"]);
+        assert_eq!(ids("chain-5"), ["CHAIN-5@0:stream"]);
+        assert_eq!(ids("Q1@500"), ["Q1@500:stream"]);
+        assert_eq!(ids("Q1:converse"), ["Q1@0:converse"]);
+        // Groups still expand to every latency and mode.
+        assert_eq!(ids("Q").len(), 16);
+        assert_eq!(ids("CHAIN").len(), 2);
     }
 
     #[test]

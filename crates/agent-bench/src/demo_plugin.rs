@@ -19,8 +19,10 @@ pub struct DemoPlugin {
 }
 
 impl DemoPlugin {
-    /// Loads `explicit`, or the demo plugin found as `agent demo` finds it
-    /// (beside this binary, or built with cargo from the source tree).
+    /// Loads `explicit`, or the demo plugin beside this binary, or built
+    /// with cargo from the source tree (`agent_cli::plugins::demo_plugin`).
+    /// The bench measures the plugin path, so it never falls back to the
+    /// tools `agent demo` has built in.
     pub fn load(explicit: Option<&Path>) -> Result<Self, Failure> {
         let path = plugins::demo_plugin(explicit)?;
         let (tools, loaded) = plugins::load(std::slice::from_ref(&path), None)?;

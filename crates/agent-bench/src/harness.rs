@@ -44,16 +44,36 @@ fn agent_binary(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
         return Ok(beside);
     }
     Err(Failure::Usage(format!(
-        "the `agent` binary is not beside {}: build it with the bench (cargo build --release \
-         -p agent-cli -p agent-bench), pass --agent PATH, or skip the `agent run` figures with \
+        "the `agent` binary is not beside {}: build it with the bench (cargo build --profile \
+         benchmark -p agent-cli -p agent-bench -p demo-tools), pass --agent PATH, or skip the `agent run` figures with \
          --no-agent-run",
         exe.display()
     )))
 }
 
+/// What a debug build of the harness says before it measures: its figures
+/// are those of unoptimised code, several times the measured build's.
+fn debug_build_warning(debug: bool) -> Option<&'static str> {
+    debug.then_some(
+        "warning: this is a debug build of agent-bench: its figures are not comparable with \
+         docs/BENCHMARKS.md; build with `cargo build --profile benchmark -p agent-cli -p \
+         agent-bench -p demo-tools` and run target/benchmark/agent-bench",
+    )
+}
+
 /// Runs the benchmark and prints (or writes) the figures.
 pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
     let selected = cases::select(&args.cases)?;
+    if let Some(warning) = debug_build_warning(cfg!(debug_assertions)) {
+        eprintln!("{warning}");
+    }
+    let ids: Vec<String> = selected.iter().map(Case::id).collect();
+    eprintln!(
+        "{} case{}: {}",
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" },
+        ids.join(", ")
+    );
     let agent_exe = if args.no_agent_run {
         None
     } else {

@@ -71,7 +71,14 @@ fn number(doc: &Value, key: &str) -> f64 {
 fn bench_runs_a_cheap_case_and_emits_json_figures() {
     let plugin = tool_api::plugin::testing::cargo_build_plugin("demo-tools").unwrap();
     let out = bench()
-        .args(["--cases", "CHAIN-3", "--runs", "1", "--json", "--plugin"])
+        .args([
+            "--cases",
+            "CHAIN-3:stream,CHAIN-3:converse",
+            "--runs",
+            "1",
+            "--json",
+            "--plugin",
+        ])
         .arg(&plugin)
         .arg("--agent")
         .arg(agent_binary())
@@ -119,6 +126,16 @@ fn bench_runs_a_cheap_case_and_emits_json_figures() {
     // The table goes to stderr when the JSON takes stdout.
     assert!(stderr.contains("CHAIN-3@0:converse"), "{stderr}");
     assert!(stderr.contains("no concurrency limit"), "{stderr}");
+    // It says what it will run, and that a debug build's figures (this
+    // test's) are not the documented ones.
+    assert!(
+        stderr.contains("2 cases: CHAIN-3@0:stream, CHAIN-3@0:converse"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: this is a debug build of agent-bench"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -23,8 +23,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the reference queries offline: local Converse server, real Bedrock
-    /// backend, demo plugin loaded as a dynamic library.
+    /// Run the reference queries with the demo tools: offline against a local
+    /// Converse server (real Bedrock backend over HTTP), or against a real
+    /// model with --backend.
     Demo(DemoArgs),
     /// Answer one prompt (from the argument, or standard input).
     Run(RunArgs),
@@ -36,8 +37,20 @@ pub enum Command {
     MockServer(MockServerArgs),
     /// Serve the loaded tools (plugins, MCP servers) over MCP on stdio.
     McpServe(McpServeArgs),
-    /// Print the effective settings and where each came from.
+    /// Print the effective settings and where each came from; `config init`
+    /// writes a commented agent.toml.
     Config(ConfigArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell
+    /// (e.g. `agent completions bash > ~/.local/share/bash-completion/completions/agent`).
+    Completions(CompletionsArgs),
+}
+
+/// `agent completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Which reference query the demo runs.
@@ -71,15 +84,48 @@ pub struct DemoArgs {
     /// Print one JSON document on stdout instead of the live view.
     #[arg(long)]
     pub json: bool,
-    /// The demo plugin library (default: found beside the `agent` binary,
-    /// and built with cargo when run from the source tree).
+    /// Load the demo tools from this plugin library instead of the copy
+    /// built into the binary (e.g. target/release/libdemo_tools.so).
     #[arg(long, value_name = "PATH")]
     pub plugin: Option<PathBuf>,
     #[arg(long = "mcp", value_name = "NAME=COMMAND", value_parser = parse_mcp, help = table::MCP.about)]
     pub mcp: Vec<(String, McpTable)>,
-    /// Model latency the local server adds to each call, in milliseconds.
+    /// Model latency the local server adds to each call, in milliseconds
+    /// (offline demo only).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Ask a real model instead of the local server: bedrock (AWS
+    /// credentials), anthropic (ANTHROPIC_API_KEY) or openai (OPENAI_API_KEY,
+    /// or --base-url of an Ollama/vLLM server). The other settings come from
+    /// the environment and agent.toml, as for `agent run`.
+    #[arg(long, value_name = "NAME")]
+    pub backend: Option<BackendKind>,
+    #[arg(long, value_name = "ID", requires = "backend", help = table::MODEL.about)]
+    pub model: Option<String>,
+    #[arg(long, value_name = "URL", requires = "backend", help = table::BASE_URL.about)]
+    pub base_url: Option<String>,
+    #[arg(long, value_name = "R", requires = "backend", help = table::REGION.about)]
+    pub region: Option<String>,
+    #[arg(long, value_name = "P", requires = "backend", help = table::PROFILE.about)]
+    pub profile: Option<String>,
+    /// Config file (default: ./agent.toml, then the user config dir).
+    #[arg(long, value_name = "FILE", requires = "backend")]
+    pub config: Option<PathBuf>,
+}
+
+impl DemoArgs {
+    /// The real backend's settings, when `--backend` asks for one.
+    pub fn overrides(&self) -> Option<Overrides> {
+        self.backend.map(|backend| Overrides {
+            backend: Some(backend),
+            model: self.model.clone(),
+            base_url: self.base_url.clone(),
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            config: self.config.clone(),
+            ..Overrides::default()
+        })
+    }
 }
 
 /// Settings shared by `run` and `chat`; each can also come from the
@@ -267,8 +313,31 @@ pub struct MockServerArgs {
 
 /// `agent config`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ConfigArgs {
+    /// `init`, or nothing to show the settings.
+    #[command(subcommand)]
+    pub action: Option<ConfigAction>,
     /// Settings whose effective values to show.
     #[command(flatten)]
     pub agent: AgentArgs,
+}
+
+/// What `agent config` can do besides showing the settings.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Write a commented agent.toml: every setting at its default, commented
+    /// out, with its description, flag and variable.
+    Init(ConfigInitArgs),
+}
+
+/// `agent config init`.
+#[derive(Debug, Args)]
+pub struct ConfigInitArgs {
+    /// Where to write it ("-": standard output).
+    #[arg(long, value_name = "FILE", default_value = "agent.toml")]
+    pub path: PathBuf,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -9,10 +9,11 @@
 
 mod cli;
 mod commands;
+mod help;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use agent_cli::exit::Failure;
 use agent_cli::json::Layout;
@@ -20,11 +21,22 @@ use agent_cli::json::Layout;
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let matches = match help::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => return usage_error(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    init_logging(cli.verbose);
+    let color = agent_cli::render::color_wanted();
+    if !color {
+        // NO_COLOR: the live view stays, without colour (console's styles,
+        // indicatif's spinners).
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+    init_logging(cli.verbose, color);
     let json = json_layout(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -117,6 +129,7 @@ fn json_layout(command: &Command) -> Option<Layout> {
         Command::MockServer(_) => (false, Layout::Document),
         // stdout carries the MCP protocol itself.
         Command::McpServe(_) => (false, Layout::Document),
+        Command::Completions(_) => (false, Layout::Document),
     };
     json.then_some(layout)
 }
@@ -130,14 +143,17 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::MockServer(args) => commands::mock_server::mock_server(args).await,
         Command::McpServe(args) => commands::mcp_serve::mcp_serve(args).await,
         Command::Config(args) => commands::config::config(args),
+        Command::Completions(args) => commands::completions::completions(args),
     }
 }
 
 /// Logs go to stderr, quiet by default: warnings only, unless `-v` or
 /// `RUST_LOG`. The AWS crates' own warnings (an IMDS probe failing, say) are
 /// raw debug dumps; every failure that matters reaches the user as an error
-/// of ours, so they show only with `-v`.
-fn init_logging(verbose: u8) {
+/// of ours, so they show only with `-v`. Colour only on a terminal, and not
+/// with `NO_COLOR` (`color`): a piped log is plain text.
+fn init_logging(verbose: u8, color: bool) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => {
@@ -150,6 +166,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color && std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

@@ -154,33 +154,45 @@ pub fn demo_file_name() -> String {
     )
 }
 
-/// Finds the demo plugin: `explicit`, else `AGENT_DEMO_PLUGIN`, else beside
-/// the `agent` binary (where `cargo build` puts it), else builds it with
-/// cargo when run from the source tree.
+/// The demo plugin library if one is at hand, without building anything:
+/// `AGENT_DEMO_PLUGIN`, else beside the running binary (where `cargo build`
+/// puts it).
+pub fn find_demo_plugin() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("AGENT_DEMO_PLUGIN") {
+        return Some(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.parent()
+        .map(|d| d.join(demo_file_name()))
+        .filter(|p| p.is_file())
+}
+
+/// Finds the demo plugin library for a host that loads it dynamically
+/// (`agent-bench`): `explicit`, else [`find_demo_plugin`], else builds it
+/// with cargo, which works only inside the source tree; the error says what
+/// to do outside it.
 pub fn demo_plugin(explicit: Option<&Path>) -> Result<PathBuf, Failure> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    if let Some(p) = std::env::var_os("AGENT_DEMO_PLUGIN") {
-        return Ok(PathBuf::from(p));
+    if let Some(p) = find_demo_plugin() {
+        return Ok(p);
     }
     let exe = std::env::current_exe()
-        .map_err(|e| Failure::Other(format!("cannot locate the agent binary: {e}")))?;
-    let beside = exe.parent().map(|d| d.join(demo_file_name()));
-    if let Some(path) = beside.as_ref().filter(|p| p.is_file()) {
-        return Ok(path.clone());
-    }
-    tracing::info!(
-        "demo plugin not found beside {}; building it with cargo",
+        .map_err(|e| Failure::Other(format!("cannot locate the running binary: {e}")))?;
+    eprintln!(
+        "the demo plugin is not beside {}; building it with `cargo build -p demo-tools` \
+         (first run only)…",
         exe.display()
     );
-    eprintln!("building the demo plugin (first run only)…");
     tool_api::plugin::testing::cargo_build_plugin("demo-tools").map_err(|e| {
         Failure::Plugin(format!(
-            "the demo plugin {} is not beside {} and could not be built: {e}\n\
-             build it with `cargo build -p demo-tools`, or pass --plugin PATH",
+            "the demo plugin {} is not beside {}, and building it failed ({e}); in the source \
+             tree, build it with `cargo build --release -p demo-tools` and pass --plugin \
+             target/release/{}",
             demo_file_name(),
-            exe.display()
+            exe.display(),
+            demo_file_name()
         ))
     })
 }

@@ -31,7 +31,7 @@ pub async fn show(
             // A closed pipe loses nothing the reader wanted.
             let _ = crate::stdout::line(crate::render::sanitize::text(&run.answer));
         }
-        let color = mode == Mode::Tty;
+        let color = mode.color();
         let timeline = timeline(run, color);
         if !timeline.is_empty() {
             eprintln!("\n{}", timeline.trim_end());
@@ -81,6 +81,12 @@ impl Ending {
             AgentErrorKind::Cancelled => {
                 Failure::Interrupted(signals.received().unwrap_or(Signal::Interrupt))
             }
+            // The library's text names its builder; a CLI user has a flag.
+            AgentErrorKind::MaxIterations { limit } => Failure::Model(format!(
+                "stopped after {limit} model turns (--max-iterations {limit}) while the \
+                 model still asked for tools; raise --max-iterations (or max_iterations in \
+                 agent.toml) or narrow the request"
+            )),
             AgentErrorKind::Model(m)
                 if m.kind == agent_core::ModelErrorKind::Credentials
                     && !e.to_string().contains("agent demo") =>

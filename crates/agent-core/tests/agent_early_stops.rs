@@ -164,7 +164,7 @@ fn agent(backend: Arc<Replies>, tools: Vec<Arc<dyn Tool>>, limit: Option<usize>)
         .executor(ExecutorConfig::default().with_max_concurrency(limit))
         .model_retry(exact(3));
     for t in tools {
-        builder = builder.tool(t, "test");
+        builder = builder.tool_with_source(t, "test");
     }
     builder.build().unwrap()
 }

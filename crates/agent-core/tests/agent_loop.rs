@@ -251,7 +251,7 @@ async fn unknown_tools_bad_input_and_panics_are_answered_and_the_run_goes_on() {
     let agent = Agent::builder()
         .backend(backend.clone())
         .tools(reference::tools())
-        .tool(Arc::new(explode), "test")
+        .tool_with_source(Arc::new(explode), "test")
         .build()
         .unwrap();
     let run = agent.run("do it").await.unwrap();
@@ -568,7 +568,7 @@ async fn retryable_tool_errors_surface_in_events() {
     .unwrap();
     let agent = Agent::builder()
         .backend(backend)
-        .tool(Arc::new(flaky), "test")
+        .tool_with_source(Arc::new(flaky), "test")
         .executor(
             ExecutorConfig::default()
                 .with_retry(ExponentialBackoff::default().with_jitter(Jitter::None)),

@@ -17,12 +17,12 @@ use aws_sdk_bedrockruntime::types::{ConverseOutput as OutputUnion, ConverseStrea
 use futures::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
 
-use crate::BedrockBackendBuilder;
 use crate::answer_check::{check_message, malformed};
 use crate::exact_json::ExactJson;
 use crate::stream::StreamDecoder;
 use crate::types::messages::is_context_overflow;
 use crate::types::{ConverseParts, SdkFailure, SdkMessage, SdkStopReason, SdkUsage};
+use crate::{BedrockBackendBuilder, BedrockError};
 
 /// The model id used when none is set: Claude Sonnet 4 through the US
 /// cross-region inference profile, as in the reference work.
@@ -69,6 +69,22 @@ impl BedrockBackend {
     /// A builder reading the standard AWS configuration chain.
     pub fn builder() -> BedrockBackendBuilder {
         BedrockBackendBuilder::default()
+    }
+
+    /// The backend for the common case, in one call: region and credentials
+    /// from the standard AWS chain (environment, `~/.aws/config` profile,
+    /// SSO, instance role), the default model
+    /// ([`crate::DEFAULT_MODEL_ID`]). The same as
+    /// `BedrockBackend::builder().build().await`; use the builder to choose
+    /// a model, region or profile.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), bedrock_client::BedrockError> {
+    /// let backend = bedrock_client::BedrockBackend::from_env().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_env() -> Result<Self, BedrockError> {
+        Self::builder().build().await
     }
 
     pub(crate) fn from_parts(

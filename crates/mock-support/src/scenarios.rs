@@ -22,7 +22,7 @@
 
 use std::path::Path;
 
-use agent_core::ModelRequest;
+use agent_core::{ModelRequest, Role};
 use agent_testkit::{Scenario, first_prompt, select};
 
 use crate::MockError;
@@ -126,10 +126,14 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, serde_json::Error> {
 }
 
 /// The scenario that answers `request` (see `agent_testkit::select`),
-/// or why none does, naming the prompt and the scenarios known, for the
-/// protocol to send in its own error shape.
+/// or why none does, for the protocol to send in its own error shape:
+/// naming the prompt and the scenarios known; or, when the turn to play
+/// calls tools and the client offered none, naming those tools. (A real
+/// model never calls a tool it was not offered; answering anyway would
+/// only fail a turn later, on the service's rule that tool blocks need
+/// tools, far from the cause: a client started without its tools.)
 pub fn pick<'a>(scenarios: &'a [Scenario], request: &ModelRequest) -> Result<&'a Scenario, String> {
-    select(scenarios, request).ok_or_else(|| {
+    let scenario = select(scenarios, request).ok_or_else(|| {
         let known: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
         format!(
             "The mock server has no scenario for the prompt {:?} (known: {}); add one with a \
@@ -137,7 +141,31 @@ pub fn pick<'a>(scenarios: &'a [Scenario], request: &ModelRequest) -> Result<&'a
             first_prompt(request),
             known.join(", ")
         )
-    })
+    })?;
+    if request.tools.is_empty() {
+        let turn = request
+            .messages
+            .iter()
+            .filter(|m| m.role == Role::Assistant)
+            .count();
+        if let Some(turn) = scenario
+            .turns
+            .get(turn)
+            .filter(|t| !t.tool_calls.is_empty())
+        {
+            let mut names: Vec<&str> = turn.tool_calls.iter().map(|c| c.name.as_str()).collect();
+            names.dedup();
+            return Err(format!(
+                "The mock server's scenario {} calls the tools {}, but the request offered no \
+                 tools: start the client with tools that provide them (the reference tools are \
+                 the demo plugin's: agent run --plugin <path to the demo plugin library>, built \
+                 by `cargo build --release -p demo-tools`; `agent demo` has them built in).",
+                scenario.name,
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(scenario)
 }
 
 #[cfg(test)]
@@ -211,6 +239,39 @@ mod tests {
         assert_eq!(names.len(), 3 + agent_testkit::reference::all().len());
         s.replace(vec![named("z", "z")]);
         assert_eq!(s.resolve().len(), 1);
+    }
+
+    #[test]
+    fn a_scenario_calling_tools_the_request_did_not_offer_says_so() {
+        let reference = Scenarios::default().resolve();
+        let mut request = ModelRequest {
+            system: None,
+            messages: vec![Message::user(
+                "What's the weather in New York and the stock price of AAPL?",
+            )],
+            tools: Vec::new(),
+            inference: Default::default(),
+        };
+        let e = pick(&reference, &request).unwrap_err();
+        assert!(
+            e.contains("scenario Q1 calls the tools get_weather, get_stock_price")
+                && e.contains("offered no tools")
+                && e.contains("--plugin"),
+            "{e}"
+        );
+        // With tools offered (even others: a model may call an unknown
+        // tool), the scenario plays.
+        request.tools = vec![tool_api::ToolSpec::new(
+            "noop",
+            "Does nothing.",
+            serde_json::json!({"type": "object", "properties": {}}),
+        )];
+        assert_eq!(pick(&reference, &request).unwrap().name, "Q1");
+        // A text-only turn needs no tools.
+        let hi = vec![named("hi", "hi")];
+        request.tools.clear();
+        request.messages = vec![Message::user("hi")];
+        assert_eq!(pick(&hi, &request).unwrap().name, "hi");
     }
 
     #[test]

@@ -35,6 +35,7 @@
 
 mod context;
 mod error;
+mod into_tool;
 mod name;
 mod output;
 pub mod plugin;
@@ -46,6 +47,7 @@ mod typed;
 
 pub use context::ToolContext;
 pub use error::{RegistryError, SpecError, ToolError};
+pub use into_tool::IntoTool;
 pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
 pub use output::ToolOutput;
 pub use prefixed::Prefixed;

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tool_api::plugin::abi::{ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable};
 use tool_api::plugin::payload::CallResult;
-use tool_api::plugin::testing::cargo_build_plugin;
+use tool_api::plugin::testing::cargo_build_plugin_example;
 use tool_api::{ToolError, ToolOutput};
 
 /// Every completion seen, by the index of the call whose context came back.
@@ -70,7 +70,8 @@ unsafe extern "C" fn record(
 
 /// The fixture's table, from its library loaded directly with libloading.
 fn table() -> PluginTable {
-    let path = cargo_build_plugin("fixture-misbehaving").unwrap();
+    let path =
+        cargo_build_plugin_example("fixture-misbehaving", "fixture_misbehaving", &[]).unwrap();
     // SAFETY: a library of this workspace, built for this test.
     let library = unsafe { libloading::Library::new(&path) }.unwrap();
     let library: &'static libloading::Library = Box::leak(Box::new(library));

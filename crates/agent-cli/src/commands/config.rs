@@ -1,11 +1,17 @@
-//! `agent config`: the effective settings and where each came from.
+//! `agent config`: the effective settings and where each came from; `agent
+//! config init`: a commented `agent.toml` to start from.
 
-use crate::cli::ConfigArgs;
+use std::io::Write;
+
+use crate::cli::{ConfigAction, ConfigArgs, ConfigInitArgs};
 use agent_cli::exit::Failure;
 use agent_cli::settings::{ProcessEnv, Settings};
 
 /// Prints the settings table (or JSON with `--json`).
 pub fn config(args: ConfigArgs) -> Result<(), Failure> {
+    if let Some(ConfigAction::Init(init_args)) = args.action {
+        return init(init_args);
+    }
     let settings = Settings::resolve(&args.agent.overrides(), &ProcessEnv)?;
     if args.agent.json {
         return agent_cli::json::print(&settings);
@@ -34,4 +40,40 @@ pub fn config(args: ConfigArgs) -> Result<(), Failure> {
     // after it.
     settings.validate().map_err(Failure::Usage)?;
     agent_cli::stdout::write(&out)
+}
+
+/// Writes the commented template; an existing file is kept unless `--force`.
+fn init(args: ConfigInitArgs) -> Result<(), Failure> {
+    let text = agent_cli::settings::template::config_file()?;
+    if args.path.as_os_str() == "-" {
+        return agent_cli::stdout::write(&text);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if args.force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let written = options
+        .open(&args.path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    match written {
+        Ok(()) => {
+            eprintln!(
+                "wrote {}: every setting is commented out at its default; uncomment what you \
+                 change (`agent config` shows the effective values)",
+                args.path.display()
+            );
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Failure::Usage(format!(
+            "{} exists; pass --force to replace it, or --path FILE to write another",
+            args.path.display()
+        ))),
+        Err(e) => Err(Failure::Other(format!(
+            "cannot write {}: {e}",
+            args.path.display()
+        ))),
+    }
 }

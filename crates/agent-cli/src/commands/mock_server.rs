@@ -101,17 +101,42 @@ pub async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
     // Scripts read this line and may close the pipe (`| head -1`): the
     // server goes on serving either way.
     let _ = agent_cli::stdout::line(format!("listening on {url}"));
-    let hint = match args.protocol {
-        BackendKind::Bedrock => format!("--endpoint-url {url} --region us-east-1 (any AWS keys)"),
-        other => format!("--backend {other} --base-url {url} (any API key)"),
-    };
-    eprintln!(
-        "point a client at it, e.g. agent run {hint} \"What's the weather in New York and the stock price of AAPL?\""
-    );
+    eprintln!("{}", hint(args.protocol, &url));
     eprintln!("Ctrl-C stops the server");
     let _ = tokio::signal::ctrl_c().await;
     stop().await;
     Ok(())
+}
+
+/// How to point `agent run` at the server, as a command that works when
+/// pasted: throwaway credentials (the server checks that there are some,
+/// not whose), and the demo plugin, whose tools the reference scenarios
+/// call (without tools the server refuses the request, saying so).
+fn hint(protocol: BackendKind, url: &str) -> String {
+    let (keys, target) = match protocol {
+        BackendKind::Bedrock => (
+            "AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x ",
+            format!("--region us-east-1 --endpoint-url {url}"),
+        ),
+        BackendKind::Anthropic => (
+            "ANTHROPIC_API_KEY=x ",
+            format!("--backend anthropic --base-url {url}"),
+        ),
+        BackendKind::Openai => ("", format!("--backend openai --base-url {url}")),
+    };
+    let (plugin, build) = match agent_cli::plugins::find_demo_plugin() {
+        Some(path) => (path.display().to_string(), String::new()),
+        None => (
+            format!("target/release/{}", agent_cli::plugins::demo_file_name()),
+            "\n(build the demo plugin first: `cargo build --release -p demo-tools` in the \
+             source tree; or run the demo tools built into agent: `agent demo --backend ...`)"
+                .to_owned(),
+        ),
+    };
+    format!(
+        "point a client at it, e.g. {keys}agent run {target} --plugin {plugin} \
+         \"What's the weather in New York and the stock price of AAPL?\"{build}"
+    )
 }
 
 /// Scenarios from a JSON file (the format of `agent_testkit::Scenario`).

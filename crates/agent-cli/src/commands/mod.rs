@@ -2,6 +2,7 @@
 
 pub mod call;
 pub mod chat;
+pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod mcp_serve;

@@ -12,6 +12,12 @@ use tokio::task::JoinHandle;
 
 use super::{secs, short_input};
 
+/// Whether the user lets us colour output: `NO_COLOR` set to anything
+/// non-empty says no (<https://no-color.org>).
+pub fn color_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// How to show a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -24,16 +30,28 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The mode for this process: `Tty` when stderr is a terminal.
+    /// The mode for this process: `Tty` when stderr is a terminal, with or
+    /// without colour (`NO_COLOR` takes the colour away, not the view).
     pub fn detect(json: bool) -> Self {
         use std::io::IsTerminal;
+        Self::choose(json, std::io::stderr().is_terminal())
+    }
+
+    /// [`Mode::detect`]'s rule.
+    fn choose(json: bool, stderr_is_terminal: bool) -> Self {
         if json {
             Self::Quiet
-        } else if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        } else if stderr_is_terminal {
             Self::Tty
         } else {
             Self::Plain
         }
+    }
+
+    /// Whether what this mode draws is coloured: on a terminal, unless
+    /// `NO_COLOR` says otherwise.
+    pub fn color(self) -> bool {
+        self == Self::Tty && color_wanted()
     }
 
     /// Whether answer text is streamed to stdout as it arrives.
@@ -343,5 +361,15 @@ mod tests {
         assert_eq!(retry_note(Some(s(2)), Some(s(2))), "; retrying in 2.00 s");
         assert_eq!(retry_note(Some(s(3)), None), "; retrying in 3.00 s");
         assert_eq!(retry_note(None, Some(s(3))), "");
+    }
+
+    #[test]
+    fn a_terminal_gets_the_live_view_json_gets_nothing() {
+        assert_eq!(Mode::choose(false, true), Mode::Tty);
+        assert_eq!(Mode::choose(false, false), Mode::Plain);
+        assert_eq!(Mode::choose(true, true), Mode::Quiet);
+        // Only a terminal is ever coloured.
+        assert!(!Mode::Plain.color());
+        assert!(!Mode::Quiet.color());
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! - [`table`]: every setting once: key, flag, variable, parser, check,
 //!   default, description, display;
+//! - [`template`]: a commented `agent.toml` written from the table
+//!   (`agent config init`), and the defaults `--help` shows;
 //! - [`overrides`]: the flags' values, as plain data;
 //! - [`file`]: `agent.toml`, found and read;
 //! - `resolve`: the layering itself ([`Settings::resolve`]);
@@ -17,6 +19,7 @@ pub mod mcp;
 pub mod overrides;
 mod resolve;
 pub mod table;
+pub mod template;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -126,6 +129,12 @@ pub struct Settings {
 pub struct Entry {
     /// The setting's key.
     pub key: &'static str,
+    /// What it is (the table's description).
+    pub about: &'static str,
+    /// Its flag, if it has one.
+    pub flag: Option<&'static str>,
+    /// Its `AGENT_*` variable, if it has one.
+    pub env: Option<&'static str>,
     /// The value, shown.
     pub value: String,
     /// Where it came from, shown.
@@ -138,6 +147,9 @@ impl Entry {
     fn of<T>(spec: &Spec<T>, setting: &Setting<T>, backend: BackendKind) -> Self {
         Self {
             key: spec.key,
+            about: spec.about,
+            flag: spec.flag,
+            env: spec.env,
             value: (spec.show)(&setting.value, backend),
             source: setting.source.to_string(),
             problem: (spec.check)(&setting.value).map(|why| format!("{why} ({})", setting.source)),

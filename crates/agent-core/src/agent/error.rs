@@ -20,8 +20,12 @@ pub enum AgentErrorKind {
 }
 
 /// A run that stopped early. The run so far (conversation, events, metrics)
-/// is kept, and its conversation is valid to continue.
-#[derive(Debug, Clone, thiserror::Error)]
+/// is kept in [`AgentError::run`], and its conversation is valid to continue.
+///
+/// `Display` and `Debug` are both short (the reason, and for `Debug` the
+/// run's size), so a `main` returning this error with `?` prints a line,
+/// not the whole conversation; read `run` for the details.
+#[derive(Clone, thiserror::Error)]
 pub struct AgentError {
     /// Why it stopped.
     pub kind: AgentErrorKind,
@@ -35,12 +39,25 @@ impl fmt::Display for AgentError {
             AgentErrorKind::MaxIterations { limit } => write!(
                 f,
                 "stopped after {limit} model turns (max_iterations = {limit}) while the model still \
-                 asked for tools; raise max_iterations or narrow the request (the conversation so \
-                 far is kept)"
+                 asked for tools; raise the limit (`AgentBuilder::max_iterations`) or narrow the \
+                 request (the conversation so far is in `AgentError::run`)"
             ),
             AgentErrorKind::Model(e) => write!(f, "{e}"),
             AgentErrorKind::Cancelled => write!(f, "the run was cancelled"),
         }
+    }
+}
+
+/// One line: the kind and the run's size, never the run itself (it is
+/// about 2 KB for a two-turn run, and grows with every turn).
+impl fmt::Debug for AgentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentError")
+            .field("kind", &self.kind)
+            .field("iterations", &self.run.metrics.iterations)
+            .field("messages", &self.run.messages.len())
+            .field("tool_calls", &self.run.metrics.tool_calls)
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,4 +80,48 @@ pub enum BuildError {
     /// A tool could not be registered.
     #[error(transparent)]
     Tool(#[from] tool_api::RegistryError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Message, RunMetrics};
+
+    fn long_run() -> AgentRun {
+        AgentRun {
+            answer: String::new(),
+            stop_reason: None,
+            messages: (0..40)
+                .map(|i| Message::user(format!("message {i}: {}", "x".repeat(100))))
+                .collect(),
+            events: Vec::new(),
+            metrics: RunMetrics {
+                iterations: 20,
+                ..RunMetrics::default()
+            },
+        }
+    }
+
+    #[test]
+    fn debug_and_display_are_short_and_the_run_stays_reachable() {
+        let e = AgentError {
+            kind: AgentErrorKind::MaxIterations { limit: 20 },
+            run: Box::new(long_run()),
+        };
+        let debug = format!("{e:?}");
+        assert!(debug.len() < 200, "{} bytes: {debug}", debug.len());
+        assert!(!debug.contains("message 0"), "{debug}");
+        assert!(
+            debug.contains("MaxIterations") && debug.contains("messages: 40"),
+            "{debug}"
+        );
+        let display = e.to_string();
+        assert!(!display.contains('\n') && display.len() < 300, "{display}");
+        assert!(
+            display.contains("AgentBuilder::max_iterations"),
+            "{display}"
+        );
+        assert!(!display.contains("agent demo"), "{display}");
+        assert_eq!(e.run.messages.len(), 40);
+    }
 }

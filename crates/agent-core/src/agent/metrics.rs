@@ -45,6 +45,20 @@ impl RunMetrics {
             self.sequential_tool_time.as_secs_f64() / self.tool_time.as_secs_f64()
         }
     }
+
+    /// [`RunMetrics::tool_speedup`] where it means something: `None` unless
+    /// at least two tool calls ran and, one after another, they would have
+    /// taken at least [`RunMetrics::MEANINGFUL_TOOL_TIME`]. Tools that return
+    /// at once take less time than the scheduling around them, so their
+    /// ratio says nothing about running in parallel (it reads "0.3x").
+    pub fn parallel_speedup(&self) -> Option<f64> {
+        (self.tool_calls >= 2 && self.sequential_tool_time >= Self::MEANINGFUL_TOOL_TIME)
+            .then(|| self.tool_speedup())
+    }
+
+    /// The least sequential tool time for which [`RunMetrics::parallel_speedup`]
+    /// reports a ratio: 10 ms, far above the executor's per-call overhead.
+    pub const MEANINGFUL_TOOL_TIME: Duration = Duration::from_millis(10);
 }
 
 /// One model turn and the tool batch it asked for.
@@ -112,5 +126,29 @@ impl BatchMetrics {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(calls: u32, sequential_ms: u64, batch_ms: u64) -> RunMetrics {
+        RunMetrics {
+            tool_calls: calls,
+            sequential_tool_time: Duration::from_millis(sequential_ms),
+            tool_time: Duration::from_millis(batch_ms),
+            ..RunMetrics::default()
+        }
+    }
+
+    #[test]
+    fn a_speedup_is_reported_only_where_it_means_something() {
+        assert_eq!(metrics(2, 2000, 1000).parallel_speedup(), Some(2.0));
+        // Tools that return at once: the ratio is scheduling noise.
+        assert_eq!(metrics(2, 1, 3).parallel_speedup(), None);
+        // One call cannot run in parallel with anything.
+        assert_eq!(metrics(1, 1000, 1000).parallel_speedup(), None);
+        assert_eq!(metrics(0, 0, 0).parallel_speedup(), None);
     }
 }

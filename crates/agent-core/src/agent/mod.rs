@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
-use tool_api::{Tool, ToolRegistry, ToolSpec};
+use tool_api::{IntoTool, Tool, ToolRegistry, ToolSpec};
 
 pub use conversation::Conversation;
 pub use error::{AgentError, AgentErrorKind, BuildError};
@@ -22,8 +22,8 @@ pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use state::AgentState;
 
 use crate::{
-    ExecutorConfig, ExponentialBackoff, InferenceConfig, Message, ModelBackend, RetryPolicy,
-    StopReason, ToolExecutor,
+    ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
+    RetryPolicy, StopReason, ToolExecutor,
 };
 
 /// An agent: a model backend, tools, and how to run them.
@@ -35,7 +35,6 @@ use crate::{
 /// with `agent_testkit::ScriptedBackend`):
 ///
 /// ```
-/// use std::sync::Arc;
 /// use agent_core::Agent;
 /// use tool_api::{tool_fn, ToolOutput};
 /// # use agent_core::*;
@@ -59,11 +58,7 @@ use crate::{
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let backend = Noon; // asks for `now`, then says it is noon
 /// let now = tool_fn("now", "Current time.", |(): (), _| async { Ok(ToolOutput::text("12:00")) }).unwrap();
-/// let agent = Agent::builder()
-///     .backend(Arc::new(backend))
-///     .tool(Arc::new(now), "built-in")
-///     .build()
-///     .unwrap();
+/// let agent = Agent::builder().backend(backend).tool(now).build().unwrap();
 /// let run = agent.run("What time is it?").await.unwrap();
 /// assert_eq!(run.answer, "It is noon.");
 /// assert_eq!(run.metrics.iterations, 2);
@@ -201,9 +196,10 @@ pub struct AgentBuilder {
 }
 
 impl AgentBuilder {
-    /// The model backend (required).
-    pub fn backend(mut self, backend: Arc<dyn ModelBackend>) -> Self {
-        self.backend = Some(backend);
+    /// The model backend (required): by value, or an `Arc` shared with
+    /// other agents.
+    pub fn backend(mut self, backend: impl IntoBackend) -> Self {
+        self.backend = Some(backend.into_backend());
         self
     }
 
@@ -213,8 +209,19 @@ impl AgentBuilder {
         self
     }
 
-    /// Adds one tool; a bad or duplicate one fails [`AgentBuilder::build`].
-    pub fn tool(mut self, tool: Arc<dyn Tool>, source: &str) -> Self {
+    /// Adds one tool, by value or as an `Arc`; a bad or duplicate one fails
+    /// [`AgentBuilder::build`]. Its source, which a clash names, is
+    /// [`AgentBuilder::TOOL_SOURCE`].
+    pub fn tool(self, tool: impl IntoTool) -> Self {
+        self.tool_with_source(tool.into_tool(), Self::TOOL_SOURCE)
+    }
+
+    /// The source of tools added with [`AgentBuilder::tool`].
+    pub const TOOL_SOURCE: &'static str = "AgentBuilder::tool";
+
+    /// Adds one tool with the `source` a clash names (a plugin's file,
+    /// say: "get_weather from plugin A clashes with get_weather from B").
+    pub fn tool_with_source(mut self, tool: Arc<dyn Tool>, source: &str) -> Self {
         if let Err(e) = self.tools.register(tool, source) {
             self.tool_error.get_or_insert(e);
         }

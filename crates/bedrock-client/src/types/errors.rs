@@ -57,7 +57,7 @@ environment variables (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN
 profile files (~/.aws/config and ~/.aws/credentials, profile from AWS_PROFILE or `default`, with \
 its SSO, credential_process and assume-role settings), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), \
 the ECS container endpoint and EC2 instance metadata (IMDS). Fix: run `aws configure` or `aws sso \
-login`, or set AWS_PROFILE to a configured profile; `agent demo` works offline without AWS";
+login`, or set AWS_PROFILE to a configured profile";
 
 fn kind_of_code(code: &str) -> Option<ModelErrorKind> {
     use ModelErrorKind::*;

@@ -10,11 +10,12 @@ use agent_core::{CallFailure, ExecutorConfig, ToolExecutor, ToolUse};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tool_api::plugin::host;
-use tool_api::plugin::testing::cargo_build_plugin;
+use tool_api::plugin::testing::cargo_build_plugin_example;
 use tool_api::{ToolContext, ToolOutput, ToolRegistry};
 
 fn plugin_tools() -> ToolRegistry {
-    let path = cargo_build_plugin("fixture-misbehaving").expect("build the fixture");
+    let path = cargo_build_plugin_example("fixture-misbehaving", "fixture_misbehaving", &[])
+        .expect("build the fixture");
     let mut tools = ToolRegistry::new();
     host::load_into(&mut tools, [path]).expect("load the fixture");
     tools

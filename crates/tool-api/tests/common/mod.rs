@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tool_api::Tool;
 use tool_api::plugin::host::{self, LoadedPlugin};
-use tool_api::plugin::testing::{cargo_build_plugin, cargo_build_plugin_with_features};
+use tool_api::plugin::testing::{cargo_build_plugin, cargo_build_plugin_example};
 
 /// The demo plugin's library.
 pub fn demo_path() -> PathBuf {
@@ -21,17 +21,15 @@ pub fn demo() -> LoadedPlugin {
 
 /// The misbehaving fixture, loaded.
 pub fn misbehaving() -> LoadedPlugin {
-    let path = cargo_build_plugin("fixture-misbehaving").expect("build fixture-misbehaving");
+    let path = cargo_build_plugin_example("fixture-misbehaving", "fixture_misbehaving", &[])
+        .expect("build fixture-misbehaving");
     host::load(&path).expect("load fixture-misbehaving")
 }
 
 /// The raw-ABI fixture's library, plain or with one defect feature.
 pub fn raw_path(feature: Option<&str>) -> PathBuf {
-    match feature {
-        None => cargo_build_plugin("fixture-raw"),
-        Some(f) => cargo_build_plugin_with_features("fixture-raw", &[f]),
-    }
-    .expect("build fixture-raw")
+    let features: Vec<&str> = feature.into_iter().collect();
+    cargo_build_plugin_example("fixture-raw", "fixture_raw", &features).expect("build fixture-raw")
 }
 
 /// The tool `name` of `plugin`.

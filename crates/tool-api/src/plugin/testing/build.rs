@@ -73,18 +73,42 @@ pub fn cargo_build_plugin_with_features(
     package: &str,
     features: &[&str],
 ) -> Result<PathBuf, BuildError> {
+    built_once(package, None, features)
+}
+
+/// Builds the example `example` of the workspace crate `package`, an
+/// example with `crate-type = ["cdylib"]`, with cargo `features` of the
+/// package enabled, and returns the path of its dynamic library.
+///
+/// For test plugins: an example is built only when asked for, into
+/// `target/<profile>/examples/`, so `cargo build --workspace` never puts a
+/// deliberately broken plugin beside the real ones (where a host's plugin
+/// directory would load it).
+pub fn cargo_build_plugin_example(
+    package: &str,
+    example: &str,
+    features: &[&str],
+) -> Result<PathBuf, BuildError> {
+    built_once(package, Some(example), features)
+}
+
+fn built_once(
+    package: &str,
+    example: Option<&str>,
+    features: &[&str],
+) -> Result<PathBuf, BuildError> {
     static BUILT: LazyLock<Mutex<HashMap<String, PathBuf>>> = LazyLock::new(Default::default);
-    let key = format!("{package}+{}", features.join(","));
+    let key = format!("{package}/{}+{}", example.unwrap_or(""), features.join(","));
     let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(path) = built.get(&key) {
         return Ok(path.clone());
     }
-    let path = build(package, features)?;
+    let path = build(package, example, features)?;
     built.insert(key, path.clone());
     Ok(path)
 }
 
-fn build(package: &str, features: &[&str]) -> Result<PathBuf, BuildError> {
+fn build(package: &str, example: Option<&str>, features: &[&str]) -> Result<PathBuf, BuildError> {
     let (target_dir, profile) = target_dir_and_profile()?;
     let target_dir = if features.is_empty() {
         target_dir
@@ -98,7 +122,6 @@ fn build(package: &str, features: &[&str]) -> Result<PathBuf, BuildError> {
     command
         .args([
             "build",
-            "--lib",
             "--message-format=json-render-diagnostics",
             "-p",
             package,
@@ -107,11 +130,16 @@ fn build(package: &str, features: &[&str]) -> Result<PathBuf, BuildError> {
         .arg(&profile)
         .arg("--target-dir")
         .arg(&target_dir);
+    match example {
+        Some(name) => command.arg("--example").arg(name),
+        None => command.arg("--lib"),
+    };
     if !features.is_empty() {
         command.arg("--features").arg(features.join(","));
     }
     let shown = format!(
-        "{cargo} build -p {package} --profile {profile} --target-dir {}{}",
+        "{cargo} build -p {package} {} --profile {profile} --target-dir {}{}",
+        example.map_or_else(|| "--lib".to_owned(), |e| format!("--example {e}")),
         target_dir.display(),
         if features.is_empty() {
             String::new()
@@ -146,9 +174,14 @@ struct Message {
 #[derive(Deserialize)]
 struct Target {
     kind: Vec<String>,
+    /// A library's kinds are its crate types; an example's kind is
+    /// `example` and its crate types say `cdylib`.
+    #[serde(default)]
+    crate_types: Vec<String>,
 }
 
-/// The cdylib among the artifacts (with `-p pkg --lib`, only `pkg` has one).
+/// The cdylib among the artifacts (with `-p pkg --lib` or `--example`, only
+/// that target is one).
 fn library_from_messages(stdout: &str) -> Option<PathBuf> {
     stdout
         .lines()
@@ -157,7 +190,7 @@ fn library_from_messages(stdout: &str) -> Option<PathBuf> {
         .filter(|m| {
             m.target
                 .as_ref()
-                .is_some_and(|t| t.kind.iter().any(|k| k == "cdylib"))
+                .is_some_and(|t| t.kind.iter().chain(&t.crate_types).any(|k| k == "cdylib"))
         })
         .flat_map(|m| m.filenames)
         .find(|f| {
@@ -219,6 +252,14 @@ mod tests {
             Some(PathBuf::from(format!("/t/libp{suffix}")))
         );
         assert_eq!(library_from_messages(""), None);
+        let example = format!(
+            "{{\"reason\":\"compiler-artifact\",\"target\":{{\"kind\":[\"example\"],\
+             \"crate_types\":[\"cdylib\"]}},\"filenames\":[\"/t/examples/libx{suffix}\"]}}\n"
+        );
+        assert_eq!(
+            library_from_messages(&example),
+            Some(PathBuf::from(format!("/t/examples/libx{suffix}")))
+        );
     }
 
     #[test]

@@ -38,7 +38,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use build::{BuildError, cargo_build_plugin, cargo_build_plugin_with_features};
+pub use build::{
+    BuildError, cargo_build_plugin, cargo_build_plugin_example, cargo_build_plugin_with_features,
+};
 pub use policy::{Attempt, Attempts, Policy, call_with_policy};
 
 use super::dispatch;
