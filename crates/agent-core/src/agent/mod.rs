@@ -1,6 +1,7 @@
 //! [`Agent`]: the loop that talks to the model and runs its tool calls.
 
 mod conversation;
+mod eager;
 mod error;
 mod event;
 mod metrics;
@@ -79,6 +80,7 @@ pub struct Agent {
     inference: InferenceConfig,
     max_iterations: u32,
     streaming: bool,
+    eager: bool,
     model_retry: Arc<dyn RetryPolicy>,
 }
 
@@ -89,6 +91,7 @@ impl std::fmt::Debug for Agent {
             .field("tools", &self.tools.names().collect::<Vec<_>>())
             .field("max_iterations", &self.max_iterations)
             .field("streaming", &self.streaming)
+            .field("eager", &self.eager)
             .finish_non_exhaustive()
     }
 }
@@ -197,6 +200,7 @@ pub struct AgentBuilder {
     executor: ExecutorConfig,
     max_iterations: Option<u32>,
     streaming: Option<bool>,
+    eager: Option<bool>,
     model_retry: Option<Arc<dyn RetryPolicy>>,
 }
 
@@ -252,6 +256,18 @@ impl AgentBuilder {
         self
     }
 
+    /// Eager start (default `true`): with streaming on, each tool call
+    /// starts as soon as the stream has moved past its block, while the
+    /// model still writes the rest of its message, so tool time hides
+    /// behind generation. Results still go back in call order, in one
+    /// message; calls of a failed, retried attempt are cancelled, and a
+    /// block cut off by `max_tokens` never runs. Without streaming, calls
+    /// start when the whole message is in, as with this off.
+    pub fn eager(mut self, on: bool) -> Self {
+        self.eager = Some(on);
+        self
+    }
+
     /// Retries of failed model calls (default [`ExponentialBackoff::for_model`]).
     /// This is the only retry layer for model calls: backends do not retry.
     pub fn model_retry(mut self, policy: impl RetryPolicy + 'static) -> Self {
@@ -275,6 +291,7 @@ impl AgentBuilder {
             inference: self.inference,
             max_iterations: self.max_iterations.unwrap_or(Agent::DEFAULT_MAX_ITERATIONS),
             streaming: self.streaming.unwrap_or(true),
+            eager: self.eager.unwrap_or(true),
             model_retry: self
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
