@@ -70,6 +70,7 @@ pub fn agent(
         .max_iterations(settings.max_iterations.value)
         .model_retry(model_retry(settings))
         .streaming(settings.stream.value)
+        .eager(settings.eager.value)
         .inference(InferenceConfig {
             max_tokens: settings.max_tokens.value,
             ..InferenceConfig::default()

@@ -134,6 +134,12 @@ async fn the_slow_call_first_runs_while_the_model_writes_the_rest() {
     assert_eq!(batch.wall, LATENCY + MS(10) - MS(300));
     assert_eq!(batch.calls[0].started, Duration::ZERO);
     assert_eq!(batch.calls[6].started, LATENCY - MS(300));
+    assert_eq!(
+        batch.hidden,
+        LATENCY - MS(300),
+        "tool time hidden behind generation"
+    );
+    assert_eq!(run.metrics.hidden_tool_time, LATENCY - MS(300));
 
     // The old limit, with eager start off: model, then the slowest call.
     let start = Instant::now();
@@ -143,6 +149,7 @@ async fn the_slow_call_first_runs_while_the_model_writes_the_rest() {
         starts(&run.events),
         (0..7).map(|i| (i, LATENCY)).collect::<Vec<_>>()
     );
+    assert_eq!(run.metrics.hidden_tool_time, Duration::ZERO);
 }
 
 #[tokio::test(start_paused = true)]
@@ -187,16 +194,17 @@ async fn a_block_cut_by_max_tokens_never_runs_and_earlier_calls_stop() {
     assert_eq!(run.metrics.tool_calls, 0);
 }
 
+/// A stream's events, each after its delay from the call's start.
+type Timed = Vec<(Duration, Result<ModelEvent, ModelError>)>;
+
 /// One stream per model call, each event after its delay from the call's
 /// start.
 struct Streams {
-    streams: Mutex<VecDeque<Vec<(Duration, Result<ModelEvent, ModelError>)>>>,
+    streams: Mutex<VecDeque<Timed>>,
 }
 
 impl Streams {
-    fn new(
-        streams: impl IntoIterator<Item = Vec<(Duration, Result<ModelEvent, ModelError>)>>,
-    ) -> Arc<Self> {
+    fn new(streams: impl IntoIterator<Item = Timed>) -> Arc<Self> {
         Arc::new(Self {
             streams: Mutex::new(streams.into_iter().collect()),
         })
@@ -232,7 +240,7 @@ impl ModelBackend for Streams {
     }
 }
 
-fn text_message(text: &str) -> Vec<(Duration, Result<ModelEvent, ModelError>)> {
+fn text_message(text: &str) -> Timed {
     vec![
         (
             Duration::ZERO,
@@ -251,12 +259,7 @@ fn text_message(text: &str) -> Vec<(Duration, Result<ModelEvent, ModelError>)> {
 }
 
 /// Block `index`: a call `id` of `sleep_tool` for `ms`, complete `at`.
-fn block(
-    index: usize,
-    id: &str,
-    ms: u64,
-    at: Duration,
-) -> Vec<(Duration, Result<ModelEvent, ModelError>)> {
+fn block(index: usize, id: &str, ms: u64, at: Duration) -> Timed {
     vec![
         (
             at,

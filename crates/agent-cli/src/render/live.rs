@@ -95,6 +95,8 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
     let mut bars: HashMap<String, (ProgressBar, String)> = HashMap::new();
     let mut iteration = 0;
     let mut pending_tools = 0;
+    // Eager start: calls may start while the model still writes.
+    let mut thinking = false;
     let mut streamed_text = false;
     // Streamed text is shown a line at a time above the bars (a partial line
     // would collide with their redraw); the line being written shows in the
@@ -110,6 +112,7 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
     while let Some(event) = rx.recv().await {
         match event.kind {
             EventKind::State { to, .. } => {
+                thinking = to == AgentState::Thinking;
                 if let Some(text) = state_text(to, iteration, pending_tools) {
                     state.set_message(text);
                 }
@@ -120,15 +123,8 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                     state.finish_and_clear();
                 }
             }
-            EventKind::ModelCallFinished {
-                iteration: i,
-                ref stop_reason,
-                ..
-            } => {
+            EventKind::ModelCallFinished { iteration: i, .. } => {
                 iteration = i;
-                if *stop_reason == agent_core::StopReason::ToolUse {
-                    pending_tools = 0;
-                }
             }
             EventKind::ModelCallFailed {
                 attempt,
@@ -167,7 +163,11 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 id, name, input, ..
             } => {
                 pending_tools += 1;
-                state.set_message(format!("executing tool calls ({pending_tools} started)…"));
+                state.set_message(if thinking {
+                    format!("thinking; {pending_tools} tool call(s) started early…")
+                } else {
+                    format!("executing tool calls ({pending_tools} started)…")
+                });
                 let label = format!(
                     "{}({})",
                     super::sanitize::line(&name),
@@ -231,7 +231,9 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 };
                 bar.finish_with_message(line);
             }
-            EventKind::ModelCallStarted { .. } => {}
+            // Each attempt starts its own calls (those of a failed one
+            // were cancelled).
+            EventKind::ModelCallStarted { .. } => pending_tools = 0,
         }
     }
     if !partial.is_empty() {

@@ -111,6 +111,8 @@ pub struct Settings {
     pub max_tokens: Setting<u32>,
     /// [`table::STREAM`].
     pub stream: Setting<bool>,
+    /// [`table::EAGER`].
+    pub eager: Setting<bool>,
     /// [`table::TOOLS`].
     pub tools: Setting<BTreeMap<String, ToolOverride>>,
 }
@@ -164,6 +166,7 @@ impl Settings {
             Entry::of(&table::SYSTEM, &self.system, b),
             Entry::of(&table::MAX_TOKENS, &self.max_tokens, b),
             Entry::of(&table::STREAM, &self.stream, b),
+            Entry::of(&table::EAGER, &self.eager, b),
             Entry::of(&table::TOOLS, &self.tools, b),
         ]
     }

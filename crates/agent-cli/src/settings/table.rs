@@ -374,6 +374,20 @@ pub const STREAM: Spec<bool> = Spec {
     show: shown,
 };
 
+/// Start tool calls while the model's message streams in (eager start);
+/// the flag only turns it off.
+pub const EAGER: Spec<bool> = Spec {
+    key: "eager",
+    flag: Some("--no-eager"),
+    env: Some("AGENT_EAGER"),
+    expected: "true or false (also 1/0, yes/no, on/off)",
+    about: "Start tool calls only once the model's whole message is in, not as each streams in",
+    parse: switch,
+    check: any,
+    default: |_| true,
+    show: shown,
+};
+
 /// Per-tool overrides, from the config file's `[tools.NAME]` tables only.
 pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
     key: "tools",

@@ -28,6 +28,8 @@ pub(super) struct Run<'a> {
     metrics: RunMetrics,
     /// Model turns taken so far.
     iteration: u32,
+    /// When the last model turn's answer was complete.
+    answered: Instant,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -62,6 +64,7 @@ impl<'a> Run<'a> {
             state: AgentState::Idle,
             metrics: RunMetrics::default(),
             iteration: 0,
+            answered: Instant::now(),
         }
     }
 
@@ -114,6 +117,7 @@ impl<'a> Run<'a> {
         let turn_start = Instant::now();
         let retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel).await;
         self.record_turn(iteration, turn_start, &retried);
+        self.answered = Instant::now();
         let Thought { response, early } = match retried.result {
             Ok(thought) => thought,
             Err(Stopped::Failed(e)) => return Next::Stop(Stop::Model(e)),
@@ -175,8 +179,10 @@ impl<'a> Run<'a> {
                     .await
             }
         };
-        let batch = BatchMetrics::from_outcomes(batch_start.elapsed(), &outcomes);
+        let hidden = self.answered.saturating_duration_since(batch_start);
+        let batch = BatchMetrics::from_outcomes(batch_start.elapsed(), hidden, &outcomes);
         self.metrics.tool_time += batch.wall;
+        self.metrics.hidden_tool_time += batch.hidden;
         self.metrics.sequential_tool_time += batch.sequential;
         self.metrics.tool_calls += outcomes.len() as u32;
         if let Some(turn) = self.metrics.turns.last_mut() {

@@ -1,0 +1,147 @@
+//! Eager start through the real `agent` binary, the real Bedrock backend
+//! (AWS SDK) and the local Converse server: tool calls start while the
+//! model's streamed message is still arriving, unless `--no-eager`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use bedrock_client::mock::MockServer;
+use serde_json::Value;
+
+const Q2: &str = "I'm planning a trip from Boston to Miami. Get the weather for both cities, \
+                  calculate the distance, and find Italian restaurants in Miami.";
+
+fn demo_plugin() -> PathBuf {
+    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
+}
+
+/// The binary with a clean, offline environment.
+fn agent() -> Command {
+    let mut cmd = Command::cargo_bin("agent").unwrap();
+    let home = tempfile::tempdir().unwrap().keep();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("NO_COLOR", "1")
+        .current_dir(&home);
+    cmd
+}
+
+/// The kinds of the first turn's events, from its model call's start to the
+/// batch's last start: where the tool starts fall against the model's end.
+fn first_turn(doc: &Value) -> Vec<String> {
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["iteration"] == 1)
+        .filter_map(|e| {
+            let kind = e["event"].as_str().unwrap();
+            matches!(kind, "model_call_finished" | "tool_call_started").then(|| kind.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_start_before_the_message_ends_unless_no_eager() {
+    let plugin = demo_plugin();
+    let server = MockServer::builder().start().await.unwrap();
+    let endpoint = server.endpoint_url();
+    let run = |eager: bool| {
+        let mut cmd = agent();
+        cmd.args([
+            "run",
+            "--json",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &endpoint,
+            "--plugin",
+        ])
+        .arg(&plugin);
+        if !eager {
+            cmd.arg("--no-eager");
+        }
+        cmd.arg(Q2);
+        cmd
+    };
+    let started = "tool_call_started".to_string();
+    let finished = "model_call_finished".to_string();
+
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = run(true);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // All four calls started as the stream went past their blocks, before
+    // the model call was over.
+    assert_eq!(
+        first_turn(&doc),
+        [
+            started.clone(),
+            started.clone(),
+            started.clone(),
+            started.clone(),
+            finished.clone()
+        ]
+    );
+    assert_eq!(doc["messages"].as_array().unwrap().len(), 4);
+
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = run(false);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        first_turn(&doc),
+        [
+            finished,
+            started.clone(),
+            started.clone(),
+            started.clone(),
+            started
+        ]
+    );
+}
+
+#[test]
+fn config_shows_where_eager_start_was_turned_off() {
+    let out = agent()
+        .args(["config", "--json", "--no-eager"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["eager"]["value"], false);
+    assert_eq!(s["eager"]["source"]["from"], "flag");
+    let out = agent()
+        .env("AGENT_EAGER", "no")
+        .args(["config", "--json"])
+        .output()
+        .unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["eager"]["value"], false);
+    assert_eq!(s["eager"]["source"]["from"], "env");
+    let out = agent().args(["config", "--json"]).output().unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["eager"]["value"], true);
+    assert_eq!(s["eager"]["source"]["from"], "default");
+}
