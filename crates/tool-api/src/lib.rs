@@ -39,6 +39,7 @@ mod name;
 mod output;
 pub mod plugin;
 mod registry;
+mod scheduling;
 pub mod schema;
 mod tool;
 mod typed;
@@ -48,6 +49,7 @@ pub use error::{RegistryError, SpecError, ToolError};
 pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
 pub use output::ToolOutput;
 pub use registry::{RegisteredTool, ToolRegistry};
+pub use scheduling::Scheduling;
 pub use tool::{Tool, ToolSpec};
 pub use typed::{FnTool, Typed, TypedTool, tool_fn};
 

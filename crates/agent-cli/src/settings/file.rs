@@ -39,7 +39,8 @@ pub struct FileConfig {
     pub(super) tools: Option<BTreeMap<String, ToolOverride>>,
 }
 
-/// A `[tools.NAME]` table: one tool's own timeout and retries.
+/// A `[tools.NAME]` table: one tool's own timeout, retries and scheduling
+/// rules (docs/SCHEDULING.md).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolOverride {
@@ -47,6 +48,23 @@ pub struct ToolOverride {
     pub timeout: Option<f64>,
     /// Retries of a retryable failure.
     pub retries: Option<u32>,
+    /// At most this many calls of the tool at once.
+    pub concurrency: Option<usize>,
+    /// Resources each call holds alone (`NAME` or `NAME:/json/pointer`).
+    pub exclusive: Option<Vec<String>>,
+    /// Resources each call shares with other readers.
+    pub shared: Option<Vec<String>>,
+}
+
+impl ToolOverride {
+    /// The scheduling rules this table sets.
+    pub fn scheduling(&self) -> tool_api::Scheduling {
+        tool_api::Scheduling {
+            concurrency: self.concurrency,
+            exclusive: self.exclusive.clone().unwrap_or_default(),
+            shared: self.shared.clone().unwrap_or_default(),
+        }
+    }
 }
 
 /// The config file to read: `--config`, else `./agent.toml`, else the

@@ -394,15 +394,30 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
     flag: None,
     env: None,
     expected: "[tools.NAME] tables",
-    about: "Per-tool timeout and retries",
+    about: "Per-tool timeout, retries and scheduling rules",
     parse: |_| None,
     check: |tools| {
         tools.iter().find_map(|(name, o)| {
-            let t = o.timeout.filter(|t| !timeout_in_range(*t))?;
-            Some(format!(
-                "[tools.{name}] timeout must be a positive number of seconds, at most \
-                 {MAX_TIMEOUT_SECS} (365 days), not {t}"
-            ))
+            if let Some(t) = o.timeout.filter(|t| !timeout_in_range(*t)) {
+                return Some(format!(
+                    "[tools.{name}] timeout must be a positive number of seconds, at most \
+                     {MAX_TIMEOUT_SECS} (365 days), not {t}"
+                ));
+            }
+            if o.concurrency == Some(0) {
+                return Some(format!(
+                    "[tools.{name}] concurrency must be at least 1 (leave it out for no limit)"
+                ));
+            }
+            let resources = o.exclusive.iter().chain(&o.shared).flatten();
+            resources
+                .into_iter()
+                .find(|r| r.is_empty() || r.starts_with(':'))
+                .map(|r| {
+                    format!(
+                        "[tools.{name}] resource {r:?} needs a name: \"NAME\" or \"NAME:/json/pointer\""
+                    )
+                })
         })
     },
     default: |_| BTreeMap::new(),
@@ -421,7 +436,19 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     .retries
                     .map(|r| format!(" retries {r}"))
                     .unwrap_or_default();
-                format!("{name}:{timeout}{retries}")
+                let concurrency = o
+                    .concurrency
+                    .map(|n| format!(" concurrency {n}"))
+                    .unwrap_or_default();
+                let list = |key: &str, v: &Option<Vec<String>>| {
+                    v.as_ref()
+                        .filter(|v| !v.is_empty())
+                        .map(|v| format!(" {key} {}", v.join(",")))
+                        .unwrap_or_default()
+                };
+                let exclusive = list("exclusive", &o.exclusive);
+                let shared = list("shared", &o.shared);
+                format!("{name}:{timeout}{retries}{concurrency}{exclusive}{shared}")
             })
             .collect::<Vec<_>>()
             .join("; ")

@@ -82,6 +82,7 @@ pub struct Agent {
     streaming: bool,
     eager: bool,
     model_retry: Arc<dyn RetryPolicy>,
+    unknown_tools: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -144,6 +145,14 @@ impl Agent {
     /// The executor.
     pub fn executor(&self) -> &ToolExecutor {
         &self.executor
+    }
+
+    /// Tool names the executor's configuration has settings for (timeout,
+    /// retries, scheduling) but no registered tool has: a typo or a plugin
+    /// not loaded. Those settings apply to nothing; a host reports them at
+    /// start-up (the `agent` CLI warns).
+    pub fn unknown_tool_settings(&self) -> &[String] {
+        &self.unknown_tools
     }
 }
 
@@ -237,7 +246,9 @@ impl AgentBuilder {
         self
     }
 
-    /// How tool calls run (default: [`ExecutorConfig::default`]).
+    /// How tool calls run (default: [`ExecutorConfig::default`]). What the
+    /// tools' specs declare about their scheduling is added at build, under
+    /// this configuration's per-tool settings.
     pub fn executor(mut self, config: ExecutorConfig) -> Self {
         self.executor = config;
         self
@@ -281,12 +292,22 @@ impl AgentBuilder {
             return Err(e.into());
         }
         let backend = self.backend.ok_or(BuildError::NoBackend)?;
-        let specs = self.tools.specs().cloned().collect();
+        let specs: Vec<ToolSpec> = self.tools.specs().cloned().collect();
+        // What each tool declares about its scheduling, under the host's
+        // own per-tool settings.
+        let executor = self.executor.with_declared(&specs);
+        let unknown_tools = executor
+            .tool_names()
+            .into_iter()
+            .filter(|name| self.tools.get(name).is_none())
+            .map(str::to_owned)
+            .collect();
         Ok(Agent {
             backend,
             specs: Arc::new(specs),
             tools: Arc::new(self.tools),
-            executor: ToolExecutor::new(self.executor),
+            executor: ToolExecutor::new(executor),
+            unknown_tools: Arc::new(unknown_tools),
             system: self.system,
             inference: self.inference,
             max_iterations: self.max_iterations.unwrap_or(Agent::DEFAULT_MAX_ITERATIONS),

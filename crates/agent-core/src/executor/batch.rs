@@ -125,7 +125,10 @@ impl<'a> Batch<'a> {
             self.pending.push(done);
             return;
         }
-        let slot = self.executor.limit.enqueue();
+        let slot = self
+            .executor
+            .rules
+            .enqueue(&self.executor.limit, &call.name, &call.input);
         // A call whose slot is free starts now: say so here, in call
         // order, rather than from its task, whose first poll comes in no
         // set order on worker threads.

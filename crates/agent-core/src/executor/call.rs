@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tool_api::{Tool, ToolContext, ToolError, ToolOutput};
 
-use super::limit::Queued;
+use super::admission::Admission;
 use super::timeout::with_timeout;
 use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
 use crate::retry::{self, Operation, Stopped, Verdict};
@@ -41,9 +41,9 @@ pub(super) enum AttemptError {
 }
 
 impl CallTask {
-    /// Runs the call once `slot` (its place in the limit's line, taken in
-    /// call order by the executor) comes up.
-    pub async fn run(mut self, slot: Queued) -> CallOutcome {
+    /// Runs the call once `slot` (its places in the lines of its limits and
+    /// resources, taken in call order by the executor) comes up.
+    pub async fn run(mut self, slot: Admission) -> CallOutcome {
         let permit = tokio::select! {
             biased;
             () = self.cancel.cancelled() => {
@@ -51,7 +51,7 @@ impl CallTask {
                 self.observer.call_finished(&outcome);
                 return outcome;
             }
-            permit = slot.acquired() => permit,
+            permit = slot.admitted() => permit,
         };
         let start = Instant::now();
         if !self.announced {

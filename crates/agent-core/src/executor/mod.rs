@@ -5,12 +5,14 @@
 //! may take), [`crate::retry`] (whether and when to try again), and `call`,
 //! which composes them for one call with panic and cancellation isolation.
 
+mod admission;
 mod batch;
 mod call;
 mod config;
 pub mod limit;
 mod observer;
 mod outcome;
+mod resource;
 pub mod timeout;
 
 use std::sync::Arc;
@@ -76,15 +78,19 @@ use crate::ToolUse;
 pub struct ToolExecutor {
     config: Arc<ExecutorConfig>,
     limit: ConcurrencyLimit,
+    /// Per-tool rules, shared by every batch.
+    rules: Arc<admission::Rules>,
 }
 
 impl ToolExecutor {
     /// An executor with `config`.
     pub fn new(config: ExecutorConfig) -> Self {
         let limit = ConcurrencyLimit::new(config.max_concurrency());
+        let rules = admission::Rules::new(config.scheduling.iter());
         Self {
             config: Arc::new(config),
             limit,
+            rules: Arc::new(rules),
         }
     }
 

@@ -1,6 +1,7 @@
-//! Eager start through the real `agent` binary, the real Bedrock backend
-//! (AWS SDK) and the local Converse server: tool calls start while the
-//! model's streamed message is still arriving, unless `--no-eager`.
+//! Scheduling through the real `agent` binary, the real Bedrock backend
+//! (AWS SDK), the real demo plugin and the local Converse server: tool
+//! calls start while the model's streamed message is still arriving
+//! (unless `--no-eager`), and `[tools.NAME]` rules in `agent.toml` apply.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -144,4 +145,63 @@ fn config_shows_where_eager_start_was_turned_off() {
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["eager"]["value"], true);
     assert_eq!(s["eager"]["source"]["from"], "default");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_rules_from_agent_toml_apply_and_unknown_names_are_reported() {
+    let plugin = demo_plugin();
+    let server = MockServer::builder().start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        "[tools.get_weather]\nconcurrency = 1\n\n[tools.no_such_tool]\ntimeout = 5\n",
+    )
+    .unwrap();
+    let mut cmd = agent();
+    cmd.args([
+        "run",
+        "--json",
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &server.endpoint_url(),
+        "--config",
+    ])
+    .arg(&config)
+    .arg("--plugin")
+    .arg(&plugin)
+    .arg(Q2);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("[tools.no_such_tool] names no loaded tool"),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let calls = doc["metrics"]["turns"][0]["tools"]["calls"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let weather: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["name"] == "get_weather")
+        .collect();
+    assert_eq!(weather.len(), 2);
+    // One at a time: the second starts after the first ended.
+    let end =
+        weather[0]["started_ms"].as_f64().unwrap() + weather[0]["elapsed_ms"].as_f64().unwrap();
+    assert!(
+        weather[1]["started_ms"].as_f64().unwrap() >= end - 1.0,
+        "{weather:?}"
+    );
+    // The other tools did not wait for them.
+    let distance = calls
+        .iter()
+        .find(|c| c["name"] == "calculate_distance")
+        .unwrap();
+    assert!(distance["started_ms"].as_f64().unwrap() < end, "{calls:?}");
 }
