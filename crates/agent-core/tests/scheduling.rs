@@ -194,6 +194,55 @@ async fn a_tool_spec_declares_its_rules_and_the_config_overrides_them() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn behind_the_global_limit_higher_priority_goes_first_then_call_order() {
+    let tools = registry(&["bulk", "urgent"]);
+    let executor = ToolExecutor::new(
+        ExecutorConfig::default()
+            .with_max_concurrency(Some(1))
+            .with_tool_scheduling("urgent", Scheduling::default().with_priority(5))
+            .with_tool_scheduling("bulk", Scheduling::default().with_priority(-1)),
+    );
+    let s = json!({"ms": 1000});
+    let batch = calls(&[
+        ("bulk", s.clone()),
+        ("bulk", s.clone()),
+        ("urgent", s.clone()),
+        ("bulk", s.clone()),
+        ("urgent", s.clone()),
+        ("other", s.clone()),
+    ]);
+    let tools = {
+        let mut t = tools;
+        t.register(sleeper("other", Scheduling::default()), "test")
+            .unwrap();
+        t
+    };
+    let out = run(&executor, &tools, &batch).await;
+    // The first bulk call had the free slot; then the urgent ones in call
+    // order, then `other` (priority 0), then the remaining bulk calls.
+    assert_eq!(starts(&out), [0, 4000, 1000, 5000, 2000, 3000]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_priorities_the_line_is_first_come_first_served() {
+    let tools = registry(&["a", "b"]);
+    let executor = ToolExecutor::new(
+        ExecutorConfig::default()
+            .with_max_concurrency(Some(1))
+            .with_tool_concurrency("b", 5),
+    );
+    let s = json!({"ms": 1000});
+    let batch = calls(&[
+        ("a", s.clone()),
+        ("b", s.clone()),
+        ("a", s.clone()),
+        ("b", s),
+    ]);
+    let out = run(&executor, &tools, &batch).await;
+    assert_eq!(starts(&out), [0, 1000, 2000, 3000]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_cancelled_batch_leaves_every_line() {
     let tools = registry(&["write"]);
     let executor = ToolExecutor::new(
@@ -212,4 +261,20 @@ async fn a_cancelled_batch_leaves_every_line() {
     let next = calls(&[("write", json!({"ms": 1000}))]);
     let got = tokio::time::timeout(Duration::from_secs(2), run(&executor, &tools, &next)).await;
     assert_eq!(starts(&got.unwrap()), [0]);
+}
+
+#[test]
+fn settings_for_tools_that_do_not_exist_are_reported() {
+    let agent = agent_core::Agent::builder()
+        .backend(Arc::new(agent_testkit::ScriptedBackend::new(vec![])))
+        .tools(registry(&["search"]))
+        .executor(
+            ExecutorConfig::default()
+                .with_tool_concurrency("search", 2)
+                .with_tool_timeout("serach", None)
+                .with_tool_exclusive("write", "repo"),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(agent.unknown_tool_settings(), ["serach", "write"]);
 }

@@ -38,17 +38,30 @@ pub struct Scheduling {
     /// never with a call that holds it alone.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shared: Vec<String>,
+    /// When calls queue behind the executor's limit, higher priority goes
+    /// first, then call order (default 0; negative values go last).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
 }
 
 impl Scheduling {
     /// Whether nothing is declared (every call runs as the executor pleases).
     pub fn is_empty(&self) -> bool {
-        self.concurrency.is_none() && self.exclusive.is_empty() && self.shared.is_empty()
+        self.concurrency.is_none()
+            && self.exclusive.is_empty()
+            && self.shared.is_empty()
+            && self.priority.is_none()
     }
 
     /// At most `n` calls at once.
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.concurrency = Some(n);
+        self
+    }
+
+    /// Its calls' priority behind the executor's limit.
+    pub fn with_priority(mut self, priority: i32) -> Self {
+        self.priority = Some(priority);
         self
     }
 
@@ -74,6 +87,9 @@ impl Scheduling {
         }
         if !over.shared.is_empty() {
             self.shared = over.shared.clone();
+        }
+        if over.priority.is_some() {
+            self.priority = over.priority;
         }
         self
     }

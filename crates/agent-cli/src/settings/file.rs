@@ -54,6 +54,8 @@ pub struct ToolOverride {
     pub exclusive: Option<Vec<String>>,
     /// Resources each call shares with other readers.
     pub shared: Option<Vec<String>>,
+    /// Its calls' priority behind the global limit (higher first).
+    pub priority: Option<i32>,
 }
 
 impl ToolOverride {
@@ -63,6 +65,7 @@ impl ToolOverride {
             concurrency: self.concurrency,
             exclusive: self.exclusive.clone().unwrap_or_default(),
             shared: self.shared.clone().unwrap_or_default(),
+            priority: self.priority,
         }
     }
 }

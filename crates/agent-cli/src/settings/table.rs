@@ -448,7 +448,11 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                 };
                 let exclusive = list("exclusive", &o.exclusive);
                 let shared = list("shared", &o.shared);
-                format!("{name}:{timeout}{retries}{concurrency}{exclusive}{shared}")
+                let priority = o
+                    .priority
+                    .map(|p| format!(" priority {p}"))
+                    .unwrap_or_default();
+                format!("{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}")
             })
             .collect::<Vec<_>>()
             .join("; ")

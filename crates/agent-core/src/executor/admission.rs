@@ -22,6 +22,8 @@ pub(super) struct ToolRules {
     limit: Option<ConcurrencyLimit>,
     /// The resources each call holds.
     resources: Vec<Resource>,
+    /// Its place in the global line (higher first; 0 by default).
+    priority: i32,
 }
 
 impl ToolRules {
@@ -40,7 +42,12 @@ impl ToolRules {
         let limit = scheduling
             .concurrency
             .map(|n| ConcurrencyLimit::new(Some(n)));
-        (limit.is_some() || !resources.is_empty()).then_some(Self { limit, resources })
+        let priority = scheduling.priority.unwrap_or(0);
+        (limit.is_some() || !resources.is_empty() || priority != 0).then_some(Self {
+            limit,
+            resources,
+            priority,
+        })
     }
 }
 
@@ -83,12 +90,13 @@ impl Rules {
             && tool_place.as_ref().is_none_or(Queued::is_ready);
         // All else free: the global place is taken now, in call order, as a
         // call without rules takes it.
-        let global_place = free.then(|| global.enqueue());
+        let global_place = free.then(|| global.enqueue_at(rules.priority));
         Admission::Ruled(Box::new(Ruled {
             resources,
             tool: tool_place,
             global: global_place,
             limit: global.clone(),
+            priority: rules.priority,
         }))
     }
 }
@@ -107,6 +115,7 @@ pub(super) struct Ruled {
     /// Taken at once when nothing else made the call wait.
     global: Option<Queued>,
     limit: ConcurrencyLimit,
+    priority: i32,
 }
 
 /// What a running call holds; dropping it lets the next calls in.
@@ -138,6 +147,7 @@ impl Admission {
                     tool,
                     global,
                     limit,
+                    priority,
                 } = *r;
                 let mut guards = Vec::with_capacity(resources.len());
                 for place in resources {
@@ -147,7 +157,7 @@ impl Admission {
                     Some(q) => Some(q.acquired().await),
                     None => None,
                 };
-                let global = global.unwrap_or_else(|| limit.enqueue());
+                let global = global.unwrap_or_else(|| limit.enqueue_at(priority));
                 Admitted {
                     _global: global.acquired().await,
                     _rest: Some((tool, guards)),

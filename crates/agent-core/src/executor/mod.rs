@@ -12,6 +12,7 @@ mod config;
 pub mod limit;
 mod observer;
 mod outcome;
+mod priority;
 mod resource;
 pub mod timeout;
 
@@ -85,7 +86,14 @@ pub struct ToolExecutor {
 impl ToolExecutor {
     /// An executor with `config`.
     pub fn new(config: ExecutorConfig) -> Self {
-        let limit = ConcurrencyLimit::new(config.max_concurrency());
+        // Priorities order the global line only when some tool has one:
+        // otherwise the plain, first come first served limit.
+        let prioritised = config.scheduling.values().any(|s| s.priority.is_some());
+        let limit = if prioritised {
+            ConcurrencyLimit::with_priorities(config.max_concurrency())
+        } else {
+            ConcurrencyLimit::new(config.max_concurrency())
+        };
         let rules = admission::Rules::new(config.scheduling.iter());
         Self {
             config: Arc::new(config),
