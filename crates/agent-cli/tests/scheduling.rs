@@ -205,3 +205,41 @@ async fn tool_rules_from_agent_toml_apply_and_unknown_names_are_reported() {
         .unwrap();
     assert!(distance["started_ms"].as_f64().unwrap() < end, "{calls:?}");
 }
+
+#[test]
+fn cache_ttl_without_idempotent_is_refused_naming_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(&config, "[tools.lookup]\ncache_ttl = 30\n").unwrap();
+    let out = agent()
+        .args(["config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[tools.lookup] cache_ttl needs idempotent = true"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &config,
+        "[tools.lookup]\ncache_ttl = 30\nidempotent = true\nconcurrency = 2\npriority = 3\n",
+    )
+    .unwrap();
+    let out = agent()
+        .args(["config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("lookup: concurrency 2 priority 3 cache_ttl 30 s"),
+        "{shown}"
+    );
+}

@@ -278,3 +278,165 @@ fn settings_for_tools_that_do_not_exist_are_reported() {
         .unwrap();
     assert_eq!(agent.unknown_tool_settings(), ["serach", "write"]);
 }
+
+/// Counts its calls; sleeps 1 s; fails its first call if `fail_first`.
+struct Lookup {
+    spec: ToolSpec,
+    calls: std::sync::atomic::AtomicU32,
+    fail_first: bool,
+}
+
+#[async_trait::async_trait]
+impl Tool for Lookup {
+    fn spec(&self) -> &ToolSpec {
+        &self.spec
+    }
+    async fn call(&self, input: Value, _: ToolContext) -> Result<ToolOutput, ToolError> {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if self.fail_first && n == 0 {
+            return Err(ToolError::fatal("first call fails"));
+        }
+        Ok(ToolOutput::text(format!("answer {}", input["q"])))
+    }
+}
+
+fn lookup(scheduling: Scheduling, fail_first: bool) -> (Arc<Lookup>, ToolRegistry) {
+    let tool = Arc::new(Lookup {
+        spec: ToolSpec::new("lookup", "Looks up.", json!({"type": "object"}))
+            .with_scheduling(scheduling),
+        calls: Default::default(),
+        fail_first,
+    });
+    let mut r = ToolRegistry::new();
+    r.register(tool.clone(), "test").unwrap();
+    (tool, r)
+}
+
+fn runs(tool: &Lookup) -> u32 {
+    tool.calls.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn cached(out: &[CallOutcome]) -> Vec<bool> {
+    out.iter().map(|o| o.cached).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn identical_calls_in_a_batch_run_once() {
+    let (tool, tools) = lookup(Scheduling::default().with_cache_ttl(60.0), false);
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_declared(tools.specs()));
+    let batch = calls(&[
+        ("lookup", json!({"q": 1, "lang": "en"})),
+        ("lookup", json!({"q": 1, "lang": "en"})),
+        ("lookup", json!({"lang": "en", "q": 1})),
+        ("lookup", json!({"q": 2, "lang": "en"})),
+    ]);
+    let start = tokio::time::Instant::now();
+    let out = run(&executor, &tools, &batch).await;
+    assert_eq!(runs(&tool), 2, "one run per distinct input");
+    assert_eq!(cached(&out), [false, true, true, false]);
+    assert_eq!(out[1].result.content, out[0].result.content);
+    assert_eq!(out[2].result.tool_use_id, "c2");
+    assert_eq!(
+        out[1].elapsed,
+        Duration::from_secs(1),
+        "waited for the first"
+    );
+    assert_eq!(out[1].attempts, 0);
+    assert_eq!(start.elapsed(), Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn later_identical_calls_are_served_from_the_cache_until_it_expires() {
+    let (tool, tools) = lookup(Scheduling::default().with_cache_ttl(60.0), false);
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_declared(tools.specs()));
+    let one = calls(&[("lookup", json!({"q": 1}))]);
+    assert_eq!(cached(&run(&executor, &tools, &one).await), [false]);
+    // The next turn, 1 s later: answered at once, the tool not called.
+    let start = tokio::time::Instant::now();
+    let out = run(&executor, &tools, &one).await;
+    assert_eq!(cached(&out), [true]);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(out[0].elapsed, Duration::ZERO);
+    assert_eq!(runs(&tool), 1);
+    // 60 s after the result came: expired, run again.
+    tokio::time::sleep(Duration::from_secs(59)).await;
+    assert_eq!(cached(&run(&executor, &tools, &one).await), [true]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(cached(&run(&executor, &tools, &one).await), [false]);
+    assert_eq!(runs(&tool), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn never_for_tools_not_declared_idempotent() {
+    let not_idempotent = Scheduling {
+        cache_ttl: Some(60.0),
+        ..Scheduling::default()
+    };
+    let (tool, tools) = lookup(not_idempotent, false);
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_declared(tools.specs()));
+    let two = calls(&[("lookup", json!({"q": 1})), ("lookup", json!({"q": 1}))]);
+    assert_eq!(cached(&run(&executor, &tools, &two).await), [false, false]);
+    assert_eq!(cached(&run(&executor, &tools, &two).await), [false, false]);
+    assert_eq!(runs(&tool), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_are_not_shared_or_kept() {
+    let (tool, tools) = lookup(Scheduling::default().with_cache_ttl(60.0), true);
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_declared(tools.specs()));
+    let two = calls(&[("lookup", json!({"q": 1})), ("lookup", json!({"q": 1}))]);
+    let out = executor
+        .execute(&tools, &two, &CancellationToken::new(), Arc::new(()))
+        .await;
+    // The first failed; the second, which waited for it, ran itself.
+    assert!(!out[0].is_success());
+    assert!(out[1].is_success() && !out[1].cached);
+    assert_eq!(out[1].started, Duration::from_secs(1));
+    assert_eq!(runs(&tool), 2);
+    let out = run(&executor, &tools, &two[..1]).await;
+    assert_eq!(cached(&out), [true], "the success is kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cached_call_is_reported_in_events_and_metrics() {
+    use agent_core::{Agent, EventKind};
+    use agent_testkit::{Scenario, ScriptedBackend, ScriptedTurn};
+
+    let (tool, tools) = lookup(Scheduling::default().with_cache_ttl(60.0), false);
+    let backend = ScriptedBackend::new(vec![Scenario::new(
+        "cache",
+        None,
+        vec![
+            ScriptedTurn::tools([("lookup", json!({"q": 1}))]),
+            ScriptedTurn::tools([("lookup", json!({"q": 1}))]),
+            ScriptedTurn::text("done"),
+        ],
+    )]);
+    let agent = Agent::builder()
+        .backend(Arc::new(backend))
+        .tools(tools)
+        .build()
+        .unwrap();
+    let run = agent.run("look it up twice").await.unwrap();
+    assert_eq!(runs(&tool), 1, "the second turn's call came from the cache");
+    let flags: Vec<bool> = run
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ToolCallFinished { cached, .. } => Some(*cached),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flags, [false, true]);
+    let timing = |turn: usize| run.metrics.turns[turn].tools.as_ref().unwrap().calls[0].cached;
+    assert_eq!((timing(0), timing(1)), (false, true));
+    let json = serde_json::to_value(&run.events).unwrap();
+    let cached_events = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["cached"] == true)
+        .count();
+    assert_eq!(cached_events, 1, "`\"cached\": true` in the JSON events");
+}

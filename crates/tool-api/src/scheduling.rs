@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(writes.concurrency, Some(2));
 /// assert!(!writes.is_empty());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Scheduling {
     /// At most this many calls of the tool at once, inside the executor's
@@ -42,6 +42,15 @@ pub struct Scheduling {
     /// first, then call order (default 0; negative values go last).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
+    /// Calling it twice with the same input gives the same answer and does
+    /// nothing more than once (a lookup, a read). Required for `cache_ttl`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
+    /// Seconds a successful result is reused for identical calls (same
+    /// input after canonicalising the JSON); identical calls in flight
+    /// together run once. Only for tools declared idempotent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_ttl: Option<f64>,
 }
 
 impl Scheduling {
@@ -51,11 +60,20 @@ impl Scheduling {
             && self.exclusive.is_empty()
             && self.shared.is_empty()
             && self.priority.is_none()
+            && self.idempotent.is_none()
+            && self.cache_ttl.is_none()
     }
 
     /// At most `n` calls at once.
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.concurrency = Some(n);
+        self
+    }
+
+    /// Declares it idempotent, its results reused for `ttl` seconds.
+    pub fn with_cache_ttl(mut self, ttl: f64) -> Self {
+        self.idempotent = Some(true);
+        self.cache_ttl = Some(ttl);
         self
     }
 
@@ -90,6 +108,12 @@ impl Scheduling {
         }
         if over.priority.is_some() {
             self.priority = over.priority;
+        }
+        if over.idempotent.is_some() {
+            self.idempotent = over.idempotent;
+        }
+        if over.cache_ttl.is_some() {
+            self.cache_ttl = over.cache_ttl;
         }
         self
     }

@@ -201,6 +201,7 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 error,
                 elapsed,
                 attempts,
+                cached,
                 ..
             } => {
                 let (bar, label) = bars.remove(&id).unwrap_or_else(|| {
@@ -208,7 +209,9 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                     (mp.add(ProgressBar::new_spinner()), label)
                 });
                 bar.set_style(done_style.clone());
-                let tries = if attempts > 1 {
+                let tries = if cached {
+                    " (cached)".to_string()
+                } else if attempts > 1 {
                     format!(" ({attempts} attempts)")
                 } else {
                     String::new()
@@ -296,8 +299,10 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
                 error,
                 elapsed,
                 attempts,
+                cached,
                 ..
             } => Some(match failure {
+                None if cached => format!("ok    {name} {} (cached)", secs(elapsed)),
                 None => format!(
                     "ok    {name} {} ({attempts} attempt{})",
                     secs(elapsed),

@@ -105,6 +105,7 @@ mod tests {
             elapsed: Duration::from_millis(elapsed_ms),
             attempts: 1,
             failure: None,
+            cached: false,
         }
     }
 

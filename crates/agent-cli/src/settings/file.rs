@@ -56,6 +56,10 @@ pub struct ToolOverride {
     pub shared: Option<Vec<String>>,
     /// Its calls' priority behind the global limit (higher first).
     pub priority: Option<i32>,
+    /// Same input, same answer, no further effect: required by `cache_ttl`.
+    pub idempotent: Option<bool>,
+    /// Seconds a result is reused for identical calls.
+    pub cache_ttl: Option<f64>,
 }
 
 impl ToolOverride {
@@ -66,6 +70,8 @@ impl ToolOverride {
             exclusive: self.exclusive.clone().unwrap_or_default(),
             shared: self.shared.clone().unwrap_or_default(),
             priority: self.priority,
+            idempotent: self.idempotent,
+            cache_ttl: self.cache_ttl,
         }
     }
 }

@@ -404,6 +404,20 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                      {MAX_TIMEOUT_SECS} (365 days), not {t}"
                 ));
             }
+            if let Some(ttl) = o.cache_ttl {
+                if !(ttl > 0.0 && timeout_in_range(ttl)) {
+                    return Some(format!(
+                        "[tools.{name}] cache_ttl must be a positive number of seconds, at most \
+                         {MAX_TIMEOUT_SECS} (365 days), not {ttl}"
+                    ));
+                }
+                if o.idempotent != Some(true) {
+                    return Some(format!(
+                        "[tools.{name}] cache_ttl needs idempotent = true: results are reused only \
+                         for tools whose repeated calls do nothing more"
+                    ));
+                }
+            }
             if o.concurrency == Some(0) {
                 return Some(format!(
                     "[tools.{name}] concurrency must be at least 1 (leave it out for no limit)"
@@ -452,7 +466,13 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     .priority
                     .map(|p| format!(" priority {p}"))
                     .unwrap_or_default();
-                format!("{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}")
+                let cache = o
+                    .cache_ttl
+                    .map(|t| format!(" cache_ttl {t} s"))
+                    .unwrap_or_default();
+                format!(
+                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}"
+                )
             })
             .collect::<Vec<_>>()
             .join("; ")

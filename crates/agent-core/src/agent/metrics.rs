@@ -102,6 +102,9 @@ pub struct CallTiming {
     pub attempts: u32,
     /// Why it failed, if it did.
     pub failure: Option<CallFailure>,
+    /// Answered from the cache (`cache_ttl`), not run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 impl BatchMetrics {
@@ -123,6 +126,7 @@ impl BatchMetrics {
                     elapsed: o.elapsed,
                     attempts: o.attempts,
                     failure: o.failure,
+                    cached: o.cached,
                 })
                 .collect(),
         }

@@ -8,10 +8,12 @@
 //! when no tool has rules, no allocation, no lock.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use serde_json::Value;
 use tool_api::Scheduling;
 
+use super::cache::ResultCache;
 use super::limit::{ConcurrencyLimit, Permit, Queued};
 use super::resource::{Access, Guard, Place, Resource, ResourceTable};
 
@@ -24,6 +26,8 @@ pub(super) struct ToolRules {
     resources: Vec<Resource>,
     /// Its place in the global line (higher first; 0 by default).
     priority: i32,
+    /// How long its results are reused (idempotent tools only).
+    pub cache: Option<Duration>,
 }
 
 impl ToolRules {
@@ -43,11 +47,20 @@ impl ToolRules {
             .concurrency
             .map(|n| ConcurrencyLimit::new(Some(n)));
         let priority = scheduling.priority.unwrap_or(0);
-        (limit.is_some() || !resources.is_empty() || priority != 0).then_some(Self {
-            limit,
-            resources,
-            priority,
-        })
+        // Never for a tool not declared idempotent: reusing a result of a
+        // call with effects would skip the effects.
+        let cache = scheduling
+            .cache_ttl
+            .filter(|ttl| scheduling.idempotent == Some(true) && *ttl > 0.0)
+            .and_then(|ttl| Duration::try_from_secs_f64(ttl).ok());
+        (limit.is_some() || !resources.is_empty() || priority != 0 || cache.is_some()).then_some(
+            Self {
+                limit,
+                resources,
+                priority,
+                cache,
+            },
+        )
     }
 }
 
@@ -56,6 +69,8 @@ impl ToolRules {
 pub(super) struct Rules {
     tools: HashMap<String, ToolRules>,
     resources: ResourceTable,
+    /// Results of idempotent tools with a `cache_ttl`.
+    pub cache: ResultCache,
 }
 
 impl Rules {
@@ -66,17 +81,28 @@ impl Rules {
                 .filter_map(|(name, s)| Some((name.clone(), ToolRules::new(s)?)))
                 .collect(),
             resources: ResourceTable::default(),
+            cache: ResultCache::default(),
         }
     }
 
-    /// Takes the places of a call of `tool` with `input`, in call order.
-    pub fn enqueue(&self, global: &ConcurrencyLimit, tool: &str, input: &Value) -> Admission {
+    /// The rules of `tool`, if it has any.
+    pub fn of(&self, tool: &str) -> Option<&ToolRules> {
         // The hot path: no rules anywhere, no look-up.
-        let rules = if self.tools.is_empty() {
+        if self.tools.is_empty() {
             None
         } else {
             self.tools.get(tool)
-        };
+        }
+    }
+
+    /// Takes the places of a call with `input` of a tool with `rules` (see
+    /// [`Rules::of`]), in call order.
+    pub fn enqueue(
+        &self,
+        global: &ConcurrencyLimit,
+        rules: Option<&ToolRules>,
+        input: &Value,
+    ) -> Admission {
         let Some(rules) = rules else {
             return Admission::Global(global.enqueue());
         };

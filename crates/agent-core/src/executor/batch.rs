@@ -8,6 +8,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tool_api::ToolRegistry;
 
+use super::cache::Lookup;
 use super::call::{self, CallTask};
 use super::{CallFailure, CallObserver, CallOutcome, ToolExecutor};
 use crate::{ToolResult, ToolUse};
@@ -92,6 +93,7 @@ impl<'a> Batch<'a> {
                 started: batch_start.elapsed(),
                 elapsed: std::time::Duration::ZERO,
                 attempts: 0,
+                cached: false,
             };
             observer.call_finished(&outcome);
             Pending::Done(Box::new(outcome))
@@ -125,18 +127,8 @@ impl<'a> Batch<'a> {
             self.pending.push(done);
             return;
         }
-        let slot = self
-            .executor
-            .rules
-            .enqueue(&self.executor.limit, &call.name, &call.input);
-        // A call whose slot is free starts now: say so here, in call
-        // order, rather than from its task, whose first poll comes in no
-        // set order on worker threads.
-        let announced = slot.is_ready();
-        if announced {
-            self.observer.call_started(index, call);
-        }
-        let task = CallTask {
+        let rules = self.executor.rules.of(&call.name);
+        let mut task = CallTask {
             index,
             call: call.clone(),
             tool: registered.tool.clone(),
@@ -144,8 +136,82 @@ impl<'a> Batch<'a> {
             cancel: self.in_flight.cancel.clone(),
             observer: self.observer.clone(),
             batch_start,
-            announced,
+            announced: false,
+            leader: None,
         };
+        if let Some(ttl) = rules.and_then(|r| r.cache) {
+            match self
+                .executor
+                .rules
+                .cache
+                .lookup(&call.name, &call.input, ttl)
+            {
+                Lookup::Hit(output) => {
+                    self.observer.call_started(index, call);
+                    let outcome = task.cached(output, Instant::now());
+                    self.observer.call_finished(&outcome);
+                    self.pending.push(Pending::Done(Box::new(outcome)));
+                    return;
+                }
+                Lookup::Follow(follower) => {
+                    // It waits for the identical call, then answers with its
+                    // result, or runs itself if that call did not succeed.
+                    self.observer.call_started(index, call);
+                    task.announced = true;
+                    let rules = self.executor.rules.clone();
+                    let limit = self.executor.limit.clone();
+                    let handle = tokio::spawn(async move {
+                        let waited = Instant::now();
+                        let mut follower = follower;
+                        loop {
+                            let output = match follower.wait().await {
+                                Some(output) => Some(output),
+                                // That call failed: look again (another may
+                                // have succeeded or started meanwhile), else
+                                // lead and run.
+                                None => {
+                                    match rules.cache.lookup(&task.call.name, &task.call.input, ttl)
+                                    {
+                                        Lookup::Hit(output) => Some(output),
+                                        Lookup::Follow(next) => {
+                                            follower = next;
+                                            continue;
+                                        }
+                                        Lookup::Lead(leader) => {
+                                            task.leader = Some(leader);
+                                            None
+                                        }
+                                    }
+                                }
+                            };
+                            if let Some(output) = output {
+                                let outcome = task.cached(output, waited);
+                                task.observer.call_finished(&outcome);
+                                return outcome;
+                            }
+                            let rules_of = rules.of(&task.call.name);
+                            let slot = rules.enqueue(&limit, rules_of, &task.call.input);
+                            return task.run(slot).await;
+                        }
+                    });
+                    self.in_flight.tasks.push(handle.abort_handle());
+                    self.pending.push(Pending::Running(handle));
+                    return;
+                }
+                Lookup::Lead(leader) => task.leader = Some(leader),
+            }
+        }
+        let slot = self
+            .executor
+            .rules
+            .enqueue(&self.executor.limit, rules, &call.input);
+        // A call whose slot is free starts now: say so here, in call
+        // order, rather than from its task, whose first poll comes in no
+        // set order on worker threads.
+        task.announced = slot.is_ready();
+        if task.announced {
+            self.observer.call_started(index, call);
+        }
         let handle = tokio::spawn(task.run(slot));
         self.in_flight.tasks.push(handle.abort_handle());
         self.pending.push(Pending::Running(handle));
@@ -198,6 +264,7 @@ impl<'a> Batch<'a> {
                             started: std::time::Duration::ZERO,
                             elapsed: batch_start.elapsed(),
                             attempts: 1,
+                            cached: false,
                         }
                     }
                 },

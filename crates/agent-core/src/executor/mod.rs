@@ -7,6 +7,7 @@
 
 mod admission;
 mod batch;
+mod cache;
 mod call;
 mod config;
 pub mod limit;
