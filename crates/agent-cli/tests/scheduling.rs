@@ -242,4 +242,13 @@ fn cache_ttl_without_idempotent_is_refused_naming_the_table() {
         shown.contains("lookup: concurrency 2 priority 3 cache_ttl 30 s"),
         "{shown}"
     );
+    std::fs::write(&config, "[tools.lookup]\nrate = \"5 per second\"\n").unwrap();
+    let out = agent()
+        .args(["config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[tools.lookup] rate"), "{stderr}");
 }

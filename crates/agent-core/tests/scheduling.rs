@@ -440,3 +440,28 @@ async fn a_cached_call_is_reported_in_events_and_metrics() {
         .count();
     assert_eq!(cached_events, 1, "`\"cached\": true` in the JSON events");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_is_a_token_bucket_per_tool() {
+    let tools = registry(&["api", "other"]);
+    let executor = ToolExecutor::new(
+        ExecutorConfig::default()
+            .with_tool_scheduling("api", Scheduling::default().with_rate("2/s")),
+    );
+    let s = json!({"ms": 10});
+    let batch = calls(&[
+        ("api", s.clone()),
+        ("api", s.clone()),
+        ("api", s.clone()),
+        ("other", s.clone()),
+        ("api", s.clone()),
+        ("api", s),
+    ]);
+    let out = run(&executor, &tools, &batch).await;
+    // A full bucket of 2, then one token every 500 ms, in call order.
+    assert_eq!(starts(&out), [0, 0, 500, 0, 1000, 1500]);
+    // The bucket refilled while idle.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let out = run(&executor, &tools, &calls(&[("api", json!({"ms": 10}))])).await;
+    assert_eq!(starts(&out), [0]);
+}

@@ -51,6 +51,11 @@ pub struct Scheduling {
     /// together run once. Only for tools declared idempotent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_ttl: Option<f64>,
+    /// At most this many call starts per second or minute, as a token
+    /// bucket that holds that many: `"N/s"` or `"N/min"` (see
+    /// [`Scheduling::rate_limit`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
 }
 
 impl Scheduling {
@@ -62,6 +67,7 @@ impl Scheduling {
             && self.priority.is_none()
             && self.idempotent.is_none()
             && self.cache_ttl.is_none()
+            && self.rate.is_none()
     }
 
     /// At most `n` calls at once.
@@ -75,6 +81,32 @@ impl Scheduling {
         self.idempotent = Some(true);
         self.cache_ttl = Some(ttl);
         self
+    }
+
+    /// At most `rate` call starts per period: `"N/s"` or `"N/min"`.
+    pub fn with_rate(mut self, rate: impl Into<String>) -> Self {
+        self.rate = Some(rate.into());
+        self
+    }
+
+    /// The rate as (calls, period), if one is set; an error says what a
+    /// malformed one should look like.
+    pub fn rate_limit(&self) -> Result<Option<(u32, std::time::Duration)>, String> {
+        let Some(rate) = &self.rate else {
+            return Ok(None);
+        };
+        let bad = || format!("rate {rate:?} must be \"N/s\" or \"N/min\" with N at least 1");
+        let (n, per) = rate.split_once('/').ok_or_else(bad)?;
+        let n: u32 = n.trim().parse().map_err(|_| bad())?;
+        let period = match per.trim() {
+            "s" | "sec" | "second" => std::time::Duration::from_secs(1),
+            "m" | "min" | "minute" => std::time::Duration::from_secs(60),
+            _ => return Err(bad()),
+        };
+        if n == 0 {
+            return Err(bad());
+        }
+        Ok(Some((n, period)))
     }
 
     /// Its calls' priority behind the executor's limit.
@@ -114,6 +146,9 @@ impl Scheduling {
         }
         if over.cache_ttl.is_some() {
             self.cache_ttl = over.cache_ttl;
+        }
+        if over.rate.is_some() {
+            self.rate = over.rate.clone();
         }
         self
     }
@@ -157,6 +192,19 @@ mod tests {
         let back: crate::ToolSpec = serde_json::from_str(&text)
             .unwrap_or_else(|_| crate::ToolSpec::new("broken", "", serde_json::Value::Null));
         assert_eq!(back.scheduling.shared, ["repo"]);
+    }
+
+    #[test]
+    fn rates_parse_per_second_and_minute() {
+        let s = |r: &str| Scheduling::default().with_rate(r).rate_limit();
+        assert_eq!(s("5/s"), Ok(Some((5, std::time::Duration::from_secs(1)))));
+        assert_eq!(
+            s("120/min"),
+            Ok(Some((120, std::time::Duration::from_secs(60))))
+        );
+        assert!(s("0/s").is_err());
+        assert!(s("5/h").unwrap_err().contains("\"N/s\" or \"N/min\""));
+        assert_eq!(Scheduling::default().rate_limit(), Ok(None));
     }
 
     #[test]

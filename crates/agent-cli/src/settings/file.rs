@@ -60,6 +60,8 @@ pub struct ToolOverride {
     pub idempotent: Option<bool>,
     /// Seconds a result is reused for identical calls.
     pub cache_ttl: Option<f64>,
+    /// At most this many call starts per period: `"N/s"` or `"N/min"`.
+    pub rate: Option<String>,
 }
 
 impl ToolOverride {
@@ -72,6 +74,7 @@ impl ToolOverride {
             priority: self.priority,
             idempotent: self.idempotent,
             cache_ttl: self.cache_ttl,
+            rate: self.rate.clone(),
         }
     }
 }

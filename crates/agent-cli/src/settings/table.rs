@@ -418,6 +418,9 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     ));
                 }
             }
+            if let Err(e) = o.scheduling().rate_limit() {
+                return Some(format!("[tools.{name}] {e}"));
+            }
             if o.concurrency == Some(0) {
                 return Some(format!(
                     "[tools.{name}] concurrency must be at least 1 (leave it out for no limit)"
@@ -466,12 +469,17 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     .priority
                     .map(|p| format!(" priority {p}"))
                     .unwrap_or_default();
+                let rate = o
+                    .rate
+                    .as_ref()
+                    .map(|r| format!(" rate {r}"))
+                    .unwrap_or_default();
                 let cache = o
                     .cache_ttl
                     .map(|t| format!(" cache_ttl {t} s"))
                     .unwrap_or_default();
                 format!(
-                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}"
+                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}"
                 )
             })
             .collect::<Vec<_>>()

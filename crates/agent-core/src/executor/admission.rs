@@ -8,6 +8,7 @@
 //! when no tool has rules, no allocation, no lock.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -15,6 +16,7 @@ use tool_api::Scheduling;
 
 use super::cache::ResultCache;
 use super::limit::{ConcurrencyLimit, Permit, Queued};
+use super::rate::RateLimit;
 use super::resource::{Access, Guard, Place, Resource, ResourceTable};
 
 /// The rules of one tool, ready to apply.
@@ -28,6 +30,8 @@ pub(super) struct ToolRules {
     priority: i32,
     /// How long its results are reused (idempotent tools only).
     pub cache: Option<Duration>,
+    /// Its token bucket, if it has a rate.
+    rate: Option<Arc<RateLimit>>,
 }
 
 impl ToolRules {
@@ -53,14 +57,27 @@ impl ToolRules {
             .cache_ttl
             .filter(|ttl| scheduling.idempotent == Some(true) && *ttl > 0.0)
             .and_then(|ttl| Duration::try_from_secs_f64(ttl).ok());
-        (limit.is_some() || !resources.is_empty() || priority != 0 || cache.is_some()).then_some(
-            Self {
-                limit,
-                resources,
-                priority,
-                cache,
-            },
-        )
+        // A malformed rate is refused where it is declared (the CLI's
+        // checks); here it is logged and left out.
+        let rate = match scheduling.rate_limit() {
+            Ok(rate) => rate.map(|(n, period)| Arc::new(RateLimit::new(n, period))),
+            Err(e) => {
+                tracing::warn!("{e}; no rate limit applied");
+                None
+            }
+        };
+        let any = limit.is_some()
+            || !resources.is_empty()
+            || priority != 0
+            || cache.is_some()
+            || rate.is_some();
+        any.then_some(Self {
+            limit,
+            resources,
+            priority,
+            cache,
+            rate,
+        })
     }
 }
 
@@ -112,8 +129,18 @@ impl Rules {
             self.resources.enqueue(&rules.resources, input)
         };
         let tool_place = rules.limit.as_ref().map(ConcurrencyLimit::enqueue);
-        let free = resources.iter().all(Place::is_ready)
+        let mut free = resources.iter().all(Place::is_ready)
             && tool_place.as_ref().is_none_or(Queued::is_ready);
+        // Its token, taken now when nothing else holds it back, so starts
+        // keep call order; a token for later means waiting.
+        let rate_at = match &rules.rate {
+            Some(rate) if free => {
+                let at = rate.reserve();
+                free = at <= tokio::time::Instant::now();
+                Some(at)
+            }
+            _ => None,
+        };
         // All else free: the global place is taken now, in call order, as a
         // call without rules takes it.
         let global_place = free.then(|| global.enqueue_at(rules.priority));
@@ -123,6 +150,8 @@ impl Rules {
             global: global_place,
             limit: global.clone(),
             priority: rules.priority,
+            rate: rules.rate.clone(),
+            rate_at,
         }))
     }
 }
@@ -142,6 +171,9 @@ pub(super) struct Ruled {
     global: Option<Queued>,
     limit: ConcurrencyLimit,
     priority: i32,
+    rate: Option<Arc<RateLimit>>,
+    /// Its token's time, if taken already.
+    rate_at: Option<tokio::time::Instant>,
 }
 
 /// What a running call holds; dropping it lets the next calls in.
@@ -160,7 +192,7 @@ impl Admission {
     }
 
     /// Waits for everything the call needs, in order: resources, its tool's
-    /// slot, a global slot.
+    /// slot, its rate's token, a global slot.
     pub async fn admitted(self) -> Admitted {
         match self {
             Self::Global(q) => Admitted {
@@ -174,6 +206,8 @@ impl Admission {
                     global,
                     limit,
                     priority,
+                    rate,
+                    rate_at,
                 } = *r;
                 let mut guards = Vec::with_capacity(resources.len());
                 for place in resources {
@@ -183,6 +217,9 @@ impl Admission {
                     Some(q) => Some(q.acquired().await),
                     None => None,
                 };
+                if let Some(at) = rate_at.or_else(|| rate.map(|r| r.reserve())) {
+                    tokio::time::sleep_until(at).await;
+                }
                 let global = global.unwrap_or_else(|| limit.enqueue_at(priority));
                 Admitted {
                     _global: global.acquired().await,

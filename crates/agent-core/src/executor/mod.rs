@@ -14,6 +14,7 @@ pub mod limit;
 mod observer;
 mod outcome;
 mod priority;
+mod rate;
 mod resource;
 pub mod timeout;
 
