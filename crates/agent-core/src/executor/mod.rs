@@ -4,6 +4,15 @@
 //! [`limit`] (how many calls run at once), [`timeout`] (how long one attempt
 //! may take), [`crate::retry`] (whether and when to try again), and `call`,
 //! which composes them for one call with panic and cancellation isolation.
+//! `batch` starts a turn's calls one by one (all at once, or as the model's
+//! stream completes each: eager start) and collects them in call order.
+//!
+//! Per-tool scheduling rules (docs/SCHEDULING.md), one module each:
+//! `resource` (exclusive and shared resources, keyed by the input),
+//! `priority` (the global line by priority), `rate` (a token bucket per
+//! tool), `cache` (results of idempotent tools), and `admission`, which
+//! composes them into what one call waits for. With no rules declared none
+//! of them is touched.
 
 mod admission;
 mod batch;
@@ -40,6 +49,10 @@ use crate::ToolUse;
 ///   shared by every batch and run that goes through it.
 /// - Every call of a batch starts at once, as slots allow: at most
 ///   `max_concurrency` run together, the rest wait their turn in order.
+/// - Per-tool rules from [`ExecutorConfig`] (a tool's own limit, exclusive
+///   and shared resources taken in call order, priority, rate, a result
+///   cache for idempotent tools) hold a call back until they allow it; a
+///   call waiting for them holds no global slot.
 /// - Each call runs under its [`CallPolicy`]: a timeout per attempt, and
 ///   retries with backoff for [`tool_api::ToolError::Retryable`] failures.
 ///   Invalid input, fatal errors, timeouts and panics are not retried.
