@@ -42,6 +42,10 @@ pub fn executor_config(settings: &Settings) -> ExecutorConfig {
         if let Some(n) = o.retries {
             config = config.with_tool_retry(name, retries(n));
         }
+        let scheduling = o.scheduling();
+        if !scheduling.is_empty() {
+            config = config.with_tool_scheduling(name, scheduling);
+        }
     }
     config
 }
@@ -70,6 +74,7 @@ pub fn agent(
         .max_iterations(settings.max_iterations.value)
         .model_retry(model_retry(settings))
         .streaming(settings.stream.value)
+        .eager(settings.eager.value)
         .inference(InferenceConfig {
             max_tokens: settings.max_tokens.value,
             ..InferenceConfig::default()
@@ -77,7 +82,21 @@ pub fn agent(
     if let Some(system) = &settings.system.value {
         builder = builder.system(system.clone());
     }
-    builder.build().map_err(|e| Failure::Usage(e.to_string()))
+    let agent = builder.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    // Settings for a tool no source offers apply to nothing: say so, as a
+    // typo in a name would otherwise go unnoticed.
+    for name in agent.unknown_tool_settings() {
+        let available: Vec<&str> = agent.tools().names().collect();
+        tracing::warn!(
+            "[tools.{name}] names no loaded tool, so its settings apply to nothing (tools: {})",
+            if available.is_empty() {
+                "none".to_string()
+            } else {
+                available.join(", ")
+            }
+        );
+    }
+    Ok(agent)
 }
 
 #[cfg(test)]

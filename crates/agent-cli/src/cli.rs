@@ -176,6 +176,8 @@ pub struct AgentArgs {
     pub max_tokens: Option<u32>,
     #[arg(long, help = table::STREAM.about)]
     pub no_stream: bool,
+    #[arg(long, help = table::EAGER.about)]
+    pub no_eager: bool,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -209,6 +211,7 @@ impl AgentArgs {
             system: self.system.clone(),
             max_tokens: self.max_tokens,
             no_stream: self.no_stream,
+            no_eager: self.no_eager,
             config: self.config.clone(),
         }
     }

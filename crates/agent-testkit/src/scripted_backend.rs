@@ -5,8 +5,12 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use agent_core::{ModelBackend, ModelError, ModelRequest, ModelResponse};
+use agent_core::{
+    ModelBackend, ModelError, ModelEvent, ModelRequest, ModelResponse, response_events,
+};
 use async_trait::async_trait;
+use futures::stream::{self, BoxStream, StreamExt};
+use tokio::time::Instant;
 
 use crate::conversation_rules::validate_conversation;
 use crate::reference;
@@ -20,6 +24,10 @@ use crate::select::{first_prompt, select};
 /// pairing; a broken one fails as a validation error), sleeps its latency on
 /// tokio's clock (so a paused test clock makes runs exact), records every
 /// request, and can fail the next calls with injected errors.
+///
+/// Streamed, it sends the whole response when its latency is over, unless
+/// [`ScriptedBackend::with_streamed_latency`] spreads the blocks over the
+/// latency, as a model writing them does.
 ///
 /// ```
 /// use agent_testkit::{ScriptedBackend, ScriptedTurn, Scenario};
@@ -35,6 +43,8 @@ use crate::select::{first_prompt, select};
 pub struct ScriptedBackend {
     scenarios: Vec<Scenario>,
     latency: Duration,
+    /// The blocks of a streamed response arrive spread over the latency.
+    spread: bool,
     faults: Mutex<VecDeque<ModelError>>,
     requests: Mutex<Vec<ModelRequest>>,
 }
@@ -59,6 +69,17 @@ impl ScriptedBackend {
         self
     }
 
+    /// This backend with `latency` per call, over which a streamed
+    /// response's blocks arrive one after the other: of `n` blocks, block
+    /// `k` opens at `k/n` of the latency and is complete at `(k+1)/n` (its
+    /// stop and the rest of its content arrive then), and the message
+    /// stops with the last block. Unstreamed calls take the same latency.
+    pub fn with_streamed_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self.spread = true;
+        self
+    }
+
     /// Fails the next calls, one error each, before playing on.
     pub fn with_faults(self, faults: impl IntoIterator<Item = ModelError>) -> Self {
         if let Ok(mut q) = self.faults.lock() {
@@ -80,12 +101,50 @@ impl ModelBackend for ScriptedBackend {
     }
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
-        if let Ok(mut r) = self.requests.lock() {
-            r.push(request.clone());
-        }
+        self.record(request);
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
+        self.respond(request)
+    }
+
+    fn converse_stream<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
+        let timed = async move {
+            self.record(request);
+            let start = Instant::now();
+            let events = match self.respond(request) {
+                Ok(response) if self.spread => spread(response, start, self.latency),
+                Ok(response) => {
+                    let at = start + self.latency;
+                    response_events(response)
+                        .into_iter()
+                        .map(|e| (at, Ok(e)))
+                        .collect()
+                }
+                Err(e) => vec![(start + self.latency, Err(e))],
+            };
+            stream::iter(events).then(|(at, event)| async move {
+                tokio::time::sleep_until(at).await;
+                event
+            })
+        };
+        stream::once(timed).flatten().boxed()
+    }
+}
+
+impl ScriptedBackend {
+    fn record(&self, request: &ModelRequest) {
+        if let Ok(mut r) = self.requests.lock() {
+            r.push(request.clone());
+        }
+    }
+
+    /// The scripted answer to `request`, after any injected fault and the
+    /// conversation rules.
+    fn respond(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let fault = self.faults.lock().ok().and_then(|mut q| q.pop_front());
         if let Some(fault) = fault {
             return Err(fault);
@@ -101,4 +160,32 @@ impl ModelBackend for ScriptedBackend {
         response.latency = self.latency;
         Ok(response)
     }
+}
+
+/// `response`'s events, each with the time it arrives: the blocks spread
+/// over `latency` from `start` (see [`ScriptedBackend::with_streamed_latency`]).
+fn spread(
+    response: ModelResponse,
+    start: Instant,
+    latency: Duration,
+) -> Vec<(Instant, Result<ModelEvent, ModelError>)> {
+    let blocks = response.message.content.len().max(1);
+    let at = |k: usize| start + latency.mul_f64(k as f64 / blocks as f64);
+    let end = start + latency;
+    let mut timed = Vec::new();
+    for event in response_events(response) {
+        let when = match &event {
+            ModelEvent::MessageStart => start,
+            // A block opens at the start of its share of the latency.
+            ModelEvent::ToolUseStart { index, .. } | ModelEvent::TextDelta { index, .. } => {
+                at(*index)
+            }
+            ModelEvent::ToolInputDelta { index, .. } | ModelEvent::BlockStop { index } => {
+                at(*index + 1)
+            }
+            ModelEvent::MessageStop { .. } | ModelEvent::Metadata { .. } => end,
+        };
+        timed.push((when, Ok(event)));
+    }
+    timed
 }

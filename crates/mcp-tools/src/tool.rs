@@ -7,7 +7,9 @@ use std::sync::Arc;
 use rmcp::ServiceError;
 use rmcp::model::CallToolRequestParams;
 use serde_json::Value;
-use tool_api::{SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec, async_trait};
+use tool_api::{
+    Scheduling, SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec, async_trait,
+};
 
 use crate::{McpServer, content, model_name};
 
@@ -75,6 +77,18 @@ impl McpTool {
                 destructive: a.destructive_hint,
             })
             .unwrap_or_default();
+        // What the server says of the tool's effects reaches the scheduler:
+        // a read-only tool has no effect to repeat, so it is idempotent
+        // too. `cache_ttl` and resources stay the host's to declare.
+        let idempotent = match (hints.idempotent, hints.read_only) {
+            (Some(i), _) => Some(i),
+            (None, Some(true)) => Some(true),
+            _ => None,
+        };
+        let spec = spec.with_scheduling(Scheduling {
+            idempotent,
+            ..Scheduling::default()
+        });
         Ok(Self {
             server,
             spec,

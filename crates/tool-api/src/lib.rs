@@ -41,6 +41,7 @@ mod output;
 pub mod plugin;
 mod prefixed;
 mod registry;
+mod scheduling;
 pub mod schema;
 mod tool;
 mod typed;
@@ -52,6 +53,7 @@ pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
 pub use output::ToolOutput;
 pub use prefixed::Prefixed;
 pub use registry::{RegisteredTool, ToolRegistry};
+pub use scheduling::Scheduling;
 pub use tool::{Tool, ToolSpec};
 pub use typed::{FnTool, Typed, TypedTool, tool_fn};
 

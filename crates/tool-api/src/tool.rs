@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{ToolContext, ToolError, ToolOutput};
+use crate::{Scheduling, ToolContext, ToolError, ToolOutput};
 
 /// What the model is told about a tool: its name, what it does, and the JSON
 /// Schema its input must match.
@@ -20,6 +20,10 @@ pub struct ToolSpec {
     pub description: String,
     /// JSON Schema of the input object.
     pub input_schema: Value,
+    /// How its calls may be scheduled, as its source declares it: optional
+    /// (absent in older plugins' manifests), never sent to the model.
+    #[serde(default, skip_serializing_if = "Scheduling::is_empty")]
+    pub scheduling: Scheduling,
 }
 
 impl ToolSpec {
@@ -33,7 +37,14 @@ impl ToolSpec {
             name: name.into(),
             description: description.into(),
             input_schema,
+            scheduling: Scheduling::default(),
         }
+    }
+
+    /// This spec with its scheduling declared (see [`Scheduling`]).
+    pub fn with_scheduling(mut self, scheduling: Scheduling) -> Self {
+        self.scheduling = scheduling;
+        self
     }
 
     /// This spec with its name checked and its schema normalised for Bedrock.

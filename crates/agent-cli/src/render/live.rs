@@ -129,6 +129,8 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
     let mut bars: HashMap<String, (ProgressBar, String)> = HashMap::new();
     let mut iteration = 0;
     let mut pending_tools = 0;
+    // Eager start: calls may start while the model still writes.
+    let mut thinking = false;
     let mut streamed_text = false;
     // Streamed text is shown a line at a time above the bars (a partial line
     // would collide with their redraw); the line being written shows in the
@@ -144,6 +146,7 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
     while let Some(event) = rx.recv().await {
         match event.kind {
             EventKind::State { to, .. } => {
+                thinking = to == AgentState::Thinking;
                 if let Some(text) = state_text(to, iteration, pending_tools) {
                     state.set_message(text);
                 }
@@ -154,15 +157,8 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                     state.finish_and_clear();
                 }
             }
-            EventKind::ModelCallFinished {
-                iteration: i,
-                ref stop_reason,
-                ..
-            } => {
+            EventKind::ModelCallFinished { iteration: i, .. } => {
                 iteration = i;
-                if *stop_reason == agent_core::StopReason::ToolUse {
-                    pending_tools = 0;
-                }
             }
             EventKind::ModelCallFailed {
                 attempt,
@@ -200,7 +196,11 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 id, name, input, ..
             } => {
                 pending_tools += 1;
-                state.set_message(format!("executing tool calls ({pending_tools} started)…"));
+                state.set_message(if thinking {
+                    format!("thinking; {pending_tools} tool call(s) started early…")
+                } else {
+                    format!("executing tool calls ({pending_tools} started)…")
+                });
                 let label = format!(
                     "{}({})",
                     super::sanitize::line(&name),
@@ -234,6 +234,7 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 error,
                 elapsed,
                 attempts,
+                cached,
                 ..
             } => {
                 let (bar, label) = bars.remove(&id).unwrap_or_else(|| {
@@ -241,7 +242,9 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                     (mp.add(ProgressBar::new_spinner()), label)
                 });
                 bar.set_style(done_style.clone());
-                let tries = if attempts > 1 {
+                let tries = if cached {
+                    " (cached)".to_string()
+                } else if attempts > 1 {
                     format!(" ({attempts} attempts)")
                 } else {
                     String::new()
@@ -264,7 +267,9 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 };
                 bar.finish_with_message(line);
             }
-            EventKind::ModelCallStarted { .. } => {}
+            // Each attempt starts its own calls (those of a failed one
+            // were cancelled).
+            EventKind::ModelCallStarted { .. } => pending_tools = 0,
         }
     }
     if !partial.is_empty() {
@@ -326,8 +331,10 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
                 error,
                 elapsed,
                 attempts,
+                cached,
                 ..
             } => Some(match failure {
+                None if cached => format!("ok    {name} {} (cached)", secs(elapsed)),
                 None => format!(
                     "ok    {name} {} ({attempts} attempt{})",
                     secs(elapsed),

@@ -20,9 +20,16 @@ pub fn timeline(run: &AgentRun, color: bool) -> String {
         } else {
             batch.sequential.as_secs_f64() / axis
         };
+        // Eager start: the part of the batch that ran while the model
+        // still wrote its message.
+        let hidden = if batch.hidden.is_zero() {
+            String::new()
+        } else {
+            format!("; {} while the model wrote", secs(batch.hidden))
+        };
         let _ = writeln!(
             out,
-            "turn {}: {} tool call{} in {} (sequential {}, {:.1}x)",
+            "turn {}: {} tool call{} in {} (sequential {}, {:.1}x{hidden})",
             turn.iteration,
             batch.calls.len(),
             if batch.calls.len() == 1 { "" } else { "s" },
@@ -98,6 +105,7 @@ mod tests {
             elapsed: Duration::from_millis(elapsed_ms),
             attempts: 1,
             failure: None,
+            cached: false,
         }
     }
 
@@ -114,6 +122,7 @@ mod tests {
                     tools: Some(BatchMetrics {
                         wall: Duration::from_millis(1600),
                         sequential: Duration::from_millis(2400),
+                        hidden: Duration::ZERO,
                         calls: vec![
                             call("get_weather", 0, 800),
                             call("search_restaurants", 0, 1600),

@@ -36,11 +36,13 @@ pub struct FileConfig {
     pub(super) system: Option<String>,
     pub(super) max_tokens: Option<u32>,
     pub(super) stream: Option<bool>,
+    pub(super) eager: Option<bool>,
     pub(super) tools: Option<BTreeMap<String, ToolOverride>>,
     pub(super) mcp: Option<BTreeMap<String, super::mcp::McpTable>>,
 }
 
-/// A `[tools.NAME]` table: one tool's own timeout and retries.
+/// A `[tools.NAME]` table: one tool's own timeout, retries and scheduling
+/// rules (docs/SCHEDULING.md).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolOverride {
@@ -48,6 +50,35 @@ pub struct ToolOverride {
     pub timeout: Option<f64>,
     /// Retries of a retryable failure.
     pub retries: Option<u32>,
+    /// At most this many calls of the tool at once.
+    pub concurrency: Option<usize>,
+    /// Resources each call holds alone (`NAME` or `NAME:/json/pointer`).
+    pub exclusive: Option<Vec<String>>,
+    /// Resources each call shares with other readers.
+    pub shared: Option<Vec<String>>,
+    /// Its calls' priority behind the global limit (higher first).
+    pub priority: Option<i32>,
+    /// Same input, same answer, no further effect: required by `cache_ttl`.
+    pub idempotent: Option<bool>,
+    /// Seconds a result is reused for identical calls.
+    pub cache_ttl: Option<f64>,
+    /// At most this many call starts per period: `"N/s"` or `"N/min"`.
+    pub rate: Option<String>,
+}
+
+impl ToolOverride {
+    /// The scheduling rules this table sets.
+    pub fn scheduling(&self) -> tool_api::Scheduling {
+        tool_api::Scheduling {
+            concurrency: self.concurrency,
+            exclusive: self.exclusive.clone().unwrap_or_default(),
+            shared: self.shared.clone().unwrap_or_default(),
+            priority: self.priority,
+            idempotent: self.idempotent,
+            cache_ttl: self.cache_ttl,
+            rate: self.rate.clone(),
+        }
+    }
 }
 
 /// The config file to read: `--config`, else `./agent.toml`, else the

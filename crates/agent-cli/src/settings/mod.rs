@@ -118,6 +118,8 @@ pub struct Settings {
     pub max_tokens: Setting<u32>,
     /// [`table::STREAM`].
     pub stream: Setting<bool>,
+    /// [`table::EAGER`].
+    pub eager: Setting<bool>,
     /// [`table::TOOLS`].
     pub tools: Setting<BTreeMap<String, ToolOverride>>,
     /// MCP servers whose tools join the plugins' (`[mcp.NAME]`, `--mcp`).
@@ -183,6 +185,7 @@ impl Settings {
             Entry::of(&table::SYSTEM, &self.system, b),
             Entry::of(&table::MAX_TOKENS, &self.max_tokens, b),
             Entry::of(&table::STREAM, &self.stream, b),
+            Entry::of(&table::EAGER, &self.eager, b),
             Entry::of(&table::TOOLS, &self.tools, b),
             Entry::of(&table::MCP, &self.mcp, b),
         ]

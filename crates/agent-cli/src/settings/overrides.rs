@@ -54,6 +54,8 @@ pub struct Overrides {
     pub max_tokens: Option<u32>,
     /// `--no-stream`.
     pub no_stream: bool,
+    /// `--no-eager`.
+    pub no_eager: bool,
     /// `--config`: the file to read instead of looking for one.
     pub config: Option<PathBuf>,
 }

@@ -210,6 +210,7 @@ impl Settings {
                 None,
                 file.stream,
             )?,
+            eager: l.layer(&table::EAGER, o.no_eager.then_some(false), None, file.eager)?,
             tools: l.layer(&table::TOOLS, None, None, file.tools)?,
             mcp: l.layer(
                 &table::MCP,
@@ -314,6 +315,31 @@ mod tests {
         }
         let env = MapEnv(HashMap::from([("AGENT_STREAM", "maybe")]));
         assert!(Settings::resolve(&Overrides::default(), &env).is_err());
+    }
+
+    #[test]
+    fn eager_start_is_on_unless_a_flag_env_or_file_turns_it_off() {
+        let s = Settings::resolve(&Overrides::default(), &MapEnv(HashMap::new())).unwrap();
+        assert!(s.eager.value);
+        assert_eq!(s.eager.source, Source::Default);
+        let flag = Overrides {
+            no_eager: true,
+            ..Overrides::default()
+        };
+        let s = Settings::resolve(&flag, &MapEnv(HashMap::new())).unwrap();
+        assert!(!s.eager.value);
+        assert_eq!(s.eager.source, Source::Flag("--no-eager".into()));
+        let env = MapEnv(HashMap::from([("AGENT_EAGER", "off")]));
+        let s = Settings::resolve(&Overrides::default(), &env).unwrap();
+        assert!(!s.eager.value);
+        let dir = tempfile::tempdir().unwrap();
+        let args = Overrides {
+            config: Some(write(dir.path(), "eager = false\n")),
+            ..Overrides::default()
+        };
+        let s = Settings::resolve(&args, &MapEnv(HashMap::new())).unwrap();
+        assert!(!s.eager.value);
+        assert!(matches!(s.eager.source, Source::File(_)));
     }
 
     #[test]

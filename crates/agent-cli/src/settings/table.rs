@@ -429,21 +429,67 @@ pub const STREAM: Spec<bool> = Spec {
     show: shown,
 };
 
+/// Start tool calls while the model's message streams in (eager start);
+/// the flag only turns it off.
+pub const EAGER: Spec<bool> = Spec {
+    key: "eager",
+    flag: Some("--no-eager"),
+    env: Some("AGENT_EAGER"),
+    expected: "true or false (also 1/0, yes/no, on/off)",
+    about: "Start tool calls only once the model's whole message is in, not as each streams in",
+    parse: switch,
+    check: any,
+    default: |_| true,
+    show: shown,
+};
+
 /// Per-tool overrides, from the config file's `[tools.NAME]` tables only.
 pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
     key: "tools",
     flag: None,
     env: None,
     expected: "[tools.NAME] tables",
-    about: "Per-tool timeout and retries",
+    about: "Per-tool timeout, retries and scheduling rules",
     parse: |_| None,
     check: |tools| {
         tools.iter().find_map(|(name, o)| {
-            let t = o.timeout.filter(|t| !timeout_in_range(*t))?;
-            Some(format!(
-                "[tools.{name}] timeout must be a positive number of seconds, at most \
-                 {MAX_TIMEOUT_SECS} (365 days), not {t}"
-            ))
+            if let Some(t) = o.timeout.filter(|t| !timeout_in_range(*t)) {
+                return Some(format!(
+                    "[tools.{name}] timeout must be a positive number of seconds, at most \
+                     {MAX_TIMEOUT_SECS} (365 days), not {t}"
+                ));
+            }
+            if let Some(ttl) = o.cache_ttl {
+                if !(ttl > 0.0 && timeout_in_range(ttl)) {
+                    return Some(format!(
+                        "[tools.{name}] cache_ttl must be a positive number of seconds, at most \
+                         {MAX_TIMEOUT_SECS} (365 days), not {ttl}"
+                    ));
+                }
+                if o.idempotent != Some(true) {
+                    return Some(format!(
+                        "[tools.{name}] cache_ttl needs idempotent = true: results are reused only \
+                         for tools whose repeated calls do nothing more"
+                    ));
+                }
+            }
+            if let Err(e) = o.scheduling().rate_limit() {
+                return Some(format!("[tools.{name}] {e}"));
+            }
+            if o.concurrency == Some(0) {
+                return Some(format!(
+                    "[tools.{name}] concurrency must be at least 1 (leave it out for no limit)"
+                ));
+            }
+            let resources = o.exclusive.iter().chain(&o.shared).flatten();
+            resources
+                .into_iter()
+                .find(|r| r.is_empty() || r.starts_with(':'))
+                .map(|r| {
+                    format!(
+                        "[tools.{name}] resource {r:?} needs a name: \"NAME\" or \"NAME:/json/pointer\""
+                    )
+                })
         })
     },
     default: |_| BTreeMap::new(),
@@ -462,7 +508,34 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     .retries
                     .map(|r| format!(" retries {r}"))
                     .unwrap_or_default();
-                format!("{name}:{timeout}{retries}")
+                let concurrency = o
+                    .concurrency
+                    .map(|n| format!(" concurrency {n}"))
+                    .unwrap_or_default();
+                let list = |key: &str, v: &Option<Vec<String>>| {
+                    v.as_ref()
+                        .filter(|v| !v.is_empty())
+                        .map(|v| format!(" {key} {}", v.join(",")))
+                        .unwrap_or_default()
+                };
+                let exclusive = list("exclusive", &o.exclusive);
+                let shared = list("shared", &o.shared);
+                let priority = o
+                    .priority
+                    .map(|p| format!(" priority {p}"))
+                    .unwrap_or_default();
+                let rate = o
+                    .rate
+                    .as_ref()
+                    .map(|r| format!(" rate {r}"))
+                    .unwrap_or_default();
+                let cache = o
+                    .cache_ttl
+                    .map(|t| format!(" cache_ttl {t} s"))
+                    .unwrap_or_default();
+                format!(
+                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}"
+                )
             })
             .collect::<Vec<_>>()
             .join("; ")

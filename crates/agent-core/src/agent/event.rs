@@ -142,6 +142,10 @@ pub enum EventKind {
         elapsed: Duration,
         /// Attempts made.
         attempts: u32,
+        /// Answered from the cache (`cache_ttl`): an identical call's
+        /// result, the tool not run.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        cached: bool,
     },
 }
 
@@ -249,6 +253,7 @@ impl CallObserver for EventLog {
             started: outcome.started,
             elapsed: outcome.elapsed,
             attempts: outcome.attempts,
+            cached: outcome.cached,
         });
     }
 }

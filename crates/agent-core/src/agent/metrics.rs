@@ -23,6 +23,11 @@ pub struct RunMetrics {
     /// every call's time.
     #[serde(with = "crate::duration_ms", rename = "sequential_tool_ms")]
     pub sequential_tool_time: Duration,
+    /// Tool time hidden behind generation: how long tool batches ran
+    /// while the model was still writing the message that asked for them
+    /// (eager start). Also counted in `tool_time`.
+    #[serde(with = "crate::duration_ms", rename = "hidden_tool_ms", default)]
+    pub hidden_tool_time: Duration,
     /// Model turns.
     pub iterations: u32,
     /// Model calls, retries included.
@@ -86,6 +91,10 @@ pub struct BatchMetrics {
     /// The sum of the calls' times.
     #[serde(with = "crate::duration_ms", rename = "sequential_ms")]
     pub sequential: Duration,
+    /// How long the batch ran before the model's message was complete
+    /// (eager start): from the first call's start to the message's end.
+    #[serde(with = "crate::duration_ms", rename = "hidden_ms", default)]
+    pub hidden: Duration,
     /// Each call, in call order.
     pub calls: Vec<CallTiming>,
 }
@@ -107,12 +116,20 @@ pub struct CallTiming {
     pub attempts: u32,
     /// Why it failed, if it did.
     pub failure: Option<CallFailure>,
+    /// Answered from the cache (`cache_ttl`), not run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 impl BatchMetrics {
-    pub(crate) fn from_outcomes(wall: Duration, outcomes: &[CallOutcome]) -> Self {
+    pub(crate) fn from_outcomes(
+        wall: Duration,
+        hidden: Duration,
+        outcomes: &[CallOutcome],
+    ) -> Self {
         Self {
             wall,
+            hidden,
             sequential: outcomes.iter().map(|o| o.elapsed).sum(),
             calls: outcomes
                 .iter()
@@ -123,6 +140,7 @@ impl BatchMetrics {
                     elapsed: o.elapsed,
                     attempts: o.attempts,
                     failure: o.failure,
+                    cached: o.cached,
                 })
                 .collect(),
         }

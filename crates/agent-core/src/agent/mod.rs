@@ -1,6 +1,7 @@
 //! [`Agent`]: the loop that talks to the model and runs its tool calls.
 
 mod conversation;
+mod eager;
 mod error;
 mod event;
 mod metrics;
@@ -74,7 +75,9 @@ pub struct Agent {
     inference: InferenceConfig,
     max_iterations: u32,
     streaming: bool,
+    eager: bool,
     model_retry: Arc<dyn RetryPolicy>,
+    unknown_tools: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -84,6 +87,7 @@ impl std::fmt::Debug for Agent {
             .field("tools", &self.tools.names().collect::<Vec<_>>())
             .field("max_iterations", &self.max_iterations)
             .field("streaming", &self.streaming)
+            .field("eager", &self.eager)
             .finish_non_exhaustive()
     }
 }
@@ -136,6 +140,14 @@ impl Agent {
     /// The executor.
     pub fn executor(&self) -> &ToolExecutor {
         &self.executor
+    }
+
+    /// Tool names the executor's configuration has settings for (timeout,
+    /// retries, scheduling) but no registered tool has: a typo or a plugin
+    /// not loaded. Those settings apply to nothing; a host reports them at
+    /// start-up (the `agent` CLI warns).
+    pub fn unknown_tool_settings(&self) -> &[String] {
+        &self.unknown_tools
     }
 }
 
@@ -192,6 +204,7 @@ pub struct AgentBuilder {
     executor: ExecutorConfig,
     max_iterations: Option<u32>,
     streaming: Option<bool>,
+    eager: Option<bool>,
     model_retry: Option<Arc<dyn RetryPolicy>>,
 }
 
@@ -240,7 +253,9 @@ impl AgentBuilder {
         self
     }
 
-    /// How tool calls run (default: [`ExecutorConfig::default`]).
+    /// How tool calls run (default: [`ExecutorConfig::default`]). What the
+    /// tools' specs declare about their scheduling is added at build, under
+    /// this configuration's per-tool settings.
     pub fn executor(mut self, config: ExecutorConfig) -> Self {
         self.executor = config;
         self
@@ -259,6 +274,18 @@ impl AgentBuilder {
         self
     }
 
+    /// Eager start (default `true`): with streaming on, each tool call
+    /// starts as soon as the stream has moved past its block, while the
+    /// model still writes the rest of its message, so tool time hides
+    /// behind generation. Results still go back in call order, in one
+    /// message; calls of a failed, retried attempt are cancelled, and a
+    /// block cut off by `max_tokens` never runs. Without streaming, calls
+    /// start when the whole message is in, as with this off.
+    pub fn eager(mut self, on: bool) -> Self {
+        self.eager = Some(on);
+        self
+    }
+
     /// Retries of failed model calls (default [`ExponentialBackoff::for_model`]).
     /// This is the only retry layer for model calls: backends do not retry.
     pub fn model_retry(mut self, policy: impl RetryPolicy + 'static) -> Self {
@@ -272,16 +299,27 @@ impl AgentBuilder {
             return Err(e.into());
         }
         let backend = self.backend.ok_or(BuildError::NoBackend)?;
-        let specs = self.tools.specs().cloned().collect();
+        let specs: Vec<ToolSpec> = self.tools.specs().cloned().collect();
+        // What each tool declares about its scheduling, under the host's
+        // own per-tool settings.
+        let executor = self.executor.with_declared(&specs);
+        let unknown_tools = executor
+            .tool_names()
+            .into_iter()
+            .filter(|name| self.tools.get(name).is_none())
+            .map(str::to_owned)
+            .collect();
         Ok(Agent {
             backend,
             specs: Arc::new(specs),
             tools: Arc::new(self.tools),
-            executor: ToolExecutor::new(self.executor),
+            executor: ToolExecutor::new(executor),
+            unknown_tools: Arc::new(unknown_tools),
             system: self.system,
             inference: self.inference,
             max_iterations: self.max_iterations.unwrap_or(Agent::DEFAULT_MAX_ITERATIONS),
             streaming: self.streaming.unwrap_or(true),
+            eager: self.eager.unwrap_or(true),
             model_retry: self
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),

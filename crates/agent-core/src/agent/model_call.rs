@@ -4,10 +4,14 @@
 use std::future::Future;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use futures::StreamExt;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::Agent;
+use super::eager::{EagerStart, Started};
 use super::event::EventLog;
 use crate::retry::{Operation, Verdict};
 use crate::{EventKind, ModelError, ModelEvent, ModelRequest, ModelResponse, StreamAccumulator};
@@ -15,51 +19,92 @@ use crate::{EventKind, ModelError, ModelEvent, ModelRequest, ModelResponse, Stre
 /// The request of turn `iteration`, sent once per attempt.
 pub(super) struct ModelCall<'r> {
     pub agent: &'r Agent,
-    pub log: &'r EventLog,
+    pub log: Arc<EventLog>,
     pub request: ModelRequest,
     pub iteration: u32,
+    /// The run's token: calls started early are cancelled with the run.
+    pub cancel: CancellationToken,
 }
 
-impl ModelCall<'_> {
-    /// One attempt: streamed (text deltas become events) or not.
-    async fn send(&self) -> Result<ModelResponse, ModelError> {
+/// A model turn's answer, and the tool calls already started from it.
+pub(super) struct Thought<'r> {
+    pub response: ModelResponse,
+    /// Calls started while the answer streamed in (eager start).
+    pub early: Option<Started<'r>>,
+}
+
+impl<'r> ModelCall<'r> {
+    /// One attempt: streamed (text deltas become events, complete tool
+    /// calls start at once unless eager start is off) or not.
+    async fn send(&self) -> Result<Thought<'r>, ModelError> {
         if !self.agent.streaming {
-            return self.agent.backend.converse(&self.request).await;
+            let response = self.agent.backend.converse(&self.request).await?;
+            return Ok(Thought {
+                response,
+                early: None,
+            });
         }
         let start = Instant::now();
+        let mut eager = self
+            .agent
+            .eager
+            .then(|| EagerStart::new(self.agent, &self.cancel, self.log.clone()));
         let mut stream = self.agent.backend.converse_stream(&self.request);
         let mut acc = StreamAccumulator::default();
-        while let Some(event) = stream.next().await {
-            let event = event?;
-            if let ModelEvent::TextDelta { text, .. } = &event {
-                self.log.emit(EventKind::TextDelta {
-                    iteration: self.iteration,
-                    text: text.clone(),
-                });
+        let streamed: Result<(), ModelError> = async {
+            while let Some(event) = stream.next().await {
+                let event = event?;
+                if let ModelEvent::TextDelta { text, .. } = &event {
+                    self.log.emit(EventKind::TextDelta {
+                        iteration: self.iteration,
+                        text: text.clone(),
+                    });
+                }
+                // Before `push`, which takes the event: a `BlockStop` adds
+                // nothing, so the block is already whole in `acc`.
+                if let Some(eager) = eager.as_mut() {
+                    eager.saw(&event, &acc);
+                }
+                acc.push(event)?;
             }
-            acc.push(event)?;
+            Ok(())
         }
-        acc.finish(start.elapsed())
+        .await;
+        let early = eager.and_then(EagerStart::into_started);
+        let response = streamed.and_then(|()| acc.finish(start.elapsed()));
+        match response {
+            Ok(response) => Ok(Thought { response, early }),
+            Err(e) => {
+                // The attempt failed: its calls are not the model's last
+                // word. Cancelled (each ends with an event) before the error
+                // goes to the retry loop.
+                if let Some(early) = early {
+                    early.cancel().await;
+                }
+                Err(e)
+            }
+        }
     }
 }
 
 /// Throttling and transient faults are tried again (no sooner than the
 /// provider's hint); every other kind of error ends the turn.
-impl Operation for ModelCall<'_> {
-    type Output = ModelResponse;
+impl<'r> Operation for ModelCall<'r> {
+    type Output = Thought<'r>;
     type Error = ModelError;
 
     fn attempt(
         &mut self,
         attempt: u32,
-    ) -> impl Future<Output = Result<ModelResponse, ModelError>> + Send {
+    ) -> impl Future<Output = Result<Thought<'r>, ModelError>> + Send {
         let iteration = self.iteration;
         self.log
             .emit(EventKind::ModelCallStarted { iteration, attempt });
         let start = Instant::now();
         let this = &*self;
         async move {
-            let response = this.send().await?;
+            let thought = this.send().await?;
+            let response = &thought.response;
             this.log.emit(EventKind::ModelCallFinished {
                 iteration,
                 attempt,
@@ -67,7 +112,7 @@ impl Operation for ModelCall<'_> {
                 usage: response.usage,
                 elapsed: start.elapsed(),
             });
-            Ok(response)
+            Ok(thought)
         }
     }
 

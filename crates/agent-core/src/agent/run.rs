@@ -6,17 +6,17 @@ use std::sync::Arc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::eager::Started;
 use super::event::EventLog;
 use super::metrics::{BatchMetrics, TurnMetrics};
-use super::model_call::ModelCall;
+use super::model_call::{ModelCall, Thought};
 use super::{
     Agent, AgentError, AgentErrorKind, AgentRun, AgentState, Conversation, EventKind, RunMetrics,
     RunOptions,
 };
 use crate::retry::{self, Retried, Stopped};
 use crate::{
-    CallObserver, ContentBlock, Message, ModelError, ModelRequest, ModelResponse, Role, StopReason,
-    ToolUse,
+    CallObserver, ContentBlock, Message, ModelError, ModelRequest, Role, StopReason, ToolUse,
 };
 
 pub(super) struct Run<'a> {
@@ -28,14 +28,17 @@ pub(super) struct Run<'a> {
     metrics: RunMetrics,
     /// Model turns taken so far.
     iteration: u32,
+    /// When the last model turn's answer was complete.
+    answered: Instant,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
-enum Next {
+enum Next<'a> {
     /// Ask the model (state `Thinking`).
     Think,
-    /// Run the calls the model asked for (state `ExecutingTools`).
-    ExecuteTools(Vec<ToolUse>),
+    /// Run the calls the model asked for (state `ExecutingTools`), some of
+    /// which may have started while its message streamed in.
+    ExecuteTools(Vec<ToolUse>, Option<Started<'a>>),
     /// The model answered (states `Responding`, then `Completed`).
     Respond {
         answer: String,
@@ -61,6 +64,7 @@ impl<'a> Run<'a> {
             state: AgentState::Idle,
             metrics: RunMetrics::default(),
             iteration: 0,
+            answered: Instant::now(),
         }
     }
 
@@ -74,9 +78,9 @@ impl<'a> Run<'a> {
                     self.move_to(AgentState::Thinking);
                     self.think().await
                 }
-                Next::ExecuteTools(calls) => {
+                Next::ExecuteTools(calls, early) => {
                     self.move_to(AgentState::ExecutingTools);
-                    self.execute_tools(&calls).await
+                    self.execute_tools(&calls, early).await
                 }
                 Next::Respond {
                     answer,
@@ -89,7 +93,7 @@ impl<'a> Run<'a> {
 
     /// One model turn, retried by the agent's policy: an answer, or tool
     /// calls to run.
-    async fn think(&mut self) -> Next {
+    async fn think(&mut self) -> Next<'a> {
         let max = self.agent.max_iterations;
         if self.iteration >= max {
             return Next::Stop(Stop::MaxIterations(max));
@@ -97,28 +101,36 @@ impl<'a> Run<'a> {
         self.iteration += 1;
         let iteration = self.iteration;
         self.log.set_iteration(iteration);
+        let agent: &'a Agent = self.agent;
         let mut call = ModelCall {
-            agent: self.agent,
-            log: &self.log,
+            agent,
+            log: self.log.clone(),
             request: ModelRequest {
-                system: self.agent.system.clone(),
+                system: agent.system.clone(),
                 messages: self.conversation.messages().to_vec(),
-                tools: self.agent.specs.as_ref().clone(),
-                inference: self.agent.inference.clone(),
+                tools: agent.specs.as_ref().clone(),
+                inference: agent.inference.clone(),
             },
             iteration,
+            cancel: self.cancel.clone(),
         };
         let turn_start = Instant::now();
-        let retried = retry::run(&mut call, self.agent.model_retry.as_ref(), &self.cancel).await;
+        let retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel).await;
         self.record_turn(iteration, turn_start, &retried);
-        let response = match retried.result {
-            Ok(response) => response,
+        self.answered = Instant::now();
+        let Thought { response, early } = match retried.result {
+            Ok(thought) => thought,
             Err(Stopped::Failed(e)) => return Next::Stop(Stop::Model(e)),
             Err(Stopped::Cancelled) => return Next::Stop(Stop::Cancelled),
         };
         let mut message = response.message;
         let has_calls = message.tool_uses().next().is_some();
         if response.stop_reason == StopReason::MaxTokens || !has_calls {
+            // Calls of a message cut by max_tokens are not answered: any
+            // that started early (complete ones, before the cut) stop.
+            if let Some(early) = early {
+                early.cancel().await;
+            }
             // A call cut off by max_tokens has incomplete input: it is not
             // run, and not kept, so the conversation stays valid.
             message
@@ -135,21 +147,42 @@ impl<'a> Run<'a> {
         }
         let calls = message.tool_uses().cloned().collect();
         self.conversation.push(message);
-        Next::ExecuteTools(calls)
+        Next::ExecuteTools(calls, early)
     }
 
     /// Runs the turn's calls at once and answers each, in call order, in
     /// ONE user message; then the model thinks again, unless cancelled.
-    async fn execute_tools(&mut self, calls: &[ToolUse]) -> Next {
-        let batch_start = Instant::now();
+    async fn execute_tools(&mut self, calls: &[ToolUse], early: Option<Started<'a>>) -> Next<'a> {
+        let mut batch_start = Instant::now();
         let observer: Arc<dyn CallObserver> = self.log.clone();
-        let outcomes = self
-            .agent
-            .executor
-            .execute(&self.agent.tools, calls, &self.cancel, observer)
-            .await;
-        let batch = BatchMetrics::from_outcomes(batch_start.elapsed(), &outcomes);
+        let outcomes = match early {
+            // The calls started early are the message's first calls (they
+            // started in the order the stream gave them): the rest join
+            // their batch, which answers all of them in call order.
+            Some(mut early) if calls.starts_with(&early.calls) => {
+                for call in &calls[early.calls.len()..] {
+                    early.batch.start(call);
+                }
+                batch_start = early.batch.started_at();
+                early.batch.finish(calls).await
+            }
+            other => {
+                // A stream whose blocks came out of order: start over, in
+                // call order, rather than answer calls out of it.
+                if let Some(early) = other {
+                    early.cancel().await;
+                    batch_start = Instant::now();
+                }
+                self.agent
+                    .executor
+                    .execute(&self.agent.tools, calls, &self.cancel, observer)
+                    .await
+            }
+        };
+        let hidden = self.answered.saturating_duration_since(batch_start);
+        let batch = BatchMetrics::from_outcomes(batch_start.elapsed(), hidden, &outcomes);
         self.metrics.tool_time += batch.wall;
+        self.metrics.hidden_tool_time += batch.hidden;
         self.metrics.sequential_tool_time += batch.sequential;
         self.metrics.tool_calls += outcomes.len() as u32;
         if let Some(turn) = self.metrics.turns.last_mut() {
@@ -193,13 +226,17 @@ impl<'a> Run<'a> {
         &mut self,
         iteration: u32,
         turn_start: Instant,
-        retried: &Retried<ModelResponse, ModelError>,
+        retried: &Retried<Thought<'_>, ModelError>,
     ) {
         let model_time = turn_start.elapsed();
         self.metrics.model_time += model_time;
         self.metrics.model_calls += retried.attempts;
         self.metrics.iterations = iteration;
-        let usage = retried.result.as_ref().map(|r| r.usage).unwrap_or_default();
+        let usage = retried
+            .result
+            .as_ref()
+            .map(|r| r.response.usage)
+            .unwrap_or_default();
         self.metrics.usage += usage;
         self.metrics.turns.push(TurnMetrics {
             iteration,

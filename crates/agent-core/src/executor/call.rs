@@ -13,7 +13,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tool_api::{Tool, ToolContext, ToolError, ToolOutput};
 
-use super::limit::Queued;
+use super::admission::Admission;
+use super::cache::Leader;
 use super::timeout::with_timeout;
 use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
 use crate::retry::{self, Operation, Stopped, Verdict};
@@ -31,6 +32,8 @@ pub(super) struct CallTask {
     /// The executor already told the observer the call started (its slot
     /// was free at once), so starts are reported in call order.
     pub announced: bool,
+    /// The first of identical calls of a cached tool: shares its success.
+    pub leader: Option<Leader>,
 }
 
 /// Why one attempt failed (cancellation is the retry loop's to see).
@@ -41,9 +44,9 @@ pub(super) enum AttemptError {
 }
 
 impl CallTask {
-    /// Runs the call once `slot` (its place in the limit's line, taken in
-    /// call order by the executor) comes up.
-    pub async fn run(mut self, slot: Queued) -> CallOutcome {
+    /// Runs the call once `slot` (its places in the lines of its limits and
+    /// resources, taken in call order by the executor) comes up.
+    pub async fn run(mut self, slot: Admission) -> CallOutcome {
         let permit = tokio::select! {
             biased;
             () = self.cancel.cancelled() => {
@@ -51,7 +54,7 @@ impl CallTask {
                 self.observer.call_finished(&outcome);
                 return outcome;
             }
-            permit = slot.acquired() => permit,
+            permit = slot.admitted() => permit,
         };
         let start = Instant::now();
         if !self.announced {
@@ -61,7 +64,12 @@ impl CallTask {
         let cancel = self.cancel.clone();
         let retried = retry::run(&mut self, policy.as_ref(), &cancel).await;
         let result = match retried.result {
-            Ok(out) => Ok(out),
+            Ok(out) => {
+                if let Some(leader) = self.leader.take() {
+                    leader.succeeded(&out);
+                }
+                Ok(out)
+            }
             Err(Stopped::Cancelled) => Err((CallFailure::Cancelled, cancelled_message())),
             Err(Stopped::Failed(e)) => Err(self.failure(e, retried.attempts)),
         };
@@ -108,6 +116,14 @@ impl CallTask {
         }
     }
 
+    /// The outcome of a call answered with an identical call's `output`,
+    /// from `start` (when it began waiting for it) to now.
+    pub fn cached(&self, output: ToolOutput, start: Instant) -> CallOutcome {
+        let mut outcome = self.outcome(Ok(output), 0, start);
+        outcome.cached = true;
+        outcome
+    }
+
     fn outcome(
         &self,
         result: Result<ToolOutput, (CallFailure, String)>,
@@ -127,6 +143,7 @@ impl CallTask {
             started: start.saturating_duration_since(self.batch_start),
             elapsed: start.elapsed(),
             attempts,
+            cached: false,
         }
     }
 }

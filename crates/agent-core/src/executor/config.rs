@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tool_api::{Scheduling, ToolSpec};
+
 use crate::{ExponentialBackoff, RetryPolicy};
 
 /// The timeout and retry policy one call runs under.
@@ -45,6 +47,7 @@ pub struct ExecutorConfig {
     max_concurrency: Option<usize>,
     default: CallPolicy,
     overrides: HashMap<String, Override>,
+    pub(super) scheduling: HashMap<String, Scheduling>,
 }
 
 impl Default for ExecutorConfig {
@@ -56,6 +59,7 @@ impl Default for ExecutorConfig {
                 retry: Arc::new(ExponentialBackoff::default()),
             },
             overrides: HashMap::new(),
+            scheduling: HashMap::new(),
         }
     }
 }
@@ -101,6 +105,75 @@ impl ExecutorConfig {
     ) -> Self {
         self.overrides.entry(name.into()).or_default().retry = Some(Arc::new(retry));
         self
+    }
+
+    /// How calls of the tool `name` are scheduled (see
+    /// `docs/SCHEDULING.md`), over what was set before, field by field.
+    pub fn with_tool_scheduling(mut self, name: impl Into<String>, scheduling: Scheduling) -> Self {
+        let entry = self.scheduling.entry(name.into()).or_default();
+        *entry = std::mem::take(entry).overridden_by(&scheduling);
+        self
+    }
+
+    /// At most `n` calls of the tool `name` at once, inside the global limit.
+    pub fn with_tool_concurrency(self, name: impl Into<String>, n: usize) -> Self {
+        self.with_tool_scheduling(name, Scheduling::default().with_concurrency(n))
+    }
+
+    /// Calls of the tool `name` hold `resource` alone (`NAME`, or
+    /// `NAME:/json/pointer` keyed by the input), in call order.
+    pub fn with_tool_exclusive(
+        mut self,
+        name: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
+        let entry = self.scheduling.entry(name.into()).or_default();
+        entry.exclusive.push(resource.into());
+        self
+    }
+
+    /// Calls of the tool `name` share `resource` with other readers.
+    pub fn with_tool_shared(
+        mut self,
+        name: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
+        let entry = self.scheduling.entry(name.into()).or_default();
+        entry.shared.push(resource.into());
+        self
+    }
+
+    /// Takes what each of `specs` declares about its scheduling, under what
+    /// this configuration already says of the tool (which wins, field by
+    /// field). The agent's builder calls it with its tools' specs.
+    pub fn with_declared<'a>(mut self, specs: impl IntoIterator<Item = &'a ToolSpec>) -> Self {
+        for spec in specs {
+            if spec.scheduling.is_empty() {
+                continue;
+            }
+            let entry = self.scheduling.entry(spec.name.clone()).or_default();
+            *entry = spec.scheduling.clone().overridden_by(entry);
+        }
+        self
+    }
+
+    /// The scheduling declared for the tool `name`, if any.
+    pub fn scheduling_for(&self, name: &str) -> Option<&Scheduling> {
+        self.scheduling.get(name)
+    }
+
+    /// Every tool name this configuration has a setting for (timeout,
+    /// retries or scheduling), sorted: to report names no tool has.
+    pub fn tool_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .overrides
+            .keys()
+            .chain(self.scheduling.keys())
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// The concurrency limit.

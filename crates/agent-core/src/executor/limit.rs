@@ -8,16 +8,33 @@ use std::task::{Context, Poll, Waker};
 
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
+use super::priority::{PriorityLimit, PriorityPermit, PriorityPlace};
+
 /// A shared limit on calls in flight; cloning shares the limit.
 #[derive(Debug, Clone)]
 pub struct ConcurrencyLimit {
     semaphore: Option<Arc<Semaphore>>,
+    /// Set instead of `semaphore` when waiting calls go by priority.
+    priority: Option<Arc<PriorityLimit>>,
     max: Option<usize>,
 }
 
 /// Held while a call runs; dropping it lets the next call start.
 #[derive(Debug)]
-pub struct Permit(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
+pub struct Permit(#[allow(dead_code)] Held);
+
+#[derive(Debug)]
+enum Held {
+    Free,
+    Fifo(#[allow(dead_code)] OwnedSemaphorePermit),
+    Priority(#[allow(dead_code)] PriorityPermit),
+}
+
+impl Held {
+    fn fifo(permit: Result<OwnedSemaphorePermit, AcquireError>) -> Self {
+        permit.map_or(Self::Free, Self::Fifo)
+    }
+}
 
 impl ConcurrencyLimit {
     /// At most `max` calls at once; `None` for no limit.
@@ -25,6 +42,19 @@ impl ConcurrencyLimit {
         let max = max.map(|m| m.clamp(1, Semaphore::MAX_PERMITS));
         Self {
             semaphore: max.map(|m| Arc::new(Semaphore::new(m))),
+            priority: None,
+            max,
+        }
+    }
+
+    /// At most `max` calls at once (`None`: no limit, so no line either),
+    /// waiting calls going by priority ([`ConcurrencyLimit::enqueue_at`]),
+    /// then first come, first served.
+    pub fn with_priorities(max: Option<usize>) -> Self {
+        let max = max.map(|m| m.clamp(1, Semaphore::MAX_PERMITS));
+        Self {
+            semaphore: None,
+            priority: max.map(PriorityLimit::new),
             max,
         }
     }
@@ -47,6 +77,19 @@ impl ConcurrencyLimit {
     /// its task is spawned is what makes "the rest wait their turn in order"
     /// hold (with a limit of 1, a batch runs exactly in call order).
     pub fn enqueue(&self) -> Queued {
+        self.enqueue_at(0)
+    }
+
+    /// As [`ConcurrencyLimit::enqueue`], at `priority`: with a limit made by
+    /// [`ConcurrencyLimit::with_priorities`], a higher priority is served
+    /// first; otherwise priorities are ignored.
+    pub fn enqueue_at(&self, priority: i32) -> Queued {
+        if let Some(limit) = &self.priority {
+            return Queued(Some(match limit.enqueue(priority) {
+                PriorityPlace::Ready(p) => Slot::Ready(Permit(Held::Priority(p))),
+                waiting => Slot::Priority(waiting),
+            }));
+        }
         let Some(semaphore) = &self.semaphore else {
             return Queued::default();
         };
@@ -65,7 +108,7 @@ impl ConcurrencyLimit {
         {
             // Never closed, so acquiring cannot fail; were it closed,
             // running unlimited beats failing the call.
-            Poll::Ready(permit) => Queued(Some(Slot::Ready(Permit(permit.ok())))),
+            Poll::Ready(permit) => Queued(Some(Slot::Ready(Permit(Held::fifo(permit))))),
             Poll::Pending => Queued(Some(Slot::Waiting(waiting))),
         }
     }
@@ -82,13 +125,14 @@ pub struct Queued(Option<Slot>);
 enum Slot {
     Ready(Permit),
     Waiting(AcquireFuture),
+    Priority(PriorityPlace),
 }
 
 impl std::fmt::Debug for Queued {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = match &self.0 {
             None | Some(Slot::Ready(_)) => "ready",
-            Some(Slot::Waiting(_)) => "waiting",
+            Some(Slot::Waiting(_) | Slot::Priority(_)) => "waiting",
         };
         f.debug_tuple("Queued").field(&state).finish()
     }
@@ -98,15 +142,16 @@ impl Queued {
     /// Whether the slot was free when the place was taken (waiting on it
     /// will not wait).
     pub fn is_ready(&self) -> bool {
-        !matches!(self.0, Some(Slot::Waiting(_)))
+        !matches!(self.0, Some(Slot::Waiting(_) | Slot::Priority(_)))
     }
 
     /// Waits until this place in line gets its slot.
     pub async fn acquired(self) -> Permit {
         match self.0 {
-            None => Permit(None),
+            None => Permit(Held::Free),
             Some(Slot::Ready(permit)) => permit,
-            Some(Slot::Waiting(waiting)) => Permit(waiting.await.ok()),
+            Some(Slot::Waiting(waiting)) => Permit(Held::fifo(waiting.await)),
+            Some(Slot::Priority(place)) => Permit(Held::Priority(place.acquired().await)),
         }
     }
 }

@@ -4,26 +4,41 @@
 //! [`limit`] (how many calls run at once), [`timeout`] (how long one attempt
 //! may take), [`crate::retry`] (whether and when to try again), and `call`,
 //! which composes them for one call with panic and cancellation isolation.
+//! `batch` starts a turn's calls one by one (all at once, or as the model's
+//! stream completes each: eager start) and collects them in call order.
+//!
+//! Per-tool scheduling rules (docs/SCHEDULING.md), one module each:
+//! `resource` (exclusive and shared resources, keyed by the input),
+//! `priority` (the global line by priority), `rate` (a token bucket per
+//! tool), `cache` (results of idempotent tools), and `admission`, which
+//! composes them into what one call waits for. With no rules declared none
+//! of them is touched.
 
+mod admission;
+mod batch;
+mod cache;
 mod call;
 mod config;
 pub mod limit;
 mod observer;
 mod outcome;
+mod priority;
+mod rate;
+mod resource;
 pub mod timeout;
 
 use std::sync::Arc;
 
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tool_api::ToolRegistry;
 
+pub use batch::Batch;
 pub use config::{CallPolicy, ExecutorConfig};
 pub use limit::{ConcurrencyLimit, Queued};
 pub use observer::CallObserver;
 pub use outcome::{CallFailure, CallOutcome};
 
-use crate::{ToolResult, ToolUse};
+use crate::ToolUse;
 
 /// Runs the tool calls of a turn concurrently and returns one outcome per
 /// call, in call order.
@@ -34,6 +49,10 @@ use crate::{ToolResult, ToolUse};
 ///   shared by every batch and run that goes through it.
 /// - Every call of a batch starts at once, as slots allow: at most
 ///   `max_concurrency` run together, the rest wait their turn in order.
+/// - Per-tool rules from [`ExecutorConfig`] (a tool's own limit, exclusive
+///   and shared resources taken in call order, priority, rate, a result
+///   cache for idempotent tools) hold a call back until they allow it; a
+///   call waiting for them holds no global slot.
 /// - Each call runs under its [`CallPolicy`]: a timeout per attempt, and
 ///   retries with backoff for [`tool_api::ToolError::Retryable`] failures.
 ///   Invalid input, fatal errors, timeouts and panics are not retried.
@@ -75,15 +94,26 @@ use crate::{ToolResult, ToolUse};
 pub struct ToolExecutor {
     config: Arc<ExecutorConfig>,
     limit: ConcurrencyLimit,
+    /// Per-tool rules, shared by every batch.
+    rules: Arc<admission::Rules>,
 }
 
 impl ToolExecutor {
     /// An executor with `config`.
     pub fn new(config: ExecutorConfig) -> Self {
-        let limit = ConcurrencyLimit::new(config.max_concurrency());
+        // Priorities order the global line only when some tool has one:
+        // otherwise the plain, first come first served limit.
+        let prioritised = config.scheduling.values().any(|s| s.priority.is_some());
+        let limit = if prioritised {
+            ConcurrencyLimit::with_priorities(config.max_concurrency())
+        } else {
+            ConcurrencyLimit::new(config.max_concurrency())
+        };
+        let rules = admission::Rules::new(config.scheduling.iter());
         Self {
             config: Arc::new(config),
             limit,
+            rules: Arc::new(rules),
         }
     }
 
@@ -100,153 +130,22 @@ impl ToolExecutor {
         cancel: &CancellationToken,
         observer: Arc<dyn CallObserver>,
     ) -> Vec<CallOutcome> {
-        let batch_start = Instant::now();
-        let mut in_flight = InFlight::new(cancel.child_token());
-        let mut pending = Vec::with_capacity(calls.len());
-        for (index, call) in calls.iter().enumerate() {
-            let refused = |failure, message: String| {
-                observer.call_started(index, call);
-                let outcome = CallOutcome {
-                    index,
-                    id: call.id.clone(),
-                    name: call.name.clone(),
-                    result: ToolResult::error(&call.id, message),
-                    failure: Some(failure),
-                    started: batch_start.elapsed(),
-                    elapsed: std::time::Duration::ZERO,
-                    attempts: 0,
-                };
-                observer.call_finished(&outcome);
-                Pending::Done(Box::new(outcome))
-            };
-            let Some(registered) = tools.get(&call.name) else {
-                let available: Vec<&str> = tools.names().collect();
-                pending.push(refused(
-                    CallFailure::UnknownTool,
-                    format!(
-                        "unknown tool '{}'; available: {}",
-                        call.name,
-                        if available.is_empty() {
-                            "(none)".into()
-                        } else {
-                            available.join(", ")
-                        }
-                    ),
-                ));
-                continue;
-            };
-            if !call.input.is_object() {
-                pending.push(refused(
-                    CallFailure::InvalidInput,
-                    format!(
-                        "invalid input: the input of `{}` must be a JSON object matching its schema, \
-                         not {}. Fix the input and call the tool again.",
-                        call.name, call.input
-                    ),
-                ));
-                continue;
-            }
-            let slot = self.limit.enqueue();
-            // A call whose slot is free starts now: say so here, in call
-            // order, rather than from its task, whose first poll comes in no
-            // set order on worker threads.
-            let announced = slot.is_ready();
-            if announced {
-                observer.call_started(index, call);
-            }
-            let task = call::CallTask {
-                index,
-                call: call.clone(),
-                tool: registered.tool.clone(),
-                policy: self.config.policy_for(&call.name),
-                cancel: in_flight.cancel.clone(),
-                observer: observer.clone(),
-                batch_start,
-                announced,
-            };
-            let handle = tokio::spawn(task.run(slot));
-            in_flight.tasks.push(handle.abort_handle());
-            pending.push(Pending::Running(handle));
+        let mut batch = Batch::with_capacity(self, tools, cancel, observer, calls.len());
+        for call in calls {
+            batch.start(call);
         }
-
-        let mut outcomes = Vec::with_capacity(pending.len());
-        for (index, p) in pending.into_iter().enumerate() {
-            outcomes.push(match p {
-                Pending::Done(outcome) => *outcome,
-                Pending::Running(handle) => match handle.await {
-                    Ok(outcome) => outcome,
-                    // The task catches the tool's panics itself; this is the
-                    // belt to its braces (an observer panicking, say).
-                    Err(e) => {
-                        let call = &calls[index];
-                        let message = if e.is_panic() {
-                            format!(
-                                "tool `{}` crashed: {}",
-                                call.name,
-                                call::panic_message(e.into_panic().as_ref())
-                            )
-                        } else {
-                            format!("tool `{}` was stopped before it finished", call.name)
-                        };
-                        CallOutcome {
-                            index,
-                            id: call.id.clone(),
-                            name: call.name.clone(),
-                            result: ToolResult::error(&call.id, message),
-                            failure: Some(CallFailure::Panicked),
-                            started: std::time::Duration::ZERO,
-                            elapsed: batch_start.elapsed(),
-                            attempts: 1,
-                        }
-                    }
-                },
-            });
-        }
-        in_flight.disarm();
-        outcomes
-    }
-}
-
-/// A batch's calls in flight, stopped if the batch's future is dropped
-/// before it collected them all (a dropped run, a caller's timeout): their
-/// tokens fire and their tasks are aborted, so no call outlives its batch
-/// or keeps its concurrency slot.
-struct InFlight {
-    /// The batch's own child of the caller's token: the caller's token is
-    /// never cancelled on its behalf.
-    cancel: CancellationToken,
-    tasks: Vec<tokio::task::AbortHandle>,
-    armed: bool,
-}
-
-impl InFlight {
-    fn new(cancel: CancellationToken) -> Self {
-        Self {
-            cancel,
-            tasks: Vec::new(),
-            armed: true,
-        }
+        batch.finish(calls).await
     }
 
-    /// Every call was collected: nothing is left to stop, and tokens of
-    /// calls that finished are not cancelled after the fact.
-    fn disarm(mut self) {
-        self.armed = false;
+    /// An empty batch whose calls are started one by one, as they become
+    /// known (eager start: while the model is still writing its message);
+    /// see [`Batch`].
+    pub fn batch<'a>(
+        &'a self,
+        tools: &'a ToolRegistry,
+        cancel: &CancellationToken,
+        observer: Arc<dyn CallObserver>,
+    ) -> Batch<'a> {
+        Batch::with_capacity(self, tools, cancel, observer, 0)
     }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if self.armed {
-            self.cancel.cancel();
-            for task in &self.tasks {
-                task.abort();
-            }
-        }
-    }
-}
-
-enum Pending {
-    Done(Box<CallOutcome>),
-    Running(tokio::task::JoinHandle<CallOutcome>),
 }

@@ -45,8 +45,12 @@ pub struct CallOutcome {
     /// How long it ran, retries and backoff included.
     #[serde(with = "crate::duration_ms")]
     pub elapsed: Duration,
-    /// Attempts made (0 if it never started).
+    /// Attempts made (0 if it never started, or was answered from the
+    /// cache).
     pub attempts: u32,
+    /// Answered with the result of an identical call (`cache_ttl`), not run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 impl CallOutcome {

@@ -140,6 +140,29 @@ impl StreamAccumulator {
         Ok(())
     }
 
+    /// The tool call of block `index` as the stream has it so far, if that
+    /// block is a tool-use block whose input is (already) a complete JSON
+    /// object: what eager start runs once the block is complete.
+    pub fn tool_use(&self, index: usize) -> Option<ToolUse> {
+        let (_, Partial::Tool { id, name, json }) =
+            self.blocks.iter().rev().find(|(i, _)| *i == index)?
+        else {
+            return None;
+        };
+        let input = if json.trim().is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_str::<Value>(json)
+                .ok()
+                .filter(Value::is_object)?
+        };
+        Some(ToolUse {
+            id: id.clone(),
+            name: name.clone(),
+            input,
+        })
+    }
+
     fn block_mut(&mut self, index: usize) -> Option<&mut Partial> {
         self.blocks
             .iter_mut()
@@ -255,6 +278,42 @@ mod tests {
         assert_eq!(uses[1].input, json!({}));
         assert_eq!(r.usage.output_tokens, 5);
         assert_eq!(r.latency, Duration::from_millis(7));
+    }
+
+    #[test]
+    fn a_tool_block_is_known_once_its_input_is_complete() {
+        let mut acc = StreamAccumulator::default();
+        acc.push(ModelEvent::ToolUseStart {
+            index: 1,
+            id: "t1".into(),
+            name: "get_weather".into(),
+        })
+        .unwrap();
+        assert_eq!(acc.tool_use(1).unwrap().input, json!({}));
+        acc.push(ModelEvent::ToolInputDelta {
+            index: 1,
+            json: "{\"location\": \"Pa".into(),
+        })
+        .unwrap();
+        assert_eq!(acc.tool_use(1), None, "incomplete input");
+        acc.push(ModelEvent::ToolInputDelta {
+            index: 1,
+            json: "ris\"}".into(),
+        })
+        .unwrap();
+        let call = acc.tool_use(1).unwrap();
+        assert_eq!(
+            (call.id.as_str(), call.name.as_str()),
+            ("t1", "get_weather")
+        );
+        assert_eq!(call.input, json!({"location": "Paris"}));
+        assert_eq!(acc.tool_use(0), None, "no such block");
+        acc.push(ModelEvent::TextDelta {
+            index: 2,
+            text: "x".into(),
+        })
+        .unwrap();
+        assert_eq!(acc.tool_use(2), None, "a text block");
     }
 
     #[test]
