@@ -14,28 +14,37 @@ use super::{
     RunOptions,
 };
 use crate::retry::{self, Retried, Stopped};
+use crate::session::Journaling;
 use crate::{
     CallObserver, ContentBlock, Message, ModelError, ModelRequest, ModelResponse, Role, StopReason,
     ToolUse,
 };
 
 pub(super) struct Run<'a> {
-    agent: &'a Agent,
-    conversation: &'a mut Conversation,
-    cancel: CancellationToken,
-    log: Arc<EventLog>,
+    pub(super) agent: &'a Agent,
+    pub(super) conversation: &'a mut Conversation,
+    pub(super) cancel: CancellationToken,
+    pub(super) log: Arc<EventLog>,
+    /// Journals messages and, beside the event log, each tool result.
+    pub(super) journaling: Arc<Journaling>,
     state: AgentState,
-    metrics: RunMetrics,
+    pub(super) metrics: RunMetrics,
     /// Model turns taken so far.
-    iteration: u32,
+    pub(super) iteration: u32,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
-enum Next {
+pub(super) enum Next {
     /// Ask the model (state `Thinking`).
     Think,
     /// Run the calls the model asked for (state `ExecutingTools`).
     ExecuteTools(Vec<ToolUse>),
+    /// Finish an interrupted batch, `finished` replayed from the journal
+    /// (state `ExecutingTools`; see `resume.rs`).
+    ResumeTools {
+        calls: Vec<ToolUse>,
+        finished: Vec<crate::ToolResult>,
+    },
     /// The model answered (states `Responding`, then `Completed`).
     Respond {
         answer: String,
@@ -45,7 +54,7 @@ enum Next {
     Stop(Stop),
 }
 
-enum Stop {
+pub(super) enum Stop {
     MaxIterations(u32),
     Model(ModelError),
     Cancelled,
@@ -53,11 +62,13 @@ enum Stop {
 
 impl<'a> Run<'a> {
     pub fn new(agent: &'a Agent, conversation: &'a mut Conversation, options: RunOptions) -> Self {
+        let log = Arc::new(EventLog::new(options.events));
         Self {
             agent,
             conversation,
             cancel: options.cancel.unwrap_or_default(),
-            log: Arc::new(EventLog::new(options.events)),
+            log: log.clone(),
+            journaling: Arc::new(Journaling::new(options.journal, log)),
             state: AgentState::Idle,
             metrics: RunMetrics::default(),
             iteration: 0,
@@ -65,9 +76,14 @@ impl<'a> Run<'a> {
     }
 
     /// The state machine: each state is a method that says where to go next.
-    pub async fn go(mut self, prompt: &str) -> Result<AgentRun, AgentError> {
+    pub async fn go(self, prompt: &str) -> Result<AgentRun, AgentError> {
+        self.journaling.message(&Message::user(prompt));
         self.conversation.push_user_text(prompt);
-        let mut next = Next::Think;
+        self.drive(Next::Think).await
+    }
+
+    /// Runs the state machine from `next` until the run ends.
+    pub(super) async fn drive(mut self, mut next: Next) -> Result<AgentRun, AgentError> {
         loop {
             next = match next {
                 Next::Think => {
@@ -77,6 +93,10 @@ impl<'a> Run<'a> {
                 Next::ExecuteTools(calls) => {
                     self.move_to(AgentState::ExecutingTools);
                     self.execute_tools(&calls).await
+                }
+                Next::ResumeTools { calls, finished } => {
+                    self.move_to(AgentState::ExecutingTools);
+                    self.resume_tools(calls, finished).await
                 }
                 Next::Respond {
                     answer,
@@ -126,7 +146,7 @@ impl<'a> Run<'a> {
                 .retain(|b| !matches!(b, ContentBlock::ToolUse(_)));
             let answer = message.text();
             if !message.content.is_empty() {
-                self.conversation.push(message);
+                self.push(message);
             }
             return Next::Respond {
                 answer,
@@ -134,7 +154,7 @@ impl<'a> Run<'a> {
             };
         }
         let calls = message.tool_uses().cloned().collect();
-        self.conversation.push(message);
+        self.push(message);
         Next::ExecuteTools(calls)
     }
 
@@ -142,7 +162,7 @@ impl<'a> Run<'a> {
     /// ONE user message; then the model thinks again, unless cancelled.
     async fn execute_tools(&mut self, calls: &[ToolUse]) -> Next {
         let batch_start = Instant::now();
-        let observer: Arc<dyn CallObserver> = self.log.clone();
+        let observer: Arc<dyn CallObserver> = self.journaling.clone();
         let outcomes = self
             .agent
             .executor
@@ -155,7 +175,7 @@ impl<'a> Run<'a> {
         if let Some(turn) = self.metrics.turns.last_mut() {
             turn.tools = Some(batch);
         }
-        self.conversation.push(Message {
+        self.push(Message {
             role: Role::User,
             content: outcomes
                 .into_iter()
@@ -187,6 +207,12 @@ impl<'a> Run<'a> {
             kind,
             run: Box::new(self.finish(String::new(), None)),
         }
+    }
+
+    /// Adds `message` to the conversation, journaled first.
+    pub(super) fn push(&mut self, message: Message) {
+        self.journaling.message(&message);
+        self.conversation.push(message);
     }
 
     fn record_turn(
@@ -222,7 +248,7 @@ impl<'a> Run<'a> {
         self.state = to;
     }
 
-    fn finish(mut self, answer: String, stop_reason: Option<StopReason>) -> AgentRun {
+    pub(super) fn finish(mut self, answer: String, stop_reason: Option<StopReason>) -> AgentRun {
         self.metrics.wall = self.log.start().elapsed();
         AgentRun {
             answer,
