@@ -35,6 +35,10 @@ pub enum Command {
     MockServer(MockServerArgs),
     /// Print the effective settings and where each came from.
     Config(ConfigArgs),
+    /// List, show, delete or export the saved sessions (`--session`).
+    Sessions(crate::commands::sessions::SessionsArgs),
+    /// Continue a session's interrupted run (even one killed mid-batch).
+    Resume(crate::commands::resume::ResumeArgs),
 }
 
 /// Which reference query the demo runs.
@@ -162,6 +166,9 @@ pub struct RunArgs {
     /// Settings.
     #[command(flatten)]
     pub agent: AgentArgs,
+    /// The session to keep the conversation in.
+    #[command(flatten)]
+    pub session: crate::commands::sessions::SessionArgs,
     /// The prompt; read from standard input when absent.
     pub prompt: Option<String>,
 }
@@ -172,6 +179,9 @@ pub struct ChatArgs {
     /// Settings.
     #[command(flatten)]
     pub agent: AgentArgs,
+    /// The session to keep the conversation in.
+    #[command(flatten)]
+    pub session: crate::commands::sessions::SessionArgs,
 }
 
 /// `agent tools`.

@@ -14,5 +14,6 @@ pub mod json;
 pub mod plugins;
 pub mod render;
 pub mod session;
+pub mod session_store;
 pub mod settings;
 pub mod stdout;

@@ -61,6 +61,8 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Tools(args) => commands::tools::tools(args),
         Command::MockServer(args) => commands::mock_server::mock_server(args).await,
         Command::Config(args) => commands::config::config(args),
+        Command::Sessions(args) => commands::sessions::sessions(args),
+        Command::Resume(args) => commands::resume::resume(args).await,
     }
 }
 

@@ -8,7 +8,10 @@ use agent_core::SessionError;
 pub(crate) fn storage(path: &Path, error: impl std::fmt::Display) -> SessionError {
     let message = error.to_string();
     let lower = message.to_lowercase();
-    let hint = if lower.contains("readonly") || lower.contains("read-only") || lower.contains("permission denied") {
+    let hint = if lower.contains("readonly")
+        || lower.contains("read-only")
+        || lower.contains("permission denied")
+    {
         "; the location is not writable: choose another with --session-store or AGENT_SESSION_STORE"
     } else if lower.contains("full") || lower.contains("no space") {
         "; the disk is full: free some space or choose another --session-store"

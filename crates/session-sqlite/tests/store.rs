@@ -51,8 +51,14 @@ fn a_second_open_of_one_session_is_refused_until_the_first_ends() {
     let first = store.open("busy").unwrap();
     let err = store.open("busy").err().unwrap();
     assert!(matches!(err, SessionError::Locked { .. }), "{err}");
-    assert!(err.to_string().contains("in use by another process"), "{err}");
-    assert!(matches!(store.remove("busy"), Err(SessionError::Locked { .. })));
+    assert!(
+        err.to_string().contains("in use by another process"),
+        "{err}"
+    );
+    assert!(matches!(
+        store.remove("busy"),
+        Err(SessionError::Locked { .. })
+    ));
     // Another session is not affected.
     store.open("other").unwrap();
     drop(first);
@@ -65,8 +71,14 @@ fn remove_deletes_and_unknown_names_are_not_found() {
     let store = SqliteStore::open(dir.path().join("s.db")).unwrap();
     drop(store.open("gone").unwrap());
     store.remove("gone").unwrap();
-    assert!(matches!(store.entries("gone"), Err(SessionError::NotFound { .. })));
-    assert!(matches!(store.remove("gone"), Err(SessionError::NotFound { .. })));
+    assert!(matches!(
+        store.entries("gone"),
+        Err(SessionError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.remove("gone"),
+        Err(SessionError::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -77,7 +89,10 @@ fn a_store_from_a_newer_version_is_refused_untouched() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     let err = SqliteStore::open(&path).err().unwrap();
-    assert!(matches!(err, SessionError::TooNew { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, SessionError::TooNew { found: 99, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("upgrade agent"), "{err}");
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))

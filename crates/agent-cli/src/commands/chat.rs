@@ -8,6 +8,8 @@ use tokio::io::AsyncBufReadExt;
 use crate::cli::ChatArgs;
 use agent_cli::exit::Failure;
 use agent_cli::render::Mode;
+use agent_cli::session::Start;
+use agent_cli::session_store::OpenSession;
 use agent_cli::{assemble, session};
 
 /// Reads prompts until end of input; Ctrl-C cancels the prompt running.
@@ -21,7 +23,19 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
             agent.tools().len()
         );
     }
-    let mut conversation = Conversation::new();
+    let saved = match &args.session.session {
+        Some(name) => {
+            let open = OpenSession::open(args.session.session_store.clone(), name)?;
+            open.ready_for_prompt(name)?;
+            Some(open)
+        }
+        None => None,
+    };
+    let journal = saved.as_ref().and_then(OpenSession::journal);
+    let mut conversation = saved
+        .as_ref()
+        .map(|s| s.restored.conversation.clone())
+        .unwrap_or_else(Conversation::new);
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     loop {
         if interactive {
@@ -37,12 +51,13 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
             }
             continue;
         }
-        let result = session::show(
+        let result = session::show_start(
             &agent,
             &mut conversation,
-            prompt,
+            Start::Prompt(prompt),
             mode,
             session::interrupt_token(),
+            journal.clone(),
         )
         .await;
         match result {
@@ -59,12 +74,19 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
                 eprintln!("(cancelled)")
             }
             Err(e) => {
-                return session::conclude(
+                let concluded = session::conclude(
                     Err(e),
                     args.agent.json.then_some(agent_cli::json::Layout::Line),
                 );
+                if let Some(saved) = &saved {
+                    saved.check()?;
+                }
+                return concluded;
             }
         }
     }
-    Ok(())
+    match &saved {
+        Some(saved) => saved.check(),
+        None => Ok(()),
+    }
 }

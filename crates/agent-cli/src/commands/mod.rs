@@ -4,5 +4,7 @@ pub mod chat;
 pub mod config;
 pub mod demo;
 pub mod mock_server;
+pub mod resume;
 pub mod run;
+pub mod sessions;
 pub mod tools;

@@ -7,6 +7,8 @@ use agent_core::Conversation;
 use crate::cli::RunArgs;
 use agent_cli::exit::Failure;
 use agent_cli::render::Mode;
+use agent_cli::session::Start;
+use agent_cli::session_store::OpenSession;
 use agent_cli::{assemble, session};
 
 /// Answers the prompt (argument or stdin) and exits with the documented code.
@@ -22,18 +24,35 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     }
     let agent = assemble::from_overrides(&args.agent.overrides()).await?;
     let mode = Mode::detect(args.agent.json);
-    let result = session::show(
+    let saved = match &args.session.session {
+        Some(name) => {
+            let open = OpenSession::open(args.session.session_store.clone(), name)?;
+            open.ready_for_prompt(name)?;
+            Some(open)
+        }
+        None => None,
+    };
+    let mut conversation = saved
+        .as_ref()
+        .map(|s| s.restored.conversation.clone())
+        .unwrap_or_else(Conversation::new);
+    let result = session::show_start(
         &agent,
-        &mut Conversation::new(),
-        &prompt,
+        &mut conversation,
+        Start::Prompt(&prompt),
         mode,
         session::interrupt_token(),
+        saved.as_ref().and_then(OpenSession::journal),
     )
     .await;
-    session::conclude(
+    let concluded = session::conclude(
         result,
         args.agent.json.then_some(agent_cli::json::Layout::Document),
-    )
+    );
+    if let Some(saved) = &saved {
+        saved.check()?;
+    }
+    concluded
 }
 
 fn read_stdin() -> Result<String, Failure> {

@@ -183,7 +183,10 @@ impl std::fmt::Debug for RunOptions {
         f.debug_struct("RunOptions")
             .field("cancel", &self.cancel)
             .field("events", &self.events.is_some())
-            .field("journal", &self.journal.as_ref().map(|j| j.name().to_owned()))
+            .field(
+                "journal",
+                &self.journal.as_ref().map(|j| j.name().to_owned()),
+            )
             .finish()
     }
 }

@@ -9,9 +9,7 @@ use tokio::time::Instant;
 use super::run::{Next, Run};
 use super::{AgentError, AgentRun, EventKind};
 use crate::session::Pending;
-use crate::{
-    CallObserver, ContentBlock, Message, Role, StopReason, ToolResult, ToolUse,
-};
+use crate::{CallObserver, ContentBlock, Message, Role, StopReason, ToolResult, ToolUse};
 
 impl Run<'_> {
     /// Continues from `pending` (see [`super::Agent::resume`]).

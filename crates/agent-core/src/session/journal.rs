@@ -70,8 +70,7 @@ impl CallObserver for Journaling {
         error: &ToolError,
         delay: Duration,
     ) {
-        self.inner
-            .call_retrying(index, call, attempt, error, delay);
+        self.inner.call_retrying(index, call, attempt, error, delay);
     }
 
     fn call_finished(&self, outcome: &CallOutcome) {

@@ -1,0 +1,214 @@
+//! `--session`, `agent sessions`: conversations kept in the SQLite store
+//! across processes, end to end through the real binary and the local
+//! Converse server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use bedrock_client::mock::MockServer;
+use serde_json::Value;
+
+const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
+
+fn demo_plugin() -> PathBuf {
+    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
+}
+
+/// The binary, offline, with a clean environment.
+fn agent(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("agent").unwrap();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".data"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("NO_COLOR", "1")
+        .current_dir(home);
+    cmd
+}
+
+fn run(home: &Path, server: &MockServer, store: &Path, prompt: &str) -> Output {
+    agent(home)
+        .args(["run", "--session", "trip", "--session-store"])
+        .arg(store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(demo_plugin())
+        .arg(prompt)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_session_continues_in_a_second_process() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("store/sessions.db");
+
+    let out = run(home.path(), &server, &store, Q1);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(home.path(), &server, &store, "Thanks!");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // What crossed the wire: the second process's request holds the first
+    // run's turns (prompt, tool calls, their results, the answer).
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "two turns for Q1, one for the follow-up");
+    let last = requests[2].body["messages"].as_array().unwrap();
+    assert_eq!(last.len(), 5, "the follow-up carries the whole history");
+    assert_eq!(last[0]["content"][0]["text"], Q1);
+    assert_eq!(last[4]["content"][0]["text"], "Thanks!");
+    let asked = last[1]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b.get("toolUse").is_some())
+        .count();
+    assert_eq!(asked, 2);
+
+    // The journal: each tool result on its own, before the batch's message.
+    let out = agent(home.path())
+        .args(["sessions", "export", "trip", "--session-store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "message",
+            "message",
+            "tool_result",
+            "tool_result",
+            "message",
+            "message",
+            "message",
+            "message"
+        ]
+    );
+
+    // list, show, rm; the store from the environment this time.
+    let out = agent(home.path())
+        .env("AGENT_SESSION_STORE", &store)
+        .args(["sessions", "list", "--json"])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["name"], "trip");
+    assert_eq!(list[0]["messages"], 6);
+    let out = agent(home.path())
+        .env("AGENT_SESSION_STORE", &store)
+        .args(["sessions", "show", "trip"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("user: Thanks!"));
+    let out = agent(home.path())
+        .env("AGENT_SESSION_STORE", &store)
+        .args(["sessions", "rm", "trip"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = agent(home.path())
+        .env("AGENT_SESSION_STORE", &store)
+        .args(["sessions", "show", "trip"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no session named `trip`"),
+        "{}",
+        stderr(&out)
+    );
+    drop(rt);
+}
+
+#[test]
+fn a_second_process_on_a_session_in_use_is_refused() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    // A chat holds the session while it waits for input.
+    let mut chat = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", home.path())
+        .args(["chat", "--session", "trip", "--session-store"])
+        .arg(&store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let locks = home.path().join("sessions.db.locks");
+    let held = || {
+        std::fs::read_dir(&locks)
+            .map(|d| {
+                d.flatten()
+                    .any(|f| std::fs::read_to_string(f.path()).is_ok_and(|s| !s.is_empty()))
+            })
+            .unwrap_or(false)
+    };
+    while !held() {
+        assert!(chat.try_wait().unwrap().is_none(), "the chat ended early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = run(home.path(), &server, &store, Q1);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("session `trip` is in use by another process (pid"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        server.requests().is_empty(),
+        "the refused run made no model call"
+    );
+    chat.kill().unwrap();
+    chat.wait().unwrap();
+    // A killed holder leaves no stale lock.
+    let out = run(home.path(), &server, &store, Q1);
+    assert!(out.status.success(), "{}", stderr(&out));
+    drop(rt);
+}
+
+#[test]
+fn an_unwritable_store_still_prints_the_answer_then_fails_clearly() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // A file where the store's directory should be: unwritable, root included.
+    let file = home.path().join("plain-file");
+    std::fs::write(&file, "").unwrap();
+    let out = run(home.path(), &server, &file.join("sessions.db"), Q1);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("New York"));
+    assert!(
+        stderr(&out).contains("session `trip` cannot be saved"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--session-store"), "{}", stderr(&out));
+    drop(rt);
+}
