@@ -77,6 +77,11 @@ pub fn agent(
     if let Some(system) = &settings.system.value {
         builder = builder.system(system.clone());
     }
+    for (name, o) in &settings.tools.value {
+        if o.idempotent == Some(false) {
+            builder = builder.non_idempotent(name.clone());
+        }
+    }
     builder.build().map_err(|e| Failure::Usage(e.to_string()))
 }
 

@@ -212,3 +212,201 @@ fn an_unwritable_store_still_prints_the_answer_then_fails_clearly() {
     assert!(stderr(&out).contains("--session-store"), "{}", stderr(&out));
     drop(rt);
 }
+
+/// Two instant calls and two of three seconds, in one batch.
+const NAPS: &str = r#"[{
+    "name": "naps",
+    "prompt": "Take naps",
+    "turns": [
+        { "text": "Napping.", "tool_calls": [
+            { "name": "noop", "input": {} },
+            { "name": "sleep_tool", "input": { "ms": 3000 } },
+            { "name": "noop", "input": {} },
+            { "name": "sleep_tool", "input": { "ms": 3000 } }
+        ] },
+        { "text": "Rested." }
+    ]
+}]"#;
+
+/// `agent run --session naps`, SIGKILLed once the two instant calls are
+/// journaled and the two slow ones are in flight. Returns the journaled
+/// results' ids.
+fn kill_mid_batch(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Vec<String> {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("HOME", home)
+        .current_dir(home)
+        .args(["run", "--json", "--session", "naps", "--session-store"])
+        .arg(store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(demo_plugin())
+        .args(extra)
+        .arg("Take naps")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let finished = || -> Vec<String> {
+        let Ok(store) = session_sqlite::SqliteStore::open(store) else {
+            return Vec::new();
+        };
+        agent_core::SessionStore::entries(&store, "naps")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| match e {
+                agent_core::JournalEntry::ToolResult { result, .. } => Some(result.tool_use_id),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut done = finished();
+    while done.len() < 2 {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        done = finished();
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup of any kind
+    child.wait().unwrap();
+    assert_eq!(done.len(), 2, "only the instant calls had finished");
+    done
+}
+
+fn resume(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Value {
+    let out = agent(home)
+        .args(["resume", "naps", "--json", "--session-store"])
+        .arg(store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(demo_plugin())
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The ids of the resumed run's events of kind `event`.
+fn ids(doc: &Value, event: &str) -> Vec<String> {
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == event)
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
+    let server = rt
+        .block_on(MockServer::builder().scenarios(scenarios).start())
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    let finished = kill_mid_batch(home.path(), &server, &store, &[]);
+    assert_eq!(server.requests().len(), 1);
+
+    let doc = resume(home.path(), &server, &store, &[]);
+    assert_eq!(doc["answer"], "Rested.");
+    // The finished calls were not run again; the interrupted ones were.
+    let mut replayed = ids(&doc, "tool_call_replayed");
+    replayed.sort();
+    let mut expected = finished.clone();
+    expected.sort();
+    assert_eq!(replayed, expected);
+    let started = ids(&doc, "tool_call_started");
+    assert_eq!(started.len(), 2);
+    assert!(started.iter().all(|id| !finished.contains(id)));
+
+    // The finished model call was not made again: one more request, which
+    // answers all four calls in call order, in one message.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let messages = requests[1].body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3);
+    let asked: Vec<&str> = messages[1]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["toolUse"]["toolUseId"].as_str())
+        .collect();
+    let answered: Vec<&str> = messages[2]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["toolResult"]["toolUseId"].as_str())
+        .collect();
+    assert_eq!(asked.len(), 4);
+    assert_eq!(answered, asked);
+    let statuses: Vec<&str> = messages[2]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["toolResult"]["status"].as_str())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == "success"), "{statuses:?}");
+
+    // Nothing is left to resume.
+    let out = agent(home.path())
+        .args(["resume", "naps", "--session-store"])
+        .arg(&store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to resume"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.requests().len(), 2);
+    drop(rt);
+}
+
+#[test]
+fn an_interrupted_non_idempotent_call_is_answered_with_an_error_not_rerun() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
+    let server = rt
+        .block_on(MockServer::builder().scenarios(scenarios).start())
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    let config = home.path().join("agent.toml");
+    std::fs::write(&config, "[tools.sleep_tool]\nidempotent = false\n").unwrap();
+    let config = config.to_str().unwrap().to_owned();
+    let flags = ["--config", config.as_str()];
+    kill_mid_batch(home.path(), &server, &store, &flags);
+
+    let doc = resume(home.path(), &server, &store, &flags);
+    assert_eq!(doc["answer"], "Rested.");
+    assert!(
+        ids(&doc, "tool_call_started").is_empty(),
+        "nothing ran again"
+    );
+    assert_eq!(ids(&doc, "tool_call_replayed").len(), 4);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let results = requests[1].body["messages"][2]["content"]
+        .as_array()
+        .unwrap();
+    let errors: Vec<String> = results
+        .iter()
+        .filter(|b| b["toolResult"]["status"] == "error")
+        .map(|b| b["toolResult"]["content"].to_string())
+        .collect();
+    assert_eq!(errors.len(), 2, "{results:?}");
+    assert!(
+        errors.iter().all(|e| e.contains("not idempotent")),
+        "{errors:?}"
+    );
+    drop(rt);
+}

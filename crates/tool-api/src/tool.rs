@@ -20,6 +20,21 @@ pub struct ToolSpec {
     pub description: String,
     /// JSON Schema of the input object.
     pub input_schema: Value,
+    /// Whether running a call twice is the same as running it once (the
+    /// default). A host resuming a crashed run re-runs an interrupted call
+    /// only if its tool is idempotent; otherwise it answers the call with an
+    /// error. Optional in a plugin manifest (`"idempotent": false`), so
+    /// plugins built before it keep loading.
+    #[serde(default = "idempotent_default", skip_serializing_if = "is_idempotent")]
+    pub idempotent: bool,
+}
+
+fn idempotent_default() -> bool {
+    true
+}
+
+fn is_idempotent(idempotent: &bool) -> bool {
+    *idempotent
 }
 
 impl ToolSpec {
@@ -33,7 +48,15 @@ impl ToolSpec {
             name: name.into(),
             description: description.into(),
             input_schema,
+            idempotent: true,
         }
+    }
+
+    /// This spec, declared non-idempotent: a call cut off by a crash is not
+    /// run again on resume (see [`ToolSpec::idempotent`]).
+    pub fn non_idempotent(mut self) -> Self {
+        self.idempotent = false;
+        self
     }
 
     /// This spec with its name checked and its schema normalised for Bedrock.

@@ -38,7 +38,7 @@ pub struct FileConfig {
     pub(super) tools: Option<BTreeMap<String, ToolOverride>>,
 }
 
-/// A `[tools.NAME]` table: one tool's own timeout and retries.
+/// A `[tools.NAME]` table: one tool's own timeout, retries and idempotency.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolOverride {
@@ -46,6 +46,9 @@ pub struct ToolOverride {
     pub timeout: Option<f64>,
     /// Retries of a retryable failure.
     pub retries: Option<u32>,
+    /// `false`: the tool must not run twice, so `agent resume` answers a
+    /// call of it that a crash cut off with an error instead of re-running it.
+    pub idempotent: Option<bool>,
 }
 
 /// The config file to read: `--config`, else `./agent.toml`, else the

@@ -164,7 +164,8 @@ impl Agent {
     }
 
     /// Whether a call of tool `name` cut off by a crash may run again on
-    /// resume (see [`AgentBuilder::non_idempotent`]).
+    /// resume: not if its spec says so ([`ToolSpec::idempotent`]) or the
+    /// builder was told ([`AgentBuilder::non_idempotent`]).
     pub fn is_idempotent(&self, name: &str) -> bool {
         !self.non_idempotent.contains(name)
     }
@@ -321,7 +322,14 @@ impl AgentBuilder {
             return Err(e.into());
         }
         let backend = self.backend.ok_or(BuildError::NoBackend)?;
-        let specs = self.tools.specs().cloned().collect();
+        let specs: Vec<ToolSpec> = self.tools.specs().cloned().collect();
+        let mut non_idempotent = self.non_idempotent;
+        non_idempotent.extend(
+            specs
+                .iter()
+                .filter(|s| !s.idempotent)
+                .map(|s| s.name.clone()),
+        );
         Ok(Agent {
             backend,
             specs: Arc::new(specs),
@@ -334,7 +342,7 @@ impl AgentBuilder {
             model_retry: self
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
-            non_idempotent: Arc::new(self.non_idempotent),
+            non_idempotent: Arc::new(non_idempotent),
         })
     }
 }

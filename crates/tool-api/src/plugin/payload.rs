@@ -29,7 +29,9 @@ use crate::{SpecError, ToolError, ToolOutput, ToolSpec};
 /// What a plugin offers: its name, version and tools.
 ///
 /// Wire form: `{"name", "version", "sdk_version"?, "panic"?, "tools": [ToolSpec...]}`,
-/// each tool `{"name", "description", "input_schema"}`. A plugin that cannot
+/// each tool `{"name", "description", "input_schema", "idempotent"?}`
+/// (`"idempotent": false` for a tool that must not run twice; absent means
+/// `true`). A plugin that cannot
 /// list its tools returns `{"error": "what went wrong"}` instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -354,6 +356,24 @@ mod tests {
 
     fn manifest(tools: Value) -> Vec<u8> {
         serde_json::to_vec(&json!({"name": "p", "version": "1", "tools": tools})).unwrap()
+    }
+
+    #[test]
+    fn idempotent_is_optional_and_true_unless_declared_false() {
+        let m = Manifest::from_json(&manifest(json!([
+            {"name": "read", "description": "d", "input_schema": {"type": "object"}},
+            {"name": "pay", "description": "d", "input_schema": {"type": "object"}, "idempotent": false}
+        ])))
+        .unwrap();
+        assert!(m.tools[0].idempotent);
+        assert!(!m.tools[1].idempotent);
+        // Written back, only the exception shows: old hosts read it as before.
+        let back = serde_json::to_value(&m.tools[0]).unwrap();
+        assert!(back.get("idempotent").is_none());
+        assert_eq!(
+            serde_json::to_value(&m.tools[1]).unwrap()["idempotent"],
+            false
+        );
     }
 
     #[test]
