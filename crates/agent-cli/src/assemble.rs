@@ -42,6 +42,9 @@ pub fn executor_config(settings: &Settings) -> ExecutorConfig {
         if let Some(n) = o.retries {
             config = config.with_tool_retry(name, retries(n));
         }
+        if let Some(max) = o.max_output_bytes {
+            config = config.with_tool_max_output_bytes(name, (max > 0).then_some(max));
+        }
     }
     config
 }
@@ -101,6 +104,9 @@ timeout = 120
 retries = 0
 [tools.flaky]
 retries = 6
+max_output_bytes = 0
+[tools.chatty]
+max_output_bytes = 2000
 ",
         )
         .unwrap();
@@ -121,5 +127,11 @@ retries = 6
             Some(Duration::from_secs(5))
         );
         assert_eq!(config.policy_for("other").retry.max_attempts(), 3);
+        assert_eq!(config.policy_for("chatty").max_output_bytes, Some(2000));
+        assert_eq!(config.policy_for("flaky").max_output_bytes, None);
+        assert_eq!(
+            config.policy_for("other").max_output_bytes,
+            Some(ExecutorConfig::DEFAULT_MAX_OUTPUT_BYTES)
+        );
     }
 }

@@ -38,7 +38,8 @@ pub struct FileConfig {
     pub(super) tools: Option<BTreeMap<String, ToolOverride>>,
 }
 
-/// A `[tools.NAME]` table: one tool's own timeout, retries and idempotency.
+/// A `[tools.NAME]` table: one tool's own timeout, retries, output limit
+/// and idempotency.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolOverride {
@@ -49,6 +50,9 @@ pub struct ToolOverride {
     /// `false`: the tool must not run twice, so `agent resume` answers a
     /// call of it that a crash cut off with an error instead of re-running it.
     pub idempotent: Option<bool>,
+    /// The largest result sent back to the model, in bytes (a larger one is
+    /// cut, and the model told); 0 for no limit.
+    pub max_output_bytes: Option<usize>,
 }
 
 /// The config file to read: `--config`, else `./agent.toml`, else the

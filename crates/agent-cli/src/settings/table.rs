@@ -380,7 +380,7 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
     flag: None,
     env: None,
     expected: "[tools.NAME] tables",
-    about: "Per-tool timeout, retries and idempotency",
+    about: "Per-tool timeout, retries, output limit and idempotency",
     parse: |_| None,
     check: |tools| {
         tools.iter().find_map(|(name, o)| {

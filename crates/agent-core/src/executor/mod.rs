@@ -10,6 +10,7 @@ mod config;
 pub mod limit;
 mod observer;
 mod outcome;
+mod output_limit;
 pub mod timeout;
 
 use std::sync::Arc;
