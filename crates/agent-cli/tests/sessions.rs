@@ -144,6 +144,33 @@ fn a_session_continues_in_a_second_process() {
 }
 
 #[test]
+fn chat_continues_a_session_too() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    for line in [Q1, "Thanks!"] {
+        let out = agent(home.path())
+            .args(["chat", "--session", "talk", "--session-store"])
+            .arg(&store)
+            .args(["--region", "us-east-1", "--endpoint-url"])
+            .arg(server.endpoint_url())
+            .arg("--plugin")
+            .arg(demo_plugin())
+            .write_stdin(format!("{line}\n"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let last = requests[2].body["messages"].as_array().unwrap();
+    assert_eq!(last.len(), 5, "the second chat holds the first one's turns");
+    assert_eq!(last[4]["content"][0]["text"], "Thanks!");
+    drop(rt);
+}
+
+#[test]
 fn a_second_process_on_a_session_in_use_is_refused() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let server = rt.block_on(MockServer::builder().start()).unwrap();
@@ -287,6 +314,11 @@ fn resume(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Val
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("ERROR"),
+        "a clean resume logs no error: {}",
+        stderr(&out)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
