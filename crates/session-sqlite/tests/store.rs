@@ -34,7 +34,7 @@ fn entries_survive_the_store_being_reopened() {
     let store = SqliteStore::open(&path).unwrap();
     let entries = store.entries("a").unwrap();
     assert_eq!(entries.len(), 3);
-    assert_eq!(restore(&entries).conversation.messages().len(), 2);
+    assert_eq!(restore(&entries).messages.len(), 2);
     let list = store.list().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!((list[0].entries, list[0].messages), (3, 2));

@@ -34,7 +34,7 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
     let journal = saved.as_ref().and_then(OpenSession::journal);
     let mut conversation = saved
         .as_ref()
-        .map(|s| s.restored.conversation.clone())
+        .map(|s| Conversation::from_messages(s.restored.messages.clone()))
         .unwrap_or_else(Conversation::new);
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     loop {

@@ -34,7 +34,7 @@ pub async fn resume(args: ResumeArgs) -> Result<(), Failure> {
             args.name
         )));
     }
-    let mut conversation = open.restored.conversation.clone();
+    let mut conversation = agent_core::Conversation::from_messages(open.restored.messages.clone());
     let pending = open.restored.pending.clone();
     if pending == Pending::Nothing {
         eprintln!(

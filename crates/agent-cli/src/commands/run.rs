@@ -34,7 +34,7 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     };
     let mut conversation = saved
         .as_ref()
-        .map(|s| s.restored.conversation.clone())
+        .map(|s| Conversation::from_messages(s.restored.messages.clone()))
         .unwrap_or_else(Conversation::new);
     let result = session::show_start(
         &agent,

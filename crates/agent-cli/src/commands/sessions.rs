@@ -83,9 +83,9 @@ pub fn sessions(args: SessionsArgs) -> Result<(), Failure> {
             let entries = store.entries(&name).map_err(failure)?;
             let restored = agent_core::session::restore(&entries);
             if args.json {
-                return agent_cli::json::print(&restored.conversation);
+                return agent_cli::json::print(&restored.messages);
             }
-            for message in restored.conversation.messages() {
+            for message in &restored.messages {
                 let role = match message.role {
                     agent_core::Role::User => "user",
                     agent_core::Role::Assistant => "assistant",

@@ -2,7 +2,7 @@
 //! its last run left unfinished.
 
 use super::JournalEntry;
-use crate::{Conversation, Message, Role, ToolResult, ToolUse};
+use crate::{Message, Role, ToolResult, ToolUse};
 
 /// What an interrupted run left to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +24,9 @@ pub enum Pending {
 /// A session's state, read back from its journal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Restored {
-    /// The conversation: every journaled message, in order.
-    pub conversation: Conversation,
+    /// The conversation's messages: every journaled message, in order
+    /// (`Conversation::from_messages` continues it).
+    pub messages: Vec<Message>,
     /// What the last run left unfinished.
     pub pending: Pending,
 }
@@ -65,10 +66,7 @@ pub fn restore(entries: &[JournalEntry]) -> Restored {
             }
         }
     };
-    Restored {
-        conversation: Conversation::from_messages(messages),
-        pending,
-    }
+    Restored { messages, pending }
 }
 
 #[cfg(test)]
@@ -110,7 +108,7 @@ mod tests {
     fn an_answered_session_has_nothing_pending() {
         let r = restore(&[msg(Message::user("hi")), msg(Message::assistant("hello"))]);
         assert_eq!(r.pending, Pending::Nothing);
-        assert_eq!(r.conversation.messages().len(), 2);
+        assert_eq!(r.messages.len(), 2);
         assert_eq!(restore(&[]).pending, Pending::Nothing);
     }
 
@@ -149,8 +147,8 @@ mod tests {
             msg(results),
             msg(Message::user("again")),
         ]);
-        assert_eq!(r.conversation.messages().len(), 3);
-        assert_eq!(r.conversation.messages()[2].content.len(), 2);
+        assert_eq!(r.messages.len(), 3);
+        assert_eq!(r.messages[2].content.len(), 2);
         assert_eq!(r.pending, Pending::ModelCall);
     }
 }
