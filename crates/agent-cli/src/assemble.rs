@@ -46,6 +46,9 @@ pub fn executor_config(settings: &Settings) -> ExecutorConfig {
         if !scheduling.is_empty() {
             config = config.with_tool_scheduling(name, scheduling);
         }
+        if let Some(max) = o.max_output_bytes {
+            config = config.with_tool_max_output_bytes(name, (max > 0).then_some(max));
+        }
     }
     config
 }
@@ -82,6 +85,11 @@ pub fn agent(
     if let Some(system) = &settings.system.value {
         builder = builder.system(system.clone());
     }
+    for (name, o) in &settings.tools.value {
+        if o.idempotent == Some(false) {
+            builder = builder.non_idempotent(name.clone());
+        }
+    }
     let agent = builder.build().map_err(|e| Failure::Usage(e.to_string()))?;
     // Settings for a tool no source offers apply to nothing: say so, as a
     // typo in a name would otherwise go unnoticed.
@@ -115,6 +123,9 @@ timeout = 120
 retries = 0
 [tools.flaky]
 retries = 6
+max_output_bytes = 0
+[tools.chatty]
+max_output_bytes = 2000
 ",
         )
         .unwrap();
@@ -135,5 +146,11 @@ retries = 6
             Some(Duration::from_secs(5))
         );
         assert_eq!(config.policy_for("other").retry.max_attempts(), 3);
+        assert_eq!(config.policy_for("chatty").max_output_bytes, Some(2000));
+        assert_eq!(config.policy_for("flaky").max_output_bytes, None);
+        assert_eq!(
+            config.policy_for("other").max_output_bytes,
+            Some(ExecutorConfig::DEFAULT_MAX_OUTPUT_BYTES)
+        );
     }
 }

@@ -40,6 +40,10 @@ pub enum Command {
     /// Print the effective settings and where each came from; `config init`
     /// writes a commented agent.toml.
     Config(ConfigArgs),
+    /// List, show, delete or export the saved sessions (`--session`).
+    Sessions(crate::commands::sessions::SessionsArgs),
+    /// Continue a session's interrupted run (even one killed mid-batch).
+    Resume(crate::commands::resume::ResumeArgs),
     /// Print a shell completion script: bash, zsh, fish, elvish or powershell
     /// (e.g. `agent completions bash > ~/.local/share/bash-completion/completions/agent`).
     Completions(CompletionsArgs),
@@ -223,6 +227,9 @@ pub struct RunArgs {
     /// Settings.
     #[command(flatten)]
     pub agent: AgentArgs,
+    /// The session to keep the conversation in.
+    #[command(flatten)]
+    pub session: crate::commands::sessions::SessionArgs,
     /// The prompt; read from standard input when absent.
     pub prompt: Option<String>,
 }
@@ -233,6 +240,9 @@ pub struct ChatArgs {
     /// Settings.
     #[command(flatten)]
     pub agent: AgentArgs,
+    /// The session to keep the conversation in.
+    #[command(flatten)]
+    pub session: crate::commands::sessions::SessionArgs,
 }
 
 /// `agent tools`.

@@ -14,6 +14,7 @@ pub mod json;
 pub mod plugins;
 pub mod render;
 pub mod session;
+pub mod session_store;
 pub mod settings;
 pub mod signals;
 pub mod sources;

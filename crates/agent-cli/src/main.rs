@@ -130,6 +130,8 @@ fn json_layout(command: &Command) -> Option<Layout> {
         // stdout carries the MCP protocol itself.
         Command::McpServe(_) => (false, Layout::Document),
         Command::Completions(_) => (false, Layout::Document),
+        Command::Sessions(args) => (args.json, Layout::Document),
+        Command::Resume(args) => (args.agent.json, Layout::Document),
     };
     json.then_some(layout)
 }
@@ -144,6 +146,8 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::McpServe(args) => commands::mcp_serve::mcp_serve(args).await,
         Command::Config(args) => commands::config::config(args),
         Command::Completions(args) => commands::completions::completions(args),
+        Command::Sessions(args) => commands::sessions::sessions(args),
+        Command::Resume(args) => commands::resume::resume(args).await,
     }
 }
 

@@ -1,6 +1,9 @@
 //! One prompt through an agent, shown to a person: live view while it runs,
 //! then the answer, the timeline and the summary; or nothing but JSON.
 
+use std::sync::Arc;
+
+use agent_core::session::{Pending, SessionJournal};
 use agent_core::{Agent, AgentError, AgentErrorKind, AgentRun, Conversation, RunOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -17,10 +20,45 @@ pub async fn show(
     mode: Mode,
     cancel: CancellationToken,
 ) -> Result<AgentRun, AgentError> {
+    show_start(
+        agent,
+        conversation,
+        Start::Prompt(prompt),
+        mode,
+        cancel,
+        None,
+    )
+    .await
+}
+
+/// How a shown run starts.
+#[derive(Debug)]
+pub enum Start<'a> {
+    /// With the user's prompt.
+    Prompt(&'a str),
+    /// Where an interrupted run stopped (`agent resume`).
+    Resume(Pending),
+}
+
+/// Like [`show`], starting as `start` says and journaled to `journal`.
+pub async fn show_start(
+    agent: &Agent,
+    conversation: &mut Conversation,
+    start: Start<'_>,
+    mode: Mode,
+    cancel: CancellationToken,
+    journal: Option<Arc<dyn SessionJournal>>,
+) -> Result<AgentRun, AgentError> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view = LiveView::start(mode, rx);
-    let options = RunOptions::new().with_events(tx).with_cancellation(cancel);
-    let result = agent.send(conversation, prompt, options).await;
+    let mut options = RunOptions::new().with_events(tx).with_cancellation(cancel);
+    if let Some(journal) = journal {
+        options = options.with_journal(journal);
+    }
+    let result = match start {
+        Start::Prompt(prompt) => agent.send(conversation, prompt, options).await,
+        Start::Resume(pending) => agent.resume(conversation, pending, options).await,
+    };
     view.finish().await;
     if mode != Mode::Quiet {
         let run = match &result {

@@ -11,6 +11,7 @@ pub mod executor;
 pub mod message;
 pub mod model;
 pub mod retry;
+pub mod session;
 
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
@@ -25,3 +26,4 @@ pub use message::{
 };
 pub use model::*;
 pub use retry::{ExponentialBackoff, Jitter, RetryPolicy};
+pub use session::{JournalEntry, SessionError, SessionInfo, SessionJournal, SessionStore};

@@ -41,6 +41,21 @@ impl ToolSpec {
         }
     }
 
+    /// This spec, declared non-idempotent (`scheduling.idempotent =
+    /// false`): a call cut off by a crash is not run again on resume, and it
+    /// is never cached.
+    pub fn non_idempotent(mut self) -> Self {
+        self.scheduling.idempotent = Some(false);
+        self
+    }
+
+    /// Whether a call cut off by a crash may run again on resume: unless
+    /// the tool is declared non-idempotent (undeclared counts as yes; the
+    /// cache asks for an explicit `true`).
+    pub fn is_idempotent(&self) -> bool {
+        self.scheduling.idempotent != Some(false)
+    }
+
     /// This spec with its scheduling declared (see [`Scheduling`]).
     pub fn with_scheduling(mut self, scheduling: Scheduling) -> Self {
         self.scheduling = scheduling;

@@ -16,7 +16,8 @@ use crate::cli::ChatArgs;
 use agent_cli::exit::Failure;
 use agent_cli::json::Layout;
 use agent_cli::render::Mode;
-use agent_cli::session::{self, Ending};
+use agent_cli::session::{self, Ending, Start};
+use agent_cli::session_store::OpenSession;
 use agent_cli::signals::{Signal, Signals};
 use agent_cli::{assemble, render};
 
@@ -37,7 +38,19 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
             agent.tools().len()
         );
     }
-    let mut conversation = Conversation::new();
+    let saved = match &args.session.session {
+        Some(name) => {
+            let open = OpenSession::open(args.session.session_store.clone(), name)?;
+            open.ready_for_prompt(name)?;
+            Some(open)
+        }
+        None => None,
+    };
+    let journal = saved.as_ref().and_then(OpenSession::journal);
+    let mut conversation = saved
+        .as_ref()
+        .map(|s| Conversation::from_messages(s.restored.messages.clone()))
+        .unwrap_or_else(Conversation::new);
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut failed: Vec<Failure> = Vec::new();
     let mut prompts = 0usize;
@@ -62,7 +75,15 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
         }
         prompts += 1;
         let (cancel, watching) = signals.token();
-        let result = session::show(&agent, &mut conversation, prompt, mode, cancel).await;
+        let result = session::show_start(
+            &agent,
+            &mut conversation,
+            Start::Prompt(prompt),
+            mode,
+            cancel,
+            journal.clone(),
+        )
+        .await;
         drop(watching);
         let ending = Ending::of(result, &signals);
         if let Some(layout) = json {
@@ -79,6 +100,9 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
                 eprintln!("(cancelled)");
             }
             Failure::Interrupted(_) => {
+                if let Some(saved) = &saved {
+                    saved.check()?;
+                }
                 return Err(documented(stop.failure, json.is_some()));
             }
             failure => {
@@ -89,6 +113,9 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
                 failed.push(failure);
             }
         }
+    }
+    if let Some(saved) = &saved {
+        saved.check()?;
     }
     let count = failed.len();
     match failed.into_iter().next() {

@@ -7,5 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod mcp_serve;
 pub mod mock_server;
+pub mod resume;
 pub mod run;
+pub mod sessions;
 pub mod tools;

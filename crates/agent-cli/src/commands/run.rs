@@ -7,6 +7,8 @@ use agent_core::Conversation;
 use crate::cli::RunArgs;
 use agent_cli::exit::Failure;
 use agent_cli::render::Mode;
+use agent_cli::session::Start;
+use agent_cli::session_store::OpenSession;
 use agent_cli::signals::Signals;
 use agent_cli::{assemble, session};
 
@@ -26,13 +28,37 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     let signals = Signals::listen(false);
     let agent = assemble::from_overrides(&args.agent.overrides()).await?;
     let mode = Mode::detect(args.agent.json);
+    let saved = match &args.session.session {
+        Some(name) => {
+            let open = OpenSession::open(args.session.session_store.clone(), name)?;
+            open.ready_for_prompt(name)?;
+            Some(open)
+        }
+        None => None,
+    };
+    let mut conversation = saved
+        .as_ref()
+        .map(|s| Conversation::from_messages(s.restored.messages.clone()))
+        .unwrap_or_else(Conversation::new);
     let (cancel, _watching) = signals.token();
-    let result = session::show(&agent, &mut Conversation::new(), &prompt, mode, cancel).await;
-    session::conclude(
+    let result = session::show_start(
+        &agent,
+        &mut conversation,
+        Start::Prompt(&prompt),
+        mode,
+        cancel,
+        saved.as_ref().and_then(OpenSession::journal),
+    )
+    .await;
+    let concluded = session::conclude(
         result,
         args.agent.json.then_some(agent_cli::json::Layout::Document),
         &signals,
-    )
+    );
+    if let Some(saved) = &saved {
+        saved.check()?;
+    }
+    concluded
 }
 
 fn read_stdin() -> Result<String, Failure> {

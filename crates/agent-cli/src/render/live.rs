@@ -267,6 +267,17 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 };
                 bar.finish_with_message(line);
             }
+            EventKind::ToolCallReplayed { name, error, .. } => {
+                let label = super::sanitize::line(&name).into_owned();
+                let bar = mp.add(ProgressBar::new_spinner());
+                bar.set_style(done_style.clone());
+                let mark = if error {
+                    console::style("↺").red()
+                } else {
+                    console::style("↺").cyan()
+                };
+                bar.finish_with_message(format!("{mark} {label} replayed from the session"));
+            }
             // Each attempt starts its own calls (those of a failed one
             // were cancelled).
             EventKind::ModelCallStarted { .. } => pending_tools = 0,
@@ -346,6 +357,10 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
                     error.unwrap_or_default()
                 ),
             }),
+            EventKind::ToolCallReplayed { name, error, .. } => Some(format!(
+                "replayed {name} from the session{}",
+                if error { " (error result)" } else { "" }
+            )),
             EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
         };
         if let Some(line) = line {

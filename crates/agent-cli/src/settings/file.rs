@@ -41,8 +41,8 @@ pub struct FileConfig {
     pub(super) mcp: Option<BTreeMap<String, super::mcp::McpTable>>,
 }
 
-/// A `[tools.NAME]` table: one tool's own timeout, retries and scheduling
-/// rules (docs/SCHEDULING.md).
+/// A `[tools.NAME]` table: one tool's own timeout, retries, output limit
+/// and scheduling rules (docs/SCHEDULING.md).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolOverride {
@@ -58,12 +58,17 @@ pub struct ToolOverride {
     pub shared: Option<Vec<String>>,
     /// Its calls' priority behind the global limit (higher first).
     pub priority: Option<i32>,
-    /// Same input, same answer, no further effect: required by `cache_ttl`.
+    /// Running a call twice is the same as once: required by `cache_ttl`;
+    /// `false`: `agent resume` answers a call of it that a crash cut off
+    /// with an error instead of re-running it.
     pub idempotent: Option<bool>,
     /// Seconds a result is reused for identical calls.
     pub cache_ttl: Option<f64>,
     /// At most this many call starts per period: `"N/s"` or `"N/min"`.
     pub rate: Option<String>,
+    /// The largest result sent back to the model, in bytes (a larger one is
+    /// cut, and the model told); 0 for no limit.
+    pub max_output_bytes: Option<usize>,
 }
 
 impl ToolOverride {

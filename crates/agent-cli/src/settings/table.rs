@@ -449,7 +449,7 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
     flag: None,
     env: None,
     expected: "[tools.NAME] tables",
-    about: "Per-tool timeout, retries and scheduling rules",
+    about: "Per-tool timeout, retries, output limit, idempotency and scheduling rules",
     parse: |_| None,
     check: |tools| {
         tools.iter().find_map(|(name, o)| {

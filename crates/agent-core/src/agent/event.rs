@@ -147,6 +147,21 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         cached: bool,
     },
+    /// On resume: a call of the interrupted batch that is not run again,
+    /// its result taken from the session's journal (or, for a
+    /// non-idempotent tool cut off mid-call, an error saying so).
+    ToolCallReplayed {
+        /// Which model turn.
+        iteration: u32,
+        /// Its position.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// Whether the result is an error.
+        error: bool,
+    },
 }
 
 /// Records a run's events and forwards each to the subscriber, if any.

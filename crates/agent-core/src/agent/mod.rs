@@ -6,6 +6,7 @@ mod error;
 mod event;
 mod metrics;
 mod model_call;
+mod resume;
 mod run;
 mod state;
 
@@ -22,6 +23,7 @@ pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use state::AgentState;
 
+use crate::session::SessionJournal;
 use crate::{
     ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
     RetryPolicy, StopReason, ToolExecutor,
@@ -78,6 +80,7 @@ pub struct Agent {
     eager: bool,
     model_retry: Arc<dyn RetryPolicy>,
     unknown_tools: Arc<Vec<String>>,
+    non_idempotent: Arc<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -127,6 +130,23 @@ impl Agent {
         run::Run::new(self, conversation, options).go(prompt).await
     }
 
+    /// Continues a run that was interrupted (see [`crate::session::restore`]):
+    /// a pending model call is made; of a pending batch, the finished calls
+    /// are not run again (their journaled results are used and reported as
+    /// [`EventKind::ToolCallReplayed`]), and the others run again, except
+    /// those of tools declared non-idempotent, which are answered with an
+    /// error saying so. With nothing pending, the last answer is returned.
+    pub async fn resume(
+        &self,
+        conversation: &mut Conversation,
+        pending: crate::session::Pending,
+        options: RunOptions,
+    ) -> Result<AgentRun, AgentError> {
+        run::Run::new(self, conversation, options)
+            .resume(pending)
+            .await
+    }
+
     /// The tools on offer.
     pub fn tools(&self) -> &ToolRegistry {
         &self.tools
@@ -149,13 +169,34 @@ impl Agent {
     pub fn unknown_tool_settings(&self) -> &[String] {
         &self.unknown_tools
     }
+
+    /// Whether a call of tool `name` cut off by a crash may run again on
+    /// resume: not if its spec says so ([`ToolSpec::idempotent`]) or the
+    /// builder was told ([`AgentBuilder::non_idempotent`]).
+    pub fn is_idempotent(&self, name: &str) -> bool {
+        !self.non_idempotent.contains(name)
+    }
 }
 
-/// How one run is watched and stopped.
-#[derive(Debug, Clone, Default)]
+/// How one run is watched, stopped and journaled.
+#[derive(Clone, Default)]
 pub struct RunOptions {
     cancel: Option<CancellationToken>,
     events: Option<UnboundedSender<AgentEvent>>,
+    journal: Option<Arc<dyn SessionJournal>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("cancel", &self.cancel)
+            .field("events", &self.events.is_some())
+            .field(
+                "journal",
+                &self.journal.as_ref().map(|j| j.name().to_owned()),
+            )
+            .finish()
+    }
 }
 
 impl RunOptions {
@@ -174,6 +215,13 @@ impl RunOptions {
     /// Sends every event to `tx` as it happens.
     pub fn with_events(mut self, tx: UnboundedSender<AgentEvent>) -> Self {
         self.events = Some(tx);
+        self
+    }
+
+    /// Journals the run to `journal` as it goes (what, and when: see
+    /// [`crate::session`]'s contract).
+    pub fn with_journal(mut self, journal: Arc<dyn SessionJournal>) -> Self {
+        self.journal = Some(journal);
         self
     }
 }
@@ -206,6 +254,7 @@ pub struct AgentBuilder {
     streaming: Option<bool>,
     eager: Option<bool>,
     model_retry: Option<Arc<dyn RetryPolicy>>,
+    non_idempotent: std::collections::HashSet<String>,
 }
 
 impl AgentBuilder {
@@ -293,6 +342,14 @@ impl AgentBuilder {
         self
     }
 
+    /// Declares tool `name` non-idempotent: running it twice is not the same
+    /// as once (it sends, pays, deletes...). On resume, a call of it that a
+    /// crash cut off is answered with an error instead of being run again.
+    pub fn non_idempotent(mut self, name: impl Into<String>) -> Self {
+        self.non_idempotent.insert(name.into());
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
@@ -309,6 +366,13 @@ impl AgentBuilder {
             .filter(|name| self.tools.get(name).is_none())
             .map(str::to_owned)
             .collect();
+        let mut non_idempotent = self.non_idempotent;
+        non_idempotent.extend(
+            specs
+                .iter()
+                .filter(|s| !s.is_idempotent())
+                .map(|s| s.name.clone()),
+        );
         Ok(Agent {
             backend,
             specs: Arc::new(specs),
@@ -323,6 +387,7 @@ impl AgentBuilder {
             model_retry: self
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
+            non_idempotent: Arc::new(non_idempotent),
         })
     }
 }

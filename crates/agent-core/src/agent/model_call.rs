@@ -14,12 +14,17 @@ use super::Agent;
 use super::eager::{EagerStart, Started};
 use super::event::EventLog;
 use crate::retry::{Operation, Verdict};
-use crate::{EventKind, ModelError, ModelEvent, ModelRequest, ModelResponse, StreamAccumulator};
+use crate::{
+    CallObserver, EventKind, ModelError, ModelEvent, ModelRequest, ModelResponse, StreamAccumulator,
+};
 
 /// The request of turn `iteration`, sent once per attempt.
 pub(super) struct ModelCall<'r> {
     pub agent: &'r Agent,
     pub log: Arc<EventLog>,
+    /// Hears of each call started early (the event log, and the session
+    /// journal when there is one).
+    pub observer: Arc<dyn CallObserver>,
     pub request: ModelRequest,
     pub iteration: u32,
     /// The run's token: calls started early are cancelled with the run.
@@ -48,7 +53,7 @@ impl<'r> ModelCall<'r> {
         let mut eager = self
             .agent
             .eager
-            .then(|| EagerStart::new(self.agent, &self.cancel, self.log.clone()));
+            .then(|| EagerStart::new(self.agent, &self.cancel, self.observer.clone()));
         let mut stream = self.agent.backend.converse_stream(&self.request);
         let mut acc = StreamAccumulator::default();
         let streamed: Result<(), ModelError> = async {

@@ -15,30 +15,39 @@ use super::{
     RunOptions,
 };
 use crate::retry::{self, Retried, Stopped};
+use crate::session::Journaling;
 use crate::{
     CallObserver, ContentBlock, Message, ModelError, ModelRequest, Role, StopReason, ToolUse,
 };
 
 pub(super) struct Run<'a> {
-    agent: &'a Agent,
-    conversation: &'a mut Conversation,
-    cancel: CancellationToken,
-    log: Arc<EventLog>,
+    pub(super) agent: &'a Agent,
+    pub(super) conversation: &'a mut Conversation,
+    pub(super) cancel: CancellationToken,
+    pub(super) log: Arc<EventLog>,
+    /// Journals messages and, beside the event log, each tool result.
+    pub(super) journaling: Arc<Journaling>,
     state: AgentState,
-    metrics: RunMetrics,
+    pub(super) metrics: RunMetrics,
     /// Model turns taken so far.
-    iteration: u32,
+    pub(super) iteration: u32,
     /// When the last model turn's answer was complete.
     answered: Instant,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
-enum Next<'a> {
+pub(super) enum Next<'a> {
     /// Ask the model (state `Thinking`).
     Think,
     /// Run the calls the model asked for (state `ExecutingTools`), some of
     /// which may have started while its message streamed in.
     ExecuteTools(Vec<ToolUse>, Option<Started<'a>>),
+    /// Finish an interrupted batch, `finished` replayed from the journal
+    /// (state `ExecutingTools`; see `resume.rs`).
+    ResumeTools {
+        calls: Vec<ToolUse>,
+        finished: Vec<crate::ToolResult>,
+    },
     /// The model answered (states `Responding`, then `Completed`).
     Respond {
         answer: String,
@@ -48,7 +57,7 @@ enum Next<'a> {
     Stop(Stop),
 }
 
-enum Stop {
+pub(super) enum Stop {
     MaxIterations(u32),
     Model(ModelError),
     Cancelled,
@@ -56,11 +65,13 @@ enum Stop {
 
 impl<'a> Run<'a> {
     pub fn new(agent: &'a Agent, conversation: &'a mut Conversation, options: RunOptions) -> Self {
+        let log = Arc::new(EventLog::new(options.events));
         Self {
             agent,
             conversation,
             cancel: options.cancel.unwrap_or_default(),
-            log: Arc::new(EventLog::new(options.events)),
+            log: log.clone(),
+            journaling: Arc::new(Journaling::new(options.journal, log)),
             state: AgentState::Idle,
             metrics: RunMetrics::default(),
             iteration: 0,
@@ -69,9 +80,14 @@ impl<'a> Run<'a> {
     }
 
     /// The state machine: each state is a method that says where to go next.
-    pub async fn go(mut self, prompt: &str) -> Result<AgentRun, AgentError> {
+    pub async fn go(self, prompt: &str) -> Result<AgentRun, AgentError> {
+        self.journaling.message(&Message::user(prompt));
         self.conversation.push_user_text(prompt);
-        let mut next = Next::Think;
+        self.drive(Next::Think).await
+    }
+
+    /// Runs the state machine from `next` until the run ends.
+    pub(super) async fn drive(mut self, mut next: Next<'a>) -> Result<AgentRun, AgentError> {
         loop {
             next = match next {
                 Next::Think => {
@@ -81,6 +97,10 @@ impl<'a> Run<'a> {
                 Next::ExecuteTools(calls, early) => {
                     self.move_to(AgentState::ExecutingTools);
                     self.execute_tools(&calls, early).await
+                }
+                Next::ResumeTools { calls, finished } => {
+                    self.move_to(AgentState::ExecutingTools);
+                    self.resume_tools(calls, finished).await
                 }
                 Next::Respond {
                     answer,
@@ -105,6 +125,7 @@ impl<'a> Run<'a> {
         let mut call = ModelCall {
             agent,
             log: self.log.clone(),
+            observer: self.journaling.clone(),
             request: ModelRequest {
                 system: agent.system.clone(),
                 messages: self.conversation.messages().to_vec(),
@@ -138,7 +159,7 @@ impl<'a> Run<'a> {
                 .retain(|b| !matches!(b, ContentBlock::ToolUse(_)));
             let answer = message.text();
             if !message.content.is_empty() {
-                self.conversation.push(message);
+                self.push(message);
             }
             return Next::Respond {
                 answer,
@@ -146,7 +167,7 @@ impl<'a> Run<'a> {
             };
         }
         let calls = message.tool_uses().cloned().collect();
-        self.conversation.push(message);
+        self.push(message);
         Next::ExecuteTools(calls, early)
     }
 
@@ -154,7 +175,7 @@ impl<'a> Run<'a> {
     /// ONE user message; then the model thinks again, unless cancelled.
     async fn execute_tools(&mut self, calls: &[ToolUse], early: Option<Started<'a>>) -> Next<'a> {
         let mut batch_start = Instant::now();
-        let observer: Arc<dyn CallObserver> = self.log.clone();
+        let observer: Arc<dyn CallObserver> = self.journaling.clone();
         let outcomes = match early {
             // The calls started early are the message's first calls (they
             // started in the order the stream gave them): the rest join
@@ -188,7 +209,7 @@ impl<'a> Run<'a> {
         if let Some(turn) = self.metrics.turns.last_mut() {
             turn.tools = Some(batch);
         }
-        self.conversation.push(Message {
+        self.push(Message {
             role: Role::User,
             content: outcomes
                 .into_iter()
@@ -247,6 +268,12 @@ impl<'a> Run<'a> {
         });
     }
 
+    /// Adds `message` to the conversation, journaled first.
+    pub(super) fn push(&mut self, message: Message) {
+        self.journaling.message(&message);
+        self.conversation.push(message);
+    }
+
     fn move_to(&mut self, to: AgentState) {
         if !self.state.can_move_to(to) {
             // A bug in this loop, never the caller's doing: log, don't panic.
@@ -259,7 +286,7 @@ impl<'a> Run<'a> {
         self.state = to;
     }
 
-    fn finish(mut self, answer: String, stop_reason: Option<StopReason>) -> AgentRun {
+    pub(super) fn finish(mut self, answer: String, stop_reason: Option<StopReason>) -> AgentRun {
         self.metrics.wall = self.log.start().elapsed();
         AgentRun {
             answer,

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 ///            |              |                                  
 ///            +--------------+------------------------------------> Error
 /// ```
+///
+/// A resumed run whose journal ends in an unfinished tool batch starts at
+/// that batch: `Idle -> ExecutingTools`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
@@ -33,6 +36,7 @@ impl AgentState {
         matches!(
             (self, to),
             (Idle, Thinking)
+                | (Idle, ExecutingTools)
                 | (Thinking, ExecutingTools)
                 | (Thinking, Responding)
                 | (ExecutingTools, Thinking)
@@ -54,6 +58,7 @@ mod tests {
     #[test]
     fn legal_moves() {
         assert!(Idle.can_move_to(Thinking));
+        assert!(Idle.can_move_to(ExecutingTools), "a resumed batch");
         assert!(Thinking.can_move_to(ExecutingTools));
         assert!(ExecutingTools.can_move_to(Thinking));
         assert!(Responding.can_move_to(Completed));

@@ -131,8 +131,21 @@ impl CallTask {
         start: Instant,
     ) -> CallOutcome {
         let (result, failure) = match result {
-            Ok(out) => (ToolResult::success(&self.call.id, out.into()), None),
-            Err((failure, message)) => (ToolResult::error(&self.call.id, message), Some(failure)),
+            Ok(out) => {
+                let out = super::output_limit::limit(out, self.policy.max_output_bytes);
+                (ToolResult::success(&self.call.id, out.into()), None)
+            }
+            Err((failure, message)) => {
+                // An error's message is held to the same limit.
+                let message = match super::output_limit::limit(
+                    ToolOutput::Text(message),
+                    self.policy.max_output_bytes,
+                ) {
+                    ToolOutput::Text(t) => t,
+                    ToolOutput::Json(v) => v.to_string(),
+                };
+                (ToolResult::error(&self.call.id, message), Some(failure))
+            }
         };
         CallOutcome {
             index: self.index,

@@ -1,5 +1,5 @@
-//! [`ExecutorConfig`]: the concurrency limit, and each call's timeout and
-//! retry policy, with per-tool overrides.
+//! [`ExecutorConfig`]: the concurrency limit, and each call's timeout,
+//! retry policy and output limit, with per-tool overrides.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,19 +9,23 @@ use tool_api::{Scheduling, ToolSpec};
 
 use crate::{ExponentialBackoff, RetryPolicy};
 
-/// The timeout and retry policy one call runs under.
+/// The timeout, retry policy and output limit one call runs under.
 #[derive(Debug, Clone)]
 pub struct CallPolicy {
     /// How long one attempt may take; `None` waits forever.
     pub timeout: Option<Duration>,
     /// When retryable failures are tried again.
     pub retry: Arc<dyn RetryPolicy>,
+    /// The largest result sent back, in bytes; a larger one is cut and the
+    /// model told so. `None`: no limit.
+    pub max_output_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct Override {
     timeout: Option<Option<Duration>>,
     retry: Option<Arc<dyn RetryPolicy>>,
+    max_output_bytes: Option<Option<usize>>,
 }
 
 /// How the executor runs calls.
@@ -57,6 +61,7 @@ impl Default for ExecutorConfig {
             default: CallPolicy {
                 timeout: Some(Self::DEFAULT_TIMEOUT),
                 retry: Arc::new(ExponentialBackoff::default()),
+                max_output_bytes: Some(Self::DEFAULT_MAX_OUTPUT_BYTES),
             },
             overrides: HashMap::new(),
             scheduling: HashMap::new(),
@@ -72,6 +77,11 @@ impl ExecutorConfig {
 
     /// Timeout of one attempt by default.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// The largest tool result sent back by default: 100 KB, about 25,000
+    /// tokens: room for any useful answer, while a runaway one (a whole file,
+    /// a log) cannot overflow the model's context and end the run.
+    pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 100_000;
 
     /// At most `max` calls at once; `None` for no limit.
     pub fn with_max_concurrency(mut self, max: Option<usize>) -> Self {
@@ -176,6 +186,25 @@ impl ExecutorConfig {
         names
     }
 
+    /// The largest result of any call, in bytes; `None` for no limit.
+    pub fn with_max_output_bytes(mut self, max: Option<usize>) -> Self {
+        self.default.max_output_bytes = max;
+        self
+    }
+
+    /// The largest result of the tool `name`, in bytes; `None` for no limit.
+    pub fn with_tool_max_output_bytes(
+        mut self,
+        name: impl Into<String>,
+        max: Option<usize>,
+    ) -> Self {
+        self.overrides
+            .entry(name.into())
+            .or_default()
+            .max_output_bytes = Some(max);
+        self
+    }
+
     /// The concurrency limit.
     pub fn max_concurrency(&self) -> Option<usize> {
         self.max_concurrency
@@ -190,6 +219,9 @@ impl ExecutorConfig {
             }
             if let Some(r) = &o.retry {
                 policy.retry = r.clone();
+            }
+            if let Some(m) = o.max_output_bytes {
+                policy.max_output_bytes = m;
             }
         }
         policy

@@ -22,6 +22,7 @@ mod config;
 pub mod limit;
 mod observer;
 mod outcome;
+mod output_limit;
 mod priority;
 mod rate;
 mod resource;

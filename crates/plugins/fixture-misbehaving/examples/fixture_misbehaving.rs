@@ -9,6 +9,7 @@
 //!   `cancel_probe` call of that id was. Per call id, so tests running side
 //!   by side cannot see each other's cancellations.
 //! - `echo`: answers its input.
+//! - `big_output`: answers `{"bytes": n}` with n bytes of text.
 //! - `runtime_workers`: answers `{"workers": n}`, the worker threads of the
 //!   plugin's runtime (the fixture asks for 2 with `export_plugin!`'s
 //!   `workers` option).
@@ -82,6 +83,16 @@ pub fn tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
             "Answers its input.",
             |input: serde_json::Map<String, serde_json::Value>, _| async move {
                 Ok(ToolOutput::Json(input.into()))
+            },
+        )?),
+        Arc::new(tool_fn(
+            "big_output",
+            "Answers with as many bytes of text as asked.",
+            |input: serde_json::Map<String, serde_json::Value>, _| async move {
+                let n = input.get("bytes").and_then(|v| v.as_u64()).unwrap_or(0);
+                Ok(ToolOutput::text(
+                    "x".repeat(usize::try_from(n).unwrap_or(0)),
+                ))
             },
         )?),
     ])

@@ -29,7 +29,8 @@ use crate::{SpecError, ToolError, ToolOutput, ToolSpec};
 /// What a plugin offers: its name, version and tools.
 ///
 /// Wire form: `{"name", "version", "sdk_version"?, "panic"?, "build"?, "tools": [ToolSpec...]}`,
-/// each tool `{"name", "description", "input_schema"}`. A plugin that cannot
+/// each tool `{"name", "description", "input_schema", "scheduling"?}` (`"scheduling":
+/// {"idempotent": false}` for a tool that must not run twice). A plugin that cannot
 /// list its tools returns `{"error": "what went wrong"}` instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -365,6 +366,24 @@ mod tests {
 
     fn manifest(tools: Value) -> Vec<u8> {
         serde_json::to_vec(&json!({"name": "p", "version": "1", "tools": tools})).unwrap()
+    }
+
+    #[test]
+    fn idempotent_is_optional_and_true_unless_declared_false() {
+        let m = Manifest::from_json(&manifest(json!([
+            {"name": "read", "description": "d", "input_schema": {"type": "object"}},
+            {"name": "pay", "description": "d", "input_schema": {"type": "object"}, "scheduling": {"idempotent": false}}
+        ])))
+        .unwrap();
+        assert!(m.tools[0].is_idempotent());
+        assert!(!m.tools[1].is_idempotent());
+        // Written back, only the exception shows: old hosts read it as before.
+        let back = serde_json::to_value(&m.tools[0]).unwrap();
+        assert!(back.get("scheduling").is_none());
+        assert_eq!(
+            serde_json::to_value(&m.tools[1]).unwrap()["scheduling"]["idempotent"],
+            false
+        );
     }
 
     #[test]

@@ -1,0 +1,444 @@
+//! `--session`, `agent sessions`: conversations kept in the SQLite store
+//! across processes, end to end through the real binary and the local
+//! Converse server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use bedrock_client::mock::MockServer;
+use serde_json::Value;
+
+const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
+
+fn demo_plugin() -> PathBuf {
+    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
+}
+
+/// The binary, offline, with a clean environment.
+fn agent(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("agent").unwrap();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".data"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("NO_COLOR", "1")
+        .current_dir(home);
+    cmd
+}
+
+fn run(home: &Path, server: &MockServer, store: &Path, prompt: &str) -> Output {
+    agent(home)
+        .args(["run", "--session", "trip", "--session-store"])
+        .arg(store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(demo_plugin())
+        .arg(prompt)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_session_continues_in_a_second_process() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("store/sessions.db");
+
+    let out = run(home.path(), &server, &store, Q1);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(home.path(), &server, &store, "Thanks!");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // What crossed the wire: the second process's request holds the first
+    // run's turns (prompt, tool calls, their results, the answer).
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "two turns for Q1, one for the follow-up");
+    let last = requests[2].body["messages"].as_array().unwrap();
+    assert_eq!(last.len(), 5, "the follow-up carries the whole history");
+    assert_eq!(last[0]["content"][0]["text"], Q1);
+    assert_eq!(last[4]["content"][0]["text"], "Thanks!");
+    let asked = last[1]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b.get("toolUse").is_some())
+        .count();
+    assert_eq!(asked, 2);
+
+    // The journal: each tool result on its own, before the batch's message.
+    let out = agent(home.path())
+        .args(["sessions", "export", "trip", "--session-store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "message",
+            "message",
+            "tool_result",
+            "tool_result",
+            "message",
+            "message",
+            "message",
+            "message"
+        ]
+    );
+
+    // list, show, rm; the store from the environment this time.
+    let out = agent(home.path())
+        .env("AGENT_SESSION_STORE", &store)
+        .args(["sessions", "list", "--json"])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["name"], "trip");
+    assert_eq!(list[0]["messages"], 6);
+    let out = agent(home.path())
+        .env("AGENT_SESSION_STORE", &store)
+        .args(["sessions", "show", "trip"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("user: Thanks!"));
+    let out = agent(home.path())
+        .env("AGENT_SESSION_STORE", &store)
+        .args(["sessions", "rm", "trip"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = agent(home.path())
+        .env("AGENT_SESSION_STORE", &store)
+        .args(["sessions", "show", "trip"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no session named `trip`"),
+        "{}",
+        stderr(&out)
+    );
+    drop(rt);
+}
+
+#[test]
+fn chat_continues_a_session_too() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    for line in [Q1, "Thanks!"] {
+        let out = agent(home.path())
+            .args(["chat", "--session", "talk", "--session-store"])
+            .arg(&store)
+            .args(["--region", "us-east-1", "--endpoint-url"])
+            .arg(server.endpoint_url())
+            .arg("--plugin")
+            .arg(demo_plugin())
+            .write_stdin(format!("{line}\n"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let last = requests[2].body["messages"].as_array().unwrap();
+    assert_eq!(last.len(), 5, "the second chat holds the first one's turns");
+    assert_eq!(last[4]["content"][0]["text"], "Thanks!");
+    drop(rt);
+}
+
+#[test]
+fn a_second_process_on_a_session_in_use_is_refused() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    // A chat holds the session while it waits for input.
+    let mut chat = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", home.path())
+        .args(["chat", "--session", "trip", "--session-store"])
+        .arg(&store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let locks = home.path().join("sessions.db.locks");
+    let held = || {
+        std::fs::read_dir(&locks)
+            .map(|d| {
+                d.flatten()
+                    .any(|f| std::fs::read_to_string(f.path()).is_ok_and(|s| !s.is_empty()))
+            })
+            .unwrap_or(false)
+    };
+    while !held() {
+        assert!(chat.try_wait().unwrap().is_none(), "the chat ended early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = run(home.path(), &server, &store, Q1);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("session `trip` is in use by another process (pid"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        server.requests().is_empty(),
+        "the refused run made no model call"
+    );
+    chat.kill().unwrap();
+    chat.wait().unwrap();
+    // A killed holder leaves no stale lock.
+    let out = run(home.path(), &server, &store, Q1);
+    assert!(out.status.success(), "{}", stderr(&out));
+    drop(rt);
+}
+
+#[test]
+fn an_unwritable_store_still_prints_the_answer_then_fails_clearly() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // A file where the store's directory should be: unwritable, root included.
+    let file = home.path().join("plain-file");
+    std::fs::write(&file, "").unwrap();
+    let out = run(home.path(), &server, &file.join("sessions.db"), Q1);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("New York"));
+    assert!(
+        stderr(&out).contains("session `trip` cannot be saved"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--session-store"), "{}", stderr(&out));
+    drop(rt);
+}
+
+/// Two instant calls and two of three seconds, in one batch.
+const NAPS: &str = r#"[{
+    "name": "naps",
+    "prompt": "Take naps",
+    "turns": [
+        { "text": "Napping.", "tool_calls": [
+            { "name": "noop", "input": {} },
+            { "name": "sleep_tool", "input": { "ms": 3000 } },
+            { "name": "noop", "input": {} },
+            { "name": "sleep_tool", "input": { "ms": 3000 } }
+        ] },
+        { "text": "Rested." }
+    ]
+}]"#;
+
+/// `agent run --session naps`, SIGKILLed once the two instant calls are
+/// journaled and the two slow ones are in flight. Returns the journaled
+/// results' ids.
+fn kill_mid_batch(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Vec<String> {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("HOME", home)
+        .current_dir(home)
+        .args(["run", "--json", "--session", "naps", "--session-store"])
+        .arg(store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(demo_plugin())
+        .args(extra)
+        .arg("Take naps")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let finished = || -> Vec<String> {
+        let Ok(store) = session_sqlite::SqliteStore::open(store) else {
+            return Vec::new();
+        };
+        agent_core::SessionStore::entries(&store, "naps")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| match e {
+                agent_core::JournalEntry::ToolResult { result, .. } => Some(result.tool_use_id),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut done = finished();
+    while done.len() < 2 {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        done = finished();
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup of any kind
+    child.wait().unwrap();
+    assert_eq!(done.len(), 2, "only the instant calls had finished");
+    done
+}
+
+fn resume(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Value {
+    let out = agent(home)
+        .args(["resume", "naps", "--json", "--session-store"])
+        .arg(store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(demo_plugin())
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("ERROR"),
+        "a clean resume logs no error: {}",
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The ids of the resumed run's events of kind `event`.
+fn ids(doc: &Value, event: &str) -> Vec<String> {
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == event)
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
+    let server = rt
+        .block_on(MockServer::builder().scenarios(scenarios).start())
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    let finished = kill_mid_batch(home.path(), &server, &store, &[]);
+    assert_eq!(server.requests().len(), 1);
+
+    let doc = resume(home.path(), &server, &store, &[]);
+    assert_eq!(doc["answer"], "Rested.");
+    // The finished calls were not run again; the interrupted ones were.
+    let mut replayed = ids(&doc, "tool_call_replayed");
+    replayed.sort();
+    let mut expected = finished.clone();
+    expected.sort();
+    assert_eq!(replayed, expected);
+    let started = ids(&doc, "tool_call_started");
+    assert_eq!(started.len(), 2);
+    assert!(started.iter().all(|id| !finished.contains(id)));
+
+    // The finished model call was not made again: one more request, which
+    // answers all four calls in call order, in one message.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let messages = requests[1].body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3);
+    let asked: Vec<&str> = messages[1]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["toolUse"]["toolUseId"].as_str())
+        .collect();
+    let answered: Vec<&str> = messages[2]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["toolResult"]["toolUseId"].as_str())
+        .collect();
+    assert_eq!(asked.len(), 4);
+    assert_eq!(answered, asked);
+    let statuses: Vec<&str> = messages[2]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["toolResult"]["status"].as_str())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == "success"), "{statuses:?}");
+
+    // Nothing is left to resume.
+    let out = agent(home.path())
+        .args(["resume", "naps", "--session-store"])
+        .arg(&store)
+        .args(["--region", "us-east-1", "--endpoint-url"])
+        .arg(server.endpoint_url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to resume"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.requests().len(), 2);
+    drop(rt);
+}
+
+#[test]
+fn an_interrupted_non_idempotent_call_is_answered_with_an_error_not_rerun() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
+    let server = rt
+        .block_on(MockServer::builder().scenarios(scenarios).start())
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    let config = home.path().join("agent.toml");
+    std::fs::write(&config, "[tools.sleep_tool]\nidempotent = false\n").unwrap();
+    let config = config.to_str().unwrap().to_owned();
+    let flags = ["--config", config.as_str()];
+    kill_mid_batch(home.path(), &server, &store, &flags);
+
+    let doc = resume(home.path(), &server, &store, &flags);
+    assert_eq!(doc["answer"], "Rested.");
+    assert!(
+        ids(&doc, "tool_call_started").is_empty(),
+        "nothing ran again"
+    );
+    assert_eq!(ids(&doc, "tool_call_replayed").len(), 4);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let results = requests[1].body["messages"][2]["content"]
+        .as_array()
+        .unwrap();
+    let errors: Vec<String> = results
+        .iter()
+        .filter(|b| b["toolResult"]["status"] == "error")
+        .map(|b| b["toolResult"]["content"].to_string())
+        .collect();
+    assert_eq!(errors.len(), 2, "{results:?}");
+    assert!(
+        errors.iter().all(|e| e.contains("not idempotent")),
+        "{errors:?}"
+    );
+    drop(rt);
+}

@@ -1,0 +1,116 @@
+//! Resuming an interrupted run: the loop picks up where the journal says
+//! the run stopped, without repeating what finished.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::run::{Next, Run};
+use super::{AgentError, AgentRun, EventKind};
+use crate::session::Pending;
+use crate::{CallObserver, ContentBlock, Message, Role, StopReason, ToolResult, ToolUse};
+
+impl<'a> Run<'a> {
+    /// Continues from `pending` (see [`super::Agent::resume`]).
+    pub(super) async fn resume(self, pending: Pending) -> Result<AgentRun, AgentError> {
+        match pending {
+            Pending::Nothing => {
+                let answer = self
+                    .conversation
+                    .messages()
+                    .last()
+                    .map(Message::text)
+                    .unwrap_or_default();
+                Ok(self.finish(answer, Some(StopReason::EndTurn)))
+            }
+            Pending::ModelCall => self.drive(Next::Think).await,
+            Pending::Batch { calls, finished } => {
+                self.drive(Next::ResumeTools { calls, finished }).await
+            }
+        }
+    }
+
+    /// The interrupted batch: `finished` calls are replayed (not run), the
+    /// rest run again unless their tool is non-idempotent; all results go
+    /// back in call order, in one message, as in an uninterrupted batch.
+    pub(super) async fn resume_tools(
+        &mut self,
+        calls: Vec<ToolUse>,
+        finished: Vec<ToolResult>,
+    ) -> Next<'a> {
+        // The batch belongs to the model turn already journaled.
+        self.iteration += 1;
+        self.log.set_iteration(self.iteration);
+        let mut results: Vec<Option<ToolResult>> = vec![None; calls.len()];
+        let mut done: HashMap<String, ToolResult> = finished
+            .into_iter()
+            .map(|r| (r.tool_use_id.clone(), r))
+            .collect();
+        let mut rerun = Vec::new();
+        let mut rerun_at = Vec::new();
+        for (index, call) in calls.iter().enumerate() {
+            if let Some(result) = done.remove(&call.id) {
+                self.log.emit(EventKind::ToolCallReplayed {
+                    iteration: self.iteration,
+                    index,
+                    id: call.id.clone(),
+                    name: call.name.clone(),
+                    error: result.is_error(),
+                });
+                results[index] = Some(result);
+            } else if !self.agent.is_idempotent(&call.name) {
+                let result = ToolResult::error(
+                    call.id.clone(),
+                    format!(
+                        "tool `{}` was interrupted before it finished and is not idempotent, so it was not run again; it may or may not have taken effect",
+                        call.name
+                    ),
+                );
+                self.journaling.tool_result(index, &call.name, &result);
+                self.log.emit(EventKind::ToolCallReplayed {
+                    iteration: self.iteration,
+                    index,
+                    id: call.id.clone(),
+                    name: call.name.clone(),
+                    error: true,
+                });
+                results[index] = Some(result);
+            } else {
+                rerun.push(call.clone());
+                rerun_at.push(index);
+            }
+        }
+        let batch_start = Instant::now();
+        let observer: Arc<dyn CallObserver> = self.journaling.clone();
+        let outcomes = self
+            .agent
+            .executor
+            .execute(&self.agent.tools, &rerun, &self.cancel, observer)
+            .await;
+        self.metrics.tool_time += batch_start.elapsed();
+        self.metrics.tool_calls += outcomes.len() as u32;
+        for (outcome, index) in outcomes.into_iter().zip(rerun_at) {
+            results[index] = Some(outcome.result);
+        }
+        let content = results
+            .into_iter()
+            .zip(&calls)
+            .map(|(r, call)| {
+                // Every call got a result above; this keeps the pairing
+                // valid even if that ever stopped being so.
+                ContentBlock::ToolResult(
+                    r.unwrap_or_else(|| ToolResult::error(call.id.clone(), "no result")),
+                )
+            })
+            .collect();
+        self.push(Message {
+            role: Role::User,
+            content,
+        });
+        if self.cancel.is_cancelled() {
+            return Next::Stop(super::run::Stop::Cancelled);
+        }
+        Next::Think
+    }
+}
