@@ -25,6 +25,11 @@ fn example(key: &str) -> Option<String> {
         ),
         "plugins_dir" => "\"plugins\"".to_owned(),
         "system" => "\"You are a concise assistant.\"".to_owned(),
+        "plugin_prefixes" => format!(
+            "{{ web_ = \"plugins/{}\" }}   # its tools are named web_<name>",
+            crate::plugins::demo_file_name()
+        ),
+        "mcp" => "{ fs = { command = \"npx\", args = [\"-y\", \"@modelcontextprotocol/server-filesystem\", \".\"] } }   # or [mcp.fs] tables".to_owned(),
         _ => return None,
     })
 }

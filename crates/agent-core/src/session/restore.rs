@@ -40,7 +40,13 @@ pub fn restore(entries: &[JournalEntry]) -> Restored {
     for entry in entries {
         match entry {
             JournalEntry::Message { message } => {
-                finished.clear();
+                // A user message (a prompt, or a batch's results) closes the
+                // batch before it. An assistant message does not: calls that
+                // started while it streamed (eager start) may have finished,
+                // and been journaled, before the message itself.
+                if message.role == Role::User {
+                    finished.clear();
+                }
                 match messages.last_mut() {
                     Some(last) if last.role == Role::User && message.role == Role::User => {
                         last.content.extend(message.content.iter().cloned())
@@ -59,9 +65,18 @@ pub fn restore(entries: &[JournalEntry]) -> Restored {
             if calls.is_empty() {
                 Pending::Nothing
             } else {
-                // Only this batch's results count, each once.
+                // Only this batch's results count, each once: the last
+                // journaled for a call wins (a call of a failed, retried
+                // stream is journaled cancelled, then again when it runs).
                 finished.retain(|r: &ToolResult| calls.iter().any(|c| c.id == r.tool_use_id));
-                finished.dedup_by(|a, b| a.tool_use_id == b.tool_use_id);
+                let mut last: Vec<ToolResult> = Vec::new();
+                for r in finished.into_iter().rev() {
+                    if !last.iter().any(|l| l.tool_use_id == r.tool_use_id) {
+                        last.push(r);
+                    }
+                }
+                last.reverse();
+                let finished = last;
                 Pending::Batch { calls, finished }
             }
         }
@@ -132,6 +147,32 @@ mod tests {
         assert_eq!(calls.len(), 3);
         assert_eq!(finished.len(), 1);
         assert_eq!(finished[0].tool_use_id, "b");
+    }
+
+    #[test]
+    fn results_journaled_before_their_message_count() {
+        // Eager start: calls finish while the model's message streams.
+        let r = restore(&[msg(Message::user("hi")), done("a"), msg(asks(&["a", "b"]))]);
+        let Pending::Batch { finished, .. } = r.pending else {
+            unreachable!("not a batch: {:?}", r.pending)
+        };
+        assert_eq!(finished.len(), 1);
+        assert_eq!(finished[0].tool_use_id, "a");
+    }
+
+    #[test]
+    fn the_last_result_journaled_for_a_call_wins() {
+        let ok = JournalEntry::ToolResult {
+            index: 0,
+            name: "t".into(),
+            result: ToolResult::success("a", crate::ToolResultContent::Text("ran".into())),
+        };
+        let r = restore(&[msg(Message::user("hi")), done("a"), msg(asks(&["a"])), ok]);
+        let Pending::Batch { finished, .. } = r.pending else {
+            unreachable!("not a batch: {:?}", r.pending)
+        };
+        assert_eq!(finished.len(), 1);
+        assert!(!finished[0].is_error());
     }
 
     #[test]
