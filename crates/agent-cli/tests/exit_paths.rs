@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(unix)]
 
+mod common;
+
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -14,34 +16,11 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use bedrock_client::mock::{Fault, MockServer};
+use common::{agent_with_keys as agent, demo_plugin, stderr};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
 const SLEEPY: &str = "Take a long nap, twice.";
-
-fn agent(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
-        .current_dir(home);
-    cmd
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn demo_plugin() -> PathBuf {
-    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
-}
 
 /// Every line of stdout, each a JSON document (`chat --json`).
 fn json_lines(o: &Output) -> Vec<Value> {

@@ -7,36 +7,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::Output;
+mod common;
 
-use assert_cmd::Command;
 use bedrock_client::mock::{Fault, MockServer, Outcome};
+use common::{agent_in as agent, demo_plugin, stderr};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-fn agent(home: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("NO_COLOR", "1")
-        .current_dir(home);
-    cmd
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn demo_plugin() -> PathBuf {
-    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
-}
 
 #[test]
 fn every_duration_setting_refuses_what_a_duration_cannot_hold() {

@@ -5,12 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use agent_testkit::{Scenario, ScriptedTurn};
 use assert_cmd::Command;
 use bedrock_client::mock::MockServer;
+use common::{agent_with_keys as agent, demo_plugin, stderr};
 use serde_json::{Value, json};
 
 /// The npm packages' `.bin` directory, or `None` after a loud message.
@@ -29,31 +32,6 @@ fn npm_bin(test: &str) -> Option<PathBuf> {
          run .ci/install-mcp-deps and set AGENT_MCP_DEPS (.ci/run does both) !!!!!\n"
     );
     None
-}
-
-fn demo_plugin() -> PathBuf {
-    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
-}
-
-/// The binary with a clean, offline environment (as in tests/cli.rs).
-fn agent(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
-        .current_dir(home);
-    cmd
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 async fn run_blocking(mut cmd: Command) -> Output {

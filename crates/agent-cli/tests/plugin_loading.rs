@@ -6,30 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod common;
 
 use assert_cmd::Command;
-
-fn agent(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1")
-        .current_dir(home);
-    cmd
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn demo_plugin() -> PathBuf {
-    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
-}
+use common::{agent_in as agent, demo_plugin, stderr};
 
 /// `plugin demo-tools 0.1.0`: the name and version of the demo plugin.
 fn demo_plugin_named() -> String {

@@ -4,36 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use bedrock_client::mock::MockServer;
+use common::{agent_with_keys as agent, demo_plugin, stderr};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-fn demo_plugin() -> PathBuf {
-    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
-}
-
-/// The binary, offline, with a clean environment.
-fn agent(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".data"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
-        .current_dir(home);
-    cmd
-}
 
 fn run(home: &Path, server: &MockServer, store: &Path, prompt: &str) -> Output {
     agent(home)
@@ -46,10 +26,6 @@ fn run(home: &Path, server: &MockServer, store: &Path, prompt: &str) -> Output {
         .arg(prompt)
         .output()
         .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -1,0 +1,50 @@
+//! What the end-to-end tests share: the real `agent` binary with a clean,
+//! offline environment (no AWS settings or config file from the machine,
+//! the instance-metadata probe off), its output as text, the demo plugin.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The binary, run in `home` with nothing from the machine's environment
+/// but `PATH`: no AWS profile or keys, no config file, no IMDS probe.
+pub fn agent_in(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("agent").unwrap();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".data"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("NO_COLOR", "1")
+        .current_dir(home);
+    cmd
+}
+
+/// [`agent_in`] with throwaway AWS keys, for runs against the local
+/// Converse server (it checks that requests are signed, not by whom).
+pub fn agent_with_keys(home: &Path) -> Command {
+    let mut cmd = agent_in(home);
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret");
+    cmd
+}
+
+/// Standard output, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard error, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The demo plugin library, built by cargo once.
+pub fn demo_plugin() -> PathBuf {
+    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
+}
