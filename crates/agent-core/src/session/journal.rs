@@ -30,24 +30,27 @@ impl Journaling {
 
     /// Journals a message the loop adds to the conversation.
     pub fn message(&self, message: &Message) {
-        self.append(JournalEntry::Message {
+        self.append(|| JournalEntry::Message {
             message: message.clone(),
         });
     }
 
     /// Journals a result the loop made itself (not the executor's).
     pub fn tool_result(&self, index: usize, name: &str, result: &crate::ToolResult) {
-        self.append(JournalEntry::ToolResult {
+        self.append(|| JournalEntry::ToolResult {
             index,
             name: name.to_owned(),
             result: result.clone(),
         });
     }
 
-    fn append(&self, entry: JournalEntry) {
+    /// Appends the entry `make` builds, built only when there is a journal:
+    /// a run without a session copies no message and no result.
+    fn append(&self, make: impl FnOnce() -> JournalEntry) {
         let Some(journal) = &self.journal else {
             return;
         };
+        let entry = make();
         // The run goes on in memory: the journal reports its own failure.
         if let Err(e) = journal.append(&entry)
             && !self.warned.swap(true, Ordering::Relaxed)
@@ -74,7 +77,7 @@ impl CallObserver for Journaling {
     }
 
     fn call_finished(&self, outcome: &CallOutcome) {
-        self.append(JournalEntry::ToolResult {
+        self.append(|| JournalEntry::ToolResult {
             index: outcome.index,
             name: outcome.name.clone(),
             result: outcome.result.clone(),
