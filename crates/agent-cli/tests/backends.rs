@@ -3,29 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
+use common::{agent_in_fresh_home as agent, demo_plugin};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-fn agent() -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
-    let home = tempfile::tempdir().unwrap().keep();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("NO_COLOR", "1")
-        .current_dir(&home);
-    cmd
-}
-
-fn demo_plugin() -> std::path::PathBuf {
-    tool_api::plugin::testing::cargo_build_plugin("demo-tools").unwrap()
-}
 
 async fn output(mut cmd: Command) -> std::process::Output {
     tokio::task::spawn_blocking(move || cmd.output().unwrap())

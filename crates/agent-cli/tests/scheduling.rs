@@ -5,36 +5,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+mod common;
 
 use assert_cmd::Command;
 use bedrock_client::mock::MockServer;
+use common::demo_plugin;
 use serde_json::Value;
+
+/// The binary with a clean, offline environment and throwaway AWS keys.
+fn agent() -> Command {
+    common::agent_with_keys(&tempfile::tempdir().unwrap().keep())
+}
 
 const Q2: &str = "I'm planning a trip from Boston to Miami. Get the weather for both cities, \
                   calculate the distance, and find Italian restaurants in Miami.";
-
-fn demo_plugin() -> PathBuf {
-    tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
-}
-
-/// The binary with a clean, offline environment.
-fn agent() -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
-    let home = tempfile::tempdir().unwrap().keep();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
-        .current_dir(&home);
-    cmd
-}
 
 /// The kinds of the first turn's events, from its model call's start to the
 /// batch's last start: where the tool starts fall against the model's end.

@@ -6,7 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assert_cmd::Command;
+mod common;
+
 use bedrock_client::mock::MockServer;
 
 const PROMPT: &str = "Say something nasty to my terminal.";
@@ -41,28 +42,17 @@ async fn escape_sequences_from_the_model_are_shown_not_obeyed() {
     let home_path = home.path().to_owned();
     let run = move |json: bool| {
         let home = &home_path;
-        let mut cmd = Command::cargo_bin("agent").unwrap();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", home.join("aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("NO_COLOR", "1")
-            .current_dir(home)
-            .args([
-                "run",
-                "--no-stream",
-                "--region",
-                "us-east-1",
-                "--endpoint-url",
-                &endpoint,
-                "--plugin",
-            ])
-            .arg(&plugin);
+        let mut cmd = common::agent_with_keys(home);
+        cmd.args([
+            "run",
+            "--no-stream",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &endpoint,
+            "--plugin",
+        ])
+        .arg(&plugin);
         if json {
             cmd.arg("--json");
         }

@@ -48,3 +48,9 @@ pub fn stderr(o: &Output) -> String {
 pub fn demo_plugin() -> PathBuf {
     tool_api::plugin::testing::cargo_build_plugin("demo-tools").expect("build the demo plugin")
 }
+
+/// [`agent_in`] a fresh home of its own (kept: the binary may outlive the
+/// call that made it).
+pub fn agent_in_fresh_home() -> Command {
+    agent_in(&tempfile::tempdir().unwrap().keep())
+}
