@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,10 +16,11 @@ use agent_core::{
     ExponentialBackoff, Jitter, Message, ModelBackend, ModelError, ModelErrorKind, ModelRequest,
     ModelResponse, Role, RunOptions, StopReason, ToolResult, ToolResultContent, ToolUse, Usage,
 };
+use common::tool;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tool_api::{Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use tool_api::{Tool, ToolContext, ToolOutput};
 
 /// What the model does on one call.
 enum Reply {
@@ -100,37 +103,6 @@ impl ModelBackend for Replies {
             }
         }
     }
-}
-
-/// A tool driven by a closure over (input, context).
-struct FnTool<F> {
-    spec: ToolSpec,
-    f: F,
-}
-
-#[async_trait::async_trait]
-impl<F, Fut> Tool for FnTool<F>
-where
-    F: Fn(Value, ToolContext) -> Fut + Send + Sync,
-    Fut: std::future::Future<Output = Result<ToolOutput, ToolError>> + Send,
-{
-    fn spec(&self) -> &ToolSpec {
-        &self.spec
-    }
-    async fn call(&self, input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        (self.f)(input, ctx).await
-    }
-}
-
-fn tool<F, Fut>(name: &str, f: F) -> Arc<dyn Tool>
-where
-    F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<ToolOutput, ToolError>> + Send + 'static,
-{
-    Arc::new(FnTool {
-        spec: ToolSpec::new(name, "test tool", json!({"type": "object"})),
-        f,
-    })
 }
 
 /// Sleeps `secs` seconds; counts the times its token fired in `fired`.

@@ -2,46 +2,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use agent_core::{CallFailure, ExecutorConfig, ExponentialBackoff, Jitter, ToolExecutor, ToolUse};
+use common::tool;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tool_api::{Tool, ToolContext, ToolError, ToolOutput, ToolRegistry, ToolSpec};
-
-/// A tool driven by a closure over (input, attempt).
-struct Scripted<F> {
-    spec: ToolSpec,
-    f: F,
-}
-
-#[async_trait::async_trait]
-impl<F, Fut> Tool for Scripted<F>
-where
-    F: Fn(Value, ToolContext) -> Fut + Send + Sync,
-    Fut: std::future::Future<Output = Result<ToolOutput, ToolError>> + Send,
-{
-    fn spec(&self) -> &ToolSpec {
-        &self.spec
-    }
-    async fn call(&self, input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        (self.f)(input, ctx).await
-    }
-}
-
-fn tool<F, Fut>(name: &str, f: F) -> Arc<dyn Tool>
-where
-    F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<ToolOutput, ToolError>> + Send + 'static,
-{
-    Arc::new(Scripted {
-        spec: ToolSpec::new(name, "test tool", json!({"type": "object"})),
-        f,
-    })
-}
+use tool_api::{Tool, ToolContext, ToolError, ToolOutput, ToolRegistry};
 
 fn sleeper(name: &str) -> Arc<dyn Tool> {
     tool(name, |input: Value, _| async move {
