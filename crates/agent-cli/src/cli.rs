@@ -44,6 +44,9 @@ pub enum Command {
     Sessions(crate::commands::sessions::SessionsArgs),
     /// Continue a session's interrupted run (even one killed mid-batch).
     Resume(crate::commands::resume::ResumeArgs),
+    /// Serve the agent as a Restate service endpoint (`--restate`): durable
+    /// runs, one virtual object `Agent` per session (docs/SCALING.md).
+    Serve(crate::commands::serve::ServeArgs),
     /// Print a shell completion script: bash, zsh, fish, elvish or powershell
     /// (e.g. `agent completions bash > ~/.local/share/bash-completion/completions/agent`).
     Completions(CompletionsArgs),

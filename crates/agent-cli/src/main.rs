@@ -132,6 +132,8 @@ fn json_layout(command: &Command) -> Option<Layout> {
         Command::Completions(_) => (false, Layout::Document),
         Command::Sessions(args) => (args.json, Layout::Document),
         Command::Resume(args) => (args.agent.json, Layout::Document),
+        // Answers go to the Restate ingress's callers, not to stdout.
+        Command::Serve(_) => (false, Layout::Document),
     };
     json.then_some(layout)
 }
@@ -148,6 +150,7 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Completions(args) => commands::completions::completions(args),
         Command::Sessions(args) => commands::sessions::sessions(args),
         Command::Resume(args) => commands::resume::resume(args).await,
+        Command::Serve(args) => commands::serve::serve(args).await,
     }
 }
 

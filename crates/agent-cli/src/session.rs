@@ -109,11 +109,7 @@ impl Ending {
             Ok(run) => return Self { run, stop: None },
             Err(e) => e,
         };
-        let kind = match &e.kind {
-            AgentErrorKind::MaxIterations { .. } => "max_iterations",
-            AgentErrorKind::Model(_) => "model",
-            AgentErrorKind::Cancelled => "cancelled",
-        };
+        let kind = stop_kind(&e.kind);
         let failure = match &e.kind {
             // The partial figures were shown with the run.
             AgentErrorKind::Cancelled => {
@@ -167,6 +163,34 @@ impl Ending {
             Some(stop) => Err(stop.failure),
         }
     }
+}
+
+/// The `error.kind` of a run's document for a run stopped by `kind`.
+fn stop_kind(kind: &AgentErrorKind) -> &'static str {
+    match kind {
+        AgentErrorKind::MaxIterations { .. } => "max_iterations",
+        AgentErrorKind::Model(_) => "model",
+        AgentErrorKind::Cancelled => "cancelled",
+    }
+}
+
+/// The run's document as `agent run --json` prints it, as a JSON value
+/// (what `agent serve --restate` answers a `send` with).
+pub fn document(result: &Result<AgentRun, AgentError>) -> serde_json::Value {
+    let (run, error) = match result {
+        Ok(run) => (run, None),
+        Err(e) => (
+            &*e.run,
+            Some(ErrorDocument {
+                kind: stop_kind(&e.kind),
+                message: e.to_string(),
+            }),
+        ),
+    };
+    serde_json::to_value(RunDocument::new(run, error)).unwrap_or_else(|e| {
+        // Only a map with non-string keys fails, and a run has none.
+        serde_json::json!({ "error": { "kind": "other", "message": e.to_string() } })
+    })
 }
 
 /// The exit status of a finished run, printing its JSON document first when

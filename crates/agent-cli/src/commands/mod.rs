@@ -9,5 +9,6 @@ pub mod mcp_serve;
 pub mod mock_server;
 pub mod resume;
 pub mod run;
+pub mod serve;
 pub mod sessions;
 pub mod tools;
