@@ -42,7 +42,11 @@ pub(crate) struct AgentObject(DurableAgent);
 impl AgentObject {
     /// One turn: the prompt in, the run's document out.
     #[handler]
-    async fn send(&self, ctx: ObjectContext<'_>, prompt: Json<String>) -> HandlerResult<Json<Value>> {
+    async fn send(
+        &self,
+        ctx: ObjectContext<'_>,
+        prompt: Json<String>,
+    ) -> HandlerResult<Json<Value>> {
         let history = ctx
             .get::<Json<Vec<Message>>>(MESSAGES)
             .await?
@@ -78,7 +82,10 @@ impl AgentObject {
     /// The conversation as of the last finished turn (shared: readable
     /// while a turn runs).
     #[handler]
-    async fn conversation(&self, ctx: SharedObjectContext<'_>) -> HandlerResult<Json<Vec<Message>>> {
+    async fn conversation(
+        &self,
+        ctx: SharedObjectContext<'_>,
+    ) -> HandlerResult<Json<Vec<Message>>> {
         Ok(Json(
             ctx.get::<Json<Vec<Message>>>(MESSAGES)
                 .await?
