@@ -50,4 +50,21 @@ pub struct BenchArgs {
     /// No progress bar (it only shows on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Measure durable runs on Restate instead of the cases
+    /// (docs/SCALING.md): CHAIN-20 and FANOUT-256 through a live
+    /// restate-server and `agent serve --restate` against the same work in
+    /// process (overhead per run and per journal entry), then
+    /// --restate-sessions turns at once through one endpoint.
+    #[arg(long)]
+    pub restate: bool,
+    /// The restate-server binary `--restate` starts (.ci/install-restate
+    /// installs one and prints its path).
+    #[arg(long, value_name = "PATH", env = "AGENT_RESTATE_SERVER")]
+    pub restate_server: Option<PathBuf>,
+    /// How many sessions the `--restate` load case sends at once.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    pub restate_sessions: u64,
+    /// The model latency of the `--restate` load case, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub restate_latency_ms: u64,
 }

@@ -32,7 +32,7 @@ fn latency_ms(case: &Case) -> u64 {
 
 /// The `agent` binary `agent run` is measured with: `explicit`, else the
 /// one beside this executable (where cargo builds both).
-fn agent_binary(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
+pub(crate) fn agent_binary(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
     if let Some(path) = explicit {
         return Ok(path);
     }
@@ -63,6 +63,9 @@ fn debug_build_warning(debug: bool) -> Option<&'static str> {
 
 /// Runs the benchmark and prints (or writes) the figures.
 pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
+    if args.restate {
+        return crate::restate::bench(&args).await;
+    }
     let selected = cases::select(&args.cases)?;
     if let Some(warning) = debug_build_warning(cfg!(debug_assertions)) {
         eprintln!("{warning}");

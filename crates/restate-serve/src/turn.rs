@@ -228,3 +228,140 @@ impl SessionJournal for ChannelJournal {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use agent_testkit::{Scenario, ScriptedBackend};
+    use tool_api::ToolRegistry;
+
+    use super::*;
+    use crate::RunReport;
+
+    /// Two instant calls and one of a second, in one batch.
+    const NAPS: &str = r#"[{
+        "name": "naps",
+        "prompt": "Take naps",
+        "turns": [
+            { "text": "Napping.", "tool_calls": [
+                { "name": "noop", "input": {} },
+                { "name": "sleep_tool", "input": { "ms": 1000 } },
+                { "name": "noop", "input": {} }
+            ] },
+            { "text": "Rested." }
+        ]
+    }]"#;
+
+    fn turn(backend: &Arc<ScriptedBackend>) -> Turn {
+        let mut tools = ToolRegistry::new();
+        tools
+            .register_all(reference_tools::tools().unwrap(), "reference")
+            .unwrap();
+        let agent = Agent::builder()
+            .backend(Arc::clone(backend))
+            .tools(tools)
+            .build()
+            .unwrap();
+        let report: Arc<dyn RunReport> = Arc::new(|r: &Result<AgentRun, AgentError>| match r {
+            Ok(run) => serde_json::to_value(&run.events).unwrap(),
+            Err(e) => Value::String(e.to_string()),
+        });
+        Turn::new(Arc::new(agent), report, Vec::new(), "Take naps".into())
+    }
+
+    fn backend() -> Arc<ScriptedBackend> {
+        let scenarios: Vec<Scenario> = serde_json::from_str(NAPS).unwrap();
+        Arc::new(ScriptedBackend::new(scenarios))
+    }
+
+    /// Every step until the end: the entries of each, and the end.
+    async fn steps(turn: &Turn) -> (Vec<Vec<JournalEntry>>, Value, Vec<Message>) {
+        let mut steps = Vec::new();
+        loop {
+            match turn.next_step().await.unwrap() {
+                Step::Entries { entries } => {
+                    assert!(!entries.is_empty(), "a step holds at least one entry");
+                    turn.replayed(entries.clone()).await;
+                    steps.push(entries);
+                }
+                Step::Done { document, messages } => return (steps, document, messages),
+            }
+        }
+    }
+
+    fn kinds(steps: &[Vec<JournalEntry>]) -> Vec<&'static str> {
+        steps
+            .iter()
+            .flatten()
+            .map(|e| match e {
+                JournalEntry::Message { .. } => "message",
+                JournalEntry::ToolResult { .. } => "tool_result",
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_journals_what_a_session_journals_then_ends_with_its_document() {
+        let backend = backend();
+        let (steps, document, messages) = steps(&turn(&backend)).await;
+        // Prompt, model response, three results as they end, their
+        // message, the answer.
+        assert_eq!(
+            kinds(&steps),
+            [
+                "message",
+                "message",
+                "tool_result",
+                "tool_result",
+                "tool_result",
+                "message",
+                "message"
+            ]
+        );
+        assert_eq!(messages.len(), 4);
+        assert_eq!(messages[3].text(), "Rested.");
+        assert!(document.as_array().is_some_and(|events| !events.is_empty()));
+        assert_eq!(backend.requests().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_replayed_turn_continues_without_repeating_what_its_steps_hold() {
+        // The first attempt: its steps up to the two instant results.
+        let first = backend();
+        let turn_a = turn(&first);
+        let mut journaled: Vec<JournalEntry> = Vec::new();
+        let results = |j: &[JournalEntry]| {
+            j.iter()
+                .filter(|e| matches!(e, JournalEntry::ToolResult { .. }))
+                .count()
+        };
+        while results(&journaled) < 2 {
+            match turn_a.next_step().await.unwrap() {
+                Step::Entries { entries } => journaled.extend(entries),
+                Step::Done { .. } => unreachable!("the slow call has not finished"),
+            }
+        }
+        assert_eq!(results(&journaled), 2, "the slow call is still running");
+        drop(turn_a); // the endpoint dies: the run is aborted
+
+        // The retry: Restate hands back those steps, then the run goes on.
+        let second = backend();
+        let turn_b = turn(&second);
+        turn_b.replayed(journaled).await;
+        let (_, document, messages) = steps(&turn_b).await;
+        let events = document.as_array().unwrap();
+        let count = |kind: &str| events.iter().filter(|e| e["event"] == kind).count();
+        assert_eq!(count("tool_call_replayed"), 2, "{document}");
+        assert_eq!(
+            count("tool_call_started"),
+            1,
+            "only the slow call runs again"
+        );
+        assert_eq!(
+            second.requests().len(),
+            1,
+            "the model is asked only for the answer"
+        );
+        assert_eq!(messages.len(), 4);
+        assert_eq!(messages[3].text(), "Rested.");
+    }
+}
