@@ -63,13 +63,13 @@ fn debug_build_warning(debug: bool) -> Option<&'static str> {
 
 /// Runs the benchmark and prints (or writes) the figures.
 pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
+    if let Some(warning) = debug_build_warning(cfg!(debug_assertions)) {
+        eprintln!("{warning}");
+    }
     if args.restate {
         return crate::restate::bench(&args).await;
     }
     let selected = cases::select(&args.cases)?;
-    if let Some(warning) = debug_build_warning(cfg!(debug_assertions)) {
-        eprintln!("{warning}");
-    }
     let ids: Vec<String> = selected.iter().map(Case::id).collect();
     eprintln!(
         "{} case{}: {}",

@@ -425,3 +425,46 @@ fn a_killed_endpoint_finishes_the_turn_without_repeating_finished_steps() {
     assert_eq!(conversation.as_array().unwrap().len(), 6);
     drop(rt);
 }
+
+#[test]
+fn serve_says_what_it_needs_and_why_it_cannot_listen() {
+    let home = tempfile::tempdir().unwrap();
+    let agent = || {
+        let mut cmd = assert_cmd::Command::cargo_bin("agent").unwrap();
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .current_dir(home.path());
+        cmd
+    };
+    let out = agent()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("agent serve needs --restate"), "{stderr}");
+
+    // A port already taken: the address and what to do, exit 2.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let out = agent()
+        .args(["serve", "--restate", "--listen"])
+        .arg(addr.to_string())
+        .args([
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")) && stderr.contains("--listen"),
+        "{stderr}"
+    );
+}
