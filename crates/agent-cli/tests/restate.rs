@@ -191,14 +191,15 @@ fn get_ok(url: &str) -> bool {
     matches!(http("GET", url, None), Ok((200, _)))
 }
 
-/// The batch: two instant calls and two of four seconds.
+/// The batch: two instant calls and two of eight seconds (time enough for
+/// Restate to acknowledge the instant ones first, even on a busy machine).
 fn scenario(effects: &Path) -> String {
     let mark = |tag: &str, ms: u64| json!({ "name": "mark", "input": { "path": effects, "tag": tag, "ms": ms } });
     json!([{
         "name": "marks",
         "prompt": "Mark things",
         "turns": [
-            { "text": "Marking.", "tool_calls": [mark("a", 0), mark("b", 4000), mark("c", 0), mark("d", 4000)] },
+            { "text": "Marking.", "tool_calls": [mark("a", 0), mark("b", 8000), mark("c", 0), mark("d", 8000)] },
             { "text": "Marked." },
             { "text": "You're welcome." }
         ]

@@ -70,7 +70,10 @@ impl AgentObject {
                 .name(format!("step {number}"))
                 .await?;
             match step {
-                Step::Entries { entries } => turn.replayed(entries).await,
+                Step::Entries { entries } => {
+                    tracing::debug!(step = number, entries = entries.len(), "step journaled");
+                    turn.replayed(entries).await
+                }
                 Step::Done { document, messages } => {
                     ctx.set(MESSAGES, Json(messages));
                     return Ok(Json(document));
