@@ -72,7 +72,7 @@ impl AgentObject {
             match step {
                 Step::Entries { entries } => {
                     tracing::debug!(step = number, entries = entries.len(), "step journaled");
-                    turn.replayed(entries).await
+                    turn.journaled(entries).await
                 }
                 Step::Done { document, messages } => {
                     ctx.set(MESSAGES, Json(messages));

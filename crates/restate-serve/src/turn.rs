@@ -1,7 +1,7 @@
 //! [`Turn`]: one `send` invocation's run, between the agent loop and
 //! Restate's journal. The loop journals into a channel; each Restate step
 //! takes what the channel holds. On replay the steps already in Restate's
-//! journal come back first ([`Turn::replayed`]); the run starts only when
+//! journal come back first ([`Turn::journaled`]); the run starts only when
 //! a step has to be executed, from what they held.
 
 use std::sync::Arc;
@@ -95,7 +95,7 @@ impl Turn {
 
     /// Records a step's entries: until the run starts they are the replayed
     /// journal it starts from; after, the run already has them.
-    pub async fn replayed(&self, entries: Vec<JournalEntry>) {
+    pub async fn journaled(&self, entries: Vec<JournalEntry>) {
         let mut state = self.0.lock().await;
         if state.running.is_none() {
             state.replayed.extend(entries);
@@ -280,7 +280,7 @@ mod tests {
             match turn.next_step().await.unwrap() {
                 Step::Entries { entries } => {
                     assert!(!entries.is_empty(), "a step holds at least one entry");
-                    turn.replayed(entries.clone()).await;
+                    turn.journaled(entries.clone()).await;
                     steps.push(entries);
                 }
                 Step::Done { document, messages } => return (steps, document, messages),
@@ -346,7 +346,7 @@ mod tests {
         // The retry: Restate hands back those steps, then the run goes on.
         let second = backend();
         let turn_b = turn(&second);
-        turn_b.replayed(journaled).await;
+        turn_b.journaled(journaled).await;
         let (_, document, messages) = steps(&turn_b).await;
         let events = document.as_array().unwrap();
         let count = |kind: &str| events.iter().filter(|e| e["event"] == kind).count();
