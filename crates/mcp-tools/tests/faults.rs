@@ -51,12 +51,63 @@ async fn a_server_that_exits_mid_call_gives_that_call_an_error_with_its_stderr()
     assert!(err.contains("MCP server `faults` is gone"), "{err}");
     assert!(err.contains("exit status: 3"), "{err}");
     assert!(err.contains("crashing on purpose"), "{err}");
-    // Later calls get the same clear error, not a hang.
-    let err = find(&sources.tools, "hang")
+    // Not idempotent: not sent again, but the server was restarted for
+    // the calls after it.
+    assert!(
+        err.ends_with(
+            "it has been restarted for later calls, but this call was not sent again \
+             because `crash` is not marked idempotent"
+        ),
+        "{err}"
+    );
+    let out = find(&sources.tools, "starts")
         .call(json!({}), ToolContext::new("c2"))
+        .await;
+    assert_eq!(out, Ok(ToolOutput::Json(json!({"result": "2"}))));
+    // A server is restarted once: the second crash is final, and later
+    // calls get the same clear error, not a hang.
+    let err = find(&sources.tools, "crash")
+        .call(json!({}), ToolContext::new("c3"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is gone"), "{err}");
+    assert!(
+        err.ends_with("it was already restarted once in this run, and is not restarted again"),
+        "{err}"
+    );
+    let err = find(&sources.tools, "hang")
+        .call(json!({}), ToolContext::new("c4"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("is gone"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotent_call_that_loses_the_server_is_sent_again_to_the_restarted_one() {
+    let Some(deps) = support::deps("an_idempotent_call_that_loses_the_server") else {
+        return;
+    };
+    let markers = tempfile::tempdir().unwrap();
+    let sources = start_all(vec![deps.faults("faults", markers.path())])
+        .await
+        .unwrap();
+    let crash_once = find(&sources.tools, "crash_once");
+    assert_eq!(crash_once.spec().scheduling.idempotent, Some(true));
+    let pid = crash_once.server().pid().unwrap();
+    let out = crash_once.call(json!({}), ToolContext::new("c1")).await;
+    assert_eq!(
+        out,
+        Ok(ToolOutput::Json(json!({"result": "survived the restart"})))
+    );
+    assert!(markers.path().join("crashed-once").exists());
+    let restarted = crash_once.server().pid().unwrap();
+    assert_ne!(pid, restarted);
+    assert!(support::process_gone(pid));
+    let out = find(&sources.tools, "starts")
+        .call(json!({}), ToolContext::new("c2"))
+        .await;
+    assert_eq!(out, Ok(ToolOutput::Json(json!({"result": "2"}))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
