@@ -11,6 +11,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::{Peer, ServiceExt};
 
 use crate::stdio::ChildServer;
+use crate::wire::{WatchedStdout, WireFaults};
 use crate::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, StartError, Transport};
 
 /// One session with a server.
@@ -22,6 +23,7 @@ use crate::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, StartError, Transport};
 pub(crate) struct Connection {
     service: RunningService<RoleClient, ()>,
     child: Option<ChildServer>,
+    faults: WireFaults,
     /// Counts the server's connections: 0 at start-up, one more per restart.
     pub(crate) generation: u64,
 }
@@ -44,11 +46,14 @@ impl Connection {
             Transport::Stdio { .. } => {
                 let (child, stdout, stdin) = ChildServer::spawn(&config.transport)
                     .map_err(|e| fail(format!("cannot run its command: {e}"), Vec::new()))?;
+                let faults = WireFaults::default();
+                let stdout = WatchedStdout::new(stdout, faults.clone());
                 let init = tokio::time::timeout(limit, ().serve((stdout, stdin))).await;
                 match init {
                     Ok(Ok(service)) => Ok(Self {
                         service,
                         child: Some(child),
+                        faults,
                         generation,
                     }),
                     Ok(Err(e)) => {
@@ -79,6 +84,7 @@ impl Connection {
                     Ok(Ok(service)) => Ok(Self {
                         service,
                         child: None,
+                        faults: WireFaults::default(),
                         generation,
                     }),
                     Ok(Err(e)) => Err(fail(format!("initialize failed: {e}"), Vec::new())),
@@ -94,6 +100,13 @@ impl Connection {
     /// The session, to send requests on.
     pub(crate) fn peer(&self) -> &Peer<RoleClient> {
         self.service.peer()
+    }
+
+    /// How many things a stdio server wrote on its stdout that were not
+    /// messages (rmcp drops them), and the last one: to explain a call left
+    /// unanswered.
+    pub(crate) fn wire_faults(&self) -> (u64, Option<String>) {
+        self.faults.last()
     }
 
     /// The last lines a stdio server wrote to its stderr (none for HTTP).

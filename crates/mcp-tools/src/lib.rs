@@ -29,6 +29,7 @@ mod server;
 mod sources;
 mod stdio;
 mod tool;
+mod wire;
 
 pub use config::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, Transport};
 pub use error::{ConfigError, StartError};

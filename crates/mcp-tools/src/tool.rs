@@ -211,6 +211,7 @@ impl Tool for McpTool {
         // Waiting for a place counts against the executor's timeout, not
         // the server's: the server's measures the server.
         let _permit = self.server.permit().await;
+        let (faults_before, _) = self.server.connection().wire_faults();
         // Dropping the request future is what makes rmcp send
         // `notifications/cancelled`, so both ways out below drop it.
         let request = self.request(input);
@@ -218,10 +219,18 @@ impl Tool for McpTool {
         let timed = async {
             match timeout {
                 Some(limit) => tokio::time::timeout(limit, request).await.map_err(|_| {
-                    ToolError::fatal(format!(
+                    let mut message = format!(
                         "the MCP server `{}` did not answer within {limit:?}; the call was cancelled",
                         self.server.config().name
-                    ))
+                    );
+                    // What rmcp dropped while the call waited is likely its answer.
+                    if let (count, Some(fault)) = self.server.connection().wire_faults()
+                        && count > faults_before
+                    {
+                        message.push_str("; meanwhile ");
+                        message.push_str(&fault);
+                    }
+                    ToolError::fatal(message)
                 })?,
                 None => request.await,
             }

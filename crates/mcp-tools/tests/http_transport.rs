@@ -8,6 +8,7 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use mcp_tools::{McpServerConfig, McpTool, Transport, start_all};
 use serde_json::json;
@@ -57,6 +58,46 @@ async fn an_http_server_lists_and_answers_many_calls_at_once() {
             ))
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_past_the_timeout_is_cancelled_on_the_server_and_concurrency_is_bounded() {
+    let Some(deps) = support::deps("a_call_past_the_timeout_is_cancelled_on_the_server") else {
+        return;
+    };
+    let server = deps.http_server(None);
+    let mut config = McpServerConfig::http("web", server.url());
+    config.timeout = Some(Duration::from_millis(500));
+    config.concurrency = Some(2);
+    let sources = start_all(vec![config]).await.unwrap();
+    let err = find(&sources.tools, "wait")
+        .call(json!({}), ToolContext::new("c1"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did not answer within 500ms"), "{err}");
+    let cancelled = server.marks.path().join("wait-cancelled");
+    for _ in 0..200 {
+        if cancelled.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        cancelled.exists(),
+        "the server never saw notifications/cancelled"
+    );
+
+    // Six calls at once, at most two in flight on the server.
+    let sleep = find(&sources.tools, "sleep_ms");
+    let calls = (0..6).map(|i| sleep.call(json!({"ms": 200}), ToolContext::new(format!("s{i}"))));
+    for result in futures::future::join_all(calls).await {
+        assert!(result.is_ok(), "{result:?}");
+    }
+    let most = find(&sources.tools, "most_at_once")
+        .call(json!({}), ToolContext::new("m"))
+        .await;
+    assert_eq!(most, Ok(ToolOutput::Json(json!({"result": 2}))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -84,6 +84,13 @@ impl Deps {
         config
     }
 
+    /// The bare JSON-RPC server (tests/fixtures/raw_server.py) that breaks
+    /// the protocol on purpose.
+    pub fn raw(&self, name: &str) -> McpServerConfig {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/raw_server.py");
+        McpServerConfig::stdio(name, self.python(), vec![script.into()])
+    }
+
     /// The streamable HTTP server (tests/fixtures/http_server.py) on a free
     /// port of 127.0.0.1, refusing requests without `token` when one is given.
     pub fn http_server(&self, token: Option<&str>) -> HttpServer {
@@ -94,6 +101,8 @@ impl Deps {
 /// A running tests/fixtures/http_server.py, killed when dropped.
 pub struct HttpServer {
     child: std::process::Child,
+    /// Where its `wait` tool leaves marker files.
+    pub marks: tempfile::TempDir,
     python: String,
     token: Option<String>,
     /// Its port on 127.0.0.1.
@@ -104,8 +113,10 @@ impl HttpServer {
     fn start(python: &str, token: Option<&str>, port: Option<u16>) -> Self {
         use std::io::BufRead;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/http_server.py");
+        let marks = tempfile::tempdir().unwrap();
         let mut cmd = std::process::Command::new(python);
         cmd.arg(script)
+            .env("MARK_DIR", marks.path())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
         if let Some(token) = token {
@@ -127,6 +138,7 @@ impl HttpServer {
             .unwrap();
         Self {
             child,
+            marks,
             python: python.to_owned(),
             token: token.map(str::to_owned),
             port,
