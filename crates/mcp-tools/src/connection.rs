@@ -14,6 +14,12 @@ use crate::stdio::ChildServer;
 use crate::wire::{WatchedStdout, WireFaults};
 use crate::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, StartError, Transport};
 
+/// How many requests may be in flight on one HTTP session when the
+/// server's `concurrency` does not say: rmcp's default (16) would hold a
+/// turn's calls back behind the executor's own limit, so as many as a big
+/// fan-out needs.
+const HTTP_REQUESTS_IN_FLIGHT: usize = 1024;
+
 /// One session with a server.
 ///
 /// # Contract
@@ -78,7 +84,10 @@ impl Connection {
                 let headers = header_map(headers).map_err(|reason| fail(reason, Vec::new()))?;
                 let transport = StreamableHttpClientTransport::from_config(
                     StreamableHttpClientTransportConfig::with_uri(url.as_str())
-                        .custom_headers(headers),
+                        .custom_headers(headers)
+                        .max_concurrent_requests(
+                            config.concurrency.unwrap_or(HTTP_REQUESTS_IN_FLIGHT),
+                        ),
                 );
                 match tokio::time::timeout(limit, ().serve(transport)).await {
                     Ok(Ok(service)) => Ok(Self {
