@@ -211,6 +211,33 @@ fn a_bad_mcp_flag_or_table_is_exit_2() {
     let out = agent(home.path()).arg("tools").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("[mcp.x] timeout"), "{}", stderr(&out));
+    for (table, says) in [
+        (
+            "url = \"ftp://h/mcp\"",
+            "[mcp.x] url must start with http:// or https://",
+        ),
+        (
+            "url = \"http://h/mcp\"\ncommand = \"node\"",
+            "has both a `command` and a `url`",
+        ),
+        (
+            "prefix = \"x_\"",
+            "needs a `command` (a stdio server) or a `url` (HTTP)",
+        ),
+        (
+            "url = \"http://h/mcp\"\nconcurrency = 0",
+            "concurrency must be at least 1",
+        ),
+    ] {
+        std::fs::write(
+            home.path().join("agent.toml"),
+            format!("[mcp.x]\n{table}\n"),
+        )
+        .unwrap();
+        let out = agent(home.path()).arg("tools").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    }
 }
 
 /// Runs the Python SDK client (tests/fixtures/mcp_client.py) against
