@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::mcp_source::ToolSource;
 use crate::measure::SeqPolicy;
 
 /// Measure the reference work end to end (see docs/BENCHMARKS.md).
@@ -47,6 +48,12 @@ pub struct BenchArgs {
     /// Skip `agent run` as a fresh process (start-up time, peak RSS).
     #[arg(long)]
     pub no_agent_run: bool,
+    /// Where the cases' tools come from: the demo plugin in process, or the
+    /// same tools served by `agent mcp-serve` over MCP (stdio or streamable
+    /// HTTP), to measure an MCP round trip (FANOUT-256, CHAIN-50's per-turn
+    /// overhead) and MCP start-up with three servers.
+    #[arg(long, value_enum, value_name = "SOURCE", default_value = "plugin")]
+    pub tools: ToolSource,
     /// No progress bar (it only shows on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,

@@ -13,6 +13,7 @@ use crate::agents;
 use crate::args::BenchArgs;
 use crate::cases::{self, Case, Kind};
 use crate::demo_plugin::DemoPlugin;
+use crate::mcp_source::{McpTools, ToolSource};
 use crate::measure::{self, SeqMethod, Stats};
 use crate::process;
 use crate::progress::Progress;
@@ -77,7 +78,7 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
         if ids.len() == 1 { "" } else { "s" },
         ids.join(", ")
     );
-    let agent_exe = if args.no_agent_run {
+    let agent_exe = if args.no_agent_run && args.tools == ToolSource::Plugin {
         None
     } else {
         Some(agent_binary(args.agent.clone())?)
@@ -100,6 +101,11 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
     // Declared in drop order: the servers before their runtime, every agent
     // before the plugin library.
     let plugin = DemoPlugin::load(args.plugin.as_deref())?;
+    let mcp = match (args.tools, &agent_exe) {
+        (ToolSource::Plugin, _) | (_, None) => None,
+        (source, Some(exe)) => Some(McpTools::start(source, exe, &plugin.path).await?),
+    };
+    let case_tools = mcp.as_ref().map_or(&plugin.tools, |m| &m.tools);
     let server_runtime = ServerRuntime::new(scenarios.clone())?;
     let mut servers: BTreeMap<u64, Served> = BTreeMap::new();
     for case in &selected {
@@ -138,7 +144,7 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
         let figure = run_case(
             case,
             served(case)?,
-            &plugin.tools,
+            case_tools,
             &args,
             max_iterations,
             &progress,
@@ -175,7 +181,7 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
         });
     }
 
-    let agent_run = match agent_exe {
+    let agent_run = match agent_exe.filter(|_| !args.no_agent_run) {
         None => None,
         Some(exe) => {
             let recording = server_runtime.start(Duration::ZERO, true).await?;
@@ -215,8 +221,19 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
             warmup,
             max_concurrency: None,
             sequential_max_concurrency: 1,
-            timed: "agent.run(prompt) from call to return, in process (model calls over \
-                    HTTP to the local server, tool calls through the plugin)",
+            timed: match args.tools {
+                ToolSource::Plugin => {
+                    "agent.run(prompt) from call to return, in process (model calls over \
+                     HTTP to the local server, tool calls through the plugin)"
+                }
+                ToolSource::McpStdio | ToolSource::McpHttp => {
+                    "agent.run(prompt) from call to return, in process (model calls over \
+                     HTTP to the local server, tool calls over MCP to `agent mcp-serve` \
+                     serving the plugin)"
+                }
+            },
+            tools: args.tools,
+            mcp_startup_3_servers_ms: mcp.as_ref().map(|m| ms(m.startup)),
         },
         cases: figures,
         sdk_baseline: baseline_figures,

@@ -9,6 +9,7 @@
 //! - [`cases`]: which cases, and `--cases`;
 //! - [`harness`]: one bench from the first case to the report;
 //! - [`demo_plugin`], [`servers`], [`agents`]: what a case runs through;
+//! - [`mcp_source`]: the demo plugin's tools through MCP (`--tools`);
 //! - [`measure`]: one case's runs, checked, and their statistics;
 //! - [`sdk_baseline`]: the bare SDK loop CHAIN is compared with;
 //! - [`process`]: peak memory, and `agent run` as a fresh process;
@@ -24,6 +25,7 @@ mod args;
 mod cases;
 mod demo_plugin;
 mod harness;
+mod mcp_source;
 mod measure;
 mod process;
 mod progress;

@@ -61,6 +61,10 @@ pub struct Method {
     pub sequential_max_concurrency: usize,
     /// What is timed.
     pub timed: &'static str,
+    /// Where the tools came from (`--tools`).
+    pub tools: crate::mcp_source::ToolSource,
+    /// With an MCP source: how long starting three MCP servers at once took.
+    pub mcp_startup_3_servers_ms: Option<f64>,
 }
 
 /// One case's figures; times in milliseconds.
@@ -228,6 +232,12 @@ impl Report {
             "bench process peak RSS (agent + local servers, all cases): {}",
             mib(self.bench_peak_rss_kib)
         );
+        if let Some(startup) = self.method.mcp_startup_3_servers_ms {
+            let _ = writeln!(
+                out,
+                "MCP start-up, 3 servers at once (initialize and tools/list): {startup:.0} ms"
+            );
+        }
         let m = &self.method;
         let _ = writeln!(
             out,

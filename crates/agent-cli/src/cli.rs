@@ -35,7 +35,8 @@ pub enum Command {
     Tools(ToolsArgs),
     /// Serve a local Converse-compatible endpoint on 127.0.0.1.
     MockServer(MockServerArgs),
-    /// Serve the loaded tools (plugins, MCP servers) over MCP on stdio.
+    /// Serve the loaded tools (plugins, MCP servers) over MCP on stdio, or
+    /// streamable HTTP with --listen.
     McpServe(McpServeArgs),
     /// Print the effective settings and where each came from; `config init`
     /// writes a commented agent.toml.
@@ -300,6 +301,10 @@ pub struct McpServeArgs {
     pub tool_retries: Option<u32>,
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Serve MCP's streamable HTTP transport on this address (e.g.
+    /// 127.0.0.1:8931; port 0: any free port) at `/mcp`, instead of stdio.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -211,6 +211,33 @@ fn a_bad_mcp_flag_or_table_is_exit_2() {
     let out = agent(home.path()).arg("tools").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("[mcp.x] timeout"), "{}", stderr(&out));
+    for (table, says) in [
+        (
+            "url = \"ftp://h/mcp\"",
+            "[mcp.x] url must start with http:// or https://",
+        ),
+        (
+            "url = \"http://h/mcp\"\ncommand = \"node\"",
+            "has both a `command` and a `url`",
+        ),
+        (
+            "prefix = \"x_\"",
+            "needs a `command` (a stdio server) or a `url` (HTTP)",
+        ),
+        (
+            "url = \"http://h/mcp\"\nconcurrency = 0",
+            "concurrency must be at least 1",
+        ),
+    ] {
+        std::fs::write(
+            home.path().join("agent.toml"),
+            format!("[mcp.x]\n{table}\n"),
+        )
+        .unwrap();
+        let out = agent(home.path()).arg("tools").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    }
 }
 
 /// Runs the Python SDK client (tests/fixtures/mcp_client.py) against
@@ -266,6 +293,92 @@ async fn the_python_sdk_calls_plugin_tools_through_mcp_serve() {
     );
     // An unknown tool: the protocol error the spec asks for.
     assert_eq!(report["unknown"]["code"], -32602);
+}
+
+/// Runs the Python SDK client against `url` (an `agent mcp-serve --listen`).
+async fn python_http_client(bin: &Path, url: &str) -> Value {
+    let python = bin.join("../../../venv/bin/python");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mcp_client.py");
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(url);
+    let out = run_blocking(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_calls_plugin_tools_through_mcp_serve_over_http() {
+    let Some(bin) = npm_bin("the_python_sdk_calls_plugin_tools_through_mcp_serve_over_http") else {
+        return;
+    };
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let mut serve = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .args(["mcp-serve", "--listen", "127.0.0.1:0", "--plugin"])
+        .arg(demo_plugin())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(serve.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split_once(" tools on ").map(|(_, url)| url.to_owned()))
+        .unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
+        "{url}"
+    );
+    // Two clients, one after the other: a session each.
+    for _ in 0..2 {
+        let report = python_http_client(&bin, &url).await;
+        assert_eq!(report["server"], "agent");
+        let calls = report["calls"].as_array().unwrap();
+        assert_eq!(calls.len(), 3);
+        assert_eq!(calls[0]["structuredContent"]["location"], "Paris");
+        assert_eq!(calls[1]["structuredContent"]["symbol"], "AAPL");
+        assert_eq!(calls[2]["structuredContent"]["location"], "Tokyo");
+        assert_eq!(report["bad_input"]["isError"], true);
+        assert_eq!(report["unknown"]["code"], -32602);
+    }
+    // The agent's own client over HTTP: `--mcp NAME=URL`.
+    let mut cmd = agent(home.path());
+    cmd.args(["tools", "--json", "--mcp", &format!("remote={url}")]);
+    let out = run_blocking(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let weather = rows.iter().find(|r| r["name"] == "get_weather").unwrap();
+    assert_eq!(weather["source"], "MCP server `remote`");
+    let mut cmd = agent(home.path());
+    cmd.args([
+        "tools",
+        "--mcp",
+        &format!("remote={url}"),
+        "--call",
+        "get_weather",
+    ])
+    .args(["--input", r#"{"location": "Lima"}"#]);
+    let out = run_blocking(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Lima"));
+    // SIGTERM ends it like any command: exit 143.
+    let pid = serve.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || serve.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(143));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,6 +30,9 @@ pub struct McpServerConfig {
     pub startup_timeout: Option<Duration>,
     /// Only these tools (by the server's names); `None` takes all.
     pub tools: Option<Vec<String>>,
+    /// Most calls of this server's tools in flight at once; `None`: no
+    /// limit beyond the executor's.
+    pub concurrency: Option<usize>,
     /// A server that fails to start is a warning, not an error.
     pub optional: bool,
 }
@@ -48,6 +51,13 @@ pub enum Transport {
         env: BTreeMap<String, String>,
         /// Its working directory; the agent's when `None`.
         cwd: Option<PathBuf>,
+    },
+    /// A server at a URL, speaking MCP's streamable HTTP transport.
+    Http {
+        /// The endpoint (`http://` or `https://`), e.g. `https://host/mcp`.
+        url: String,
+        /// Headers sent with every request, e.g. `Authorization: Bearer …`.
+        headers: BTreeMap<String, String>,
     },
 }
 
@@ -74,11 +84,24 @@ impl McpServerConfig {
             timeout: None,
             startup_timeout: None,
             tools: None,
+            concurrency: None,
             optional: false,
         }
     }
 
-    /// The value of a `--mcp` flag: `NAME=COMMAND ARGS…`, the command line
+    /// A streamable HTTP server at `url`, all other settings default.
+    pub fn http(name: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::new(
+            name,
+            Transport::Http {
+                url: url.into(),
+                headers: BTreeMap::new(),
+            },
+        )
+    }
+
+    /// The value of a `--mcp` flag: `NAME=URL` (an `http://` or `https://`
+    /// URL: a streamable HTTP server) or `NAME=COMMAND ARGS…`, the command line
     /// split as a POSIX shell would split it (quotes and backslashes), but
     /// no shell is run: no variables, globs or pipes.
     ///
@@ -86,7 +109,7 @@ impl McpServerConfig {
     /// use mcp_tools::{McpServerConfig, Transport};
     /// let c = McpServerConfig::parse_flag("fs=npx -y '@scope/server' '/tmp/my dir'").unwrap();
     /// assert_eq!(c.name, "fs");
-    /// let Transport::Stdio { command, args, .. } = &c.transport;
+    /// let Transport::Stdio { command, args, .. } = &c.transport else { panic!() };
     /// assert_eq!(command, "npx");
     /// assert_eq!(args, &["-y", "@scope/server", "/tmp/my dir"]);
     /// ```
@@ -97,13 +120,15 @@ impl McpServerConfig {
         })?;
         let name = name.trim();
         check_name(name)?;
+        let spec = spec.trim();
         if spec.starts_with("http://") || spec.starts_with("https://") {
-            return Err(ConfigError::Flag {
-                flag: flag.to_owned(),
-                reason: "this build speaks MCP over stdio only; the streamable HTTP \
-                         transport is not available yet"
-                    .into(),
-            });
+            if spec.contains(char::is_whitespace) {
+                return Err(ConfigError::Flag {
+                    flag: flag.to_owned(),
+                    reason: "a URL takes no arguments (headers go in an [mcp.NAME] table)".into(),
+                });
+            }
+            return Ok(Self::http(name, spec));
         }
         let words = shell_words::split(spec).map_err(|e| ConfigError::Flag {
             flag: flag.to_owned(),
@@ -117,12 +142,14 @@ impl McpServerConfig {
         Ok(Self::stdio(name, command, words.collect()))
     }
 
-    /// The command line, quoted as a shell would need it: for messages.
+    /// The command line, quoted as a shell would need it, or the URL: for
+    /// messages (header values, which may be secrets, are never shown).
     pub fn command_line(&self) -> String {
         match &self.transport {
             Transport::Stdio { command, args, .. } => {
                 shell_words::join(std::iter::once(command).chain(args))
             }
+            Transport::Http { url, .. } => url.clone(),
         }
     }
 }
@@ -148,7 +175,9 @@ mod tests {
     #[test]
     fn a_flag_is_split_like_a_shell_without_running_one() {
         let c = McpServerConfig::parse_flag(r#"x=node "a b" c\ d $HOME *"#).unwrap();
-        let Transport::Stdio { command, args, .. } = &c.transport;
+        let Transport::Stdio { command, args, .. } = &c.transport else {
+            panic!("{c:?}")
+        };
         assert_eq!(command, "node");
         assert_eq!(args, &["a b", "c d", "$HOME", "*"]);
         assert_eq!(c.command_line(), "node 'a b' 'c d' '$HOME' '*'");
@@ -164,7 +193,17 @@ mod tests {
         assert!(err.to_string().contains("cannot split"), "{err}");
         let err = McpServerConfig::parse_flag("a b=node").unwrap_err();
         assert!(err.to_string().contains("\"a b\""), "{err}");
-        let err = McpServerConfig::parse_flag("x=http://127.0.0.1:1/mcp").unwrap_err();
-        assert!(err.to_string().contains("stdio only"), "{err}");
+        let err = McpServerConfig::parse_flag("x=http://127.0.0.1:1/mcp extra").unwrap_err();
+        assert!(err.to_string().contains("takes no arguments"), "{err}");
+    }
+
+    #[test]
+    fn a_url_flag_is_an_http_server() {
+        let c = McpServerConfig::parse_flag("remote=http://127.0.0.1:8931/mcp").unwrap();
+        assert_eq!(
+            c,
+            McpServerConfig::http("remote", "http://127.0.0.1:8931/mcp")
+        );
+        assert_eq!(c.command_line(), "http://127.0.0.1:8931/mcp");
     }
 }

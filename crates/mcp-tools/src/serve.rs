@@ -1,4 +1,5 @@
-//! [`ToolServer`]: a tool registry served over MCP (stdio), every call run
+//! [`ToolServer`]: a tool registry served over MCP (stdio, or streamable
+//! HTTP on a TCP listener), every call run
 //! through the agent's [`ToolExecutor`], so a plugin's tools work in any MCP
 //! client with the same timeouts, retries, isolation and cancellation they
 //! get inside the agent.
@@ -27,6 +28,9 @@ pub enum ServeError {
     /// The session's task ended abnormally.
     #[error("the MCP session ended abnormally: {0}")]
     Session(String),
+    /// The HTTP server failed (accepting connections).
+    #[error("serving MCP over HTTP failed: {0}")]
+    Http(#[source] std::io::Error),
 }
 
 /// The tools of a registry as an MCP server.
@@ -92,6 +96,47 @@ impl ToolServer {
             .await
             .map(|_| ())
             .map_err(|e| ServeError::Session(e.to_string()))
+    }
+}
+
+impl ToolServer {
+    /// Serves MCP's streamable HTTP transport at `/mcp` on `listener`, to
+    /// any number of clients (a session each, sharing the executor), until
+    /// `shutdown` fires.
+    ///
+    /// `Host` headers are checked against DNS rebinding: loopback names and
+    /// the listener's own address are accepted.
+    pub async fn serve_http(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: tool_api::CancellationToken,
+    ) -> Result<(), ServeError> {
+        use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+        use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+
+        let mut hosts = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
+        if let Ok(addr) = listener.local_addr()
+            && !addr.ip().is_unspecified()
+        {
+            hosts.push(addr.ip().to_string());
+        }
+        let config = StreamableHttpServerConfig::default()
+            .with_allowed_hosts(hosts)
+            .with_cancellation_token(shutdown.child_token());
+        let service = StreamableHttpService::new(
+            move || Ok(self.clone()),
+            std::sync::Arc::new(LocalSessionManager::default()),
+            config,
+        );
+        let app = axum::Router::new().nest_service("/mcp", service);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .map_err(ServeError::Http)
     }
 }
 

@@ -1,34 +1,42 @@
-//! [`McpServer`]: one started, initialised MCP server session and the tools
-//! it offers.
+//! [`McpServer`]: one MCP server the agent is connected to, the tools it
+//! offers, and the rules for losing it: restarted once, calls limited to its
+//! `concurrency`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use rmcp::service::{RoleClient, RunningService};
-use rmcp::{Peer, ServiceExt};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::stdio::ChildServer;
-use crate::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, McpTool, StartError};
+use crate::connection::Connection;
+use crate::{McpServerConfig, McpTool, StartError};
 
 /// A server the agent is connected to.
 ///
 /// # Contract
 ///
-/// - Started by [`McpServer::start`]: the process runs, `initialize` has been
-///   answered, the tools have been listed and each one's spec normalised.
-/// - Shared by its tools ([`McpTool`] holds an `Arc`); the process is killed
-///   when the last holder drops it.
-/// - Many calls may be in flight on the one session at once.
+/// - Started by [`McpServer::start`]: the process runs (or the URL
+///   answered), `initialize` has been answered, the tools have been listed
+///   and each one's spec normalised.
+/// - Shared by its tools ([`McpTool`] holds an `Arc`); a stdio server's
+///   process is killed when the last holder drops it.
+/// - Many calls may be in flight on the one session at once, at most
+///   `concurrency` when the configuration sets it.
+/// - A lost session (the process died, the HTTP session ended) is replaced
+///   by a new one at most once in the server's life: the first call to see
+///   the loss restarts it ([`McpServer::reconnect`]); later losses are final.
 pub struct McpServer {
     config: McpServerConfig,
-    service: RunningService<RoleClient, ()>,
-    child: ChildServer,
+    current: Mutex<Arc<Connection>>,
+    /// Held while restarting, so calls that lose the session together
+    /// restart it once; `true` once the one restart has been used.
+    restarted: tokio::sync::Mutex<bool>,
+    limit: Option<Semaphore>,
 }
 
 impl std::fmt::Debug for McpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McpServer")
             .field("name", &self.config.name)
-            .field("pid", &self.child.id())
+            .field("pid", &self.pid())
             .finish_non_exhaustive()
     }
 }
@@ -37,46 +45,26 @@ impl McpServer {
     /// Starts the server `config` describes, initialises the session and
     /// returns its tools (after the allow-list), each ready to register.
     pub async fn start(config: McpServerConfig) -> Result<Vec<McpTool>, StartError> {
+        let connection = Connection::open(&config, 0).await?;
         let fail = |reason: String, stderr: Vec<String>| StartError {
             server: config.name.clone(),
             command: config.command_line(),
             reason,
             stderr,
         };
-        let (child, stdout, stdin) = ChildServer::spawn(&config.transport)
-            .map_err(|e| fail(format!("cannot run its command: {e}"), Vec::new()))?;
-        let limit = config.startup_timeout.unwrap_or(DEFAULT_STARTUP_TIMEOUT);
-        let init = tokio::time::timeout(limit, ().serve((stdout, stdin))).await;
-        let service = match init {
-            Ok(Ok(service)) => service,
-            Ok(Err(e)) => {
-                let reason = match child.exit_status_soon().await {
-                    Some(status) => format!("it exited ({status}) before answering initialize"),
-                    None => format!("initialize failed: {e}"),
-                };
-                return Err(fail(reason, child.final_stderr().await));
-            }
-            Err(_) => {
-                child.kill();
-                return Err(fail(
-                    format!("it did not answer initialize within {limit:?}"),
-                    child.final_stderr().await,
-                ));
-            }
-        };
-        let listed = tokio::time::timeout(limit, service.peer().list_all_tools()).await;
+        let limit = config
+            .startup_timeout
+            .unwrap_or(crate::DEFAULT_STARTUP_TIMEOUT);
+        let listed = tokio::time::timeout(limit, connection.peer().list_all_tools()).await;
         let listed = match listed {
             Ok(Ok(tools)) => tools,
             Ok(Err(e)) => {
-                return Err(fail(
-                    format!("tools/list failed: {e}"),
-                    child.stderr.lines(),
-                ));
+                return Err(fail(format!("tools/list failed: {e}"), connection.stderr()));
             }
             Err(_) => {
                 return Err(fail(
                     format!("it did not answer tools/list within {limit:?}"),
-                    child.stderr.lines(),
+                    connection.stderr(),
                 ));
             }
         };
@@ -95,9 +83,10 @@ impl McpServer {
             ));
         }
         let server = Arc::new(Self {
+            limit: config.concurrency.map(|n| Semaphore::new(n.max(1))),
             config,
-            service,
-            child,
+            current: Mutex::new(Arc::new(connection)),
+            restarted: tokio::sync::Mutex::new(false),
         });
         listed
             .into_iter()
@@ -124,29 +113,53 @@ impl McpServer {
         &self.config
     }
 
-    /// The session, to send requests on.
-    pub(crate) fn peer(&self) -> &Peer<RoleClient> {
-        self.service.peer()
+    /// The current session.
+    pub(crate) fn connection(&self) -> Arc<Connection> {
+        Arc::clone(&*self.current.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Why the session is gone, for a call that lost it: the process's exit
-    /// status and its last stderr lines.
-    pub(crate) async fn lost(&self) -> String {
-        let status = match self.child.exit_status_soon().await {
-            Some(status) => format!("the server exited ({status})"),
-            None => "the server closed the connection".to_owned(),
-        };
-        let stderr = self.child.final_stderr().await;
-        if stderr.is_empty() {
-            status
-        } else {
-            format!("{status}; its last stderr lines: {}", stderr.join(" | "))
+    /// A place among the calls in flight, when the server's `concurrency`
+    /// limits them (waits for one to end).
+    pub(crate) async fn permit(&self) -> Option<SemaphorePermit<'_>> {
+        match &self.limit {
+            Some(limit) => limit.acquire().await.ok(),
+            None => None,
+        }
+    }
+
+    /// A session to replace `lost`, which a call found gone: a new one the
+    /// first time (a stdio server's process started again, an HTTP session
+    /// initialised again), the one another call already made if it did, or
+    /// why there is none (the one restart was used, or it failed).
+    pub(crate) async fn reconnect(&self, lost: &Connection) -> Result<Arc<Connection>, String> {
+        let mut restarted = self.restarted.lock().await;
+        let current = self.connection();
+        if current.generation != lost.generation {
+            return Ok(current);
+        }
+        if *restarted {
+            return Err(
+                "it was already restarted once in this run, and is not restarted again".to_owned(),
+            );
+        }
+        *restarted = true;
+        match Connection::open(&self.config, lost.generation + 1).await {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&fresh);
+                tracing::warn!(
+                    "MCP server `{}` was lost and has been restarted",
+                    self.config.name
+                );
+                Ok(fresh)
+            }
+            Err(e) => Err(format!("restarting it failed: {}", e.reason)),
         }
     }
 
     /// The process id of a stdio server while it runs (tests check that no
     /// process outlives the agent).
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.connection().pid()
     }
 }

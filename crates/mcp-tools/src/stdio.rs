@@ -62,7 +62,10 @@ impl ChildServer {
             args,
             env,
             cwd,
-        } = transport;
+        } = transport
+        else {
+            return Err(std::io::Error::other("not a stdio server"));
+        };
         let mut cmd = Command::new(command);
         cmd.args(args)
             .envs(env)

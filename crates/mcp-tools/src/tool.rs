@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use rmcp::ServiceError;
-use rmcp::model::CallToolRequestParams;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::Value;
 use tool_api::{
     Scheduling, SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec, async_trait,
@@ -39,7 +39,13 @@ pub struct ToolHints {
 ///   [`ToolContext::cancellation`] fires, is abandoned and the server is sent
 ///   `notifications/cancelled` for it.
 /// - `isError` results, a lost session and a timeout are [`ToolError::Fatal`]
-///   with a message for the model; nothing is retried here.
+///   with a message for the model.
+/// - A call that loses the session restarts the server (once in its life,
+///   [`McpServer`]) and is sent again on the new session only when the tool
+///   is idempotent (its spec's scheduling says so); otherwise it is an error
+///   result, and later calls use the new session.
+/// - At most the server's `concurrency` calls are in flight; the server's
+///   `timeout` starts once the call has its place.
 #[derive(Debug, Clone)]
 pub struct McpTool {
     server: Arc<McpServer>,
@@ -118,7 +124,14 @@ impl McpTool {
         format!("MCP server `{}`", self.server.config().name)
     }
 
-    /// Sends the request and waits for its answer.
+    /// Whether a call may be sent twice: the spec says idempotent (from the
+    /// server's annotations).
+    fn idempotent(&self) -> bool {
+        self.spec.scheduling.idempotent == Some(true)
+    }
+
+    /// Sends the request and waits for its answer; a lost session is
+    /// restarted and, for an idempotent tool, the call sent once more.
     async fn request(&self, input: Value) -> Result<ToolOutput, ToolError> {
         let arguments = match input {
             Value::Object(map) => Some(map),
@@ -131,27 +144,61 @@ impl McpTool {
         };
         let mut params = CallToolRequestParams::new(Cow::Owned(self.remote_name.clone()));
         params.arguments = arguments;
-        match self.server.peer().call_tool(params).await {
-            Ok(result) => content::to_output(result),
-            Err(ServiceError::McpError(e)) => Err(ToolError::fatal(format!(
-                "the MCP server `{}` refused the call: {} (code {})",
-                self.server.config().name,
-                e.message,
-                e.code.0
+        let name = &self.server.config().name;
+        let connection = self.server.connection();
+        let first = connection.peer().call_tool(params.clone()).await;
+        if !is_lost(&first) {
+            return self.answer(first);
+        }
+        let why = connection.lost().await;
+        match self.server.reconnect(&connection).await {
+            Err(reason) => Err(ToolError::fatal(format!(
+                "the MCP server `{name}` is gone: {why}; {reason}"
             ))),
-            Err(ServiceError::TransportClosed | ServiceError::TransportSend(_)) => {
-                Err(ToolError::fatal(format!(
-                    "the MCP server `{}` is gone: {}",
-                    self.server.config().name,
-                    self.server.lost().await
-                )))
+            Ok(fresh) if self.idempotent() => {
+                let second = fresh.peer().call_tool(params).await;
+                if is_lost(&second) {
+                    return Err(ToolError::fatal(format!(
+                        "the MCP server `{name}` is gone: {why}; it was restarted and the call \
+                         sent again, but that session was lost too: {}",
+                        fresh.lost().await
+                    )));
+                }
+                self.answer(second)
             }
-            Err(e) => Err(ToolError::fatal(format!(
-                "the MCP server `{}` failed the call: {e}",
-                self.server.config().name
+            Ok(_) => Err(ToolError::fatal(format!(
+                "the MCP server `{name}` is gone: {why}; it has been restarted for later calls, \
+                 but this call was not sent again because `{}` is not marked idempotent",
+                self.remote_name
             ))),
         }
     }
+
+    /// The tool output (or error result) for the server's answer.
+    fn answer(
+        &self,
+        answer: Result<CallToolResult, ServiceError>,
+    ) -> Result<ToolOutput, ToolError> {
+        let name = &self.server.config().name;
+        match answer {
+            Ok(result) => content::to_output(result),
+            Err(ServiceError::McpError(e)) => Err(ToolError::fatal(format!(
+                "the MCP server `{name}` refused the call: {} (code {})",
+                e.message, e.code.0
+            ))),
+            Err(e) => Err(ToolError::fatal(format!(
+                "the MCP server `{name}` failed the call: {e}"
+            ))),
+        }
+    }
+}
+
+/// Whether a call's answer says the session is gone (rather than the call failed).
+fn is_lost(answer: &Result<CallToolResult, ServiceError>) -> bool {
+    matches!(
+        answer,
+        Err(ServiceError::TransportClosed | ServiceError::TransportSend(_))
+    )
 }
 
 #[async_trait]
@@ -161,6 +208,10 @@ impl Tool for McpTool {
     }
 
     async fn call(&self, input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        // Waiting for a place counts against the executor's timeout, not
+        // the server's: the server's measures the server.
+        let _permit = self.server.permit().await;
+        let (faults_before, _) = self.server.connection().wire_faults();
         // Dropping the request future is what makes rmcp send
         // `notifications/cancelled`, so both ways out below drop it.
         let request = self.request(input);
@@ -168,10 +219,18 @@ impl Tool for McpTool {
         let timed = async {
             match timeout {
                 Some(limit) => tokio::time::timeout(limit, request).await.map_err(|_| {
-                    ToolError::fatal(format!(
+                    let mut message = format!(
                         "the MCP server `{}` did not answer within {limit:?}; the call was cancelled",
                         self.server.config().name
-                    ))
+                    );
+                    // What rmcp dropped while the call waited is likely its answer.
+                    if let (count, Some(fault)) = self.server.connection().wire_faults()
+                        && count > faults_before
+                    {
+                        message.push_str("; meanwhile ");
+                        message.push_str(&fault);
+                    }
+                    ToolError::fatal(message)
                 })?,
                 None => request.await,
             }

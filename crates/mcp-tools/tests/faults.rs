@@ -11,9 +11,12 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use agent_core::{ExecutorConfig, ToolExecutor, ToolResultContent, ToolUse};
 use mcp_tools::{McpServerConfig, McpTool, start_all};
 use serde_json::json;
-use tool_api::{CancellationToken, Tool, ToolContext, ToolOutput};
+use tool_api::{CancellationToken, Tool, ToolContext, ToolOutput, ToolRegistry};
 
 fn find<'a>(tools: &'a [McpTool], name: &str) -> &'a McpTool {
     tools
@@ -51,12 +54,63 @@ async fn a_server_that_exits_mid_call_gives_that_call_an_error_with_its_stderr()
     assert!(err.contains("MCP server `faults` is gone"), "{err}");
     assert!(err.contains("exit status: 3"), "{err}");
     assert!(err.contains("crashing on purpose"), "{err}");
-    // Later calls get the same clear error, not a hang.
-    let err = find(&sources.tools, "hang")
+    // Not idempotent: not sent again, but the server was restarted for
+    // the calls after it.
+    assert!(
+        err.ends_with(
+            "it has been restarted for later calls, but this call was not sent again \
+             because `crash` is not marked idempotent"
+        ),
+        "{err}"
+    );
+    let out = find(&sources.tools, "starts")
         .call(json!({}), ToolContext::new("c2"))
+        .await;
+    assert_eq!(out, Ok(ToolOutput::Json(json!({"result": "2"}))));
+    // A server is restarted once: the second crash is final, and later
+    // calls get the same clear error, not a hang.
+    let err = find(&sources.tools, "crash")
+        .call(json!({}), ToolContext::new("c3"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is gone"), "{err}");
+    assert!(
+        err.ends_with("it was already restarted once in this run, and is not restarted again"),
+        "{err}"
+    );
+    let err = find(&sources.tools, "hang")
+        .call(json!({}), ToolContext::new("c4"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("is gone"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotent_call_that_loses_the_server_is_sent_again_to_the_restarted_one() {
+    let Some(deps) = support::deps("an_idempotent_call_that_loses_the_server") else {
+        return;
+    };
+    let markers = tempfile::tempdir().unwrap();
+    let sources = start_all(vec![deps.faults("faults", markers.path())])
+        .await
+        .unwrap();
+    let crash_once = find(&sources.tools, "crash_once");
+    assert_eq!(crash_once.spec().scheduling.idempotent, Some(true));
+    let pid = crash_once.server().pid().unwrap();
+    let out = crash_once.call(json!({}), ToolContext::new("c1")).await;
+    assert_eq!(
+        out,
+        Ok(ToolOutput::Json(json!({"result": "survived the restart"})))
+    );
+    assert!(markers.path().join("crashed-once").exists());
+    let restarted = crash_once.server().pid().unwrap();
+    assert_ne!(pid, restarted);
+    assert!(support::process_gone(pid));
+    let out = find(&sources.tools, "starts")
+        .call(json!({}), ToolContext::new("c2"))
+        .await;
+    assert_eq!(out, Ok(ToolOutput::Json(json!({"result": "2"}))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,6 +158,76 @@ async fn a_call_past_the_server_timeout_is_cancelled_and_answered() {
         .to_string();
     assert!(err.contains("did not answer within 300ms"), "{err}");
     assert!(appears(&markers.path().join("hang-cancelled")).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_output_and_an_answer_over_the_line_limit_are_named_in_the_timeout_error() {
+    let Some(deps) = support::deps("malformed_output_and_an_oversized_answer") else {
+        return;
+    };
+    let mut config = deps.raw("raw");
+    config.timeout = Some(Duration::from_secs(3));
+    let sources = start_all(vec![config]).await.unwrap();
+    let err = find(&sources.tools, "garbage")
+        .call(json!({}), ToolContext::new("c1"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("the MCP server `raw` did not answer within 3s"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "meanwhile it wrote a line that is not JSON-RPC on its stdout: \"this is not JSON-RPC {\""
+        ),
+        "{err}"
+    );
+    let out = find(&sources.tools, "echo")
+        .call(json!({"message": "still here"}), ToolContext::new("c1b"))
+        .await;
+    assert_eq!(out, Ok(ToolOutput::text("still here")));
+    // 17 MiB: over rmcp's 16 MiB line limit, dropped; named, not a hang.
+    let markers = tempfile::tempdir().unwrap();
+    let mut config = deps.faults("faults", markers.path());
+    config.timeout = Some(Duration::from_secs(20));
+    let sources = start_all(vec![config]).await.unwrap();
+    let err = find(&sources.tools, "huge")
+        .call(json!({"megabytes": 17}), ToolContext::new("c2"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("over the 16 MiB limit; the message was dropped"),
+        "{err}"
+    );
+    // The session goes on.
+    let out = find(&sources.tools, "files_read_feef3122")
+        .call(json!({"path": "y"}), ToolContext::new("c3"))
+        .await;
+    assert_eq!(out, Ok(ToolOutput::Json(json!({"result": "read y"}))));
+    // Under the line limit, a huge answer arrives and the executor's
+    // max output bytes bound what the model gets.
+    let mut registry = ToolRegistry::new();
+    sources.register_into(&mut registry).unwrap();
+    let executor = ToolExecutor::new(ExecutorConfig::default().with_max_output_bytes(Some(1000)));
+    let call = ToolUse {
+        id: "c4".into(),
+        name: "huge".into(),
+        input: json!({"megabytes": 2}),
+    };
+    let outcome = executor
+        .execute(&registry, &[call], &CancellationToken::new(), Arc::new(()))
+        .await;
+    let ToolResultContent::Text(text) = &outcome[0].result.content[0] else {
+        panic!("{:?}", outcome[0].result);
+    };
+    assert!(text.len() < 1300, "{}", text.len());
+    assert!(
+        text.contains("[output truncated: showing the first 1000 of 20971"),
+        "{}",
+        &text[1000..]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

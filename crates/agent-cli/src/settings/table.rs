@@ -550,7 +550,7 @@ pub const MCP: Spec<BTreeMap<String, McpTable>> = Spec {
     env: None,
     expected: "[mcp.NAME] tables",
     about: "An MCP server whose tools the agent may call: NAME=COMMAND ARGS… \
-            (split like a shell, no shell run; repeatable)",
+            (split like a shell, no shell run) or NAME=URL (streamable HTTP); repeatable",
     parse: |_| None,
     check: |servers| {
         servers.iter().find_map(|(name, s)| {
@@ -563,8 +563,28 @@ pub const MCP: Spec<BTreeMap<String, McpTable>> = Spec {
                     "[mcp.{name}]: a server name must be letters, digits, `_` or `-`"
                 ));
             }
-            if s.command.is_empty() {
-                return Some(format!("[mcp.{name}] command is empty"));
+            match (&s.url, s.command.is_empty()) {
+                (None, true) => {
+                    return Some(format!(
+                        "[mcp.{name}] needs a `command` (a stdio server) or a `url` (HTTP)"
+                    ));
+                }
+                (Some(_), false) => {
+                    return Some(format!(
+                        "[mcp.{name}] has both a `command` and a `url`: keep one"
+                    ));
+                }
+                (Some(url), true)
+                    if !url.starts_with("http://") && !url.starts_with("https://") =>
+                {
+                    return Some(format!(
+                        "[mcp.{name}] url must start with http:// or https://, not {url:?}"
+                    ));
+                }
+                _ => {}
+            }
+            if s.concurrency == Some(0) {
+                return Some(format!("[mcp.{name}] concurrency must be at least 1"));
             }
             [
                 ("timeout", s.timeout),
