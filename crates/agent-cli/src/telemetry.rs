@@ -30,7 +30,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use opentelemetry_sdk::metrics::{SdkMeterProvider, Temporality};
+use opentelemetry_sdk::metrics::{Aggregation, Instrument, SdkMeterProvider, Stream, Temporality};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData};
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::Layer;
@@ -171,6 +171,7 @@ impl Export {
                             inner: exporter,
                             warning: warning.clone(),
                         })
+                        .with_view(gen_ai_view)
                         .build(),
                 ),
                 Err(e) => {
@@ -215,6 +216,39 @@ impl Export {
             let _ = meter.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
         }
     }
+}
+
+/// The conventions' unit, description and bucket boundaries for the two
+/// GenAI histograms (`tracing`'s metric events carry only name and value).
+fn gen_ai_view(instrument: &Instrument) -> Option<Stream> {
+    let (unit, description, boundaries): (_, _, &[f64]) = match instrument.name() {
+        "gen_ai.client.operation.duration" => (
+            "s",
+            "GenAI operation duration",
+            &[
+                0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96,
+                81.92,
+            ],
+        ),
+        "gen_ai.client.token.usage" => (
+            "{token}",
+            "Number of input and output tokens used",
+            &[
+                1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+                4194304.0, 16777216.0, 67108864.0,
+            ],
+        ),
+        _ => return None,
+    };
+    Stream::builder()
+        .with_unit(unit)
+        .with_description(description)
+        .with_aggregation(Aggregation::ExplicitBucketHistogram {
+            boundaries: boundaries.to_vec(),
+            record_min_max: true,
+        })
+        .build()
+        .ok()
 }
 
 /// `service.name` is `agent` unless `OTEL_SERVICE_NAME` or
@@ -323,7 +357,10 @@ mod tests {
             metrics: None,
         };
         assert_eq!(plan(&[]), Ok(none.clone()));
-        assert_eq!(plan(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]), Ok(none.clone()));
+        assert_eq!(
+            plan(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]),
+            Ok(none.clone())
+        );
         let disabled = [
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
             ("OTEL_SDK_DISABLED", "true"),
@@ -342,7 +379,10 @@ mod tests {
             })
         );
         let traces_grpc = plan(&[
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:4317"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://127.0.0.1:4317",
+            ),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
             ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
         ]);

@@ -46,7 +46,8 @@ const SLEEPY: &str = "Take a long nap, twice.";
 #[derive(Default)]
 struct Received {
     spans: Vec<(String, Span)>,
-    metrics: Vec<String>,
+    /// Each metric's name and unit.
+    metrics: Vec<(String, String)>,
 }
 
 type Store = Arc<Mutex<Received>>;
@@ -71,7 +72,8 @@ fn keep_metrics(store: &Store, request: ExportMetricsServiceRequest) {
     let mut got = store.lock().unwrap();
     for rm in request.resource_metrics {
         for sm in rm.scope_metrics {
-            got.metrics.extend(sm.metrics.into_iter().map(|m| m.name));
+            got.metrics
+                .extend(sm.metrics.into_iter().map(|m| (m.name, m.unit)));
         }
     }
 }
@@ -204,11 +206,20 @@ fn assert_q2_trace(store: &Store, service: &str, content: bool) {
     let agents: Vec<&&Span> = spans.iter().filter(|s| s.name == "invoke_agent").collect();
     assert_eq!(agents.len(), 1, "one agent span: {:?}", names(&spans));
     let agent = agents[0];
-    assert!(agent.parent_span_id.is_empty(), "the agent span is the root");
+    assert!(
+        agent.parent_span_id.is_empty(),
+        "the agent span is the root"
+    );
     let traces: HashSet<&Vec<u8>> = spans.iter().map(|s| &s.trace_id).collect();
     assert_eq!(traces.len(), 1, "one trace");
-    assert_eq!(span_attr(agent, "gen_ai.operation.name").unwrap(), "invoke_agent");
-    assert_eq!(span_attr(agent, "gen_ai.provider.name").unwrap(), "aws.bedrock");
+    assert_eq!(
+        span_attr(agent, "gen_ai.operation.name").unwrap(),
+        "invoke_agent"
+    );
+    assert_eq!(
+        span_attr(agent, "gen_ai.provider.name").unwrap(),
+        "aws.bedrock"
+    );
     assert_eq!(
         span_attr(agent, "gen_ai.response.finish_reasons").unwrap(),
         "end_turn"
@@ -224,7 +235,10 @@ fn assert_q2_trace(store: &Store, service: &str, content: bool) {
         let model = span_attr(chat, "gen_ai.request.model").unwrap();
         assert_eq!(chat.name, format!("chat {model}"));
         assert_eq!(span_attr(chat, "gen_ai.operation.name").unwrap(), "chat");
-        assert_eq!(span_attr(chat, "gen_ai.provider.name").unwrap(), "aws.bedrock");
+        assert_eq!(
+            span_attr(chat, "gen_ai.provider.name").unwrap(),
+            "aws.bedrock"
+        );
         let input: u64 = span_attr(chat, "gen_ai.usage.input_tokens")
             .unwrap()
             .parse()
@@ -242,7 +256,10 @@ fn assert_q2_trace(store: &Store, service: &str, content: bool) {
         .iter()
         .map(|c| span_attr(c, "gen_ai.response.finish_reasons").unwrap())
         .collect();
-    assert_eq!(reasons, HashSet::from(["tool_use".into(), "end_turn".into()]));
+    assert_eq!(
+        reasons,
+        HashSet::from(["tool_use".into(), "end_turn".into()])
+    );
     let agent_tokens: u64 = span_attr(agent, "gen_ai.usage.input_tokens")
         .unwrap()
         .parse()
@@ -278,7 +295,10 @@ fn assert_q2_trace(store: &Store, service: &str, content: bool) {
             span_attr(tool, "gen_ai.tool.call.arguments").is_some(),
             content
         );
-        assert_eq!(span_attr(tool, "gen_ai.tool.call.result").is_some(), content);
+        assert_eq!(
+            span_attr(tool, "gen_ai.tool.call.result").is_some(),
+            content
+        );
     }
     assert_eq!(ids.len(), 4, "each call its own id");
     // The calls ran at once: some instant lies inside every tool span.
@@ -289,10 +309,14 @@ fn assert_q2_trace(store: &Store, service: &str, content: bool) {
         "tool spans overlap: last start {latest_start}, first end {earliest_end}"
     );
 
-    let metrics: HashSet<&str> = got.metrics.iter().map(String::as_str).collect();
+    let metrics: HashSet<(&str, &str)> = got
+        .metrics
+        .iter()
+        .map(|(name, unit)| (name.as_str(), unit.as_str()))
+        .collect();
     assert!(
-        metrics.contains("gen_ai.client.token.usage")
-            && metrics.contains("gen_ai.client.operation.duration"),
+        metrics.contains(&("gen_ai.client.token.usage", "{token}"))
+            && metrics.contains(&("gen_ai.client.operation.duration", "s")),
         "{metrics:?}"
     );
 }
@@ -371,7 +395,9 @@ async fn a_dead_collector_does_not_fail_the_run_and_warns_once() {
         assert!(out.status.success(), "{protocol}: {}", stderr(&out));
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(doc["metrics"]["tool_calls"], 4, "{protocol}: the run ran");
-        let warnings = stderr(&out).matches("warning: OpenTelemetry export failed").count();
+        let warnings = stderr(&out)
+            .matches("warning: OpenTelemetry export failed")
+            .count();
         assert_eq!(warnings, 1, "{protocol}: {}", stderr(&out));
     }
 }
@@ -405,7 +431,10 @@ async fn ctrl_c_flushes_the_spans_of_the_cancelled_run() {
         .env("HOME", home.path())
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("aws-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("aws-credentials"),
+        )
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)

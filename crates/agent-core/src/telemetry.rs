@@ -80,7 +80,10 @@ pub(crate) fn run_finished(
     }
     record_usage(span, metrics.usage);
     if let Some(reason) = stop_reason {
-        span.record("gen_ai.response.finish_reasons", display(stop_label(reason)));
+        span.record(
+            "gen_ai.response.finish_reasons",
+            display(stop_label(reason)),
+        );
     }
     if let Some(error) = error {
         let kind: Cow<'_, str> = match error {
@@ -179,7 +182,10 @@ pub(crate) fn chat_finished(
     );
     if let Ok(response) = result {
         let usage = response.usage;
-        for (kind, tokens) in [("input", usage.input_tokens), ("output", usage.output_tokens)] {
+        for (kind, tokens) in [
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+        ] {
             tracing::event!(
                 target: METRICS_TARGET,
                 parent: None,

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 use tool_api::{IntoTool, Tool, ToolRegistry, ToolSpec};
+use tracing::Instrument;
 
 pub use conversation::Conversation;
 pub use error::{AgentError, AgentErrorKind, BuildError};

@@ -176,40 +176,46 @@ impl<'a> Batch<'a> {
                     task.announced = true;
                     let rules = self.executor.rules.clone();
                     let limit = self.executor.limit.clone();
-                    let handle = tokio::spawn(async move {
-                        let waited = Instant::now();
-                        let mut follower = follower;
-                        loop {
-                            let output = match follower.wait().await {
-                                Some(output) => Some(output),
-                                // That call failed: look again (another may
-                                // have succeeded or started meanwhile), else
-                                // lead and run.
-                                None => {
-                                    match rules.cache.lookup(&task.call.name, &task.call.input, ttl)
-                                    {
-                                        Lookup::Hit(output) => Some(output),
-                                        Lookup::Follow(next) => {
-                                            follower = next;
-                                            continue;
-                                        }
-                                        Lookup::Lead(leader) => {
-                                            task.leader = Some(leader);
-                                            None
+                    let handle = tokio::spawn(
+                        async move {
+                            let waited = Instant::now();
+                            let mut follower = follower;
+                            loop {
+                                let output = match follower.wait().await {
+                                    Some(output) => Some(output),
+                                    // That call failed: look again (another may
+                                    // have succeeded or started meanwhile), else
+                                    // lead and run.
+                                    None => {
+                                        match rules.cache.lookup(
+                                            &task.call.name,
+                                            &task.call.input,
+                                            ttl,
+                                        ) {
+                                            Lookup::Hit(output) => Some(output),
+                                            Lookup::Follow(next) => {
+                                                follower = next;
+                                                continue;
+                                            }
+                                            Lookup::Lead(leader) => {
+                                                task.leader = Some(leader);
+                                                None
+                                            }
                                         }
                                     }
+                                };
+                                if let Some(output) = output {
+                                    let outcome = task.cached(output, waited);
+                                    task.observer.call_finished(&outcome);
+                                    return outcome;
                                 }
-                            };
-                            if let Some(output) = output {
-                                let outcome = task.cached(output, waited);
-                                task.observer.call_finished(&outcome);
-                                return outcome;
+                                let rules_of = rules.of(&task.call.name);
+                                let slot = rules.enqueue(&limit, rules_of, &task.call.input);
+                                return task.run(slot).await;
                             }
-                            let rules_of = rules.of(&task.call.name);
-                            let slot = rules.enqueue(&limit, rules_of, &task.call.input);
-                            return task.run(slot).await;
                         }
-                    }.instrument(span));
+                        .instrument(span),
+                    );
                     self.in_flight.tasks.push(handle.abort_handle());
                     self.pending.push(Pending::Running(handle));
                     return;
