@@ -177,13 +177,29 @@ fn init_logging(verbose: u8, color: bool, export: Option<&agent_cli::telemetry::
         _ => "debug,agent_core=trace,bedrock_client=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let log = fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(color && std::io::stderr().is_terminal())
-        .with_target(false)
-        .with_filter(filter);
-    let _ = tracing_subscriber::registry()
-        .with(log)
-        .with(export.map(|e| e.layer()))
-        .try_init();
+    let ansi = color && std::io::stderr().is_terminal();
+    // A function, not a closure: each arm's subscriber has its own type.
+    fn log<S>(ansi: bool) -> impl tracing_subscriber::Layer<S>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .with_target(false)
+    }
+    let _ = match export {
+        // The filter for everything, as before any export: a callsite it
+        // leaves out is never even looked at again.
+        None => tracing_subscriber::registry()
+            .with(filter)
+            .with(log(ansi))
+            .try_init(),
+        // The filter for the log only: the exporter takes the GenAI spans
+        // whatever the log shows.
+        Some(export) => tracing_subscriber::registry()
+            .with(log(ansi).with_filter(filter))
+            .with(export.layer())
+            .try_init(),
+    };
 }
