@@ -78,6 +78,7 @@ pub fn agent(
         .model_retry(model_retry(settings))
         .streaming(settings.stream.value)
         .eager(settings.eager.value)
+        .capture_content(crate::telemetry::capture_content())
         .inference(InferenceConfig {
             max_tokens: settings.max_tokens.value,
             ..InferenceConfig::default()

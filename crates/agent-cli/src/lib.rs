@@ -19,3 +19,4 @@ pub mod settings;
 pub mod signals;
 pub mod sources;
 pub mod stdout;
+pub mod telemetry;

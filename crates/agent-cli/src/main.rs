@@ -36,7 +36,6 @@ fn main() -> ExitCode {
         console::set_colors_enabled(false);
         console::set_colors_enabled_stderr(false);
     }
-    init_logging(cli.verbose, color);
     let json = json_layout(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -50,6 +49,9 @@ fn main() -> ExitCode {
             );
         }
     };
+    // OTLP export when the OTEL_* variables ask for it (docs/OBSERVABILITY.md).
+    let export = agent_cli::telemetry::Export::from_env(runtime.handle());
+    init_logging(cli.verbose, color, export.as_ref());
     // The command runs as a task on the worker threads rather than on this
     // thread: `block_on` polls its future outside the scheduler, so every
     // wake-up of the agent loop would cross threads (measured: 30 ms on a
@@ -63,6 +65,12 @@ fn main() -> ExitCode {
                 )))
             })
     });
+    // Every exit path comes through here (errors and signals are values
+    // of `outcome`): what the exporters buffer is sent before the process
+    // exits, while the runtime that hosts the gRPC connection still runs.
+    if let Some(export) = export {
+        export.shutdown();
+    }
     // A read of standard input in flight (`chat` stopped by a signal while
     // waiting for a line) would hold a runtime that waits for its
     // blocking threads: nothing left to do needs them.
@@ -158,10 +166,12 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
 /// `RUST_LOG`. The AWS crates' own warnings (an IMDS probe failing, say) are
 /// raw debug dumps; every failure that matters reaches the user as an error
 /// of ours, so they show only with `-v`. Colour only on a terminal, and not
-/// with `NO_COLOR` (`color`): a piped log is plain text.
-fn init_logging(verbose: u8, color: bool) {
+/// with `NO_COLOR` (`color`): a piped log is plain text. With `export`, the
+/// GenAI spans and metrics go to it too, whatever the log filter says.
+fn init_logging(verbose: u8, color: bool, export: Option<&agent_cli::telemetry::Export>) {
     use std::io::IsTerminal;
-    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{EnvFilter, fmt};
     let default = match verbose {
         0 => {
             "warn,aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_runtime=error"
@@ -170,10 +180,29 @@ fn init_logging(verbose: u8, color: bool) {
         _ => "debug,agent_core=trace,bedrock_client=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(color && std::io::stderr().is_terminal())
-        .with_target(false)
-        .try_init();
+    let ansi = color && std::io::stderr().is_terminal();
+    // A function, not a closure: each arm's subscriber has its own type.
+    fn log<S>(ansi: bool) -> impl tracing_subscriber::Layer<S>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .with_target(false)
+    }
+    let _ = match export {
+        // The filter for everything, as before any export: a callsite it
+        // leaves out is never even looked at again.
+        None => tracing_subscriber::registry()
+            .with(filter)
+            .with(log(ansi))
+            .try_init(),
+        // The filter for the log only: the exporter takes the GenAI spans
+        // whatever the log shows.
+        Some(export) => tracing_subscriber::registry()
+            .with(log(ansi).with_filter(filter))
+            .with(export.layer())
+            .try_init(),
+    };
 }

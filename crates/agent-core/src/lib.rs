@@ -12,6 +12,7 @@ pub mod message;
 pub mod model;
 pub mod retry;
 pub mod session;
+pub mod telemetry;
 
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,

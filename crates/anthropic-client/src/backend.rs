@@ -76,6 +76,14 @@ impl ModelBackend for AnthropicBackend {
         "anthropic"
     }
 
+    fn provider_name(&self) -> &str {
+        "anthropic"
+    }
+
+    fn request_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
+
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let start = Instant::now();
         let body = to_wire_request(request, &self.model, false);

@@ -201,6 +201,14 @@ impl ModelBackend for BedrockBackend {
         "bedrock"
     }
 
+    fn provider_name(&self) -> &str {
+        "aws.bedrock"
+    }
+
+    fn request_model(&self) -> Option<&str> {
+        Some(&self.model_id)
+    }
+
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let started = Instant::now();
         let parts = ConverseParts::try_from(request)?;

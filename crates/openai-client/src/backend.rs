@@ -100,6 +100,14 @@ impl ModelBackend for OpenAiBackend {
         "openai"
     }
 
+    fn provider_name(&self) -> &str {
+        "openai"
+    }
+
+    fn request_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
+
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let start = Instant::now();
         let body = to_wire_request(request, &self.model, false, self.max_tokens_field);

@@ -53,6 +53,8 @@ pub(super) struct EagerStart<'a> {
     /// A complete block that starts once the stream moves past it.
     held: Option<(usize, ToolUse)>,
     started: Option<Started<'a>>,
+    /// The span the calls' spans go under (the run's).
+    span: Option<tracing::Span>,
 }
 
 impl<'a> EagerStart<'a> {
@@ -67,7 +69,15 @@ impl<'a> EagerStart<'a> {
             observer,
             held: None,
             started: None,
+            span: None,
         }
+    }
+
+    /// Traces the calls it starts under `span` rather than the span
+    /// current when the first starts (the attempt's `chat` span).
+    pub fn traced_under(mut self, span: tracing::Span) -> Self {
+        self.span = Some(span);
+        self
     }
 
     /// Sees `event`, before `acc` takes it (`acc` holds every block the
@@ -102,13 +112,19 @@ impl<'a> EagerStart<'a> {
         let Some((_, call)) = self.held.take() else {
             return;
         };
-        let started = self.started.get_or_insert_with(|| Started {
-            batch: self.agent.executor.batch(
-                &self.agent.tools,
-                &self.cancel,
-                self.observer.clone(),
-            ),
-            calls: Vec::new(),
+        let span = &self.span;
+        let started = self.started.get_or_insert_with(|| {
+            let mut batch =
+                self.agent
+                    .executor
+                    .batch(&self.agent.tools, &self.cancel, self.observer.clone());
+            if let Some(span) = span {
+                batch.trace_under(span.clone());
+            }
+            Started {
+                batch,
+                calls: Vec::new(),
+            }
         });
         started.batch.start(&call);
         started.calls.push(call);

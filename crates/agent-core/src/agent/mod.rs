@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use tool_api::{IntoTool, Tool, ToolRegistry, ToolSpec};
+use tracing::Instrument;
 
 pub use conversation::Conversation;
 pub use error::{AgentError, AgentErrorKind, BuildError};
@@ -81,6 +82,8 @@ pub struct Agent {
     model_retry: Arc<dyn RetryPolicy>,
     unknown_tools: Arc<Vec<String>>,
     non_idempotent: Arc<std::collections::HashSet<String>>,
+    /// Message and tool content on the trace spans (see [`crate::telemetry`]).
+    capture_content: bool,
 }
 
 impl std::fmt::Debug for Agent {
@@ -127,7 +130,9 @@ impl Agent {
         prompt: &str,
         options: RunOptions,
     ) -> Result<AgentRun, AgentError> {
-        run::Run::new(self, conversation, options).go(prompt).await
+        let run = run::Run::new(self, conversation, options);
+        let span = run.span.clone();
+        run.go(prompt).instrument(span).await
     }
 
     /// Continues a run that was interrupted (see [`crate::session::restore`]):
@@ -142,9 +147,9 @@ impl Agent {
         pending: crate::session::Pending,
         options: RunOptions,
     ) -> Result<AgentRun, AgentError> {
-        run::Run::new(self, conversation, options)
-            .resume(pending)
-            .await
+        let run = run::Run::new(self, conversation, options);
+        let span = run.span.clone();
+        run.resume(pending).instrument(span).await
     }
 
     /// The tools on offer.
@@ -255,6 +260,7 @@ pub struct AgentBuilder {
     eager: Option<bool>,
     model_retry: Option<Arc<dyn RetryPolicy>>,
     non_idempotent: std::collections::HashSet<String>,
+    capture_content: bool,
 }
 
 impl AgentBuilder {
@@ -350,6 +356,17 @@ impl AgentBuilder {
         self
     }
 
+    /// Records message and tool content on the trace spans (default
+    /// `false`): the request's messages and system prompt and the model's
+    /// answer on each `chat` span, each call's input and result on its
+    /// `execute_tool` span (see [`crate::telemetry`]). Off by default
+    /// because prompts and tool results may hold private data; the `agent`
+    /// CLI turns it on with `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`.
+    pub fn capture_content(mut self, on: bool) -> Self {
+        self.capture_content = on;
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
@@ -377,7 +394,7 @@ impl AgentBuilder {
             backend,
             specs: Arc::new(specs),
             tools: Arc::new(self.tools),
-            executor: ToolExecutor::new(executor),
+            executor: ToolExecutor::new(executor).with_content_capture(self.capture_content),
             unknown_tools: Arc::new(unknown_tools),
             system: self.system,
             inference: self.inference,
@@ -388,6 +405,7 @@ impl AgentBuilder {
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
             non_idempotent: Arc::new(non_idempotent),
+            capture_content: self.capture_content,
         })
     }
 }

@@ -29,6 +29,9 @@ pub(super) struct ModelCall<'r> {
     pub iteration: u32,
     /// The run's token: calls started early are cancelled with the run.
     pub cancel: CancellationToken,
+    /// The run's span: calls started early are traced under it, beside
+    /// this turn's `chat` span rather than inside it.
+    pub run_span: tracing::Span,
 }
 
 /// A model turn's answer, and the tool calls already started from it.
@@ -53,7 +56,8 @@ impl<'r> ModelCall<'r> {
         let mut eager = self
             .agent
             .eager
-            .then(|| EagerStart::new(self.agent, &self.cancel, self.observer.clone()));
+            .then(|| EagerStart::new(self.agent, &self.cancel, self.observer.clone()))
+            .map(|eager| eager.traced_under(self.run_span.clone()));
         let mut stream = self.agent.backend.converse_stream(&self.request);
         let mut acc = StreamAccumulator::default();
         let streamed: Result<(), ModelError> = async {
@@ -132,6 +136,7 @@ impl<'r> Operation for ModelCall<'r> {
     }
 
     fn failed(&mut self, attempt: u32, error: &ModelError, retry_in: Option<Duration>) {
+        crate::telemetry::chat_attempt_failed(attempt, error, retry_in);
         self.log.emit(EventKind::ModelCallFailed {
             iteration: self.iteration,
             attempt,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::eager::Started;
 use super::event::EventLog;
@@ -16,6 +17,7 @@ use super::{
 };
 use crate::retry::{self, Retried, Stopped};
 use crate::session::Journaling;
+use crate::telemetry;
 use crate::{
     CallObserver, ContentBlock, Message, ModelError, ModelRequest, Role, StopReason, ToolUse,
 };
@@ -33,6 +35,8 @@ pub(super) struct Run<'a> {
     pub(super) iteration: u32,
     /// When the last model turn's answer was complete.
     answered: Instant,
+    /// The run's `invoke_agent` span (see [`crate::telemetry`]).
+    pub(super) span: tracing::Span,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -76,6 +80,7 @@ impl<'a> Run<'a> {
             metrics: RunMetrics::default(),
             iteration: 0,
             answered: Instant::now(),
+            span: telemetry::agent_span(agent.backend.as_ref()),
         }
     }
 
@@ -134,9 +139,18 @@ impl<'a> Run<'a> {
             },
             iteration,
             cancel: self.cancel.clone(),
+            run_span: self.span.clone(),
         };
+        let backend = agent.backend.as_ref();
+        let chat = telemetry::chat_span(backend, &call.request, iteration, agent.capture_content);
         let turn_start = Instant::now();
-        let retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel).await;
+        let retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel)
+            .instrument(chat.clone())
+            .await;
+        let capture = agent.capture_content;
+        let elapsed = turn_start.elapsed();
+        let result = retried.result.as_ref().map(|t| &t.response);
+        telemetry::chat_finished(&chat, backend, result, retried.attempts, elapsed, capture);
         self.record_turn(iteration, turn_start, &retried);
         self.answered = Instant::now();
         let Thought { response, early } = match retried.result {
@@ -226,6 +240,7 @@ impl<'a> Run<'a> {
     fn respond(mut self, answer: String, stop_reason: StopReason) -> AgentRun {
         self.move_to(AgentState::Responding);
         self.move_to(AgentState::Completed);
+        telemetry::run_finished(&self.span, &self.metrics, Some(&stop_reason), None);
         self.finish(answer, Some(stop_reason))
     }
 
@@ -237,6 +252,7 @@ impl<'a> Run<'a> {
             Stop::Model(e) => AgentErrorKind::Model(e),
             Stop::Cancelled => AgentErrorKind::Cancelled,
         };
+        telemetry::run_finished(&self.span, &self.metrics, None, Some(&kind));
         AgentError {
             kind,
             run: Box::new(self.finish(String::new(), None)),

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tool_api::ToolRegistry;
+use tracing::Instrument;
 
 use super::cache::Lookup;
 use super::call::{self, CallTask};
 use super::{CallFailure, CallObserver, CallOutcome, ToolExecutor};
+use crate::telemetry;
 use crate::{ToolResult, ToolUse};
 
 /// The calls of one turn, started one at a time with [`Batch::start`] and
@@ -34,6 +36,8 @@ pub struct Batch<'a> {
     start: Instant,
     in_flight: InFlight,
     pending: Vec<Pending>,
+    /// The span the calls' `execute_tool` spans go under.
+    span: tracing::Span,
 }
 
 impl std::fmt::Debug for Batch<'_> {
@@ -59,7 +63,14 @@ impl<'a> Batch<'a> {
             start: Instant::now(),
             in_flight: InFlight::new(cancel.child_token()),
             pending: Vec::with_capacity(capacity),
+            span: tracing::Span::current(),
         }
+    }
+
+    /// Traces the calls started from now on under `span` (by default, the
+    /// span current when the batch was made); see [`crate::telemetry`].
+    pub fn trace_under(&mut self, span: tracing::Span) {
+        self.span = span;
     }
 
     /// When the batch was made: the origin of its outcomes' `started`.
@@ -82,6 +93,8 @@ impl<'a> Batch<'a> {
         let index = self.pending.len();
         let observer = &self.observer;
         let batch_start = self.start;
+        let capture = self.executor.capture_content;
+        let span = telemetry::tool_span(&self.span, call, capture);
         let refused = |failure, message: String| {
             observer.call_started(index, call);
             let outcome = CallOutcome {
@@ -95,6 +108,7 @@ impl<'a> Batch<'a> {
                 attempts: 0,
                 cached: false,
             };
+            telemetry::tool_finished(&span, &outcome, capture);
             observer.call_finished(&outcome);
             Pending::Done(Box::new(outcome))
         };
@@ -138,6 +152,8 @@ impl<'a> Batch<'a> {
             batch_start,
             announced: false,
             leader: None,
+            span: span.clone(),
+            capture,
         };
         if let Some(ttl) = rules.and_then(|r| r.cache) {
             match self
@@ -160,40 +176,46 @@ impl<'a> Batch<'a> {
                     task.announced = true;
                     let rules = self.executor.rules.clone();
                     let limit = self.executor.limit.clone();
-                    let handle = tokio::spawn(async move {
-                        let waited = Instant::now();
-                        let mut follower = follower;
-                        loop {
-                            let output = match follower.wait().await {
-                                Some(output) => Some(output),
-                                // That call failed: look again (another may
-                                // have succeeded or started meanwhile), else
-                                // lead and run.
-                                None => {
-                                    match rules.cache.lookup(&task.call.name, &task.call.input, ttl)
-                                    {
-                                        Lookup::Hit(output) => Some(output),
-                                        Lookup::Follow(next) => {
-                                            follower = next;
-                                            continue;
-                                        }
-                                        Lookup::Lead(leader) => {
-                                            task.leader = Some(leader);
-                                            None
+                    let handle = tokio::spawn(
+                        async move {
+                            let waited = Instant::now();
+                            let mut follower = follower;
+                            loop {
+                                let output = match follower.wait().await {
+                                    Some(output) => Some(output),
+                                    // That call failed: look again (another may
+                                    // have succeeded or started meanwhile), else
+                                    // lead and run.
+                                    None => {
+                                        match rules.cache.lookup(
+                                            &task.call.name,
+                                            &task.call.input,
+                                            ttl,
+                                        ) {
+                                            Lookup::Hit(output) => Some(output),
+                                            Lookup::Follow(next) => {
+                                                follower = next;
+                                                continue;
+                                            }
+                                            Lookup::Lead(leader) => {
+                                                task.leader = Some(leader);
+                                                None
+                                            }
                                         }
                                     }
+                                };
+                                if let Some(output) = output {
+                                    let outcome = task.cached(output, waited);
+                                    task.observer.call_finished(&outcome);
+                                    return outcome;
                                 }
-                            };
-                            if let Some(output) = output {
-                                let outcome = task.cached(output, waited);
-                                task.observer.call_finished(&outcome);
-                                return outcome;
+                                let rules_of = rules.of(&task.call.name);
+                                let slot = rules.enqueue(&limit, rules_of, &task.call.input);
+                                return task.run(slot).await;
                             }
-                            let rules_of = rules.of(&task.call.name);
-                            let slot = rules.enqueue(&limit, rules_of, &task.call.input);
-                            return task.run(slot).await;
                         }
-                    });
+                        .instrument(span),
+                    );
                     self.in_flight.tasks.push(handle.abort_handle());
                     self.pending.push(Pending::Running(handle));
                     return;
@@ -212,7 +234,7 @@ impl<'a> Batch<'a> {
         if task.announced {
             self.observer.call_started(index, call);
         }
-        let handle = tokio::spawn(task.run(slot));
+        let handle = tokio::spawn(task.run(slot).instrument(span));
         self.in_flight.tasks.push(handle.abort_handle());
         self.pending.push(Pending::Running(handle));
     }

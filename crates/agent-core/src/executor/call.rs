@@ -34,6 +34,9 @@ pub(super) struct CallTask {
     pub announced: bool,
     /// The first of identical calls of a cached tool: shares its success.
     pub leader: Option<Leader>,
+    /// The call's `execute_tool` span, and whether content goes on it.
+    pub span: tracing::Span,
+    pub capture: bool,
 }
 
 /// Why one attempt failed (cancellation is the retry loop's to see).
@@ -51,6 +54,7 @@ impl CallTask {
             biased;
             () = self.cancel.cancelled() => {
                 let outcome = self.outcome(Err((CallFailure::Cancelled, cancelled_message())), 0, Instant::now());
+                crate::telemetry::tool_finished(&self.span, &outcome, self.capture);
                 self.observer.call_finished(&outcome);
                 return outcome;
             }
@@ -77,6 +81,7 @@ impl CallTask {
         // slot never appears to start before this one ended.
         let outcome = self.outcome(result, retried.attempts, start);
         drop(permit);
+        crate::telemetry::tool_finished(&self.span, &outcome, self.capture);
         self.observer.call_finished(&outcome);
         outcome
     }
@@ -121,6 +126,7 @@ impl CallTask {
     pub fn cached(&self, output: ToolOutput, start: Instant) -> CallOutcome {
         let mut outcome = self.outcome(Ok(output), 0, start);
         outcome.cached = true;
+        crate::telemetry::tool_finished(&self.span, &outcome, self.capture);
         outcome
     }
 

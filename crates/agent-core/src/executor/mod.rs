@@ -97,6 +97,8 @@ pub struct ToolExecutor {
     limit: ConcurrencyLimit,
     /// Per-tool rules, shared by every batch.
     rules: Arc<admission::Rules>,
+    /// Each call's input and result on its trace span ([`crate::telemetry`]).
+    capture_content: bool,
 }
 
 impl ToolExecutor {
@@ -115,7 +117,16 @@ impl ToolExecutor {
             config: Arc::new(config),
             limit,
             rules: Arc::new(rules),
+            capture_content: false,
         }
+    }
+
+    /// Records each call's input and result on its `execute_tool` span
+    /// (default `false`: they may hold private data); see
+    /// [`crate::telemetry`].
+    pub fn with_content_capture(mut self, on: bool) -> Self {
+        self.capture_content = on;
+        self
     }
 
     /// Its configuration.

@@ -28,6 +28,19 @@ pub trait ModelBackend: Send + Sync {
     /// A short name for logs and errors: `bedrock`, `anthropic`, `scripted`...
     fn name(&self) -> &str;
 
+    /// The provider as the OpenTelemetry GenAI conventions name it
+    /// (`gen_ai.provider.name`: `aws.bedrock`, `anthropic`, `openai`...),
+    /// for traces and metrics. Defaults to [`ModelBackend::name`].
+    fn provider_name(&self) -> &str {
+        self.name()
+    }
+
+    /// The model every request goes to (`gen_ai.request.model`), when the
+    /// backend is bound to one; traces name their `chat` spans after it.
+    fn request_model(&self) -> Option<&str> {
+        None
+    }
+
     /// Sends `request` and waits for the whole response.
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError>;
 
