@@ -6,6 +6,7 @@
 //! all the results back in one message, and loops until the model answers.
 
 pub mod agent;
+pub mod context;
 pub mod duration_ms;
 pub mod executor;
 pub mod message;

@@ -1,5 +1,6 @@
 //! [`Agent`]: the loop that talks to the model and runs its tool calls.
 
+mod context;
 mod conversation;
 mod eager;
 mod error;
@@ -23,6 +24,7 @@ pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use state::AgentState;
 
+use crate::context::{ConversationManager, IntoManager};
 use crate::session::SessionJournal;
 use crate::{
     ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
@@ -81,6 +83,7 @@ pub struct Agent {
     model_retry: Arc<dyn RetryPolicy>,
     unknown_tools: Arc<Vec<String>>,
     non_idempotent: Arc<std::collections::HashSet<String>>,
+    context: Option<context::ContextSettings>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -255,6 +258,8 @@ pub struct AgentBuilder {
     eager: Option<bool>,
     model_retry: Option<Arc<dyn RetryPolicy>>,
     non_idempotent: std::collections::HashSet<String>,
+    context_manager: Option<Arc<dyn ConversationManager>>,
+    context_window: Option<u64>,
 }
 
 impl AgentBuilder {
@@ -350,12 +355,47 @@ impl AgentBuilder {
         self
     }
 
+    /// Context management (default none): `manager` shortens the
+    /// conversation before a request whose estimated input exceeds the
+    /// context window, and once more after the service reports an overflow
+    /// (see [`crate::context`]). By value, or an `Arc`.
+    ///
+    /// ```
+    /// # use agent_core::{Agent, context::SlidingWindow};
+    /// # fn f(backend: std::sync::Arc<dyn agent_core::ModelBackend>) {
+    /// let agent = Agent::builder()
+    ///     .backend(backend)
+    ///     .context_manager(SlidingWindow)
+    ///     .context_window(100_000)
+    ///     .build();
+    /// # }
+    /// ```
+    pub fn context_manager(mut self, manager: impl IntoManager) -> Self {
+        self.context_manager = Some(manager.into_manager());
+        self
+    }
+
+    /// The window, in tokens, the context manager keeps the input under
+    /// (default: the backend's [`ModelBackend::context_window`], which
+    /// knows the common models; without either, only an overflow the
+    /// service reports starts a reduction).
+    pub fn context_window(mut self, tokens: u64) -> Self {
+        self.context_window = Some(tokens.max(1));
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
             return Err(e.into());
         }
         let backend = self.backend.ok_or(BuildError::NoBackend)?;
+        let context = self
+            .context_manager
+            .map(|manager| context::ContextSettings {
+                manager,
+                window: self.context_window.or_else(|| backend.context_window()),
+            });
         let specs: Vec<ToolSpec> = self.tools.specs().cloned().collect();
         // What each tool declares about its scheduling, under the host's
         // own per-tool settings.
@@ -388,6 +428,7 @@ impl AgentBuilder {
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
             non_idempotent: Arc::new(non_idempotent),
+            context,
         })
     }
 }

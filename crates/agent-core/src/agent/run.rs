@@ -16,9 +16,7 @@ use super::{
 };
 use crate::retry::{self, Retried, Stopped};
 use crate::session::Journaling;
-use crate::{
-    CallObserver, ContentBlock, Message, ModelError, ModelRequest, Role, StopReason, ToolUse,
-};
+use crate::{CallObserver, ContentBlock, Message, ModelError, Role, StopReason, ToolUse};
 
 pub(super) struct Run<'a> {
     pub(super) agent: &'a Agent,
@@ -33,6 +31,8 @@ pub(super) struct Run<'a> {
     pub(super) iteration: u32,
     /// When the last model turn's answer was complete.
     answered: Instant,
+    /// What the run knows of its input's size (see `context.rs`).
+    pub(super) context: super::context::ContextState,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -76,6 +76,7 @@ impl<'a> Run<'a> {
             metrics: RunMetrics::default(),
             iteration: 0,
             answered: Instant::now(),
+            context: Default::default(),
         }
     }
 
@@ -122,21 +123,29 @@ impl<'a> Run<'a> {
         let iteration = self.iteration;
         self.log.set_iteration(iteration);
         let agent: &'a Agent = self.agent;
+        self.fit_context().await;
         let mut call = ModelCall {
             agent,
             log: self.log.clone(),
             observer: self.journaling.clone(),
-            request: ModelRequest {
-                system: agent.system.clone(),
-                messages: self.conversation.messages().to_vec(),
-                tools: agent.specs.as_ref().clone(),
-                inference: agent.inference.clone(),
-            },
+            request: self.request(),
             iteration,
             cancel: self.cancel.clone(),
         };
         let turn_start = Instant::now();
-        let retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel).await;
+        let mut retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel).await;
+        // A context overflow the service reported: shortened once, tried once more.
+        if let Err(Stopped::Failed(e)) = &retried.result
+            && self.recover_from_overflow(e).await
+        {
+            call.request = self.request();
+            let first = retried.attempts;
+            retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel).await;
+            retried.attempts += first;
+        }
+        if let Ok(thought) = &retried.result {
+            self.saw_usage(call.request.messages.len(), thought.response.usage);
+        }
         self.record_turn(iteration, turn_start, &retried);
         self.answered = Instant::now();
         let Thought { response, early } = match retried.result {
