@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::EventKind;
 use super::run::Run;
-use crate::context::{Budget, ConversationManager, TokenEstimator};
+use crate::context::{Budget, ConversationManager, SlidingWindow, TokenEstimator};
 use crate::{ModelError, ModelErrorKind, ModelRequest, Usage};
 
 /// An agent's context management: the manager and the window it keeps to.
@@ -121,8 +121,17 @@ impl Run<'_> {
         let reduced = match settings.manager.reduce(&mut messages, budget).await {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(error = %e, "the conversation could not be shortened");
-                return 0;
+                // Dropping without a summary beats failing the run.
+                tracing::warn!(error = %e, "dropping old exchanges without a summary");
+                let budget = Budget {
+                    target: target.saturating_sub(overhead),
+                    estimator: &self.context.estimator,
+                    backend: self.agent.backend.as_ref(),
+                };
+                match SlidingWindow.reduce(&mut messages, budget).await {
+                    Ok(r) => r,
+                    Err(_) => return 0,
+                }
             }
         };
         if reduced.dropped == 0 && !reduced.summarized {

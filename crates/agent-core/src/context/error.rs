@@ -6,9 +6,6 @@ use crate::ModelError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContextError {
     /// The summary could not be had from the model.
-    #[error(
-        "could not summarise the earlier conversation ({0}); use `--context sliding` \
-         (`SlidingWindow`) to drop old exchanges without a summary"
-    )]
+    #[error("could not summarise the earlier conversation: {0}")]
     Summary(ModelError),
 }

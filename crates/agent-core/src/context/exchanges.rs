@@ -109,7 +109,7 @@ mod tests {
         let total = e.messages(&m);
         assert_eq!(plan(&m, total, &e), 0);
         let n = plan(&m, total / 2, &e);
-        assert!(n > 0 && n % 2 == 0, "{n}");
+        assert!(n > 0 && n.is_multiple_of(2), "{n}");
         let mut kept = m.clone();
         drop_after_first(&mut kept, n);
         assert!(e.messages(&kept) <= total / 2);
