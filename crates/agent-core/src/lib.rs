@@ -16,7 +16,7 @@ pub mod session;
 
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
-    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions,
+    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions, Session,
     TurnMetrics,
 };
 pub use executor::{

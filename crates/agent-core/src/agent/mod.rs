@@ -9,6 +9,7 @@ mod metrics;
 mod model_call;
 mod resume;
 mod run;
+mod session;
 mod state;
 
 use std::sync::Arc;
@@ -22,10 +23,12 @@ pub use conversation::Conversation;
 pub use error::{AgentError, AgentErrorKind, BuildError};
 pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
+pub use session::Session;
 pub use state::AgentState;
 
+use crate::SessionStore;
 use crate::context::{ConversationManager, IntoManager};
-use crate::session::SessionJournal;
+use crate::session::{IntoStore, SessionError, SessionJournal};
 use crate::{
     ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
     RetryPolicy, StopReason, ToolExecutor,
@@ -84,6 +87,7 @@ pub struct Agent {
     unknown_tools: Arc<Vec<String>>,
     non_idempotent: Arc<std::collections::HashSet<String>>,
     context: Option<context::ContextSettings>,
+    session_store: Option<Arc<dyn SessionStore>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -148,6 +152,63 @@ impl Agent {
         run::Run::new(self, conversation, options)
             .resume(pending)
             .await
+    }
+
+    /// Opens session `name` of the builder's
+    /// [`session_store`](AgentBuilder::session_store), creating it if it is
+    /// new: its conversation so far, ready to continue
+    /// ([`Session::send`]) or to resume an interrupted run
+    /// ([`Session::resume`]). The session stays locked, across processes,
+    /// until the handle is dropped.
+    ///
+    /// ```
+    /// # use agent_core::*;
+    /// # use agent_core::session::{SessionStore, SessionJournal, JournalEntry, SessionError, SessionInfo};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Default)] struct Memory(Arc<Mutex<Vec<JournalEntry>>>);
+    /// # struct Open(Arc<Mutex<Vec<JournalEntry>>>);
+    /// # impl SessionJournal for Open {
+    /// #     fn name(&self) -> &str { "trip" }
+    /// #     fn entries(&self) -> Result<Vec<JournalEntry>, SessionError> { Ok(self.0.lock().unwrap().clone()) }
+    /// #     fn append(&self, e: &JournalEntry) -> Result<(), SessionError> { self.0.lock().unwrap().push(e.clone()); Ok(()) }
+    /// # }
+    /// # impl SessionStore for Memory {
+    /// #     fn open(&self, _: &str) -> Result<Box<dyn SessionJournal>, SessionError> { Ok(Box::new(Open(self.0.clone()))) }
+    /// #     fn list(&self) -> Result<Vec<SessionInfo>, SessionError> { Ok(vec![]) }
+    /// #     fn entries(&self, _: &str) -> Result<Vec<JournalEntry>, SessionError> { Ok(self.0.lock().unwrap().clone()) }
+    /// #     fn remove(&self, _: &str) -> Result<(), SessionError> { Ok(()) }
+    /// # }
+    /// # struct Echo;
+    /// # #[async_trait::async_trait]
+    /// # impl ModelBackend for Echo {
+    /// #     fn name(&self) -> &str { "echo" }
+    /// #     async fn converse(&self, r: &ModelRequest) -> Result<ModelResponse, ModelError> {
+    /// #         let text = format!("{} messages so far", r.messages.len());
+    /// #         let message = Message { role: Role::Assistant, content: vec![ContentBlock::Text { text }] };
+    /// #         Ok(ModelResponse { message, stop_reason: StopReason::EndTurn, usage: Usage::default(), latency: Default::default() })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Memory::default();
+    /// // `store`: e.g. session_sqlite::SqliteStore::open("sessions.db")?
+    /// let agent = Agent::builder().backend(Echo).session_store(store).build()?;
+    /// let mut trip = agent.session("trip")?;
+    /// trip.send("Plan a trip to Paris.").await?;
+    /// drop(trip); // another process could now open it
+    ///
+    /// let mut trip = agent.session("trip")?;
+    /// assert_eq!(trip.messages().len(), 2); // the first run's turns
+    /// let run = trip.send("And Rome?").await?;
+    /// assert_eq!(run.answer, "3 messages so far");
+    /// # Ok(()) }
+    /// ```
+    pub fn session(&self, name: &str) -> Result<Session, SessionError> {
+        Session::open(self, name)
+    }
+
+    /// The store [`Agent::session`] uses, if the builder was given one.
+    pub fn session_store(&self) -> Option<&Arc<dyn SessionStore>> {
+        self.session_store.as_ref()
     }
 
     /// The tools on offer.
@@ -260,6 +321,7 @@ pub struct AgentBuilder {
     non_idempotent: std::collections::HashSet<String>,
     context_manager: Option<Arc<dyn ConversationManager>>,
     context_window: Option<u64>,
+    session_store: Option<Arc<dyn SessionStore>>,
 }
 
 impl AgentBuilder {
@@ -384,6 +446,13 @@ impl AgentBuilder {
         self
     }
 
+    /// Where [`Agent::session`] keeps named sessions (the embedded SQLite
+    /// store is `session_sqlite::SqliteStore`). By value, or an `Arc`.
+    pub fn session_store(mut self, store: impl IntoStore) -> Self {
+        self.session_store = Some(store.into_store());
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
@@ -429,6 +498,7 @@ impl AgentBuilder {
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
             non_idempotent: Arc::new(non_idempotent),
             context,
+            session_store: self.session_store,
         })
     }
 }
