@@ -50,4 +50,10 @@ pub struct BenchArgs {
     /// No progress bar (it only shows on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Instead of the cases: what sessions cost (CHAIN-20 and FANOUT-256
+    /// without a store and journaled to SQLite, per run and per entry;
+    /// resuming a 100-turn session after a crash). Honours --runs,
+    /// --warmup, --plugin, --json and --out.
+    #[arg(long)]
+    pub sessions: bool,
 }
