@@ -38,7 +38,7 @@ const PROFILE_PREFIXES: &[&str] = &["us", "us-gov", "eu", "apac", "global", "jp"
 /// assert_eq!(base_model_id("anthropic.claude-3-haiku-20240307-v1:0"), "anthropic.claude-3-haiku-20240307-v1:0");
 /// ```
 pub fn base_model_id(model_id: &str) -> &str {
-    let id = ["inference-profile/", "foundation-model/"]
+    let id = [":inference-profile/", ":foundation-model/"]
         .iter()
         .find_map(|marker| model_id.split_once(marker).map(|(_, id)| id))
         .unwrap_or(model_id);
