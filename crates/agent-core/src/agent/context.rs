@@ -99,7 +99,7 @@ impl Run<'_> {
     /// of messages dropped.
     async fn reduce(
         &mut self,
-        settings: &super::context::ContextSettings,
+        settings: &ContextSettings,
         before: u64,
         target: u64,
         overflow: bool,
