@@ -74,4 +74,10 @@ pub struct BenchArgs {
     /// The model latency of the `--restate` load case, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub restate_latency_ms: u64,
+    /// Instead of the cases: what sessions cost (CHAIN-20 and FANOUT-256
+    /// without a store and journaled to SQLite, per run and per entry;
+    /// resuming a 100-turn session after a crash). Honours --runs,
+    /// --warmup, --plugin, --json and --out.
+    #[arg(long)]
+    pub sessions: bool,
 }

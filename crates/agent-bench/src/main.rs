@@ -15,7 +15,8 @@
 //! - [`process`]: peak memory, and `agent run` as a fresh process;
 //! - [`report`]: the figures as JSON and as a table;
 //! - [`restate`]: `--restate`, durable runs on Restate measured;
-//! - [`progress`]: the bar on stderr.
+//! - [`progress`]: the bar on stderr;
+//! - [`sessions`]: `--sessions`, the cost of journaling and of resuming.
 //!
 //! Exit codes as `agent`'s: 0 success; 2 usage error; 3 a run failed or did
 //! not do the scripted work; 4 plugin error.
@@ -33,6 +34,7 @@ mod report;
 mod restate;
 mod sdk_baseline;
 mod servers;
+mod sessions;
 
 use std::process::ExitCode;
 
@@ -56,13 +58,18 @@ fn main() -> ExitCode {
     // connection's task crosses threads (~30 ms on a streamed FANOUT-1024,
     // docs/BENCHMARKS.md).
     let outcome = runtime.block_on(async {
-        tokio::spawn(harness::bench(args))
-            .await
-            .unwrap_or_else(|e| {
-                Err(Failure::Other(format!(
-                    "the bench stopped unexpectedly ({e}); this is a bug, please report it"
-                )))
-            })
+        let bench = async move {
+            if args.sessions {
+                sessions::bench(args).await
+            } else {
+                harness::bench(args).await
+            }
+        };
+        tokio::spawn(bench).await.unwrap_or_else(|e| {
+            Err(Failure::Other(format!(
+                "the bench stopped unexpectedly ({e}); this is a bug, please report it"
+            )))
+        })
     });
     match outcome {
         Ok(()) | Err(Failure::OutputClosed) => ExitCode::SUCCESS,

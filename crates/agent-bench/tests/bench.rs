@@ -145,3 +145,44 @@ fn bench_refuses_an_unknown_case() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("NAME[@MS]"), "{stderr}");
 }
+
+#[test]
+fn the_sessions_bench_journals_every_step_and_resumes() {
+    let plugin = tool_api::plugin::testing::cargo_build_plugin("demo-tools").unwrap();
+    let out = bench()
+        .args([
+            "--sessions",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--json",
+            "--plugin",
+        ])
+        .arg(&plugin)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let cases = doc["cases"].as_array().unwrap();
+    let ids: Vec<_> = cases.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["CHAIN-20@0:stream", "FANOUT-256@0:stream"]);
+    // Prompt, each response, each result as it ends, each results message.
+    assert_eq!(cases[0]["entries_per_run"], 1 + 21 + 20 + 20);
+    assert_eq!(cases[1]["entries_per_run"], 1 + 2 + 256 + 1);
+    for c in cases {
+        for key in ["overhead_per_run_ms", "overhead_per_entry_ms"] {
+            number(c, key);
+        }
+        assert!(number(&c["sqlite_ms"], "median_ms") > 0.0);
+    }
+    let resume = &doc["resume"];
+    assert_eq!(resume["turns"], 100);
+    // Cut after the 100th turn's calls were asked: prompt, 100 responses,
+    // 99 batches (a result and a results message each).
+    assert_eq!(resume["entries"], 1 + 100 + 99 * 2);
+    assert!(
+        number(&resume["resume_ms"], "median_ms") >= number(&resume["restore_ms"], "median_ms")
+    );
+}

@@ -86,6 +86,15 @@ pub fn agent(
     if let Some(system) = &settings.system.value {
         builder = builder.system(system.clone());
     }
+    // Checked by the settings table: an unknown name never gets here.
+    if let Some(manager) = agent_core::context::ContextStrategy::parse(&settings.context.value)
+        .and_then(agent_core::context::ContextStrategy::manager)
+    {
+        builder = builder.context_manager(manager);
+    }
+    if let Some(window) = settings.context_window.value {
+        builder = builder.context_window(window);
+    }
     for (name, o) in &settings.tools.value {
         if o.idempotent == Some(false) {
             builder = builder.non_idempotent(name.clone());

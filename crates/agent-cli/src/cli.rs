@@ -186,6 +186,11 @@ pub struct AgentArgs {
     pub no_stream: bool,
     #[arg(long, help = table::EAGER.about)]
     pub no_eager: bool,
+    #[arg(long, value_name = "MODE", value_parser = ["sliding", "summarize", "off"],
+          help = table::CONTEXT.about)]
+    pub context: Option<String>,
+    #[arg(long, value_name = "TOKENS", help = table::CONTEXT_WINDOW.about)]
+    pub context_window: Option<u64>,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -220,6 +225,8 @@ impl AgentArgs {
             max_tokens: self.max_tokens,
             no_stream: self.no_stream,
             no_eager: self.no_eager,
+            context: self.context.clone(),
+            context_window: self.context_window,
             config: self.config.clone(),
         }
     }

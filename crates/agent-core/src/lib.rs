@@ -6,6 +6,7 @@
 //! all the results back in one message, and loops until the model answers.
 
 pub mod agent;
+pub mod context;
 pub mod duration_ms;
 pub mod executor;
 pub mod message;
@@ -16,7 +17,7 @@ pub mod telemetry;
 
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
-    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions,
+    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions, Session,
     TurnMetrics,
 };
 pub use executor::{

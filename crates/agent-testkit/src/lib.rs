@@ -31,6 +31,6 @@ mod select;
 pub mod wire_shape;
 
 pub use conversation_rules::{ConversationError, validate_conversation};
-pub use scenario::{Scenario, ScriptedCall, ScriptedTurn};
+pub use scenario::{Scenario, ScriptedCall, ScriptedTurn, input_tokens};
 pub use scripted_backend::ScriptedBackend;
 pub use select::{first_prompt, select};

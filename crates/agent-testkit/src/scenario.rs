@@ -32,6 +32,12 @@
 //! - Tool-use ids are `tooluse_<turn>_<index>`, unique within a conversation
 //!   (`<turn>` counts the assistant messages before this one: the first
 //!   turn's calls are `tooluse_0_0`, `tooluse_0_1`…).
+//! - The turn played is the one after the last assistant message: their
+//!   count, or one past the highest `<turn>` among the tool-use ids in the
+//!   request, whichever is more, so a conversation a context manager has
+//!   shortened (older exchanges dropped) carries on with its script.
+//! - Input tokens are [`input_tokens`]: the figure usage reports, and the
+//!   local servers' `count_tokens` answers, so the two agree.
 //! - Unknown keys are refused, naming the key and its line.
 
 use serde::{Deserialize, Serialize};
@@ -118,11 +124,7 @@ impl Scenario {
     /// last assistant message. Token counts are estimated (4 bytes a token)
     /// so usage figures move like a real model's.
     pub fn respond(&self, request: &ModelRequest) -> ModelResponse {
-        let turn_index = request
-            .messages
-            .iter()
-            .filter(|m| m.role == Role::Assistant)
-            .count();
+        let turn_index = turn_of(request);
         let mut content = Vec::new();
         let (turn, default_stop) = match self.turns.get(turn_index) {
             Some(turn) => (turn.clone(), None),
@@ -155,9 +157,7 @@ impl Scenario {
             content,
         };
         let usage = Usage {
-            input_tokens: estimate_tokens(
-                &serde_json::to_string(&request.messages).unwrap_or_default(),
-            ),
+            input_tokens: input_tokens(request),
             output_tokens: estimate_tokens(&serde_json::to_string(&message).unwrap_or_default()),
         };
         ModelResponse {
@@ -167,6 +167,31 @@ impl Scenario {
             latency: std::time::Duration::ZERO,
         }
     }
+}
+
+/// The input tokens a scripted model counts for `request`: a token per 4
+/// bytes of its messages' JSON. Usage figures and `count_tokens` both use it.
+pub fn input_tokens(request: &ModelRequest) -> u64 {
+    estimate_tokens(&serde_json::to_string(&request.messages).unwrap_or_default())
+}
+
+/// The turn `request` asks for: after the last assistant message, counted,
+/// or read from the scripted tool-use ids when older turns were dropped.
+fn turn_of(request: &ModelRequest) -> usize {
+    let assistants = request
+        .messages
+        .iter()
+        .filter(|m| m.role == Role::Assistant);
+    let counted = assistants.clone().count();
+    let from_ids = assistants
+        .flat_map(|m| m.tool_uses())
+        .filter_map(|u| {
+            let rest = u.id.strip_prefix("tooluse_")?;
+            rest.split('_').next()?.parse::<usize>().ok()
+        })
+        .max()
+        .map_or(0, |t| t + 1);
+    counted.max(from_ids)
 }
 
 fn estimate_tokens(s: &str) -> u64 {

@@ -47,6 +47,13 @@ pub struct ScriptedBackend {
     spread: bool,
     faults: Mutex<VecDeque<ModelError>>,
     requests: Mutex<Vec<ModelRequest>>,
+    /// Answers `count_tokens` (off: the trait's "not supported").
+    counts: bool,
+    /// Requests counted so far.
+    counted: Mutex<Vec<ModelRequest>>,
+    /// Refuses requests above this many input tokens, as a service
+    /// refuses a conversation longer than its context window.
+    max_input_tokens: Option<u64>,
 }
 
 impl ScriptedBackend {
@@ -88,6 +95,26 @@ impl ScriptedBackend {
         self
     }
 
+    /// This backend answering `count_tokens` with [`crate::input_tokens`],
+    /// the figure its usage reports.
+    pub fn with_token_counting(mut self) -> Self {
+        self.counts = true;
+        self
+    }
+
+    /// This backend refusing any request above `tokens` input tokens with a
+    /// [`agent_core::ModelErrorKind::ContextOverflow`] error, as a service
+    /// refuses a conversation longer than its context window.
+    pub fn with_max_input_tokens(mut self, tokens: u64) -> Self {
+        self.max_input_tokens = Some(tokens);
+        self
+    }
+
+    /// Every request `count_tokens` was asked about, in order.
+    pub fn counted(&self) -> Vec<ModelRequest> {
+        self.counted.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
     /// Every request received so far, in order (failed ones included).
     pub fn requests(&self) -> Vec<ModelRequest> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
@@ -98,6 +125,18 @@ impl ScriptedBackend {
 impl ModelBackend for ScriptedBackend {
     fn name(&self) -> &str {
         "scripted"
+    }
+
+    async fn count_tokens(&self, request: &ModelRequest) -> Result<u64, ModelError> {
+        if !self.counts {
+            return Err(ModelError::unsupported(
+                "the scripted backend was built without token counting",
+            ));
+        }
+        if let Ok(mut c) = self.counted.lock() {
+            c.push(request.clone());
+        }
+        Ok(crate::input_tokens(request))
     }
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
@@ -150,6 +189,13 @@ impl ScriptedBackend {
             return Err(fault);
         }
         validate_conversation(request).map_err(|e| ModelError::validation(e.to_string()))?;
+        let tokens = crate::input_tokens(request);
+        if let Some(max) = self.max_input_tokens.filter(|max| tokens > *max) {
+            return Err(ModelError::new(
+                agent_core::ModelErrorKind::ContextOverflow,
+                format!("prompt is too long: {tokens} tokens > {max} maximum"),
+            ));
+        }
         let scenario = select(&self.scenarios, request).ok_or_else(|| {
             ModelError::validation(format!(
                 "no scenario answers the prompt {:?}",

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::convert::{from_wire_response, to_wire_request};
 use crate::error::AnthropicApi;
 use crate::stream::StreamDecoder;
-use crate::wire::MessagesResponse;
+use crate::wire::{CountTokensRequest, CountTokensResponse, MessagesResponse};
 
 /// Claude through the Anthropic Messages API.
 ///
@@ -35,6 +35,8 @@ use crate::wire::MessagesResponse;
 #[derive(Clone)]
 pub struct AnthropicBackend {
     endpoint: Endpoint<AnthropicApi>,
+    /// `POST /v1/messages/count_tokens`.
+    count_endpoint: Endpoint<AnthropicApi>,
     base_url: String,
     model: String,
 }
@@ -51,9 +53,15 @@ impl fmt::Debug for AnthropicBackend {
 }
 
 impl AnthropicBackend {
-    pub(crate) fn new(endpoint: Endpoint<AnthropicApi>, base_url: String, model: String) -> Self {
+    pub(crate) fn new(
+        endpoint: Endpoint<AnthropicApi>,
+        count_endpoint: Endpoint<AnthropicApi>,
+        base_url: String,
+        model: String,
+    ) -> Self {
         Self {
             endpoint,
+            count_endpoint,
             base_url,
             model,
         }
@@ -92,6 +100,21 @@ impl ModelBackend for AnthropicBackend {
             .post_json::<_, MessagesResponse>(&body, "a Messages API message")
             .await?;
         Ok(from_wire_response(reply.body, start.elapsed()))
+    }
+
+    /// `POST /v1/messages/count_tokens`: the request's model, system prompt,
+    /// messages and tools (no sampling settings: the endpoint refuses them).
+    async fn count_tokens(&self, request: &ModelRequest) -> Result<u64, ModelError> {
+        let body = CountTokensRequest::from(to_wire_request(request, &self.model, false));
+        let reply = self
+            .count_endpoint
+            .post_json::<_, CountTokensResponse>(&body, "a token count")
+            .await?;
+        Ok(reply.body.input_tokens)
+    }
+
+    fn context_window(&self) -> Option<u64> {
+        agent_core::context::known_context_window(&self.model)
     }
 
     /// The response's server-sent events as core events; a body that breaks

@@ -156,6 +156,12 @@ impl AnthropicBuilder {
             .http
             .client()
             .map_err(|e| ConfigError::HttpClient(chain(&e)))?;
+        let count_endpoint = Endpoint::new(
+            client.clone(),
+            format!("{base_url}/v1/messages/count_tokens"),
+            headers.clone(),
+            self.http.timeout,
+        );
         let endpoint = Endpoint::new(
             client,
             format!("{base_url}/v1/messages"),
@@ -164,6 +170,7 @@ impl AnthropicBuilder {
         );
         Ok(AnthropicBackend::new(
             endpoint,
+            count_endpoint,
             base_url,
             self.model.unwrap_or_else(|| DEFAULT_MODEL.into()),
         ))

@@ -42,6 +42,40 @@ pub struct MessagesRequest {
     pub stream: bool,
 }
 
+/// `POST /v1/messages/count_tokens` body: a Messages request without the
+/// sampling settings, which the endpoint refuses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountTokensRequest {
+    /// The model id.
+    pub model: String,
+    /// The system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemPrompt>,
+    /// The conversation.
+    pub messages: Vec<WireMessage>,
+    /// Tools on offer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<WireTool>,
+}
+
+impl From<MessagesRequest> for CountTokensRequest {
+    fn from(r: MessagesRequest) -> Self {
+        Self {
+            model: r.model,
+            system: r.system,
+            messages: r.messages,
+            tools: r.tools,
+        }
+    }
+}
+
+/// The count endpoint's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountTokensResponse {
+    /// Input tokens of the request.
+    pub input_tokens: u64,
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }

@@ -269,6 +269,19 @@ impl ModelBackend for BedrockBackend {
         })
     }
 
+    /// CountTokens, for the base model of the model id (see
+    /// [`crate::count_tokens`]: an inference profile is mapped to its base
+    /// model, which the API requires).
+    async fn count_tokens(&self, request: &ModelRequest) -> Result<u64, ModelError> {
+        self.count(request)
+            .await
+            .map_err(|e| self.naming_profile(e))
+    }
+
+    fn context_window(&self) -> Option<u64> {
+        agent_core::context::known_context_window(&self.model_id)
+    }
+
     fn converse_stream<'a>(
         &'a self,
         request: &'a ModelRequest,

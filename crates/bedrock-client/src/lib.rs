@@ -9,6 +9,7 @@
 //! - [`builder`]: configuration (AWS chain, region, profile, model id,
 //!   timeouts, endpoint override);
 //! - [`backend`]: the calls;
+//! - [`count_tokens`]: CountTokens, and the base-model-id rule it needs;
 //! - [`stream`]: stream events → core events;
 //! - [`types`]: conversions, one file per family, and error mapping;
 //! - `answer_check`: the service's rules for tool-use ids and names, checked
@@ -36,6 +37,7 @@
 mod answer_check;
 pub mod backend;
 pub mod builder;
+pub mod count_tokens;
 mod error;
 mod exact_json;
 pub mod stream;

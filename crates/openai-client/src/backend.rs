@@ -108,6 +108,10 @@ impl ModelBackend for OpenAiBackend {
         Some(&self.model)
     }
 
+    fn context_window(&self) -> Option<u64> {
+        agent_core::context::known_context_window(&self.model)
+    }
+
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let start = Instant::now();
         let body = to_wire_request(request, &self.model, false, self.max_tokens_field);

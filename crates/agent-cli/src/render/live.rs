@@ -278,6 +278,21 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 };
                 bar.finish_with_message(format!("{mark} {label} replayed from the session"));
             }
+            EventKind::ContextReduced {
+                manager,
+                dropped,
+                tokens_before,
+                tokens_after,
+                ..
+            } => {
+                let bar = mp.add(ProgressBar::new_spinner());
+                bar.set_style(done_style.clone());
+                bar.finish_with_message(format!(
+                    "{} context: {} dropped {dropped} old messages (~{tokens_before} → ~{tokens_after} tokens)",
+                    console::style("⇣").yellow(),
+                    super::sanitize::line(&manager)
+                ));
+            }
             // Each attempt starts its own calls (those of a failed one
             // were cancelled).
             EventKind::ModelCallStarted { .. } => pending_tools = 0,
@@ -360,6 +375,23 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
             EventKind::ToolCallReplayed { name, error, .. } => Some(format!(
                 "replayed {name} from the session{}",
                 if error { " (error result)" } else { "" }
+            )),
+            EventKind::ContextReduced {
+                manager,
+                dropped,
+                summarized,
+                tokens_before,
+                tokens_after,
+                overflow,
+                ..
+            } => Some(format!(
+                "context {manager}: dropped {dropped} messages{}{} (~{tokens_before} -> ~{tokens_after} tokens)",
+                if summarized { ", summarised" } else { "" },
+                if overflow {
+                    " after the service's overflow error"
+                } else {
+                    ""
+                }
             )),
             EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
         };

@@ -37,6 +37,8 @@ pub struct FileConfig {
     pub(super) max_tokens: Option<u32>,
     pub(super) stream: Option<bool>,
     pub(super) eager: Option<bool>,
+    pub(super) context: Option<String>,
+    pub(super) context_window: Option<u64>,
     pub(super) tools: Option<BTreeMap<String, ToolOverride>>,
     pub(super) mcp: Option<BTreeMap<String, super::mcp::McpTable>>,
 }

@@ -120,6 +120,10 @@ pub struct Settings {
     pub stream: Setting<bool>,
     /// [`table::EAGER`].
     pub eager: Setting<bool>,
+    /// [`table::CONTEXT`].
+    pub context: Setting<String>,
+    /// [`table::CONTEXT_WINDOW`].
+    pub context_window: Setting<Option<u64>>,
     /// [`table::TOOLS`].
     pub tools: Setting<BTreeMap<String, ToolOverride>>,
     /// MCP servers whose tools join the plugins' (`[mcp.NAME]`, `--mcp`).
@@ -186,6 +190,8 @@ impl Settings {
             Entry::of(&table::MAX_TOKENS, &self.max_tokens, b),
             Entry::of(&table::STREAM, &self.stream, b),
             Entry::of(&table::EAGER, &self.eager, b),
+            Entry::of(&table::CONTEXT, &self.context, b),
+            Entry::of(&table::CONTEXT_WINDOW, &self.context_window, b),
             Entry::of(&table::TOOLS, &self.tools, b),
             Entry::of(&table::MCP, &self.mcp, b),
         ]

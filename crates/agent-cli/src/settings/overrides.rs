@@ -56,6 +56,10 @@ pub struct Overrides {
     pub no_stream: bool,
     /// `--no-eager`.
     pub no_eager: bool,
+    /// `--context`.
+    pub context: Option<String>,
+    /// `--context-window`.
+    pub context_window: Option<u64>,
     /// `--config`: the file to read instead of looking for one.
     pub config: Option<PathBuf>,
 }

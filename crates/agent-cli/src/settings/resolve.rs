@@ -211,6 +211,13 @@ impl Settings {
                 file.stream,
             )?,
             eager: l.layer(&table::EAGER, o.no_eager.then_some(false), None, file.eager)?,
+            context: l.layer(&table::CONTEXT, o.context.clone(), None, file.context)?,
+            context_window: l.layer(
+                &table::CONTEXT_WINDOW,
+                o.context_window.map(Some),
+                None,
+                file.context_window.map(Some),
+            )?,
             tools: l.layer(&table::TOOLS, None, None, file.tools)?,
             mcp: l.layer(
                 &table::MCP,

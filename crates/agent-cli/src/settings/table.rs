@@ -443,6 +443,41 @@ pub const EAGER: Spec<bool> = Spec {
     show: shown,
 };
 
+/// How a conversation too long for the context window is shortened.
+pub const CONTEXT: Spec<String> = Spec {
+    key: "context",
+    flag: Some("--context"),
+    env: Some("AGENT_CONTEXT"),
+    expected: "sliding, summarize or off",
+    about: "When the conversation outgrows the context window: sliding (drop the oldest \
+            exchanges), summarize (the model summarises them first) or off (the run fails)",
+    parse: |raw| {
+        let raw = raw.trim();
+        agent_core::context::ContextStrategy::parse(raw).map(|_| raw.to_owned())
+    },
+    check: |v| {
+        agent_core::context::ContextStrategy::parse(v)
+            .is_none()
+            .then(|| format!("context must be sliding, summarize or off, not {v:?}"))
+    },
+    default: |_| "sliding".to_owned(),
+    show: shown,
+};
+
+/// The context window the conversation is kept under, in tokens.
+pub const CONTEXT_WINDOW: Spec<Option<u64>> = Spec {
+    key: "context_window",
+    flag: Some("--context-window"),
+    env: Some("AGENT_CONTEXT_WINDOW"),
+    expected: "a whole number of tokens",
+    about: "Context window to keep the conversation under, in tokens (default: the \
+            model's, where known, e.g. 200000 for Claude)",
+    parse: parsed_some,
+    check: |v| (*v == Some(0)).then(|| "context window must be at least 1 token".to_owned()),
+    default: none,
+    show: |v, _| shown_or(v, "(the model's, where known)"),
+};
+
 /// Per-tool overrides, from the config file's `[tools.NAME]` tables only.
 pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
     key: "tools",

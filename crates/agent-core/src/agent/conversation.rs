@@ -43,6 +43,11 @@ impl Conversation {
         }
     }
 
+    /// The messages, for a context manager to shorten.
+    pub(crate) fn messages_mut(&mut self) -> &mut Vec<Message> {
+        &mut self.messages
+    }
+
     pub(crate) fn push(&mut self, message: Message) {
         self.messages.push(message);
     }

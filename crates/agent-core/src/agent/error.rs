@@ -42,6 +42,13 @@ impl fmt::Display for AgentError {
                  asked for tools; raise the limit (`AgentBuilder::max_iterations`) or narrow the \
                  request (the conversation so far is in `AgentError::run`)"
             ),
+            AgentErrorKind::Model(e) if e.kind == crate::ModelErrorKind::ContextOverflow => write!(
+                f,
+                "{e}; turn on context management (`--context sliding` or `summarize`, \
+                 `AgentBuilder::context_manager`) or, if it is on, lower the window it keeps to \
+                 (`--context-window`), shorten the prompt or the tools' results \
+                 (`max_output_bytes`), or start a new session"
+            ),
             AgentErrorKind::Model(e) => write!(f, "{e}"),
             AgentErrorKind::Cancelled => write!(f, "the run was cancelled"),
         }

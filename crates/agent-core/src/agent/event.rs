@@ -162,6 +162,23 @@ pub enum EventKind {
         /// Whether the result is an error.
         error: bool,
     },
+    /// The context manager shortened the conversation to fit the window.
+    ContextReduced {
+        /// The model turn about to be asked (or retried).
+        iteration: u32,
+        /// The manager (`sliding`, `summarize`).
+        manager: String,
+        /// Messages dropped (whole exchanges).
+        dropped: usize,
+        /// Whether a summary of them stays in the conversation.
+        summarized: bool,
+        /// The estimated input before, in tokens.
+        tokens_before: u64,
+        /// The estimated input after, in tokens.
+        tokens_after: u64,
+        /// Whether the service had refused the request as too long.
+        overflow: bool,
+    },
 }
 
 /// Records a run's events and forwards each to the subscriber, if any.

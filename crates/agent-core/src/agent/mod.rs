@@ -1,5 +1,6 @@
 //! [`Agent`]: the loop that talks to the model and runs its tool calls.
 
+mod context;
 mod conversation;
 mod eager;
 mod error;
@@ -8,6 +9,7 @@ mod metrics;
 mod model_call;
 mod resume;
 mod run;
+mod session;
 mod state;
 
 use std::sync::Arc;
@@ -22,9 +24,12 @@ pub use conversation::Conversation;
 pub use error::{AgentError, AgentErrorKind, BuildError};
 pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
+pub use session::Session;
 pub use state::AgentState;
 
-use crate::session::SessionJournal;
+use crate::SessionStore;
+use crate::context::{ConversationManager, IntoManager};
+use crate::session::{IntoStore, SessionError, SessionJournal};
 use crate::{
     ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
     RetryPolicy, StopReason, ToolExecutor,
@@ -84,6 +89,8 @@ pub struct Agent {
     non_idempotent: Arc<std::collections::HashSet<String>>,
     /// Message and tool content on the trace spans (see [`crate::telemetry`]).
     capture_content: bool,
+    context: Option<context::ContextSettings>,
+    session_store: Option<Arc<dyn SessionStore>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -150,6 +157,63 @@ impl Agent {
         let run = run::Run::new(self, conversation, options);
         let span = run.span.clone();
         run.resume(pending).instrument(span).await
+    }
+
+    /// Opens session `name` of the builder's
+    /// [`session_store`](AgentBuilder::session_store), creating it if it is
+    /// new: its conversation so far, ready to continue
+    /// ([`Session::send`]) or to resume an interrupted run
+    /// ([`Session::resume`]). The session stays locked, across processes,
+    /// until the handle is dropped.
+    ///
+    /// ```
+    /// # use agent_core::*;
+    /// # use agent_core::session::{SessionStore, SessionJournal, JournalEntry, SessionError, SessionInfo};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Default)] struct Memory(Arc<Mutex<Vec<JournalEntry>>>);
+    /// # struct Open(Arc<Mutex<Vec<JournalEntry>>>);
+    /// # impl SessionJournal for Open {
+    /// #     fn name(&self) -> &str { "trip" }
+    /// #     fn entries(&self) -> Result<Vec<JournalEntry>, SessionError> { Ok(self.0.lock().unwrap().clone()) }
+    /// #     fn append(&self, e: &JournalEntry) -> Result<(), SessionError> { self.0.lock().unwrap().push(e.clone()); Ok(()) }
+    /// # }
+    /// # impl SessionStore for Memory {
+    /// #     fn open(&self, _: &str) -> Result<Box<dyn SessionJournal>, SessionError> { Ok(Box::new(Open(self.0.clone()))) }
+    /// #     fn list(&self) -> Result<Vec<SessionInfo>, SessionError> { Ok(vec![]) }
+    /// #     fn entries(&self, _: &str) -> Result<Vec<JournalEntry>, SessionError> { Ok(self.0.lock().unwrap().clone()) }
+    /// #     fn remove(&self, _: &str) -> Result<(), SessionError> { Ok(()) }
+    /// # }
+    /// # struct Echo;
+    /// # #[async_trait::async_trait]
+    /// # impl ModelBackend for Echo {
+    /// #     fn name(&self) -> &str { "echo" }
+    /// #     async fn converse(&self, r: &ModelRequest) -> Result<ModelResponse, ModelError> {
+    /// #         let text = format!("{} messages so far", r.messages.len());
+    /// #         let message = Message { role: Role::Assistant, content: vec![ContentBlock::Text { text }] };
+    /// #         Ok(ModelResponse { message, stop_reason: StopReason::EndTurn, usage: Usage::default(), latency: Default::default() })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Memory::default();
+    /// // `store`: e.g. session_sqlite::SqliteStore::open("sessions.db")?
+    /// let agent = Agent::builder().backend(Echo).session_store(store).build()?;
+    /// let mut trip = agent.session("trip")?;
+    /// trip.send("Plan a trip to Paris.").await?;
+    /// drop(trip); // another process could now open it
+    ///
+    /// let mut trip = agent.session("trip")?;
+    /// assert_eq!(trip.messages().len(), 2); // the first run's turns
+    /// let run = trip.send("And Rome?").await?;
+    /// assert_eq!(run.answer, "3 messages so far");
+    /// # Ok(()) }
+    /// ```
+    pub fn session(&self, name: &str) -> Result<Session, SessionError> {
+        Session::open(self, name)
+    }
+
+    /// The store [`Agent::session`] uses, if the builder was given one.
+    pub fn session_store(&self) -> Option<&Arc<dyn SessionStore>> {
+        self.session_store.as_ref()
     }
 
     /// The tools on offer.
@@ -261,6 +325,9 @@ pub struct AgentBuilder {
     model_retry: Option<Arc<dyn RetryPolicy>>,
     non_idempotent: std::collections::HashSet<String>,
     capture_content: bool,
+    context_manager: Option<Arc<dyn ConversationManager>>,
+    context_window: Option<u64>,
+    session_store: Option<Arc<dyn SessionStore>>,
 }
 
 impl AgentBuilder {
@@ -367,12 +434,55 @@ impl AgentBuilder {
         self
     }
 
+    /// Context management (default none): `manager` shortens the
+    /// conversation before a request whose estimated input exceeds the
+    /// context window, and once more after the service reports an overflow
+    /// (see [`crate::context`]). By value, or an `Arc`.
+    ///
+    /// ```
+    /// # use agent_core::{Agent, context::SlidingWindow};
+    /// # fn f(backend: std::sync::Arc<dyn agent_core::ModelBackend>) {
+    /// let agent = Agent::builder()
+    ///     .backend(backend)
+    ///     .context_manager(SlidingWindow)
+    ///     .context_window(100_000)
+    ///     .build();
+    /// # }
+    /// ```
+    pub fn context_manager(mut self, manager: impl IntoManager) -> Self {
+        self.context_manager = Some(manager.into_manager());
+        self
+    }
+
+    /// The window, in tokens, the context manager keeps the input under
+    /// (default: the backend's [`ModelBackend::context_window`], which
+    /// knows the common models; without either, only an overflow the
+    /// service reports starts a reduction).
+    pub fn context_window(mut self, tokens: u64) -> Self {
+        self.context_window = Some(tokens.max(1));
+        self
+    }
+
+    /// Where [`Agent::session`] keeps named sessions (the embedded SQLite
+    /// store is `session_sqlite::SqliteStore`). By value, or an `Arc`.
+    pub fn session_store(mut self, store: impl IntoStore) -> Self {
+        self.session_store = Some(store.into_store());
+>>>>>>> r15a
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
             return Err(e.into());
         }
         let backend = self.backend.ok_or(BuildError::NoBackend)?;
+        let context = self
+            .context_manager
+            .map(|manager| context::ContextSettings {
+                manager,
+                window: self.context_window.or_else(|| backend.context_window()),
+            });
         let specs: Vec<ToolSpec> = self.tools.specs().cloned().collect();
         // What each tool declares about its scheduling, under the host's
         // own per-tool settings.
@@ -405,7 +515,10 @@ impl AgentBuilder {
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
             non_idempotent: Arc::new(non_idempotent),
+<<<<<<< HEAD
             capture_content: self.capture_content,
+            context,
+            session_store: self.session_store,
         })
     }
 }

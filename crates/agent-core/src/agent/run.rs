@@ -18,9 +18,7 @@ use super::{
 use crate::retry::{self, Retried, Stopped};
 use crate::session::Journaling;
 use crate::telemetry;
-use crate::{
-    CallObserver, ContentBlock, Message, ModelError, ModelRequest, Role, StopReason, ToolUse,
-};
+use crate::{CallObserver, ContentBlock, Message, ModelError, Role, StopReason, ToolUse};
 
 pub(super) struct Run<'a> {
     pub(super) agent: &'a Agent,
@@ -37,6 +35,8 @@ pub(super) struct Run<'a> {
     answered: Instant,
     /// The run's `invoke_agent` span (see [`crate::telemetry`]).
     pub(super) span: tracing::Span,
+    /// What the run knows of its input's size (see `context.rs`).
+    pub(super) context: super::context::ContextState,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -81,6 +81,7 @@ impl<'a> Run<'a> {
             iteration: 0,
             answered: Instant::now(),
             span: telemetry::agent_span(agent.backend.as_ref()),
+            context: Default::default(),
         }
     }
 
@@ -127,16 +128,12 @@ impl<'a> Run<'a> {
         let iteration = self.iteration;
         self.log.set_iteration(iteration);
         let agent: &'a Agent = self.agent;
+        self.fit_context().await;
         let mut call = ModelCall {
             agent,
             log: self.log.clone(),
             observer: self.journaling.clone(),
-            request: ModelRequest {
-                system: agent.system.clone(),
-                messages: self.conversation.messages().to_vec(),
-                tools: agent.specs.as_ref().clone(),
-                inference: agent.inference.clone(),
-            },
+            request: self.request(),
             iteration,
             cancel: self.cancel.clone(),
             run_span: self.span.clone(),
@@ -144,9 +141,23 @@ impl<'a> Run<'a> {
         let backend = agent.backend.as_ref();
         let chat = telemetry::chat_span(backend, &call.request, iteration, agent.capture_content);
         let turn_start = Instant::now();
-        let retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel)
+        let mut retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel)
             .instrument(chat.clone())
             .await;
+        // A context overflow the service reported: shortened once, tried once more.
+        if let Err(Stopped::Failed(e)) = &retried.result
+            && self.recover_from_overflow(e).await
+        {
+            call.request = self.request();
+            let first = retried.attempts;
+            retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel)
+                .instrument(chat.clone())
+                .await;
+            retried.attempts += first;
+        }
+        if let Ok(thought) = &retried.result {
+            self.saw_usage(call.request.messages.len(), thought.response.usage);
+        }
         let capture = agent.capture_content;
         let elapsed = turn_start.elapsed();
         let result = retried.result.as_ref().map(|t| &t.response);

@@ -23,6 +23,11 @@ use crate::{ContentBlock, ModelError, ModelEvent, ModelRequest, ModelResponse};
 ///   layer turns that layer off, so attempts are never multiplied.
 /// - A backend is shared by concurrent runs (`Send + Sync`) and holds no
 ///   per-conversation state.
+/// - `count_tokens` says how many input tokens `request` would cost, as the
+///   service counts them, without running the model; the default answers
+///   [`crate::ModelErrorKind::Unsupported`], and callers fall back to an
+///   estimate. `context_window` is the model's window where the backend
+///   knows it.
 #[async_trait]
 pub trait ModelBackend: Send + Sync {
     /// A short name for logs and errors: `bedrock`, `anthropic`, `scripted`...
@@ -43,6 +48,23 @@ pub trait ModelBackend: Send + Sync {
 
     /// Sends `request` and waits for the whole response.
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError>;
+
+    /// The input tokens `request` would cost (system prompt, messages and
+    /// tools), counted by the service. Backends without a counting API keep
+    /// this default, which fails with [`crate::ModelErrorKind::Unsupported`].
+    async fn count_tokens(&self, request: &ModelRequest) -> Result<u64, ModelError> {
+        let _ = request;
+        Err(ModelError::unsupported(format!(
+            "the {} backend cannot count tokens",
+            self.name()
+        )))
+    }
+
+    /// The model's context window in tokens, where the backend knows it (see
+    /// [`crate::context::known_context_window`]); `None` otherwise.
+    fn context_window(&self) -> Option<u64> {
+        None
+    }
 
     /// Sends `request` and streams the response.
     fn converse_stream<'a>(

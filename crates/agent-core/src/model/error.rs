@@ -29,6 +29,9 @@ pub enum ModelErrorKind {
     ContextOverflow,
     /// The response could not be understood. Not retried.
     Protocol,
+    /// The backend does not offer the operation asked (counting tokens on a
+    /// service without a counting API, say). Not retried.
+    Unsupported,
     /// Anything else. Not retried.
     Other,
 }
@@ -55,6 +58,7 @@ impl ModelErrorKind {
             Self::QuotaExceeded => "a service quota is exhausted",
             Self::ContextOverflow => "the conversation is too long for the model's context window",
             Self::Protocol => "the model service's response could not be understood",
+            Self::Unsupported => "the backend does not support this operation",
             Self::Other => "the model call failed",
         }
     }
@@ -134,6 +138,11 @@ impl ModelError {
     /// A response that could not be understood.
     pub fn protocol(message: impl Into<String>) -> Self {
         Self::new(ModelErrorKind::Protocol, message)
+    }
+
+    /// An operation this backend does not offer.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ModelErrorKind::Unsupported, message)
     }
 
     /// Whether a later attempt of the same request may succeed.

@@ -13,6 +13,12 @@ pub enum SessionError {
         /// Who holds it, as the store knows (e.g. `pid 1234`).
         holder: String,
     },
+    /// [`crate::Agent::session`] on an agent built without a store.
+    #[error(
+        "this agent has no session store: give it one with `AgentBuilder::session_store` \
+         (e.g. `session_sqlite::SqliteStore::open(path)`)"
+    )]
+    NoStore,
     /// No session has that name.
     #[error("no session named `{name}` (`agent sessions list` shows them)")]
     NotFound {

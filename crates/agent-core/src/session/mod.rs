@@ -94,6 +94,25 @@ pub struct SessionInfo {
     pub updated: i64,
 }
 
+/// What [`crate::AgentBuilder::session_store`] takes: a store by value,
+/// or one already shared.
+pub trait IntoStore {
+    /// The store, shared.
+    fn into_store(self) -> std::sync::Arc<dyn SessionStore>;
+}
+
+impl<S: SessionStore + 'static> IntoStore for S {
+    fn into_store(self) -> std::sync::Arc<dyn SessionStore> {
+        std::sync::Arc::new(self)
+    }
+}
+
+impl IntoStore for std::sync::Arc<dyn SessionStore> {
+    fn into_store(self) -> std::sync::Arc<dyn SessionStore> {
+        self
+    }
+}
+
 /// Where sessions are kept.
 pub trait SessionStore: Send + Sync {
     /// Opens session `name`, creating it if it is new, and takes its lock

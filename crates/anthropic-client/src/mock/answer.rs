@@ -53,6 +53,14 @@ pub(crate) fn message(
     with_id(out, id)
 }
 
+/// The count endpoint's answer: `{"input_tokens": n}`.
+pub(crate) fn count(input_tokens: u64, id: &str) -> Response {
+    with_id(
+        axum::Json(json!({ "input_tokens": input_tokens })).into_response(),
+        id,
+    )
+}
+
 fn with_id(mut response: Response, id: &str) -> Response {
     set_header(&mut response, REQUEST_ID_HEADER, id);
     response

@@ -17,7 +17,7 @@ use super::answer::{self, error};
 use super::faults::{self, Fault};
 use super::recorder;
 use super::validate::{api_key, check_request};
-use super::wire::{Request, to_core};
+use super::wire::{CountRequest, Request, to_core};
 
 /// The Messages API, as the local server speaks it: its [`Fault`]s and its
 /// routes (below); the rest of the server is `mock_support::api`'s.
@@ -46,6 +46,7 @@ type State = ApiState<MessagesApi>;
 fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/v1/messages", post(messages))
+        .route("/v1/messages/count_tokens", post(count_tokens))
         .fallback(not_found)
         .with_state(state)
 }
@@ -81,6 +82,86 @@ async fn messages(
     let status = response.status().as_u16();
     state.recorder.update(n, |r| r.status = status);
     response
+}
+
+/// `POST /v1/messages/count_tokens`: checked as a message is (its own
+/// fields: no `max_tokens`, no `stream`), counted as the scenarios' usage
+/// counts the same messages.
+async fn count_tokens(
+    Extract(state): Extract<Arc<State>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let n = state.recorder.arrive();
+    let id = format!("req_mock_{n:06}");
+    let parsed = serde_json::from_slice::<CountRequest>(&body).map(CountRequest::into_request);
+    let key = api_key(&headers);
+    let authorized = match (&state.protocol.api_key, key) {
+        (_, None) => false,
+        (Some(want), Some(got)) => want == got,
+        (None, Some(_)) => true,
+    };
+    state.recorder.record(n, || {
+        recorder::record(&id, &uri, &headers, &body, parsed.as_ref().ok(), authorized)
+    });
+    let response = count(&state, &id, &headers, key, authorized, parsed);
+    let status = response.status().as_u16();
+    state.recorder.update(n, |r| r.status = status);
+    response
+}
+
+fn count(
+    state: &State,
+    id: &str,
+    headers: &HeaderMap,
+    key: Option<&str>,
+    authorized: bool,
+    parsed: Result<Request, serde_json::Error>,
+) -> Response {
+    let bad = |message: &str| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            message,
+            id,
+        )
+    };
+    if key.is_none() || !authorized {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            if key.is_none() {
+                "x-api-key header is required"
+            } else {
+                "invalid x-api-key"
+            },
+            id,
+        );
+    }
+    if !headers.contains_key("anthropic-version") {
+        return bad("anthropic-version: header is required");
+    }
+    let request = match parsed {
+        Ok(r) => r,
+        Err(e) => return bad(&e.to_string()),
+    };
+    if let Err(message) = check_request(&request) {
+        return bad(&message);
+    }
+    if state.lists_model(&request.model) == Some(false) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found_error",
+            &format!("model: {}", request.model),
+            id,
+        );
+    }
+    let core = to_core(&request);
+    if let Err(broken) = validate_conversation(&core) {
+        return bad(&broken.to_string());
+    }
+    answer::count(agent_testkit::input_tokens(&core), id)
 }
 
 async fn play(

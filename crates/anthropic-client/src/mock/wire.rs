@@ -57,6 +57,48 @@ pub(crate) struct Request {
     pub thinking: Option<Value>,
 }
 
+/// `POST /v1/messages/count_tokens` body: a message request's fields
+/// without the sampling settings (which the endpoint refuses as extra).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CountRequest {
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub messages: Vec<InputMessage>,
+    #[serde(default)]
+    pub system: Option<System>,
+    #[serde(default)]
+    pub tools: Vec<Tool>,
+    #[serde(default)]
+    pub tool_choice: Option<Value>,
+    #[serde(default)]
+    pub thinking: Option<Value>,
+}
+
+impl CountRequest {
+    /// As a message request, to be checked and read the same way (one
+    /// token to write: the count endpoint has no `max_tokens`).
+    pub(crate) fn into_request(self) -> Request {
+        Request {
+            model: self.model,
+            max_tokens: 1,
+            messages: self.messages,
+            system: self.system,
+            tools: self.tools,
+            tool_choice: self.tool_choice,
+            temperature: None,
+            top_p: None,
+            top_k: None,
+            stop_sequences: Vec::new(),
+            stream: false,
+            metadata: None,
+            service_tier: None,
+            thinking: self.thinking,
+        }
+    }
+}
+
 /// `system`: a string, or text blocks.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]

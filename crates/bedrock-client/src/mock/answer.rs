@@ -101,6 +101,13 @@ pub(crate) fn converse(
     r
 }
 
+/// The CountTokens answer: `{"inputTokens": n}`.
+pub(crate) fn count_tokens(input_tokens: u64, request_id: &str) -> Response {
+    let mut r = axum::Json(json!({ "inputTokens": input_tokens })).into_response();
+    set_header(&mut r, "x-amzn-requestid", request_id);
+    r
+}
+
 /// The ConverseStream answer.
 pub(crate) fn converse_stream(
     response: &ModelResponse,

@@ -39,6 +39,11 @@ pub enum Outcome {
         /// The scenario that answered.
         scenario: String,
     },
+    /// A CountTokens request, counted.
+    Counted {
+        /// The count answered.
+        input_tokens: u64,
+    },
     /// An injected fault.
     Fault(Fault),
     /// Refused, as the service would: `status` and the error type.

@@ -16,7 +16,9 @@ use mock_support::recorder::header_map;
 use super::answer::{self, Ending, ServiceError};
 use super::faults::Fault;
 use super::recorder::{Outcome, RecordedRequest, redact_authorization};
-use super::validate::{check_auth, check_model, check_request};
+use super::validate::{
+    check_auth, check_base_model, check_count_request, check_model, check_request,
+};
 
 /// What only the Converse server is configured with.
 #[derive(Debug)]
@@ -37,6 +39,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/model/{model_id}/converse", post(operation::<false>))
         .route("/model/{model_id}/converse-stream", post(operation::<true>))
+        .route("/model/{model_id}/count-tokens", post(count_tokens))
         .fallback(unknown_operation)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -53,11 +56,60 @@ async fn operation<const STREAM: bool>(
     serve(&state, model_id, uri, headers, body, STREAM).await
 }
 
+/// CountTokens: the same checks as Converse, plus the service's refusal of
+/// an inference profile (it counts for foundation models only); the count
+/// is the one the scenario's usage reports for the same messages.
+async fn count_tokens(
+    State(state): State<Arc<AppState>>,
+    Path(model_id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let seq = state.recorder.arrive();
+    let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
+    let counted = check_auth(&headers)
+        .and_then(|()| check_model(&model_id, state.lists_model(&model_id)))
+        .and_then(|()| check_base_model(&model_id))
+        .and_then(|()| check_count_request(&body))
+        .map(|request| agent_testkit::input_tokens(&request));
+    state.recorder.record(seq, || RecordedRequest {
+        seq,
+        model_id: model_id.clone(),
+        path: uri.path().to_owned(),
+        stream: false,
+        headers: header_map(&headers, |name, v| {
+            Some(if name == "authorization" {
+                redact_authorization(&v)
+            } else {
+                v
+            })
+        }),
+        body: serde_json::from_slice(&body).unwrap_or_default(),
+        raw_body: body.to_vec(),
+        request_id: request_id.clone(),
+        outcome: match &counted {
+            Ok(tokens) => Outcome::Counted {
+                input_tokens: *tokens,
+            },
+            Err(e) => Outcome::Rejected {
+                status: e.status,
+                error_type: e.error_type.clone(),
+                message: e.message.clone(),
+            },
+        },
+    });
+    match counted {
+        Ok(tokens) => answer::count_tokens(tokens, &request_id),
+        Err(e) => e.into_response(&request_id, None),
+    }
+}
+
 async fn unknown_operation(uri: Uri) -> Response {
     ServiceError::new(
         404,
         "UnknownOperationException",
-        format!("No operation at {}; the server serves POST /model/{{modelId}}/converse and /converse-stream", uri.path()),
+        format!("No operation at {}; the server serves POST /model/{{modelId}}/converse, /converse-stream and /count-tokens", uri.path()),
     )
     .into_response("00000000-0000-4000-8000-000000000000", None)
 }

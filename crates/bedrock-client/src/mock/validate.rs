@@ -73,6 +73,49 @@ pub(crate) fn check_request(body: &[u8]) -> Result<ModelRequest, ServiceError> {
     Ok(request)
 }
 
+/// CountTokens counts for foundation models: an inference profile's id
+/// (`us.anthropic.…`, `global.anthropic.…`) is refused as the service
+/// refuses it, so a client that does not map it to its base model fails
+/// here as it would there.
+pub(crate) fn check_base_model(model_id: &str) -> Result<(), ServiceError> {
+    let id = model_id.rsplit('/').next().unwrap_or(model_id);
+    let profile = id.split_once('.').is_some_and(|(geo, rest)| {
+        rest.contains('.') && geo.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+    });
+    if profile || model_id.contains(":inference-profile/") {
+        Err(ServiceError::validation(INVALID_MODEL_MESSAGE))
+    } else {
+        Ok(())
+    }
+}
+
+/// A CountTokens body (`{"input": {"converse": {...}}}`), read and checked
+/// as a Converse body is.
+pub(crate) fn check_count_request(body: &[u8]) -> Result<ModelRequest, ServiceError> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        input: Input,
+    }
+    #[derive(serde::Deserialize)]
+    struct Input {
+        converse: WireRequest,
+    }
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
+        ServiceError::new(
+            400,
+            "SerializationException",
+            format!("Malformed request body: {e}"),
+        )
+    })?;
+    let request = envelope
+        .input
+        .converse
+        .to_core()
+        .map_err(ServiceError::validation)?;
+    check_conversation(&request).map_err(ServiceError::validation)?;
+    Ok(request)
+}
+
 /// Whether `name` is a tool name the service takes: 1 to 64 characters of
 /// `[a-zA-Z0-9_-]`.
 fn valid_tool_name(name: &str) -> bool {

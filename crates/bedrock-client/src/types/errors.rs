@@ -27,6 +27,7 @@ use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
+use aws_sdk_bedrockruntime::operation::count_tokens::CountTokensError;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::event_stream::RawMessage;
@@ -289,6 +290,19 @@ fn converse_stream_kind(e: &ConverseStreamError) -> Option<ModelErrorKind> {
     })
 }
 
+fn count_tokens_kind(e: &CountTokensError) -> Option<ModelErrorKind> {
+    use ModelErrorKind::*;
+    Some(match e {
+        CountTokensError::ThrottlingException(_) => Throttled,
+        CountTokensError::ServiceUnavailableException(_)
+        | CountTokensError::InternalServerException(_) => Unavailable,
+        CountTokensError::ValidationException(_) => Validation,
+        CountTokensError::AccessDeniedException(_) => Auth,
+        CountTokensError::ResourceNotFoundException(_) => ModelNotFound,
+        _ => return None,
+    })
+}
+
 fn stream_output_kind(e: &ConverseStreamOutputError) -> Option<ModelErrorKind> {
     use ModelErrorKind::*;
     Some(match e {
@@ -347,6 +361,12 @@ where
 impl From<SdkFailure<ConverseError, HttpResponse>> for ModelError {
     fn from(failure: SdkFailure<ConverseError, HttpResponse>) -> Self {
         from_http(failure.0, converse_kind)
+    }
+}
+
+impl From<SdkFailure<CountTokensError, HttpResponse>> for ModelError {
+    fn from(failure: SdkFailure<CountTokensError, HttpResponse>) -> Self {
+        from_http(failure.0, count_tokens_kind)
     }
 }
 

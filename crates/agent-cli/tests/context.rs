@@ -1,0 +1,124 @@
+//! `--context` and `--context-window` end to end: the real binary, the
+//! demo plugin, and the local Converse server refusing an input longer
+//! than its limit with Bedrock's own text.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use bedrock_client::mock::{MockServer, Outcome};
+use serde_json::Value;
+
+const TURNS: usize = 25;
+
+fn server(rt: &tokio::runtime::Runtime) -> MockServer {
+    rt.block_on(
+        MockServer::builder()
+            .scenarios([
+                // The summariser's requests (`--context summarize`).
+                agent_testkit::Scenario::new(
+                    "summary",
+                    Some("Summarise the earlier part"),
+                    vec![agent_testkit::ScriptedTurn::text("Slept 0 ms, many times.")],
+                ),
+                agent_testkit::reference::chain(TURNS),
+            ])
+            .max_input_tokens(1500)
+            .start(),
+    )
+    .unwrap()
+}
+
+fn run(server: &MockServer, flags: &[&str]) -> (std::process::Output, Value) {
+    let home = tempfile::tempdir().unwrap();
+    let out = common::agent_with_keys(home.path())
+        .args([
+            "run",
+            "--json",
+            "--region",
+            "us-east-1",
+            "--max-iterations",
+            "40",
+        ])
+        .arg("--endpoint-url")
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(common::demo_plugin())
+        .args(flags)
+        .arg(agent_testkit::reference::chain_prompt(TURNS))
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, doc)
+}
+
+fn events<'a>(doc: &'a Value, name: &str) -> Vec<&'a Value> {
+    doc["events"]
+        .as_array()
+        .map(|e| e.iter().filter(|e| e["event"] == name).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_default_sliding_window_recovers_from_bedrocks_overflow() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = server(&rt);
+    let (out, doc) = run(&server, &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(doc["metrics"]["tool_calls"], TURNS);
+    let reduced = events(&doc, "context_reduced");
+    assert!(!reduced.is_empty());
+    assert!(
+        reduced
+            .iter()
+            .all(|e| e["manager"] == "sliding" && e["overflow"] == true)
+    );
+    let refused = server
+        .requests()
+        .into_iter()
+        .filter(|r| matches!(r.outcome, Outcome::Rejected { .. }))
+        .count();
+    assert_eq!(refused, reduced.len());
+}
+
+#[test]
+fn a_window_flag_keeps_every_request_under_it() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = server(&rt);
+    let (out, doc) = run(
+        &server,
+        &["--context", "summarize", "--context-window", "1400"],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(doc["metrics"]["tool_calls"], TURNS);
+    let reduced = events(&doc, "context_reduced");
+    assert!(!reduced.is_empty());
+    assert!(
+        reduced
+            .iter()
+            .all(|e| e["summarized"] == true && e["overflow"] == false)
+    );
+    let seen = server.requests();
+    assert!(
+        seen.iter()
+            .all(|r| !matches!(r.outcome, Outcome::Rejected { .. }))
+    );
+    // CountTokens confirmed the estimate, for the profile's base model.
+    assert!(
+        seen.iter()
+            .any(|r| matches!(r.outcome, Outcome::Counted { .. })
+                && r.model_id == "anthropic.claude-sonnet-4-20250514-v1:0")
+    );
+}
+
+#[test]
+fn with_context_off_the_overflow_ends_the_run_saying_what_to_do() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = server(&rt);
+    let (out, doc) = run(&server, &["--context", "off"]);
+    assert!(!out.status.success());
+    let stderr = common::stderr(&out);
+    assert!(stderr.contains("context window"), "{stderr}");
+    assert!(stderr.contains("--context sliding"), "{stderr}");
+    assert!(events(&doc, "context_reduced").is_empty());
+}
