@@ -467,7 +467,6 @@ impl AgentBuilder {
     /// store is `session_sqlite::SqliteStore`). By value, or an `Arc`.
     pub fn session_store(mut self, store: impl IntoStore) -> Self {
         self.session_store = Some(store.into_store());
->>>>>>> r15a
         self
     }
 
@@ -515,7 +514,6 @@ impl AgentBuilder {
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
             non_idempotent: Arc::new(non_idempotent),
-<<<<<<< HEAD
             capture_content: self.capture_content,
             context,
             session_store: self.session_store,
