@@ -113,6 +113,8 @@ impl Ending {
             AgentErrorKind::MaxIterations { .. } => "max_iterations",
             AgentErrorKind::Model(_) => "model",
             AgentErrorKind::Cancelled => "cancelled",
+            AgentErrorKind::Hook(_) => "hook",
+            AgentErrorKind::ApprovalNeeded(_) => "approval_needed",
         };
         let failure = match &e.kind {
             // The partial figures were shown with the run.

@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod duration_ms;
 pub mod executor;
+pub mod hooks;
 pub mod message;
 pub mod model;
 pub mod retry;

@@ -50,6 +50,7 @@ pub(super) struct EagerStart<'a> {
     agent: &'a Agent,
     cancel: CancellationToken,
     observer: Arc<dyn CallObserver>,
+    gate: Option<Arc<crate::hooks::Gate>>,
     /// A complete block that starts once the stream moves past it.
     held: Option<(usize, ToolUse)>,
     started: Option<Started<'a>>,
@@ -60,11 +61,13 @@ impl<'a> EagerStart<'a> {
         agent: &'a Agent,
         cancel: &CancellationToken,
         observer: Arc<dyn CallObserver>,
+        gate: Option<Arc<crate::hooks::Gate>>,
     ) -> Self {
         Self {
             agent,
             cancel: cancel.clone(),
             observer,
+            gate,
             held: None,
             started: None,
         }
@@ -103,11 +106,11 @@ impl<'a> EagerStart<'a> {
             return;
         };
         let started = self.started.get_or_insert_with(|| Started {
-            batch: self.agent.executor.batch(
-                &self.agent.tools,
-                &self.cancel,
-                self.observer.clone(),
-            ),
+            batch: self
+                .agent
+                .executor
+                .batch(&self.agent.tools, &self.cancel, self.observer.clone())
+                .with_gate(self.gate.clone()),
             calls: Vec::new(),
         });
         started.batch.start(&call);

@@ -1,5 +1,6 @@
 //! [`Agent`]: the loop that talks to the model and runs its tool calls.
 
+mod approval;
 mod conversation;
 mod eager;
 mod error;
@@ -23,6 +24,7 @@ pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use state::AgentState;
 
+use crate::hooks::{ApprovalPolicy, Approver, Hook, Hooks};
 use crate::session::SessionJournal;
 use crate::{
     ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
@@ -81,6 +83,8 @@ pub struct Agent {
     model_retry: Arc<dyn RetryPolicy>,
     unknown_tools: Arc<Vec<String>>,
     non_idempotent: Arc<std::collections::HashSet<String>>,
+    hooks: Hooks,
+    approvals: Arc<ApprovalPolicy>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -147,6 +151,11 @@ impl Agent {
             .await
     }
 
+    /// Which tools need a person's approval before each call.
+    pub fn approvals(&self) -> &ApprovalPolicy {
+        &self.approvals
+    }
+
     /// The tools on offer.
     pub fn tools(&self) -> &ToolRegistry {
         &self.tools
@@ -184,6 +193,7 @@ pub struct RunOptions {
     cancel: Option<CancellationToken>,
     events: Option<UnboundedSender<AgentEvent>>,
     journal: Option<Arc<dyn SessionJournal>>,
+    approver: Option<Arc<dyn Approver>>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -195,6 +205,7 @@ impl std::fmt::Debug for RunOptions {
                 "journal",
                 &self.journal.as_ref().map(|j| j.name().to_owned()),
             )
+            .field("approver", &self.approver.is_some())
             .finish()
     }
 }
@@ -222,6 +233,14 @@ impl RunOptions {
     /// [`crate::session`]'s contract).
     pub fn with_journal(mut self, journal: Arc<dyn SessionJournal>) -> Self {
         self.journal = Some(journal);
+        self
+    }
+
+    /// Who decides on calls that need approval (see
+    /// [`crate::hooks::Approver`]). Without one, such calls wait and the run
+    /// pauses with [`AgentErrorKind::ApprovalNeeded`].
+    pub fn with_approver(mut self, approver: Arc<dyn Approver>) -> Self {
+        self.approver = Some(approver);
         self
     }
 }
@@ -255,6 +274,8 @@ pub struct AgentBuilder {
     eager: Option<bool>,
     model_retry: Option<Arc<dyn RetryPolicy>>,
     non_idempotent: std::collections::HashSet<String>,
+    hooks: Hooks,
+    approvals: ApprovalPolicy,
 }
 
 impl AgentBuilder {
@@ -350,6 +371,26 @@ impl AgentBuilder {
         self
     }
 
+    /// Adds `hook` after those added so far (see [`crate::hooks::Hook`]'s
+    /// contract).
+    pub fn hook(mut self, hook: impl Hook + 'static) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Calls of tool `name` need a person's approval (see
+    /// [`crate::hooks`]).
+    pub fn approve(mut self, name: impl Into<String>) -> Self {
+        self.approvals = self.approvals.tool(name);
+        self
+    }
+
+    /// Which tools need approval, replacing any named so far.
+    pub fn approvals(mut self, policy: ApprovalPolicy) -> Self {
+        self.approvals = policy;
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
@@ -388,6 +429,8 @@ impl AgentBuilder {
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
             non_idempotent: Arc::new(non_idempotent),
+            hooks: self.hooks,
+            approvals: Arc::new(self.approvals),
         })
     }
 }

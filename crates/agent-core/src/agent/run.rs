@@ -14,6 +14,7 @@ use super::{
     Agent, AgentError, AgentErrorKind, AgentRun, AgentState, Conversation, EventKind, RunMetrics,
     RunOptions,
 };
+use crate::hooks::{Decisions, Gate, HookFailure, PausedBatch};
 use crate::retry::{self, Retried, Stopped};
 use crate::session::Journaling;
 use crate::{
@@ -33,6 +34,8 @@ pub(super) struct Run<'a> {
     pub(super) iteration: u32,
     /// When the last model turn's answer was complete.
     answered: Instant,
+    /// The hooks and approvals every call of this run passes (`None`: none).
+    pub(super) gate: Option<Arc<Gate>>,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -47,6 +50,9 @@ pub(super) enum Next<'a> {
     ResumeTools {
         calls: Vec<ToolUse>,
         finished: Vec<crate::ToolResult>,
+        /// Cut off by a crash (calls of non-idempotent tools are not run
+        /// again), rather than paused for approval (they never started).
+        interrupted: bool,
     },
     /// The model answered (states `Responding`, then `Completed`).
     Respond {
@@ -61,12 +67,21 @@ pub(super) enum Stop {
     MaxIterations(u32),
     Model(ModelError),
     Cancelled,
+    Hook(HookFailure),
+    Paused(Box<PausedBatch>),
 }
 
 impl<'a> Run<'a> {
     pub fn new(agent: &'a Agent, conversation: &'a mut Conversation, options: RunOptions) -> Self {
         let log = Arc::new(EventLog::new(options.events));
+        let gate = Gate::new(
+            &agent.hooks,
+            &agent.approvals,
+            options.approver,
+            Decisions::new(),
+        );
         Self {
+            gate,
             agent,
             conversation,
             cancel: options.cancel.unwrap_or_default(),
@@ -98,9 +113,13 @@ impl<'a> Run<'a> {
                     self.move_to(AgentState::ExecutingTools);
                     self.execute_tools(&calls, early).await
                 }
-                Next::ResumeTools { calls, finished } => {
+                Next::ResumeTools {
+                    calls,
+                    finished,
+                    interrupted,
+                } => {
                     self.move_to(AgentState::ExecutingTools);
-                    self.resume_tools(calls, finished).await
+                    self.resume_tools(calls, finished, interrupted).await
                 }
                 Next::Respond {
                     answer,
@@ -122,16 +141,23 @@ impl<'a> Run<'a> {
         let iteration = self.iteration;
         self.log.set_iteration(iteration);
         let agent: &'a Agent = self.agent;
+        let mut request = ModelRequest {
+            system: agent.system.clone(),
+            messages: self.conversation.messages().to_vec(),
+            tools: agent.specs.as_ref().clone(),
+            inference: agent.inference.clone(),
+        };
+        if let Some(gate) = &self.gate
+            && let Err(e) = gate.hooks().before_model(&mut request).await
+        {
+            return Next::Stop(Stop::Hook(e));
+        }
         let mut call = ModelCall {
             agent,
             log: self.log.clone(),
             observer: self.journaling.clone(),
-            request: ModelRequest {
-                system: agent.system.clone(),
-                messages: self.conversation.messages().to_vec(),
-                tools: agent.specs.as_ref().clone(),
-                inference: agent.inference.clone(),
-            },
+            request,
+            gate: self.gate.clone(),
             iteration,
             cancel: self.cancel.clone(),
         };
@@ -144,6 +170,14 @@ impl<'a> Run<'a> {
             Err(Stopped::Failed(e)) => return Next::Stop(Stop::Model(e)),
             Err(Stopped::Cancelled) => return Next::Stop(Stop::Cancelled),
         };
+        if let Some(gate) = &self.gate
+            && let Err(e) = gate.hooks().after_model(&response).await
+        {
+            if let Some(early) = early {
+                early.cancel().await;
+            }
+            return Next::Stop(Stop::Hook(e));
+        }
         let mut message = response.message;
         let has_calls = message.tool_uses().next().is_some();
         if response.stop_reason == StopReason::MaxTokens || !has_calls {
@@ -194,10 +228,15 @@ impl<'a> Run<'a> {
                     early.cancel().await;
                     batch_start = Instant::now();
                 }
-                self.agent
+                let mut batch = self
+                    .agent
                     .executor
-                    .execute(&self.agent.tools, calls, &self.cancel, observer)
-                    .await
+                    .batch(&self.agent.tools, &self.cancel, observer)
+                    .with_gate(self.gate.clone());
+                for call in calls {
+                    batch.start(call);
+                }
+                batch.finish(calls).await
             }
         };
         let hidden = self.answered.saturating_duration_since(batch_start);
@@ -208,6 +247,10 @@ impl<'a> Run<'a> {
         self.metrics.tool_calls += outcomes.len() as u32;
         if let Some(turn) = self.metrics.turns.last_mut() {
             turn.tools = Some(batch);
+        }
+        let at: Vec<usize> = (0..calls.len()).collect();
+        if let Some(paused) = self.paused(calls, &at, &outcomes, &[]) {
+            return Next::Stop(Stop::Paused(Box::new(paused)));
         }
         self.push(Message {
             role: Role::User,
@@ -236,6 +279,8 @@ impl<'a> Run<'a> {
             Stop::MaxIterations(limit) => AgentErrorKind::MaxIterations { limit },
             Stop::Model(e) => AgentErrorKind::Model(e),
             Stop::Cancelled => AgentErrorKind::Cancelled,
+            Stop::Hook(e) => AgentErrorKind::Hook(e),
+            Stop::Paused(p) => AgentErrorKind::ApprovalNeeded(p),
         };
         AgentError {
             kind,

@@ -11,6 +11,7 @@ use tool_api::ToolRegistry;
 use super::cache::Lookup;
 use super::call::{self, CallTask};
 use super::{CallFailure, CallObserver, CallOutcome, ToolExecutor};
+use crate::hooks::Gate;
 use crate::{ToolResult, ToolUse};
 
 /// The calls of one turn, started one at a time with [`Batch::start`] and
@@ -34,6 +35,8 @@ pub struct Batch<'a> {
     start: Instant,
     in_flight: InFlight,
     pending: Vec<Pending>,
+    /// The run's hooks and approvals: each call passes them in its own task.
+    gate: Option<Arc<Gate>>,
 }
 
 impl std::fmt::Debug for Batch<'_> {
@@ -59,7 +62,15 @@ impl<'a> Batch<'a> {
             start: Instant::now(),
             in_flight: InFlight::new(cancel.child_token()),
             pending: Vec::with_capacity(capacity),
+            gate: None,
         }
+    }
+
+    /// Passes every call started from now on through `gate` (the run's
+    /// hooks and approvals), in the call's own task.
+    pub(crate) fn with_gate(mut self, gate: Option<Arc<Gate>>) -> Self {
+        self.gate = gate;
+        self
     }
 
     /// When the batch was made: the origin of its outcomes' `started`.
@@ -138,7 +149,17 @@ impl<'a> Batch<'a> {
             batch_start,
             announced: false,
             leader: None,
+            gate: self.gate.clone(),
         };
+        if let Some(gate) = &self.gate {
+            // Hooks and approvals may take long (a person answers): the call
+            // takes its place in the lines only once they let it through,
+            // so it holds no slot meanwhile and its siblings run.
+            let handle = tokio::spawn(super::gated::run(self.executor.clone(), task, gate.clone()));
+            self.in_flight.tasks.push(handle.abort_handle());
+            self.pending.push(Pending::Running(handle));
+            return;
+        }
         if let Some(ttl) = rules.and_then(|r| r.cache) {
             match self
                 .executor
@@ -160,40 +181,7 @@ impl<'a> Batch<'a> {
                     task.announced = true;
                     let rules = self.executor.rules.clone();
                     let limit = self.executor.limit.clone();
-                    let handle = tokio::spawn(async move {
-                        let waited = Instant::now();
-                        let mut follower = follower;
-                        loop {
-                            let output = match follower.wait().await {
-                                Some(output) => Some(output),
-                                // That call failed: look again (another may
-                                // have succeeded or started meanwhile), else
-                                // lead and run.
-                                None => {
-                                    match rules.cache.lookup(&task.call.name, &task.call.input, ttl)
-                                    {
-                                        Lookup::Hit(output) => Some(output),
-                                        Lookup::Follow(next) => {
-                                            follower = next;
-                                            continue;
-                                        }
-                                        Lookup::Lead(leader) => {
-                                            task.leader = Some(leader);
-                                            None
-                                        }
-                                    }
-                                }
-                            };
-                            if let Some(output) = output {
-                                let outcome = task.cached(output, waited);
-                                task.observer.call_finished(&outcome);
-                                return outcome;
-                            }
-                            let rules_of = rules.of(&task.call.name);
-                            let slot = rules.enqueue(&limit, rules_of, &task.call.input);
-                            return task.run(slot).await;
-                        }
-                    });
+                    let handle = tokio::spawn(task.follow(follower, rules, limit, ttl));
                     self.in_flight.tasks.push(handle.abort_handle());
                     self.pending.push(Pending::Running(handle));
                     return;

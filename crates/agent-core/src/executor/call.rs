@@ -14,9 +14,12 @@ use tokio_util::sync::CancellationToken;
 use tool_api::{Tool, ToolContext, ToolError, ToolOutput};
 
 use super::admission::Admission;
-use super::cache::Leader;
+use super::admission::Rules;
+use super::cache::{Follower, Leader};
+use super::limit::ConcurrencyLimit;
 use super::timeout::with_timeout;
 use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
+use crate::hooks::Gate;
 use crate::retry::{self, Operation, Stopped, Verdict};
 use crate::{ToolResult, ToolUse};
 
@@ -34,6 +37,9 @@ pub(super) struct CallTask {
     pub announced: bool,
     /// The first of identical calls of a cached tool: shares its success.
     pub leader: Option<Leader>,
+    /// The run's hooks and approvals, if any: their `after_tool` hooks see
+    /// the result before anyone else.
+    pub gate: Option<Arc<Gate>>,
 }
 
 /// Why one attempt failed (cancellation is the retry loop's to see).
@@ -77,8 +83,55 @@ impl CallTask {
         // slot never appears to start before this one ended.
         let outcome = self.outcome(result, retried.attempts, start);
         drop(permit);
+        self.finish(outcome).await
+    }
+
+    /// The `after_tool` hooks on `outcome`, then the observer hears of it.
+    pub async fn finish(&self, mut outcome: CallOutcome) -> CallOutcome {
+        if let Some(gate) = &self.gate
+            && gate.after(&self.call, &mut outcome.result).await
+        {
+            outcome.failure = Some(CallFailure::HookFailed);
+        }
         self.observer.call_finished(&outcome);
         outcome
+    }
+
+    /// Waits for the identical call `follower` follows, then answers with
+    /// its result, or runs itself if that call did not succeed.
+    pub async fn follow(
+        mut self,
+        mut follower: Follower,
+        rules: Arc<Rules>,
+        limit: ConcurrencyLimit,
+        ttl: Duration,
+    ) -> CallOutcome {
+        let waited = Instant::now();
+        loop {
+            let output = match follower.wait().await {
+                Some(output) => Some(output),
+                // That call failed: look again (another may have succeeded
+                // or started meanwhile), else lead and run.
+                None => match rules.cache.lookup(&self.call.name, &self.call.input, ttl) {
+                    super::cache::Lookup::Hit(output) => Some(output),
+                    super::cache::Lookup::Follow(next) => {
+                        follower = next;
+                        continue;
+                    }
+                    super::cache::Lookup::Lead(leader) => {
+                        self.leader = Some(leader);
+                        None
+                    }
+                },
+            };
+            if let Some(output) = output {
+                let outcome = self.cached(output, waited);
+                return self.finish(outcome).await;
+            }
+            let rules_of = rules.of(&self.call.name);
+            let slot = rules.enqueue(&limit, rules_of, &self.call.input);
+            return self.run(slot).await;
+        }
     }
 
     /// The failure class and the message the model reads for the last
@@ -124,7 +177,7 @@ impl CallTask {
         outcome
     }
 
-    fn outcome(
+    pub(super) fn outcome(
         &self,
         result: Result<ToolOutput, (CallFailure, String)>,
         attempts: u32,

@@ -19,6 +19,7 @@ mod batch;
 mod cache;
 mod call;
 mod config;
+mod gated;
 pub mod limit;
 mod observer;
 mod outcome;
