@@ -182,6 +182,10 @@ pub struct AgentArgs {
     pub no_stream: bool,
     #[arg(long, help = table::EAGER.about)]
     pub no_eager: bool,
+    #[arg(long, value_name = "NAME[,NAME…]|all", value_delimiter = ',', help = table::APPROVE.about)]
+    pub approve: Option<Vec<String>>,
+    #[arg(long, help = table::YES.about)]
+    pub yes: bool,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -216,6 +220,8 @@ impl AgentArgs {
             max_tokens: self.max_tokens,
             no_stream: self.no_stream,
             no_eager: self.no_eager,
+            approve: self.approve.clone(),
+            yes: self.yes,
             config: self.config.clone(),
         }
     }

@@ -52,6 +52,9 @@ pub async fn show_start(
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view = LiveView::start(mode, rx);
     let mut options = RunOptions::new().with_events(tx).with_cancellation(cancel);
+    if !agent.approvals().is_empty() {
+        options = options.with_approver(crate::approval::approver(mode, view.asker()));
+    }
     if let Some(journal) = journal {
         options = options.with_journal(journal);
     }

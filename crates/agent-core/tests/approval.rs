@@ -10,9 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use agent_core::hooks::{
-    Approval, ApprovalRequest, Approver, Decisions, DenyAll, PausedBatch,
-};
+use agent_core::hooks::{Approval, ApprovalRequest, Approver, Decisions, DenyAll, PausedBatch};
 use agent_core::{
     Agent, AgentErrorKind, ContentBlock, Conversation, EventKind, RunOptions, ToolResultContent,
 };
@@ -44,7 +42,10 @@ fn agent(backend: Arc<ScriptedBackend>, runs: Arc<(AtomicU32, AtomicU32)>) -> Ag
         let r = r.clone();
         async move {
             r.0.fetch_add(1, Ordering::SeqCst);
-            Ok(ToolOutput::text(format!("deleted {}", input["path"].as_str().unwrap_or_default())))
+            Ok(ToolOutput::text(format!(
+                "deleted {}",
+                input["path"].as_str().unwrap_or_default()
+            )))
         }
     });
     let echo = tool("echo", move |input: Value, _| {
@@ -88,7 +89,10 @@ fn results_received(backend: &ScriptedBackend) -> Vec<(bool, String)> {
 async fn every_pending_approval_is_surfaced_at_once_and_a_serialised_pause_resumes() {
     let runs = Arc::new((AtomicU32::new(0), AtomicU32::new(0)));
     let backend = backend();
-    let err = agent(backend.clone(), runs.clone()).run("go").await.unwrap_err();
+    let err = agent(backend.clone(), runs.clone())
+        .run("go")
+        .await
+        .unwrap_err();
     let AgentErrorKind::ApprovalNeeded(paused) = &err.kind else {
         panic!("{:?}", err.kind)
     };
@@ -104,7 +108,10 @@ async fn every_pending_approval_is_surfaced_at_once_and_a_serialised_pause_resum
     assert_eq!(paused.finished.len(), 1);
     assert_eq!(paused.finished[0].tool_use_id, "tooluse_0_1");
     assert_eq!(backend.requests().len(), 1, "the model waits too");
-    assert!(err.to_string().contains("2 tool call(s) need approval"), "{err}");
+    assert!(
+        err.to_string().contains("2 tool call(s) need approval"),
+        "{err}"
+    );
 
     // Another process, later: the state and the conversation as JSON.
     let saved = serde_json::to_string(&(&**paused, &err.run.messages)).unwrap();
@@ -122,11 +129,18 @@ async fn every_pending_approval_is_surfaced_at_once_and_a_serialised_pause_resum
         .unwrap();
     assert_eq!(run.answer, "done");
     assert_eq!(runs2.0.load(Ordering::SeqCst), 1, "only x deleted");
-    assert_eq!(runs2.1.load(Ordering::SeqCst), 0, "the sibling not run again");
+    assert_eq!(
+        runs2.1.load(Ordering::SeqCst),
+        0,
+        "the sibling not run again"
+    );
     let results = results_received(&backend2);
     assert_eq!(results[0], (false, "deleted x".into()));
     assert_eq!(results[1], (false, "b".into()));
-    assert!(results[2].0 && results[2].1.contains("keep y"), "{results:?}");
+    assert!(
+        results[2].0 && results[2].1.contains("keep y"),
+        "{results:?}"
+    );
 }
 
 /// Approves after a person's pause of five seconds each, one at a time.
@@ -160,7 +174,11 @@ async fn an_approver_asked_one_at_a_time_does_not_hold_back_the_siblings() {
         .collect();
     assert_eq!(
         finished,
-        [(1, Duration::ZERO), (0, Duration::from_secs(5)), (2, Duration::from_secs(10))]
+        [
+            (1, Duration::ZERO),
+            (0, Duration::from_secs(5)),
+            (2, Duration::from_secs(10))
+        ]
     );
     assert_eq!(runs.0.load(Ordering::SeqCst), 2);
 }

@@ -63,22 +63,38 @@ impl Mode {
 /// A running live view; ends when the run drops its event sender.
 pub struct LiveView {
     task: JoinHandle<()>,
+    /// The terminal view's bars, hidden while a question is asked.
+    bars: Option<MultiProgress>,
 }
 
 impl LiveView {
     /// Starts showing the events that arrive on `rx`.
     pub fn start(mode: Mode, rx: UnboundedReceiver<AgentEvent>) -> Self {
+        let bars = (mode == Mode::Tty)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let mp = bars.clone();
         let task = tokio::spawn(async move {
-            match mode {
-                Mode::Tty => tty(rx).await,
-                Mode::Plain => plain(rx).await,
-                Mode::Quiet => {
+            match (mode, mp) {
+                (Mode::Tty, Some(mp)) => tty(mp, rx).await,
+                (Mode::Tty, None) => plain(rx).await,
+                (Mode::Plain, _) => plain(rx).await,
+                (Mode::Quiet, _) => {
                     let mut rx = rx;
                     while rx.recv().await.is_some() {}
                 }
             }
         });
-        Self { task }
+        Self { task, bars }
+    }
+
+    /// Asks the person at the terminal `question` on stderr and reads one
+    /// line of standard input, the live view's bars hidden meanwhile so
+    /// their redraw does not overwrite the question. Blocking: call it from
+    /// a blocking thread.
+    pub fn asker(&self) -> Asker {
+        Asker {
+            bars: self.bars.clone(),
+        }
     }
 
     /// Waits until every event is shown.
@@ -115,8 +131,39 @@ fn state_text(state: AgentState, iteration: u32, tools: usize) -> Option<String>
     }
 }
 
-async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
-    let mp = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+/// Asks questions on the terminal the live view draws on (see
+/// [`LiveView::asker`]).
+#[derive(Clone)]
+pub struct Asker {
+    bars: Option<MultiProgress>,
+}
+
+impl Asker {
+    /// Shows `question` and returns the line typed (without its newline);
+    /// `None` at the end of input or on a read error.
+    pub fn ask(&self, question: &str) -> Option<String> {
+        use std::io::{BufRead, Write};
+        if let Some(mp) = &self.bars {
+            let _ = mp.clear();
+            mp.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{question}");
+        let _ = err.flush();
+        drop(err);
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line);
+        if let Some(mp) = &self.bars {
+            mp.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        match read {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+        }
+    }
+}
+
+async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
     let spinner = ProgressStyle::with_template("{spinner:.cyan} {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let tool_style = ProgressStyle::with_template("  {spinner:.yellow} {msg} {elapsed:.dim}")

@@ -124,6 +124,10 @@ pub struct Settings {
     pub tools: Setting<BTreeMap<String, ToolOverride>>,
     /// MCP servers whose tools join the plugins' (`[mcp.NAME]`, `--mcp`).
     pub mcp: Setting<BTreeMap<String, McpTable>>,
+    /// [`table::APPROVE`].
+    pub approve: Setting<Vec<String>>,
+    /// [`table::YES`].
+    pub yes: Setting<bool>,
 }
 
 /// One setting as `agent config` shows it and validation sees it.
@@ -188,6 +192,8 @@ impl Settings {
             Entry::of(&table::EAGER, &self.eager, b),
             Entry::of(&table::TOOLS, &self.tools, b),
             Entry::of(&table::MCP, &self.mcp, b),
+            Entry::of(&table::APPROVE, &self.approve, b),
+            Entry::of(&table::YES, &self.yes, b),
         ]
     }
 

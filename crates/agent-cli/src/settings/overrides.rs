@@ -56,6 +56,10 @@ pub struct Overrides {
     pub no_stream: bool,
     /// `--no-eager`.
     pub no_eager: bool,
+    /// `--approve NAME[,NAME…]|all`.
+    pub approve: Option<Vec<String>>,
+    /// `--yes`.
+    pub yes: bool,
     /// `--config`: the file to read instead of looking for one.
     pub config: Option<PathBuf>,
 }

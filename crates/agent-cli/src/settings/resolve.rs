@@ -218,6 +218,8 @@ impl Settings {
                 None,
                 file.mcp,
             )?,
+            approve: l.layer(&table::APPROVE, o.approve.clone(), None, file.approve)?,
+            yes: l.layer(&table::YES, o.yes.then_some(true), None, file.yes)?,
             backend,
             config_file,
         };

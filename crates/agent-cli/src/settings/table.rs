@@ -533,8 +533,13 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     .cache_ttl
                     .map(|t| format!(" cache_ttl {t} s"))
                     .unwrap_or_default();
+                let approve = match o.approve {
+                    Some(true) => " approve",
+                    Some(false) => " no-approve",
+                    None => "",
+                };
                 format!(
-                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}"
+                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}{approve}"
                 )
             })
             .collect::<Vec<_>>()
@@ -591,4 +596,50 @@ pub const MCP: Spec<BTreeMap<String, McpTable>> = Spec {
             .collect::<Vec<_>>()
             .join("; ")
     },
+};
+
+/// Tools whose every call needs a person's approval (docs/HOOKS.md).
+pub const APPROVE: Spec<Vec<String>> = Spec {
+    key: "approve",
+    flag: Some("--approve"),
+    env: Some("AGENT_APPROVE"),
+    expected: "tool names separated by commas, or all",
+    about: "Ask before each call of these tools: NAME[,NAME…] or all (on a terminal: yes, no or \
+            always; without one the call is denied)",
+    parse: |raw| {
+        Some(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    },
+    check: |names| {
+        names
+            .iter()
+            .find(|n| n.trim().is_empty())
+            .map(|_| "approve: a tool name is empty".to_owned())
+    },
+    default: |_| Vec::new(),
+    show: |names, _| {
+        if names.is_empty() {
+            "(none; [tools.NAME] approve = true and destructive MCP tools still ask)".to_owned()
+        } else {
+            names.join(",")
+        }
+    },
+};
+
+/// Approve every call that would need approval, without asking.
+pub const YES: Spec<bool> = Spec {
+    key: "yes",
+    flag: Some("--yes"),
+    env: Some("AGENT_YES"),
+    expected: "true or false (also 1/0, yes/no, on/off)",
+    about: "Approve every tool call that would need approval, without asking",
+    parse: switch,
+    check: any,
+    default: |_| false,
+    show: shown,
 };

@@ -156,6 +156,13 @@ impl Agent {
         &self.approvals
     }
 
+    /// This agent with `policy` deciding which tools need approval, for a
+    /// host that learns what its tools declare only once they are loaded.
+    pub fn with_approvals(mut self, policy: ApprovalPolicy) -> Self {
+        self.approvals = Arc::new(policy);
+        self
+    }
+
     /// The tools on offer.
     pub fn tools(&self) -> &ToolRegistry {
         &self.tools
