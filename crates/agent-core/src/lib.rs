@@ -15,7 +15,7 @@ pub mod retry;
 pub mod session;
 
 pub use agent::{
-    Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
+    Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState, AgentTool,
     BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions,
     TurnMetrics,
 };

@@ -328,6 +328,15 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
             // Each attempt starts its own calls (those of a failed one
             // were cancelled).
             EventKind::ModelCallStarted { .. } => pending_tools = 0,
+            // A sub-agent's progress shows on its call's bar.
+            EventKind::SubAgent { id, inner, .. } => {
+                if let (Some((bar, label)), Some(doing)) = (bars.get(&id), plain_line(inner.kind)) {
+                    bar.set_message(format!(
+                        "{label} ↳ {}",
+                        super::truncate(&super::sanitize::line(&doing), 80)
+                    ));
+                }
+            }
         }
     }
     if !partial.is_empty() {
@@ -339,80 +348,88 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
     let mut stderr = std::io::stderr();
     while let Some(event) = rx.recv().await {
         let at = event.at.as_secs_f64();
-        let line = match event.kind {
-            EventKind::State { to, .. } => match to {
-                AgentState::Thinking => Some("thinking".to_string()),
-                AgentState::ExecutingTools => Some("executing tools".to_string()),
-                AgentState::Completed => Some("completed".to_string()),
-                AgentState::Error => Some("stopped".to_string()),
-                _ => None,
-            },
-            EventKind::ModelCallFinished {
-                iteration,
-                attempt,
-                stop_reason,
-                usage,
-                elapsed,
-            } => Some(format!(
-                "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in / {} out tokens",
-                secs(elapsed),
-                usage.input_tokens,
-                usage.output_tokens
-            )),
-            EventKind::ModelCallFailed {
-                iteration,
-                attempt,
-                kind,
-                error,
-                retry_in,
-                retry_after,
-            } => Some(format!(
-                "model turn {iteration} attempt {attempt} failed ({kind:?}): {error}{}",
-                retry_note(retry_in, retry_after)
-            )),
-            EventKind::ToolCallStarted { name, input, .. } => {
-                Some(format!("start {name}({})", short_input(&input, 60)))
-            }
-            EventKind::ToolCallRetrying {
-                name,
-                attempt,
-                error,
-                delay,
-                ..
-            } => Some(format!(
-                "retry {name}: attempt {attempt} failed: {error}; next in {}",
-                secs(delay)
-            )),
-            EventKind::ToolCallFinished {
-                name,
-                failure,
-                error,
-                elapsed,
-                attempts,
-                cached,
-                ..
-            } => Some(match failure {
-                None if cached => format!("ok    {name} {} (cached)", secs(elapsed)),
-                None => format!(
-                    "ok    {name} {} ({attempts} attempt{})",
-                    secs(elapsed),
-                    if attempts == 1 { "" } else { "s" }
-                ),
-                Some(f) => format!(
-                    "error {name} {} {f:?}: {}",
-                    secs(elapsed),
-                    error.unwrap_or_default()
-                ),
-            }),
-            EventKind::ToolCallReplayed { name, error, .. } => Some(format!(
-                "replayed {name} from the session{}",
-                if error { " (error result)" } else { "" }
-            )),
-            EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
-        };
-        if let Some(line) = line {
+        if let Some(line) = plain_line(event.kind) {
             let _ = writeln!(stderr, "[{at:8.3} s] {}", super::sanitize::line(&line));
         }
+    }
+}
+
+/// The plain view's line for an event, if it has one; a sub-agent's under
+/// its call: `researcher[1] ↳ start lookup(…)`.
+fn plain_line(kind: EventKind) -> Option<String> {
+    match kind {
+        EventKind::SubAgent {
+            name, index, inner, ..
+        } => plain_line(inner.kind).map(|l| format!("{name}[{index}] ↳ {l}")),
+        EventKind::State { to, .. } => match to {
+            AgentState::Thinking => Some("thinking".to_string()),
+            AgentState::ExecutingTools => Some("executing tools".to_string()),
+            AgentState::Completed => Some("completed".to_string()),
+            AgentState::Error => Some("stopped".to_string()),
+            _ => None,
+        },
+        EventKind::ModelCallFinished {
+            iteration,
+            attempt,
+            stop_reason,
+            usage,
+            elapsed,
+        } => Some(format!(
+            "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in / {} out tokens",
+            secs(elapsed),
+            usage.input_tokens,
+            usage.output_tokens
+        )),
+        EventKind::ModelCallFailed {
+            iteration,
+            attempt,
+            kind,
+            error,
+            retry_in,
+            retry_after,
+        } => Some(format!(
+            "model turn {iteration} attempt {attempt} failed ({kind:?}): {error}{}",
+            retry_note(retry_in, retry_after)
+        )),
+        EventKind::ToolCallStarted { name, input, .. } => {
+            Some(format!("start {name}({})", short_input(&input, 60)))
+        }
+        EventKind::ToolCallRetrying {
+            name,
+            attempt,
+            error,
+            delay,
+            ..
+        } => Some(format!(
+            "retry {name}: attempt {attempt} failed: {error}; next in {}",
+            secs(delay)
+        )),
+        EventKind::ToolCallFinished {
+            name,
+            failure,
+            error,
+            elapsed,
+            attempts,
+            cached,
+            ..
+        } => Some(match failure {
+            None if cached => format!("ok    {name} {} (cached)", secs(elapsed)),
+            None => format!(
+                "ok    {name} {} ({attempts} attempt{})",
+                secs(elapsed),
+                if attempts == 1 { "" } else { "s" }
+            ),
+            Some(f) => format!(
+                "error {name} {} {f:?}: {}",
+                secs(elapsed),
+                error.unwrap_or_default()
+            ),
+        }),
+        EventKind::ToolCallReplayed { name, error, .. } => Some(format!(
+            "replayed {name} from the session{}",
+            if error { " (error result)" } else { "" }
+        )),
+        EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
     }
 }
 

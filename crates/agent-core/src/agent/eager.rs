@@ -29,6 +29,7 @@ use crate::executor::Batch;
 use crate::{CallObserver, ModelEvent, StopReason, StreamAccumulator, ToolUse};
 
 use super::Agent;
+use super::event::EventLog;
 
 /// Calls started from one streamed attempt, in the order of the message.
 pub(super) struct Started<'a> {
@@ -51,6 +52,8 @@ pub(super) struct EagerStart<'a> {
     cancel: CancellationToken,
     observer: Arc<dyn CallObserver>,
     gate: Option<Arc<crate::hooks::Gate>>,
+    /// The run's event log, the calls' host context (sub-agents' events).
+    host: Option<Arc<EventLog>>,
     /// A complete block that starts once the stream moves past it.
     held: Option<(usize, ToolUse)>,
     started: Option<Started<'a>>,
@@ -68,9 +71,16 @@ impl<'a> EagerStart<'a> {
             cancel: cancel.clone(),
             observer,
             gate,
+            host: None,
             held: None,
             started: None,
         }
+    }
+
+    /// Gives the calls started `log` as their host context.
+    pub fn with_host(mut self, log: Arc<EventLog>) -> Self {
+        self.host = Some(log);
+        self
     }
 
     /// Sees `event`, before `acc` takes it (`acc` holds every block the
@@ -110,7 +120,8 @@ impl<'a> EagerStart<'a> {
                 .agent
                 .executor
                 .batch(&self.agent.tools, &self.cancel, self.observer.clone())
-                .with_gate(self.gate.clone()),
+                .with_gate(self.gate.clone())
+                .with_host(self.host.clone().map(|h| h as _)),
             calls: Vec::new(),
         });
         started.batch.start(&call);

@@ -10,6 +10,7 @@ mod model_call;
 mod resume;
 mod run;
 mod state;
+mod subagent;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub use error::{AgentError, AgentErrorKind, BuildError};
 pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use state::AgentState;
+pub use subagent::AgentTool;
 
 use crate::hooks::{ApprovalPolicy, Approver, Hook, Hooks};
 use crate::session::SessionJournal;

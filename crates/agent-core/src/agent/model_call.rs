@@ -59,6 +59,7 @@ impl<'r> ModelCall<'r> {
                 self.observer.clone(),
                 self.gate.clone(),
             )
+            .with_host(self.log.clone())
         });
         let mut stream = self.agent.backend.converse_stream(&self.request);
         let mut acc = StreamAccumulator::default();

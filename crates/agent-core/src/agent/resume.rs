@@ -93,7 +93,8 @@ impl<'a> Run<'a> {
             .agent
             .executor
             .batch(&self.agent.tools, &self.cancel, observer)
-            .with_gate(self.gate.clone());
+            .with_gate(self.gate.clone())
+            .with_host(Some(self.log.clone()));
         for call in &rerun {
             batch.start(call);
         }

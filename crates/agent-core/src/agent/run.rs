@@ -232,7 +232,8 @@ impl<'a> Run<'a> {
                     .agent
                     .executor
                     .batch(&self.agent.tools, &self.cancel, observer)
-                    .with_gate(self.gate.clone());
+                    .with_gate(self.gate.clone())
+                    .with_host(Some(self.log.clone()));
                 for call in calls {
                     batch.start(call);
                 }
@@ -333,6 +334,7 @@ impl<'a> Run<'a> {
 
     pub(super) fn finish(mut self, answer: String, stop_reason: Option<StopReason>) -> AgentRun {
         self.metrics.wall = self.log.start().elapsed();
+        self.metrics.sub_agent_usage = self.log.sub_usage();
         AgentRun {
             answer,
             stop_reason,

@@ -37,6 +37,8 @@ pub struct Batch<'a> {
     pending: Vec<Pending>,
     /// The run's hooks and approvals: each call passes them in its own task.
     gate: Option<Arc<Gate>>,
+    /// The host's context, which each call's tool sees ([`super::scope`]).
+    host: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Batch<'_> {
@@ -63,7 +65,16 @@ impl<'a> Batch<'a> {
             in_flight: InFlight::new(cancel.child_token()),
             pending: Vec::with_capacity(capacity),
             gate: None,
+            host: None,
         }
+    }
+
+    /// Gives every call started from now on `host` as its
+    /// [`super::scope::CallScope`]'s context (the agent gives its run's
+    /// event log, which sub-agents tell their events to).
+    pub fn with_host(mut self, host: Option<Arc<dyn std::any::Any + Send + Sync>>) -> Self {
+        self.host = host;
+        self
     }
 
     /// Passes every call started from now on through `gate` (the run's
@@ -150,6 +161,7 @@ impl<'a> Batch<'a> {
             announced: false,
             leader: None,
             gate: self.gate.clone(),
+            host: self.host.clone(),
         };
         if let Some(gate) = &self.gate {
             // Hooks and approvals may take long (a person answers): the call

@@ -40,6 +40,8 @@ pub(super) struct CallTask {
     /// The run's hooks and approvals, if any: their `after_tool` hooks see
     /// the result before anyone else.
     pub gate: Option<Arc<Gate>>,
+    /// The batch's host context, the tool's [`super::scope::current`].
+    pub host: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Why one attempt failed (cancellation is the retry loop's to see).
@@ -231,7 +233,18 @@ impl Operation for CallTask {
         if let Some(t) = self.policy.timeout {
             ctx = ctx.with_deadline((Instant::now() + t).into_std());
         }
-        let call = AssertUnwindSafe(self.tool.call(self.call.input.clone(), ctx)).catch_unwind();
+        let call = self.tool.call(self.call.input.clone(), ctx);
+        let call = match &self.host {
+            None => futures::future::Either::Left(call),
+            Some(host) => {
+                let scope = super::scope::CallScope {
+                    index: self.index,
+                    host: host.clone(),
+                };
+                futures::future::Either::Right(super::scope::within(scope, call))
+            }
+        };
+        let call = AssertUnwindSafe(call).catch_unwind();
         let timeout = self.policy.timeout;
         async move {
             // The tool's future is dropped on a timeout, a cancelled run or

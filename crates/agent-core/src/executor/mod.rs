@@ -27,6 +27,7 @@ mod output_limit;
 mod priority;
 mod rate;
 mod resource;
+pub mod scope;
 pub mod timeout;
 
 use std::sync::Arc;
