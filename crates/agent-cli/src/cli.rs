@@ -85,6 +85,11 @@ pub struct DemoArgs {
     /// Run the tools one at a time, for comparison.
     #[arg(long)]
     pub sequential: bool,
+    /// Instead of the queries: a lead agent asks three researcher
+    /// sub-agents (each with the demo tools) at once, then sums up
+    /// (docs/HOOKS.md, agents as tools).
+    #[arg(long)]
+    pub subagents: bool,
     /// Print one JSON document on stdout instead of the live view.
     #[arg(long)]
     pub json: bool,
