@@ -187,9 +187,9 @@ pub struct AgentArgs {
     pub no_stream: bool,
     #[arg(long, help = table::EAGER.about)]
     pub no_eager: bool,
-    #[arg(long, value_name = "NAME[,NAME…]|all", value_delimiter = ',', help = table::APPROVE.about)]
+    #[arg(long, value_name = "NAME[,NAME…]|all", value_delimiter = ',', help = agent_cli::settings::approval::APPROVE.about)]
     pub approve: Option<Vec<String>>,
-    #[arg(long, help = table::YES.about)]
+    #[arg(long, help = agent_cli::settings::approval::YES.about)]
     pub yes: bool,
     /// Print one JSON document on stdout.
     #[arg(long)]

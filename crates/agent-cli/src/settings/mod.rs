@@ -12,6 +12,7 @@
 //! - `error`: [`ConfigError`], naming the file and line, or the variable;
 //! - [`values`]: backend kind, secret, on/off.
 
+pub mod approval;
 pub mod env;
 mod error;
 pub mod file;
@@ -192,8 +193,8 @@ impl Settings {
             Entry::of(&table::EAGER, &self.eager, b),
             Entry::of(&table::TOOLS, &self.tools, b),
             Entry::of(&table::MCP, &self.mcp, b),
-            Entry::of(&table::APPROVE, &self.approve, b),
-            Entry::of(&table::YES, &self.yes, b),
+            Entry::of(&approval::APPROVE, &self.approve, b),
+            Entry::of(&approval::YES, &self.yes, b),
         ]
     }
 

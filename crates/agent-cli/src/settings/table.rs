@@ -58,7 +58,7 @@ fn parsed_some<T: FromStr>(raw: &str) -> Option<Option<T>> {
     parsed(raw).map(Some)
 }
 
-fn any<T>(_: &T) -> Option<String> {
+pub(super) fn any<T>(_: &T) -> Option<String> {
     None
 }
 
@@ -66,7 +66,7 @@ fn none<T>(_: BackendKind) -> Option<T> {
     None
 }
 
-fn shown<T: Display>(v: &T, _: BackendKind) -> String {
+pub(super) fn shown<T: Display>(v: &T, _: BackendKind) -> String {
     v.to_string()
 }
 
@@ -596,50 +596,4 @@ pub const MCP: Spec<BTreeMap<String, McpTable>> = Spec {
             .collect::<Vec<_>>()
             .join("; ")
     },
-};
-
-/// Tools whose every call needs a person's approval (docs/HOOKS.md).
-pub const APPROVE: Spec<Vec<String>> = Spec {
-    key: "approve",
-    flag: Some("--approve"),
-    env: Some("AGENT_APPROVE"),
-    expected: "tool names separated by commas, or all",
-    about: "Ask before each call of these tools: NAME[,NAME…] or all (on a terminal: yes, no or \
-            always; without one the call is denied)",
-    parse: |raw| {
-        Some(
-            raw.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
-    },
-    check: |names| {
-        names
-            .iter()
-            .find(|n| n.trim().is_empty())
-            .map(|_| "approve: a tool name is empty".to_owned())
-    },
-    default: |_| Vec::new(),
-    show: |names, _| {
-        if names.is_empty() {
-            "(none; [tools.NAME] approve = true and destructive MCP tools still ask)".to_owned()
-        } else {
-            names.join(",")
-        }
-    },
-};
-
-/// Approve every call that would need approval, without asking.
-pub const YES: Spec<bool> = Spec {
-    key: "yes",
-    flag: Some("--yes"),
-    env: Some("AGENT_YES"),
-    expected: "true or false (also 1/0, yes/no, on/off)",
-    about: "Approve every tool call that would need approval, without asking",
-    parse: switch,
-    check: any,
-    default: |_| false,
-    show: shown,
 };
