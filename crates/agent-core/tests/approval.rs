@@ -204,3 +204,58 @@ async fn with_no_one_to_ask_the_call_is_denied_readably_and_the_sibling_runs() {
     assert_eq!(results[1], (false, "b".into()));
     assert_eq!(runs.0.load(Ordering::SeqCst), 0);
 }
+
+/// Asks for approval of `echo` calls whose text is `b`, with a reason.
+struct AskForB;
+
+#[async_trait::async_trait]
+impl agent_core::hooks::Hook for AskForB {
+    async fn before_tool(
+        &self,
+        call: &agent_core::ToolUse,
+    ) -> Result<agent_core::hooks::ToolDecision, agent_core::hooks::HookError> {
+        Ok(if call.input["text"] == "b" {
+            agent_core::hooks::ToolDecision::Ask {
+                reason: Some("b is sensitive".into()),
+            }
+        } else {
+            agent_core::hooks::ToolDecision::Allow
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hook_can_ask_for_approval_of_one_call() {
+    let runs = Arc::new((AtomicU32::new(0), AtomicU32::new(0)));
+    let backend = backend();
+    // No tool needs approval by policy: the hook asks, for `echo b` only.
+    let echo = {
+        let runs = runs.clone();
+        tool("echo", move |_input: Value, _| {
+            let r = runs.clone();
+            async move {
+                r.1.fetch_add(1, Ordering::SeqCst);
+                Ok(ToolOutput::text("echoed"))
+            }
+        })
+    };
+    let delete = tool("delete", |_input: Value, _| async {
+        Ok(ToolOutput::text("deleted"))
+    });
+    let agent = Agent::builder()
+        .backend(backend)
+        .tool(delete)
+        .tool(echo)
+        .hook(AskForB)
+        .build()
+        .unwrap();
+    let err = agent.run("go").await.unwrap_err();
+    let AgentErrorKind::ApprovalNeeded(paused) = &err.kind else {
+        panic!("{:?}", err.kind)
+    };
+    assert_eq!(paused.pending.len(), 1);
+    assert_eq!(paused.pending[0].index, 1);
+    assert_eq!(paused.pending[0].reason.as_deref(), Some("b is sensitive"));
+    assert_eq!(paused.finished.len(), 2, "both deletes ran");
+    assert_eq!(runs.1.load(Ordering::SeqCst), 0);
+}
