@@ -259,3 +259,43 @@ async fn a_hook_can_ask_for_approval_of_one_call() {
     assert_eq!(paused.finished.len(), 2, "both deletes ran");
     assert_eq!(runs.1.load(Ordering::SeqCst), 0);
 }
+
+/// Never answers: the person walked away.
+struct Away;
+
+#[async_trait::async_trait]
+impl Approver for Away {
+    async fn decide(&self, _request: &ApprovalRequest) -> Approval {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_run_does_not_wait_for_an_unanswered_question() {
+    let runs = Arc::new((AtomicU32::new(0), AtomicU32::new(0)));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let options = RunOptions::new()
+        .with_approver(Arc::new(Away))
+        .with_cancellation(cancel.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        cancel.cancel();
+    });
+    let start = tokio::time::Instant::now();
+    let err = agent(backend(), runs.clone())
+        .run_with("go", options)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, AgentErrorKind::Cancelled);
+    assert_eq!(start.elapsed(), Duration::from_secs(3));
+    // Every call answered: the sibling's result, the waiting ones cancelled.
+    let results: Vec<bool> = err.run.messages[2]
+        .content
+        .iter()
+        .map(|b| match b {
+            ContentBlock::ToolResult(r) => r.is_error(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(results, [true, false, true]);
+}

@@ -278,7 +278,7 @@ impl Operation for CallTask {
     }
 }
 
-fn cancelled_message() -> String {
+pub(super) fn cancelled_message() -> String {
     "the run was cancelled before this tool call finished; no result".into()
 }
 

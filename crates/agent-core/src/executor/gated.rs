@@ -17,7 +17,16 @@ pub(super) async fn run(
     mut task: CallTask,
     gate: Arc<Gate>,
 ) -> CallOutcome {
-    match gate.before(task.index, &task.call).await {
+    // A person may take their time: a cancelled run does not wait for them.
+    let verdict = tokio::select! {
+        biased;
+        () = task.cancel.cancelled() => Verdict::Refuse {
+            refusal: Refusal::Cancelled,
+            message: super::call::cancelled_message(),
+        },
+        verdict = gate.before(task.index, &task.call) => verdict,
+    };
+    match verdict {
         Verdict::Run(call) => task.call = call,
         Verdict::Refuse { refusal, message } => {
             task.observer.call_started(task.index, &task.call);
@@ -25,6 +34,7 @@ pub(super) async fn run(
                 Refusal::Denied => CallFailure::Denied,
                 Refusal::HookFailed => CallFailure::HookFailed,
                 Refusal::AwaitingApproval => CallFailure::AwaitingApproval,
+                Refusal::Cancelled => CallFailure::Cancelled,
             };
             let outcome = task.outcome(Err((failure, message)), 0, Instant::now());
             task.observer.call_finished(&outcome);

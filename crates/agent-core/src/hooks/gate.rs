@@ -16,6 +16,8 @@ pub(crate) enum Refusal {
     Denied,
     HookFailed,
     AwaitingApproval,
+    /// The run was cancelled while the gate decided.
+    Cancelled,
 }
 
 /// The gate's word on a call.
