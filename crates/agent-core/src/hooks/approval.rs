@@ -90,6 +90,8 @@ pub enum Approval {
 ///   batch: an approver that asks a person one call at a time queues them
 ///   itself (the other calls of the batch run meanwhile).
 /// - A panicking approver denies the call, with a message saying so.
+/// - A cancelled run does not wait for a decision: the call is answered as
+///   cancelled and the approver's future dropped.
 /// - Without an approver ([`crate::RunOptions::with_approver`]) every call
 ///   needing approval is deferred: the run pauses.
 #[async_trait]
