@@ -68,7 +68,13 @@ pub async fn show_start(
             Ok(run) => run,
             Err(e) => &e.run,
         };
-        if !mode.streams_text() && !run.answer.is_empty() {
+        // On a terminal the answer streams as it is written, unless nothing
+        // streamed (`--no-stream`): then it is printed whole, as elsewhere.
+        let streamed = run
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, agent_core::EventKind::TextDelta { .. }));
+        if (!mode.streams_text() || !streamed) && !run.answer.is_empty() {
             // A closed pipe loses nothing the reader wanted.
             let _ = crate::stdout::line(crate::render::sanitize::text(&run.answer));
         }

@@ -189,12 +189,8 @@ async fn on_a_terminal_each_call_is_asked_one_after_another_while_the_sibling_ru
     let mut cmd = std::process::Command::new("python3");
     cmd.arg(&driver)
         .arg(&agent_bin)
-        // Streamed: on a terminal the answer shows as it streams.
-        .args(
-            args(&server.endpoint_url(), &common::demo_plugin())
-                .iter()
-                .filter(|a| *a != "--no-stream"),
-        )
+        // Not streamed: on a terminal the whole answer shows at the end.
+        .args(args(&server.endpoint_url(), &common::demo_plugin()))
         .args(["--approve", "get_weather", PROMPT])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
