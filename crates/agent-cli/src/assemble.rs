@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_core::hooks::ApprovalPolicy;
 use agent_core::{Agent, ExecutorConfig, ExponentialBackoff, InferenceConfig, ModelBackend};
 use tool_api::ToolRegistry;
 
@@ -19,9 +20,50 @@ use crate::{backend, sources};
 pub async fn from_overrides(overrides: &Overrides) -> Result<Agent, Failure> {
     let settings = Settings::resolve(overrides, &ProcessEnv)?;
     settings.validate().map_err(Failure::Usage)?;
-    let tools = sources::from_settings(&settings).await?.registry;
+    let sources = sources::from_settings(&settings).await?;
+    let destructive: Vec<String> = sources
+        .mcp
+        .tools
+        .iter()
+        .filter(|t| t.hints().destructive == Some(true))
+        .map(|t| tool_api::Tool::spec(t).name.clone())
+        .collect();
     let backend = backend::from_settings(&settings).await?;
-    agent(backend, tools, &settings)
+    let agent = agent(backend, sources.registry, &settings)?;
+    // Destructive MCP tools ask too, unless their table says not to.
+    let policy = approvals(&settings, &destructive);
+    Ok(agent.with_approvals(policy))
+}
+
+/// Which tools need approval: `--approve`/`approve` (names or `all`),
+/// `[tools.NAME] approve = true`, and the `destructive` tools (MCP tools
+/// whose server says `destructiveHint: true`) unless their table says
+/// `approve = false`. `--yes` approves everything: then none needs asking.
+pub fn approvals(settings: &Settings, destructive: &[String]) -> ApprovalPolicy {
+    if settings.yes.value {
+        return ApprovalPolicy::none();
+    }
+    let named = &settings.approve.value;
+    let mut policy = if named.iter().any(|n| n == "all") {
+        ApprovalPolicy::all()
+    } else {
+        ApprovalPolicy::none()
+    };
+    for name in named.iter().filter(|n| *n != "all") {
+        policy = policy.tool(name.clone());
+    }
+    let tables = &settings.tools.value;
+    for (name, o) in tables {
+        if o.approve == Some(true) {
+            policy = policy.tool(name.clone());
+        }
+    }
+    for name in destructive {
+        if tables.get(name).and_then(|o| o.approve) != Some(false) {
+            policy = policy.tool(name.clone());
+        }
+    }
+    policy
 }
 
 /// The executor configuration the settings describe.
@@ -100,6 +142,7 @@ pub fn agent(
             builder = builder.non_idempotent(name.clone());
         }
     }
+    let builder = builder.approvals(approvals(settings, &[]));
     let agent = builder.build().map_err(|e| Failure::Usage(e.to_string()))?;
     // Settings for a tool no source offers apply to nothing: say so, as a
     // typo in a name would otherwise go unnoticed.
@@ -120,6 +163,41 @@ pub fn agent(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approvals_come_from_the_flag_the_tables_and_destructive_mcp_tools() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        std::fs::write(
+            &path,
+            "[tools.send_mail]\napprove = true\n[tools.fs_trusted_delete]\napprove = false\n",
+        )
+        .unwrap();
+        let resolve = |approve: Option<Vec<String>>, yes: bool| {
+            let args = Overrides {
+                config: Some(path.clone()),
+                approve,
+                yes,
+                ..Overrides::default()
+            };
+            Settings::resolve(&args, &ProcessEnv).unwrap()
+        };
+        let destructive = ["fs_delete".to_owned(), "fs_trusted_delete".to_owned()];
+        let policy = approvals(&resolve(Some(vec!["shell".into()]), false), &destructive);
+        for (tool, asks) in [
+            ("shell", true),
+            ("send_mail", true),
+            ("fs_delete", true),
+            ("fs_trusted_delete", false),
+            ("get_weather", false),
+        ] {
+            assert_eq!(policy.requires(tool), asks, "{tool}");
+        }
+        let all = approvals(&resolve(Some(vec!["all".into()]), false), &[]);
+        assert!(all.requires("get_weather"));
+        let yes = approvals(&resolve(Some(vec!["all".into()]), true), &destructive);
+        assert!(yes.is_empty());
+    }
 
     #[test]
     fn tool_tables_override_the_defaults() {

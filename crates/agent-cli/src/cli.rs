@@ -89,6 +89,11 @@ pub struct DemoArgs {
     /// Run the tools one at a time, for comparison.
     #[arg(long)]
     pub sequential: bool,
+    /// Instead of the queries: a lead agent asks three researcher
+    /// sub-agents (each with the demo tools) at once, then sums up
+    /// (docs/HOOKS.md, agents as tools).
+    #[arg(long)]
+    pub subagents: bool,
     /// Print one JSON document on stdout instead of the live view.
     #[arg(long)]
     pub json: bool,
@@ -191,6 +196,10 @@ pub struct AgentArgs {
     pub context: Option<String>,
     #[arg(long, value_name = "TOKENS", help = table::CONTEXT_WINDOW.about)]
     pub context_window: Option<u64>,
+    #[arg(long, value_name = "NAME[,NAME…]|all", value_delimiter = ',', help = agent_cli::settings::approval::APPROVE.about)]
+    pub approve: Option<Vec<String>>,
+    #[arg(long, help = agent_cli::settings::approval::YES.about)]
+    pub yes: bool,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -227,6 +236,8 @@ impl AgentArgs {
             no_eager: self.no_eager,
             context: self.context.clone(),
             context_window: self.context_window,
+            approve: self.approve.clone(),
+            yes: self.yes,
             config: self.config.clone(),
         }
     }

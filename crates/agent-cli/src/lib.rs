@@ -7,6 +7,7 @@
 //! and one module per subcommand (`commands/`); nothing here knows clap's
 //! argument types: flags reach the settings as [`settings::Overrides`].
 
+pub mod approval;
 pub mod assemble;
 pub mod backend;
 pub mod exit;

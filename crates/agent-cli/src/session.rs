@@ -52,6 +52,9 @@ pub async fn show_start(
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view = LiveView::start(mode, rx);
     let mut options = RunOptions::new().with_events(tx).with_cancellation(cancel);
+    if !agent.approvals().is_empty() {
+        options = options.with_approver(crate::approval::approver(mode, view.asker()));
+    }
     if let Some(journal) = journal {
         options = options.with_journal(journal);
     }
@@ -65,7 +68,13 @@ pub async fn show_start(
             Ok(run) => run,
             Err(e) => &e.run,
         };
-        if !mode.streams_text() && !run.answer.is_empty() {
+        // On a terminal the answer streams as it is written, unless nothing
+        // streamed (`--no-stream`): then it is printed whole, as elsewhere.
+        let streamed = run
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, agent_core::EventKind::TextDelta { .. }));
+        if (!mode.streams_text() || !streamed) && !run.answer.is_empty() {
             // A closed pipe loses nothing the reader wanted.
             let _ = crate::stdout::line(crate::render::sanitize::text(&run.answer));
         }
@@ -171,6 +180,8 @@ fn stop_kind(kind: &AgentErrorKind) -> &'static str {
         AgentErrorKind::MaxIterations { .. } => "max_iterations",
         AgentErrorKind::Model(_) => "model",
         AgentErrorKind::Cancelled => "cancelled",
+        AgentErrorKind::Hook(_) => "hook",
+        AgentErrorKind::ApprovalNeeded(_) => "approval_needed",
     }
 }
 

@@ -9,6 +9,7 @@ pub mod agent;
 pub mod context;
 pub mod duration_ms;
 pub mod executor;
+pub mod hooks;
 pub mod message;
 pub mod model;
 pub mod retry;
@@ -16,7 +17,7 @@ pub mod session;
 pub mod telemetry;
 
 pub use agent::{
-    Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
+    Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState, AgentTool,
     BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions, Session,
     TurnMetrics,
 };

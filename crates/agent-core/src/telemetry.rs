@@ -90,6 +90,8 @@ pub(crate) fn run_finished(
             AgentErrorKind::MaxIterations { .. } => "max_iterations".into(),
             AgentErrorKind::Model(e) => serde_label(&e.kind),
             AgentErrorKind::Cancelled => "cancelled".into(),
+            AgentErrorKind::Hook(_) => "hook".into(),
+            AgentErrorKind::ApprovalNeeded(_) => "approval_needed".into(),
         };
         span.record("error.type", display(kind));
         span.record("otel.status_code", "ERROR");

@@ -160,6 +160,39 @@ pub fn chain(k: usize) -> Scenario {
     Scenario::new(format!("CHAIN-{k}"), Some(&chain_prompt(k)), turns)
 }
 
+/// The prompt of the sub-agents demo ([`subagents`]).
+pub const SUBAGENTS_PROMPT: &str =
+    "SUBAGENTS: have a researcher look into each of Q1, Q2 and Q3, all at once, and sum up.";
+
+/// The sub-agents demo (`agent demo --subagents`): a lead agent whose one
+/// tool is `researcher`, a sub-agent with the reference tools
+/// (`Agent::as_tool`). Its first turn asks three researchers at once, with
+/// the prompts of Q1, Q2 and Q3, which the same server plays for them; then
+/// it sums up. Not in [`all`]: only a host that offers `researcher` plays it.
+pub fn subagents() -> Scenario {
+    let calls: Vec<_> = queries()
+        .into_iter()
+        .take(3)
+        .map(|q| {
+            (
+                "researcher",
+                json!({ "prompt": q.prompt.unwrap_or_default() }),
+            )
+        })
+        .collect();
+    Scenario::new(
+        "SUBAGENTS",
+        Some(SUBAGENTS_PROMPT),
+        vec![
+            ScriptedTurn::tools(calls),
+            ScriptedTurn::text(
+                "Three researchers reported: New York and AAPL, the Boston–Miami trip, and \
+                 the Seattle–Portland trip are all covered above.",
+            ),
+        ],
+    )
+}
+
 /// Every reference scenario a server should know: Q1–Q4, FANOUT-16/64/256/1024
 /// (100 ms sleeps) and CHAIN-50.
 pub fn all() -> Vec<Scenario> {

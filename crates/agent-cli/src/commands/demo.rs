@@ -122,6 +122,7 @@ impl Model {
                 let latency = Duration::from_millis(args.latency_ms);
                 let server = MockServer::builder()
                     .latency(latency)
+                    .scenarios([reference::subagents()])
                     .start()
                     .await
                     .map_err(|e| {
@@ -186,12 +187,17 @@ impl Model {
 pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
     let scenarios: Vec<Scenario> = reference::queries()
         .into_iter()
-        .filter(|s| match args.query {
-            QueryChoice::All => true,
-            QueryChoice::Q1 => s.name == "Q1",
-            QueryChoice::Q2 => s.name == "Q2",
-            QueryChoice::Q3 => s.name == "Q3",
-            QueryChoice::Q4 => s.name == "Q4",
+        .filter(|_| !args.subagents)
+        .chain(args.subagents.then(reference::subagents))
+        .filter(|s| {
+            args.subagents
+                || match args.query {
+                    QueryChoice::All => true,
+                    QueryChoice::Q1 => s.name == "Q1",
+                    QueryChoice::Q2 => s.name == "Q2",
+                    QueryChoice::Q3 => s.name == "Q3",
+                    QueryChoice::Q4 => s.name == "Q4",
+                }
         })
         .collect();
     let mcp = args.mcp.iter().cloned().collect();
@@ -201,7 +207,24 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
     if args.sequential {
         settings.max_concurrency.value = 1;
     }
-    let agent = assemble::agent(backend, demo_tools.tools.clone(), &settings)?;
+    let agent = if args.subagents {
+        // The lead's one tool is a researcher: an agent with the demo tools.
+        let researcher = assemble::agent(backend.clone(), demo_tools.tools.clone(), &settings)?;
+        let mut lead_tools = ToolRegistry::new();
+        let tool = researcher.as_tool(
+            "researcher",
+            "A research assistant with weather, stock, distance and restaurant tools: give it \
+             one question, it looks everything up and answers.",
+        );
+        lead_tools
+            .register(std::sync::Arc::new(tool), "sub-agent")
+            .map_err(|e| Failure::Plugin(e.to_string()))?;
+        assemble::agent(backend, lead_tools, &settings)?
+    } else {
+        assemble::agent(backend, demo_tools.tools.clone(), &settings)?
+    };
+    // The reference limits know the demo tools' delays, not a sub-agent's.
+    let limit = |s: &Scenario| model.limit(s).filter(|_| !args.subagents);
     let mode = Mode::detect(args.json);
     if mode != Mode::Quiet {
         eprintln!(
@@ -236,7 +259,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
                 // The limit is the parallel floor; next to a sequential run
                 // it would only say how much running in parallel saves,
                 // which the summary line already does.
-                if let Some(limit) = model.limit(scenario)
+                if let Some(limit) = limit(scenario)
                     && mode != Mode::Quiet
                     && !args.sequential
                 {
@@ -268,7 +291,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
             .map(|(s, (_, run))| QueryDocument {
                 id: &s.name,
                 prompt: s.prompt.as_deref().unwrap_or_default(),
-                limit: model.limit(s),
+                limit: limit(s),
                 run: agent_cli::json::RunDocument::new(run, None),
             })
             .collect();

@@ -63,22 +63,38 @@ impl Mode {
 /// A running live view; ends when the run drops its event sender.
 pub struct LiveView {
     task: JoinHandle<()>,
+    /// The terminal view's bars, hidden while a question is asked.
+    bars: Option<MultiProgress>,
 }
 
 impl LiveView {
     /// Starts showing the events that arrive on `rx`.
     pub fn start(mode: Mode, rx: UnboundedReceiver<AgentEvent>) -> Self {
+        let bars = (mode == Mode::Tty)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let mp = bars.clone();
         let task = tokio::spawn(async move {
-            match mode {
-                Mode::Tty => tty(rx).await,
-                Mode::Plain => plain(rx).await,
-                Mode::Quiet => {
+            match (mode, mp) {
+                (Mode::Tty, Some(mp)) => tty(mp, rx).await,
+                (Mode::Tty, None) => plain(rx).await,
+                (Mode::Plain, _) => plain(rx).await,
+                (Mode::Quiet, _) => {
                     let mut rx = rx;
                     while rx.recv().await.is_some() {}
                 }
             }
         });
-        Self { task }
+        Self { task, bars }
+    }
+
+    /// Asks the person at the terminal `question` on stderr and reads one
+    /// line of standard input, the live view's bars hidden meanwhile so
+    /// their redraw does not overwrite the question. Blocking: call it from
+    /// a blocking thread.
+    pub fn asker(&self) -> Asker {
+        Asker {
+            bars: self.bars.clone(),
+        }
     }
 
     /// Waits until every event is shown.
@@ -115,8 +131,39 @@ fn state_text(state: AgentState, iteration: u32, tools: usize) -> Option<String>
     }
 }
 
-async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
-    let mp = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+/// Asks questions on the terminal the live view draws on (see
+/// [`LiveView::asker`]).
+#[derive(Clone)]
+pub struct Asker {
+    bars: Option<MultiProgress>,
+}
+
+impl Asker {
+    /// Shows `question` and returns the line typed (without its newline);
+    /// `None` at the end of input or on a read error.
+    pub fn ask(&self, question: &str) -> Option<String> {
+        use std::io::{BufRead, Write};
+        if let Some(mp) = &self.bars {
+            let _ = mp.clear();
+            mp.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{question}");
+        let _ = err.flush();
+        drop(err);
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line);
+        if let Some(mp) = &self.bars {
+            mp.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        match read {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+        }
+    }
+}
+
+async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
     let spinner = ProgressStyle::with_template("{spinner:.cyan} {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let tool_style = ProgressStyle::with_template("  {spinner:.yellow} {msg} {elapsed:.dim}")
@@ -296,6 +343,15 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
             // Each attempt starts its own calls (those of a failed one
             // were cancelled).
             EventKind::ModelCallStarted { .. } => pending_tools = 0,
+            // A sub-agent's progress shows on its call's bar.
+            EventKind::SubAgent { id, inner, .. } => {
+                if let (Some((bar, label)), Some(doing)) = (bars.get(&id), plain_line(inner.kind)) {
+                    bar.set_message(format!(
+                        "{label} ↳ {}",
+                        super::truncate(&super::sanitize::line(&doing), 80)
+                    ));
+                }
+            }
         }
     }
     if !partial.is_empty() {
@@ -307,97 +363,105 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
     let mut stderr = std::io::stderr();
     while let Some(event) = rx.recv().await {
         let at = event.at.as_secs_f64();
-        let line = match event.kind {
-            EventKind::State { to, .. } => match to {
-                AgentState::Thinking => Some("thinking".to_string()),
-                AgentState::ExecutingTools => Some("executing tools".to_string()),
-                AgentState::Completed => Some("completed".to_string()),
-                AgentState::Error => Some("stopped".to_string()),
-                _ => None,
-            },
-            EventKind::ModelCallFinished {
-                iteration,
-                attempt,
-                stop_reason,
-                usage,
-                elapsed,
-            } => Some(format!(
-                "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in / {} out tokens",
-                secs(elapsed),
-                usage.input_tokens,
-                usage.output_tokens
-            )),
-            EventKind::ModelCallFailed {
-                iteration,
-                attempt,
-                kind,
-                error,
-                retry_in,
-                retry_after,
-            } => Some(format!(
-                "model turn {iteration} attempt {attempt} failed ({kind:?}): {error}{}",
-                retry_note(retry_in, retry_after)
-            )),
-            EventKind::ToolCallStarted { name, input, .. } => {
-                Some(format!("start {name}({})", short_input(&input, 60)))
-            }
-            EventKind::ToolCallRetrying {
-                name,
-                attempt,
-                error,
-                delay,
-                ..
-            } => Some(format!(
-                "retry {name}: attempt {attempt} failed: {error}; next in {}",
-                secs(delay)
-            )),
-            EventKind::ToolCallFinished {
-                name,
-                failure,
-                error,
-                elapsed,
-                attempts,
-                cached,
-                ..
-            } => Some(match failure {
-                None if cached => format!("ok    {name} {} (cached)", secs(elapsed)),
-                None => format!(
-                    "ok    {name} {} ({attempts} attempt{})",
-                    secs(elapsed),
-                    if attempts == 1 { "" } else { "s" }
-                ),
-                Some(f) => format!(
-                    "error {name} {} {f:?}: {}",
-                    secs(elapsed),
-                    error.unwrap_or_default()
-                ),
-            }),
-            EventKind::ToolCallReplayed { name, error, .. } => Some(format!(
-                "replayed {name} from the session{}",
-                if error { " (error result)" } else { "" }
-            )),
-            EventKind::ContextReduced {
-                manager,
-                dropped,
-                summarized,
-                tokens_before,
-                tokens_after,
-                overflow,
-                ..
-            } => Some(format!(
-                "context {manager}: dropped {dropped} messages{}{} (~{tokens_before} -> ~{tokens_after} tokens)",
-                if summarized { ", summarised" } else { "" },
-                if overflow {
-                    " after the service's overflow error"
-                } else {
-                    ""
-                }
-            )),
-            EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
-        };
-        if let Some(line) = line {
+        if let Some(line) = plain_line(event.kind) {
             let _ = writeln!(stderr, "[{at:8.3} s] {}", super::sanitize::line(&line));
         }
+    }
+}
+
+/// The plain view's line for an event, if it has one; a sub-agent's under
+/// its call: `researcher[1] ↳ start lookup(…)`.
+fn plain_line(kind: EventKind) -> Option<String> {
+    match kind {
+        EventKind::SubAgent {
+            name, index, inner, ..
+        } => plain_line(inner.kind).map(|l| format!("{name}[{index}] ↳ {l}")),
+        EventKind::State { to, .. } => match to {
+            AgentState::Thinking => Some("thinking".to_string()),
+            AgentState::ExecutingTools => Some("executing tools".to_string()),
+            AgentState::Completed => Some("completed".to_string()),
+            AgentState::Error => Some("stopped".to_string()),
+            _ => None,
+        },
+        EventKind::ModelCallFinished {
+            iteration,
+            attempt,
+            stop_reason,
+            usage,
+            elapsed,
+        } => Some(format!(
+            "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in / {} out tokens",
+            secs(elapsed),
+            usage.input_tokens,
+            usage.output_tokens
+        )),
+        EventKind::ModelCallFailed {
+            iteration,
+            attempt,
+            kind,
+            error,
+            retry_in,
+            retry_after,
+        } => Some(format!(
+            "model turn {iteration} attempt {attempt} failed ({kind:?}): {error}{}",
+            retry_note(retry_in, retry_after)
+        )),
+        EventKind::ToolCallStarted { name, input, .. } => {
+            Some(format!("start {name}({})", short_input(&input, 60)))
+        }
+        EventKind::ToolCallRetrying {
+            name,
+            attempt,
+            error,
+            delay,
+            ..
+        } => Some(format!(
+            "retry {name}: attempt {attempt} failed: {error}; next in {}",
+            secs(delay)
+        )),
+        EventKind::ToolCallFinished {
+            name,
+            failure,
+            error,
+            elapsed,
+            attempts,
+            cached,
+            ..
+        } => Some(match failure {
+            None if cached => format!("ok    {name} {} (cached)", secs(elapsed)),
+            None => format!(
+                "ok    {name} {} ({attempts} attempt{})",
+                secs(elapsed),
+                if attempts == 1 { "" } else { "s" }
+            ),
+            Some(f) => format!(
+                "error {name} {} {f:?}: {}",
+                secs(elapsed),
+                error.unwrap_or_default()
+            ),
+        }),
+        EventKind::ToolCallReplayed { name, error, .. } => Some(format!(
+            "replayed {name} from the session{}",
+            if error { " (error result)" } else { "" }
+        )),
+        EventKind::ContextReduced {
+            manager,
+            dropped,
+            summarized,
+            tokens_before,
+            tokens_after,
+            overflow,
+            ..
+        } => Some(format!(
+            "context {manager}: dropped {dropped} messages{}{} (~{tokens_before} -> ~{tokens_after} tokens)",
+            if summarized { ", summarised" } else { "" },
+            if overflow {
+                " after the service's overflow error"
+            } else {
+                ""
+            }
+        )),
+        EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
     }
 }
 

@@ -6,7 +6,7 @@ pub mod sanitize;
 mod summary;
 mod timeline;
 
-pub use live::{LiveView, Mode, color_wanted};
+pub use live::{Asker, LiveView, Mode, color_wanted};
 pub use summary::{comparison_line, summary};
 pub use timeline::timeline;
 

@@ -19,8 +19,18 @@ pub fn summary(run: &AgentRun) -> String {
             m.tool_speedup()
         )
     };
+    // Sub-agents' tokens (agents as tools) roll up beside the run's own.
+    let sub = m.sub_agent_usage;
+    let sub = if sub == agent_core::Usage::default() {
+        String::new()
+    } else {
+        format!(
+            " (+ sub-agents {} in / {} out)",
+            sub.input_tokens, sub.output_tokens
+        )
+    };
     format!(
-        "{tools} · model {} ({} call{}) · tokens {} in / {} out · wall {}",
+        "{tools} · model {} ({} call{}) · tokens {} in / {} out{sub} · wall {}",
         secs(m.model_time),
         m.model_calls,
         if m.model_calls == 1 { "" } else { "s" },

@@ -41,6 +41,8 @@ pub struct FileConfig {
     pub(super) context_window: Option<u64>,
     pub(super) tools: Option<BTreeMap<String, ToolOverride>>,
     pub(super) mcp: Option<BTreeMap<String, super::mcp::McpTable>>,
+    pub(super) approve: Option<Vec<String>>,
+    pub(super) yes: Option<bool>,
 }
 
 /// A `[tools.NAME]` table: one tool's own timeout, retries, output limit
@@ -71,6 +73,9 @@ pub struct ToolOverride {
     /// The largest result sent back to the model, in bytes (a larger one is
     /// cut, and the model told); 0 for no limit.
     pub max_output_bytes: Option<usize>,
+    /// Each call needs a person's approval (`true`), or not even when an
+    /// MCP server calls the tool destructive (`false`); docs/HOOKS.md.
+    pub approve: Option<bool>,
 }
 
 impl ToolOverride {

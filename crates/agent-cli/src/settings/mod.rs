@@ -12,6 +12,7 @@
 //! - `error`: [`ConfigError`], naming the file and line, or the variable;
 //! - [`values`]: backend kind, secret, on/off.
 
+pub mod approval;
 pub mod env;
 mod error;
 pub mod file;
@@ -128,6 +129,10 @@ pub struct Settings {
     pub tools: Setting<BTreeMap<String, ToolOverride>>,
     /// MCP servers whose tools join the plugins' (`[mcp.NAME]`, `--mcp`).
     pub mcp: Setting<BTreeMap<String, McpTable>>,
+    /// [`table::APPROVE`].
+    pub approve: Setting<Vec<String>>,
+    /// [`table::YES`].
+    pub yes: Setting<bool>,
 }
 
 /// One setting as `agent config` shows it and validation sees it.
@@ -194,6 +199,8 @@ impl Settings {
             Entry::of(&table::CONTEXT_WINDOW, &self.context_window, b),
             Entry::of(&table::TOOLS, &self.tools, b),
             Entry::of(&table::MCP, &self.mcp, b),
+            Entry::of(&approval::APPROVE, &self.approve, b),
+            Entry::of(&approval::YES, &self.yes, b),
         ]
     }
 

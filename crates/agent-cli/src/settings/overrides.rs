@@ -60,6 +60,10 @@ pub struct Overrides {
     pub context: Option<String>,
     /// `--context-window`.
     pub context_window: Option<u64>,
+    /// `--approve NAME[,NAME…]|all`.
+    pub approve: Option<Vec<String>>,
+    /// `--yes`.
+    pub yes: bool,
     /// `--config`: the file to read instead of looking for one.
     pub config: Option<PathBuf>,
 }

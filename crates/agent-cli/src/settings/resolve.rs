@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::approval;
 use super::env::{Env, NoEnv};
 use super::error::ConfigError;
 use super::file::{FileConfig, find_config_file, read_config_file};
@@ -225,6 +226,8 @@ impl Settings {
                 None,
                 file.mcp,
             )?,
+            approve: l.layer(&approval::APPROVE, o.approve.clone(), None, file.approve)?,
+            yes: l.layer(&approval::YES, o.yes.then_some(true), None, file.yes)?,
             backend,
             config_file,
         };

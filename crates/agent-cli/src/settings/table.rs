@@ -58,7 +58,7 @@ fn parsed_some<T: FromStr>(raw: &str) -> Option<Option<T>> {
     parsed(raw).map(Some)
 }
 
-fn any<T>(_: &T) -> Option<String> {
+pub(super) fn any<T>(_: &T) -> Option<String> {
     None
 }
 
@@ -66,7 +66,7 @@ fn none<T>(_: BackendKind) -> Option<T> {
     None
 }
 
-fn shown<T: Display>(v: &T, _: BackendKind) -> String {
+pub(super) fn shown<T: Display>(v: &T, _: BackendKind) -> String {
     v.to_string()
 }
 
@@ -568,8 +568,13 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     .cache_ttl
                     .map(|t| format!(" cache_ttl {t} s"))
                     .unwrap_or_default();
+                let approve = match o.approve {
+                    Some(true) => " approve",
+                    Some(false) => " no-approve",
+                    None => "",
+                };
                 format!(
-                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}"
+                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}{approve}"
                 )
             })
             .collect::<Vec<_>>()

@@ -30,6 +30,7 @@ fn example(key: &str) -> Option<String> {
             "{{ web_ = \"plugins/{}\" }}   # its tools are named web_<name>",
             crate::plugins::demo_file_name()
         ),
+        "approve" => "[\"search_restaurants\"]   # or [\"all\"]; also [tools.NAME] approve = true".to_owned(),
         "mcp" => "{ fs = { command = \"npx\", args = [\"-y\", \"@modelcontextprotocol/server-filesystem\", \".\"] } }   # or [mcp.fs] tables".to_owned(),
         _ => return None,
     })
@@ -85,7 +86,8 @@ pub fn config_file() -> Result<String, ConfigError> {
         "\n# One tool's own limits, by tool name (here the demo's search_restaurants).\n\
          # [tools.search_restaurants]\n\
          # timeout = 90\n\
-         # retries = 4\n",
+         # retries = 4\n\
+         # approve = true   # ask before each call (docs/HOOKS.md)\n",
     );
     Ok(out)
 }

@@ -29,6 +29,7 @@ use crate::executor::Batch;
 use crate::{CallObserver, ModelEvent, StopReason, StreamAccumulator, ToolUse};
 
 use super::Agent;
+use super::event::EventLog;
 
 /// Calls started from one streamed attempt, in the order of the message.
 pub(super) struct Started<'a> {
@@ -50,6 +51,9 @@ pub(super) struct EagerStart<'a> {
     agent: &'a Agent,
     cancel: CancellationToken,
     observer: Arc<dyn CallObserver>,
+    gate: Option<Arc<crate::hooks::Gate>>,
+    /// The run's event log, the calls' host context (sub-agents' events).
+    host: Option<Arc<EventLog>>,
     /// A complete block that starts once the stream moves past it.
     held: Option<(usize, ToolUse)>,
     started: Option<Started<'a>>,
@@ -62,11 +66,14 @@ impl<'a> EagerStart<'a> {
         agent: &'a Agent,
         cancel: &CancellationToken,
         observer: Arc<dyn CallObserver>,
+        gate: Option<Arc<crate::hooks::Gate>>,
     ) -> Self {
         Self {
             agent,
             cancel: cancel.clone(),
             observer,
+            gate,
+            host: None,
             held: None,
             started: None,
             span: None,
@@ -77,6 +84,12 @@ impl<'a> EagerStart<'a> {
     /// current when the first starts (the attempt's `chat` span).
     pub fn traced_under(mut self, span: tracing::Span) -> Self {
         self.span = Some(span);
+        self
+    }
+
+    /// Gives the calls started `log` as their host context.
+    pub fn with_host(mut self, log: Arc<EventLog>) -> Self {
+        self.host = Some(log);
         self
     }
 
@@ -113,11 +126,15 @@ impl<'a> EagerStart<'a> {
             return;
         };
         let span = &self.span;
+        let gate = &self.gate;
+        let host = &self.host;
         let started = self.started.get_or_insert_with(|| {
-            let mut batch =
-                self.agent
-                    .executor
-                    .batch(&self.agent.tools, &self.cancel, self.observer.clone());
+            let mut batch = self
+                .agent
+                .executor
+                .batch(&self.agent.tools, &self.cancel, self.observer.clone())
+                .with_gate(gate.clone())
+                .with_host(host.clone().map(|h| h as _));
             if let Some(span) = span {
                 batch.trace_under(span.clone());
             }

@@ -17,6 +17,14 @@ pub enum AgentErrorKind {
     Model(ModelError),
     /// The run was cancelled.
     Cancelled,
+    /// A hook failed around a model call ([`crate::hooks::Hook`]); the
+    /// conversation is as it was before that call.
+    Hook(crate::hooks::HookFailure),
+    /// Calls of the last batch wait for a person's approval: every one of
+    /// them is in the [`crate::hooks::PausedBatch`], with the results of
+    /// the calls that ran meanwhile. Decide, then
+    /// [`crate::Agent::resume_approved`] with `run.messages`.
+    ApprovalNeeded(Box<crate::hooks::PausedBatch>),
 }
 
 /// A run that stopped early. The run so far (conversation, events, metrics)
@@ -51,6 +59,21 @@ impl fmt::Display for AgentError {
             ),
             AgentErrorKind::Model(e) => write!(f, "{e}"),
             AgentErrorKind::Cancelled => write!(f, "the run was cancelled"),
+            AgentErrorKind::Hook(e) => write!(f, "{e}"),
+            AgentErrorKind::ApprovalNeeded(paused) => {
+                let names: Vec<&str> = paused
+                    .pending
+                    .iter()
+                    .map(|r| r.call.name.as_str())
+                    .collect();
+                write!(
+                    f,
+                    "the run paused: {} tool call(s) need approval ({}); decide each and call \
+                     `Agent::resume_approved`",
+                    names.len(),
+                    names.join(", ")
+                )
+            }
         }
     }
 }

@@ -147,6 +147,20 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         cached: bool,
     },
+    /// An event of a sub-agent ([`crate::Agent::as_tool`]) running as tool
+    /// call `index` of this run: its events nest under that call.
+    SubAgent {
+        /// Which model turn of this run asked for the call.
+        iteration: u32,
+        /// The call's position.
+        index: usize,
+        /// The call's id.
+        id: String,
+        /// The tool (the sub-agent's name as a tool).
+        name: String,
+        /// The sub-agent's event (its time from its own start).
+        inner: Box<AgentEvent>,
+    },
     /// On resume: a call of the interrupted batch that is not run again,
     /// its result taken from the session's journal (or, for a
     /// non-idempotent tool cut off mid-call, an error saying so).
@@ -188,6 +202,8 @@ pub(crate) struct EventLog {
     iteration: AtomicU32,
     events: Mutex<Vec<AgentEvent>>,
     subscriber: Option<UnboundedSender<AgentEvent>>,
+    /// Tokens of the sub-agents' model calls, from their events.
+    sub_usage: Mutex<Usage>,
 }
 
 impl EventLog {
@@ -197,6 +213,7 @@ impl EventLog {
             iteration: AtomicU32::new(0),
             events: Mutex::new(Vec::new()),
             subscriber,
+            sub_usage: Mutex::new(Usage::default()),
         }
     }
 
@@ -224,6 +241,27 @@ impl EventLog {
         if let Ok(mut events) = self.events.lock() {
             events.push(event);
         }
+    }
+
+    /// Emits `event` of the sub-agent running as call `index` (`id`, tool
+    /// `name`), its model calls' tokens added to the sub-agents' usage.
+    pub fn nested(&self, index: usize, id: &str, name: &str, event: AgentEvent) {
+        let usage = model_usage(&event);
+        if let Ok(mut sub) = self.sub_usage.lock() {
+            *sub += usage;
+        }
+        self.emit(EventKind::SubAgent {
+            iteration: self.iteration(),
+            index,
+            id: id.to_owned(),
+            name: name.to_owned(),
+            inner: Box::new(event),
+        });
+    }
+
+    /// Tokens of the sub-agents' model calls so far.
+    pub fn sub_usage(&self) -> Usage {
+        self.sub_usage.lock().map(|u| *u).unwrap_or_default()
     }
 
     pub fn take(&self) -> Vec<AgentEvent> {
@@ -287,5 +325,14 @@ impl CallObserver for EventLog {
             attempts: outcome.attempts,
             cached: outcome.cached,
         });
+    }
+}
+
+/// The tokens of a model call `event` reports, however deep it is nested.
+fn model_usage(event: &AgentEvent) -> Usage {
+    match &event.kind {
+        EventKind::ModelCallFinished { usage, .. } => *usage,
+        EventKind::SubAgent { inner, .. } => model_usage(inner),
+        _ => Usage::default(),
     }
 }

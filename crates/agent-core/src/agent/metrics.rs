@@ -38,9 +38,25 @@ pub struct RunMetrics {
     pub usage: Usage,
     /// Per turn.
     pub turns: Vec<TurnMetrics>,
+    /// Tokens used by the sub-agents this run called as tools
+    /// ([`crate::Agent::as_tool`]), theirs nested at any depth; not in
+    /// `usage`, which is this agent's own.
+    #[serde(default, skip_serializing_if = "crate::agent::metrics::is_zero")]
+    pub sub_agent_usage: Usage,
+}
+
+pub(crate) fn is_zero(u: &Usage) -> bool {
+    *u == Usage::default()
 }
 
 impl RunMetrics {
+    /// Tokens used by this run and its sub-agents together.
+    pub fn total_usage(&self) -> Usage {
+        let mut total = self.usage;
+        total += self.sub_agent_usage;
+        total
+    }
+
     /// How much faster the tools ran than one at a time would have
     /// (sequential tool time / tool time); 1.0 without tools.
     pub fn tool_speedup(&self) -> f64 {

@@ -1,5 +1,6 @@
 //! [`Agent`]: the loop that talks to the model and runs its tool calls.
 
+mod approval;
 mod context;
 mod conversation;
 mod eager;
@@ -11,6 +12,7 @@ mod resume;
 mod run;
 mod session;
 mod state;
+mod subagent;
 
 use std::sync::Arc;
 
@@ -26,9 +28,11 @@ pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use session::Session;
 pub use state::AgentState;
+pub use subagent::AgentTool;
 
 use crate::SessionStore;
 use crate::context::{ConversationManager, IntoManager};
+use crate::hooks::{ApprovalPolicy, Approver, Hook, Hooks};
 use crate::session::{IntoStore, SessionError, SessionJournal};
 use crate::{
     ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
@@ -91,6 +95,8 @@ pub struct Agent {
     capture_content: bool,
     context: Option<context::ContextSettings>,
     session_store: Option<Arc<dyn SessionStore>>,
+    hooks: Hooks,
+    approvals: Arc<ApprovalPolicy>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -216,6 +222,18 @@ impl Agent {
         self.session_store.as_ref()
     }
 
+    /// Which tools need a person's approval before each call.
+    pub fn approvals(&self) -> &ApprovalPolicy {
+        &self.approvals
+    }
+
+    /// This agent with `policy` deciding which tools need approval, for a
+    /// host that learns what its tools declare only once they are loaded.
+    pub fn with_approvals(mut self, policy: ApprovalPolicy) -> Self {
+        self.approvals = Arc::new(policy);
+        self
+    }
+
     /// The tools on offer.
     pub fn tools(&self) -> &ToolRegistry {
         &self.tools
@@ -253,6 +271,7 @@ pub struct RunOptions {
     cancel: Option<CancellationToken>,
     events: Option<UnboundedSender<AgentEvent>>,
     journal: Option<Arc<dyn SessionJournal>>,
+    approver: Option<Arc<dyn Approver>>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -264,6 +283,7 @@ impl std::fmt::Debug for RunOptions {
                 "journal",
                 &self.journal.as_ref().map(|j| j.name().to_owned()),
             )
+            .field("approver", &self.approver.is_some())
             .finish()
     }
 }
@@ -291,6 +311,14 @@ impl RunOptions {
     /// [`crate::session`]'s contract).
     pub fn with_journal(mut self, journal: Arc<dyn SessionJournal>) -> Self {
         self.journal = Some(journal);
+        self
+    }
+
+    /// Who decides on calls that need approval (see
+    /// [`crate::hooks::Approver`]). Without one, such calls wait and the run
+    /// pauses with [`AgentErrorKind::ApprovalNeeded`].
+    pub fn with_approver(mut self, approver: Arc<dyn Approver>) -> Self {
+        self.approver = Some(approver);
         self
     }
 }
@@ -328,6 +356,8 @@ pub struct AgentBuilder {
     context_manager: Option<Arc<dyn ConversationManager>>,
     context_window: Option<u64>,
     session_store: Option<Arc<dyn SessionStore>>,
+    hooks: Hooks,
+    approvals: ApprovalPolicy,
 }
 
 impl AgentBuilder {
@@ -470,6 +500,26 @@ impl AgentBuilder {
         self
     }
 
+    /// Adds `hook` after those added so far (see [`crate::hooks::Hook`]'s
+    /// contract).
+    pub fn hook(mut self, hook: impl Hook + 'static) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Calls of tool `name` need a person's approval (see
+    /// [`crate::hooks`]).
+    pub fn approve(mut self, name: impl Into<String>) -> Self {
+        self.approvals = self.approvals.tool(name);
+        self
+    }
+
+    /// Which tools need approval, replacing any named so far.
+    pub fn approvals(mut self, policy: ApprovalPolicy) -> Self {
+        self.approvals = policy;
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
@@ -517,6 +567,8 @@ impl AgentBuilder {
             capture_content: self.capture_content,
             context,
             session_store: self.session_store,
+            hooks: self.hooks,
+            approvals: Arc::new(self.approvals),
         })
     }
 }

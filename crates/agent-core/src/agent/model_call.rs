@@ -26,6 +26,8 @@ pub(super) struct ModelCall<'r> {
     /// journal when there is one).
     pub observer: Arc<dyn CallObserver>,
     pub request: ModelRequest,
+    /// The run's hooks and approvals, for calls started early.
+    pub gate: Option<Arc<crate::hooks::Gate>>,
     pub iteration: u32,
     /// The run's token: calls started early are cancelled with the run.
     pub cancel: CancellationToken,
@@ -53,11 +55,16 @@ impl<'r> ModelCall<'r> {
             });
         }
         let start = Instant::now();
-        let mut eager = self
-            .agent
-            .eager
-            .then(|| EagerStart::new(self.agent, &self.cancel, self.observer.clone()))
-            .map(|eager| eager.traced_under(self.run_span.clone()));
+        let mut eager = self.agent.eager.then(|| {
+            EagerStart::new(
+                self.agent,
+                &self.cancel,
+                self.observer.clone(),
+                self.gate.clone(),
+            )
+            .with_host(self.log.clone())
+            .traced_under(self.run_span.clone())
+        });
         let mut stream = self.agent.backend.converse_stream(&self.request);
         let mut acc = StreamAccumulator::default();
         let streamed: Result<(), ModelError> = async {

@@ -26,7 +26,12 @@ impl<'a> Run<'a> {
             }
             Pending::ModelCall => self.drive(Next::Think).await,
             Pending::Batch { calls, finished } => {
-                self.drive(Next::ResumeTools { calls, finished }).await
+                self.drive(Next::ResumeTools {
+                    calls,
+                    finished,
+                    interrupted: true,
+                })
+                .await
             }
         }
     }
@@ -38,6 +43,7 @@ impl<'a> Run<'a> {
         &mut self,
         calls: Vec<ToolUse>,
         finished: Vec<ToolResult>,
+        interrupted: bool,
     ) -> Next<'a> {
         // The batch belongs to the model turn already journaled.
         self.iteration += 1;
@@ -59,7 +65,7 @@ impl<'a> Run<'a> {
                     error: result.is_error(),
                 });
                 results[index] = Some(result);
-            } else if !self.agent.is_idempotent(&call.name) {
+            } else if interrupted && !self.agent.is_idempotent(&call.name) {
                 let result = ToolResult::error(
                     call.id.clone(),
                     format!(
@@ -83,13 +89,22 @@ impl<'a> Run<'a> {
         }
         let batch_start = Instant::now();
         let observer: Arc<dyn CallObserver> = self.journaling.clone();
-        let outcomes = self
+        let mut batch = self
             .agent
             .executor
-            .execute(&self.agent.tools, &rerun, &self.cancel, observer)
-            .await;
+            .batch(&self.agent.tools, &self.cancel, observer)
+            .with_gate(self.gate.clone())
+            .with_host(Some(self.log.clone()));
+        for call in &rerun {
+            batch.start(call);
+        }
+        let outcomes = batch.finish(&rerun).await;
         self.metrics.tool_time += batch_start.elapsed();
         self.metrics.tool_calls += outcomes.len() as u32;
+        let replayed: Vec<ToolResult> = results.iter().flatten().cloned().collect();
+        if let Some(paused) = self.paused(&calls, &rerun_at, &outcomes, &replayed) {
+            return Next::Stop(super::run::Stop::Paused(Box::new(paused)));
+        }
         for (outcome, index) in outcomes.into_iter().zip(rerun_at) {
             results[index] = Some(outcome.result);
         }

@@ -15,6 +15,7 @@ use super::{
     Agent, AgentError, AgentErrorKind, AgentRun, AgentState, Conversation, EventKind, RunMetrics,
     RunOptions,
 };
+use crate::hooks::{Decisions, Gate, HookFailure, PausedBatch};
 use crate::retry::{self, Retried, Stopped};
 use crate::session::Journaling;
 use crate::telemetry;
@@ -37,6 +38,8 @@ pub(super) struct Run<'a> {
     pub(super) span: tracing::Span,
     /// What the run knows of its input's size (see `context.rs`).
     pub(super) context: super::context::ContextState,
+    /// The hooks and approvals every call of this run passes (`None`: none).
+    pub(super) gate: Option<Arc<Gate>>,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -51,6 +54,9 @@ pub(super) enum Next<'a> {
     ResumeTools {
         calls: Vec<ToolUse>,
         finished: Vec<crate::ToolResult>,
+        /// Cut off by a crash (calls of non-idempotent tools are not run
+        /// again), rather than paused for approval (they never started).
+        interrupted: bool,
     },
     /// The model answered (states `Responding`, then `Completed`).
     Respond {
@@ -65,12 +71,21 @@ pub(super) enum Stop {
     MaxIterations(u32),
     Model(ModelError),
     Cancelled,
+    Hook(HookFailure),
+    Paused(Box<PausedBatch>),
 }
 
 impl<'a> Run<'a> {
     pub fn new(agent: &'a Agent, conversation: &'a mut Conversation, options: RunOptions) -> Self {
         let log = Arc::new(EventLog::new(options.events));
+        let gate = Gate::new(
+            &agent.hooks,
+            &agent.approvals,
+            options.approver,
+            Decisions::new(),
+        );
         Self {
+            gate,
             agent,
             conversation,
             cancel: options.cancel.unwrap_or_default(),
@@ -104,9 +119,13 @@ impl<'a> Run<'a> {
                     self.move_to(AgentState::ExecutingTools);
                     self.execute_tools(&calls, early).await
                 }
-                Next::ResumeTools { calls, finished } => {
+                Next::ResumeTools {
+                    calls,
+                    finished,
+                    interrupted,
+                } => {
                     self.move_to(AgentState::ExecutingTools);
-                    self.resume_tools(calls, finished).await
+                    self.resume_tools(calls, finished, interrupted).await
                 }
                 Next::Respond {
                     answer,
@@ -115,6 +134,16 @@ impl<'a> Run<'a> {
                 Next::Stop(stop) => return Err(self.stop(stop)),
             };
         }
+    }
+
+    /// The next request (see `context.rs`), as the run's model hooks leave
+    /// it.
+    async fn hooked_request(&self) -> Result<crate::ModelRequest, HookFailure> {
+        let mut request = self.request();
+        if let Some(gate) = &self.gate {
+            gate.hooks().before_model(&mut request).await?;
+        }
+        Ok(request)
     }
 
     /// One model turn, retried by the agent's policy: an answer, or tool
@@ -129,11 +158,16 @@ impl<'a> Run<'a> {
         self.log.set_iteration(iteration);
         let agent: &'a Agent = self.agent;
         self.fit_context().await;
+        let request = match self.hooked_request().await {
+            Ok(request) => request,
+            Err(e) => return Next::Stop(Stop::Hook(e)),
+        };
         let mut call = ModelCall {
             agent,
             log: self.log.clone(),
             observer: self.journaling.clone(),
-            request: self.request(),
+            request,
+            gate: self.gate.clone(),
             iteration,
             cancel: self.cancel.clone(),
             run_span: self.span.clone(),
@@ -148,7 +182,10 @@ impl<'a> Run<'a> {
         if let Err(Stopped::Failed(e)) = &retried.result
             && self.recover_from_overflow(e).await
         {
-            call.request = self.request();
+            call.request = match self.hooked_request().await {
+                Ok(request) => request,
+                Err(e) => return Next::Stop(Stop::Hook(e)),
+            };
             let first = retried.attempts;
             retried = retry::run(&mut call, agent.model_retry.as_ref(), &self.cancel)
                 .instrument(chat.clone())
@@ -169,6 +206,14 @@ impl<'a> Run<'a> {
             Err(Stopped::Failed(e)) => return Next::Stop(Stop::Model(e)),
             Err(Stopped::Cancelled) => return Next::Stop(Stop::Cancelled),
         };
+        if let Some(gate) = &self.gate
+            && let Err(e) = gate.hooks().after_model(&response).await
+        {
+            if let Some(early) = early {
+                early.cancel().await;
+            }
+            return Next::Stop(Stop::Hook(e));
+        }
         let mut message = response.message;
         let has_calls = message.tool_uses().next().is_some();
         if response.stop_reason == StopReason::MaxTokens || !has_calls {
@@ -219,10 +264,16 @@ impl<'a> Run<'a> {
                     early.cancel().await;
                     batch_start = Instant::now();
                 }
-                self.agent
+                let mut batch = self
+                    .agent
                     .executor
-                    .execute(&self.agent.tools, calls, &self.cancel, observer)
-                    .await
+                    .batch(&self.agent.tools, &self.cancel, observer)
+                    .with_gate(self.gate.clone())
+                    .with_host(Some(self.log.clone()));
+                for call in calls {
+                    batch.start(call);
+                }
+                batch.finish(calls).await
             }
         };
         let hidden = self.answered.saturating_duration_since(batch_start);
@@ -233,6 +284,10 @@ impl<'a> Run<'a> {
         self.metrics.tool_calls += outcomes.len() as u32;
         if let Some(turn) = self.metrics.turns.last_mut() {
             turn.tools = Some(batch);
+        }
+        let at: Vec<usize> = (0..calls.len()).collect();
+        if let Some(paused) = self.paused(calls, &at, &outcomes, &[]) {
+            return Next::Stop(Stop::Paused(Box::new(paused)));
         }
         self.push(Message {
             role: Role::User,
@@ -262,6 +317,8 @@ impl<'a> Run<'a> {
             Stop::MaxIterations(limit) => AgentErrorKind::MaxIterations { limit },
             Stop::Model(e) => AgentErrorKind::Model(e),
             Stop::Cancelled => AgentErrorKind::Cancelled,
+            Stop::Hook(e) => AgentErrorKind::Hook(e),
+            Stop::Paused(p) => AgentErrorKind::ApprovalNeeded(p),
         };
         telemetry::run_finished(&self.span, &self.metrics, None, Some(&kind));
         AgentError {
@@ -315,6 +372,7 @@ impl<'a> Run<'a> {
 
     pub(super) fn finish(mut self, answer: String, stop_reason: Option<StopReason>) -> AgentRun {
         self.metrics.wall = self.log.start().elapsed();
+        self.metrics.sub_agent_usage = self.log.sub_usage();
         AgentRun {
             answer,
             stop_reason,

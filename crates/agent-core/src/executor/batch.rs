@@ -12,6 +12,7 @@ use tracing::Instrument;
 use super::cache::Lookup;
 use super::call::{self, CallTask};
 use super::{CallFailure, CallObserver, CallOutcome, ToolExecutor};
+use crate::hooks::Gate;
 use crate::telemetry;
 use crate::{ToolResult, ToolUse};
 
@@ -38,6 +39,10 @@ pub struct Batch<'a> {
     pending: Vec<Pending>,
     /// The span the calls' `execute_tool` spans go under.
     span: tracing::Span,
+    /// The run's hooks and approvals: each call passes them in its own task.
+    gate: Option<Arc<Gate>>,
+    /// The host's context, which each call's tool sees ([`super::scope`]).
+    host: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Batch<'_> {
@@ -64,6 +69,8 @@ impl<'a> Batch<'a> {
             in_flight: InFlight::new(cancel.child_token()),
             pending: Vec::with_capacity(capacity),
             span: tracing::Span::current(),
+            gate: None,
+            host: None,
         }
     }
 
@@ -71,6 +78,21 @@ impl<'a> Batch<'a> {
     /// span current when the batch was made); see [`crate::telemetry`].
     pub fn trace_under(&mut self, span: tracing::Span) {
         self.span = span;
+    }
+
+    /// Gives every call started from now on `host` as its
+    /// [`super::scope::CallScope`]'s context (the agent gives its run's
+    /// event log, which sub-agents tell their events to).
+    pub fn with_host(mut self, host: Option<Arc<dyn std::any::Any + Send + Sync>>) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// Passes every call started from now on through `gate` (the run's
+    /// hooks and approvals), in the call's own task.
+    pub(crate) fn with_gate(mut self, gate: Option<Arc<Gate>>) -> Self {
+        self.gate = gate;
+        self
     }
 
     /// When the batch was made: the origin of its outcomes' `started`.
@@ -154,7 +176,19 @@ impl<'a> Batch<'a> {
             leader: None,
             span: span.clone(),
             capture,
+            gate: self.gate.clone(),
+            host: self.host.clone(),
         };
+        if let Some(gate) = &self.gate {
+            // Hooks and approvals may take long (a person answers): the call
+            // takes its place in the lines only once they let it through,
+            // so it holds no slot meanwhile and its siblings run.
+            let gated = super::gated::run(self.executor.clone(), task, gate.clone());
+            let handle = tokio::spawn(gated.instrument(span));
+            self.in_flight.tasks.push(handle.abort_handle());
+            self.pending.push(Pending::Running(handle));
+            return;
+        }
         if let Some(ttl) = rules.and_then(|r| r.cache) {
             match self
                 .executor
@@ -165,7 +199,7 @@ impl<'a> Batch<'a> {
                 Lookup::Hit(output) => {
                     self.observer.call_started(index, call);
                     let outcome = task.cached(output, Instant::now());
-                    self.observer.call_finished(&outcome);
+                    task.finished(&outcome);
                     self.pending.push(Pending::Done(Box::new(outcome)));
                     return;
                 }
@@ -176,46 +210,8 @@ impl<'a> Batch<'a> {
                     task.announced = true;
                     let rules = self.executor.rules.clone();
                     let limit = self.executor.limit.clone();
-                    let handle = tokio::spawn(
-                        async move {
-                            let waited = Instant::now();
-                            let mut follower = follower;
-                            loop {
-                                let output = match follower.wait().await {
-                                    Some(output) => Some(output),
-                                    // That call failed: look again (another may
-                                    // have succeeded or started meanwhile), else
-                                    // lead and run.
-                                    None => {
-                                        match rules.cache.lookup(
-                                            &task.call.name,
-                                            &task.call.input,
-                                            ttl,
-                                        ) {
-                                            Lookup::Hit(output) => Some(output),
-                                            Lookup::Follow(next) => {
-                                                follower = next;
-                                                continue;
-                                            }
-                                            Lookup::Lead(leader) => {
-                                                task.leader = Some(leader);
-                                                None
-                                            }
-                                        }
-                                    }
-                                };
-                                if let Some(output) = output {
-                                    let outcome = task.cached(output, waited);
-                                    task.observer.call_finished(&outcome);
-                                    return outcome;
-                                }
-                                let rules_of = rules.of(&task.call.name);
-                                let slot = rules.enqueue(&limit, rules_of, &task.call.input);
-                                return task.run(slot).await;
-                            }
-                        }
-                        .instrument(span),
-                    );
+                    let follow = task.follow(follower, rules, limit, ttl);
+                    let handle = tokio::spawn(follow.instrument(span));
                     self.in_flight.tasks.push(handle.abort_handle());
                     self.pending.push(Pending::Running(handle));
                     return;

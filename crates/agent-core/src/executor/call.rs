@@ -14,9 +14,12 @@ use tokio_util::sync::CancellationToken;
 use tool_api::{Tool, ToolContext, ToolError, ToolOutput};
 
 use super::admission::Admission;
-use super::cache::Leader;
+use super::admission::Rules;
+use super::cache::{Follower, Leader};
+use super::limit::ConcurrencyLimit;
 use super::timeout::with_timeout;
 use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
+use crate::hooks::Gate;
 use crate::retry::{self, Operation, Stopped, Verdict};
 use crate::{ToolResult, ToolUse};
 
@@ -37,6 +40,11 @@ pub(super) struct CallTask {
     /// The call's `execute_tool` span, and whether content goes on it.
     pub span: tracing::Span,
     pub capture: bool,
+    /// The run's hooks and approvals, if any: their `after_tool` hooks see
+    /// the result before anyone else.
+    pub gate: Option<Arc<Gate>>,
+    /// The batch's host context, the tool's [`super::scope::current`].
+    pub host: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Why one attempt failed (cancellation is the retry loop's to see).
@@ -54,8 +62,7 @@ impl CallTask {
             biased;
             () = self.cancel.cancelled() => {
                 let outcome = self.outcome(Err((CallFailure::Cancelled, cancelled_message())), 0, Instant::now());
-                crate::telemetry::tool_finished(&self.span, &outcome, self.capture);
-                self.observer.call_finished(&outcome);
+                self.finished(&outcome);
                 return outcome;
             }
             permit = slot.admitted() => permit,
@@ -81,9 +88,61 @@ impl CallTask {
         // slot never appears to start before this one ended.
         let outcome = self.outcome(result, retried.attempts, start);
         drop(permit);
-        crate::telemetry::tool_finished(&self.span, &outcome, self.capture);
-        self.observer.call_finished(&outcome);
+        self.finish(outcome).await
+    }
+
+    /// The `after_tool` hooks on `outcome`, then the observer hears of it.
+    pub async fn finish(&self, mut outcome: CallOutcome) -> CallOutcome {
+        if let Some(gate) = &self.gate
+            && gate.after(&self.call, &mut outcome.result).await
+        {
+            outcome.failure = Some(CallFailure::HookFailed);
+        }
+        self.finished(&outcome);
         outcome
+    }
+
+    /// The call's span and the observer hear of `outcome`, final.
+    pub fn finished(&self, outcome: &CallOutcome) {
+        crate::telemetry::tool_finished(&self.span, outcome, self.capture);
+        self.observer.call_finished(outcome);
+    }
+
+    /// Waits for the identical call `follower` follows, then answers with
+    /// its result, or runs itself if that call did not succeed.
+    pub async fn follow(
+        mut self,
+        mut follower: Follower,
+        rules: Arc<Rules>,
+        limit: ConcurrencyLimit,
+        ttl: Duration,
+    ) -> CallOutcome {
+        let waited = Instant::now();
+        loop {
+            let output = match follower.wait().await {
+                Some(output) => Some(output),
+                // That call failed: look again (another may have succeeded
+                // or started meanwhile), else lead and run.
+                None => match rules.cache.lookup(&self.call.name, &self.call.input, ttl) {
+                    super::cache::Lookup::Hit(output) => Some(output),
+                    super::cache::Lookup::Follow(next) => {
+                        follower = next;
+                        continue;
+                    }
+                    super::cache::Lookup::Lead(leader) => {
+                        self.leader = Some(leader);
+                        None
+                    }
+                },
+            };
+            if let Some(output) = output {
+                let outcome = self.cached(output, waited);
+                return self.finish(outcome).await;
+            }
+            let rules_of = rules.of(&self.call.name);
+            let slot = rules.enqueue(&limit, rules_of, &self.call.input);
+            return self.run(slot).await;
+        }
     }
 
     /// The failure class and the message the model reads for the last
@@ -126,11 +185,10 @@ impl CallTask {
     pub fn cached(&self, output: ToolOutput, start: Instant) -> CallOutcome {
         let mut outcome = self.outcome(Ok(output), 0, start);
         outcome.cached = true;
-        crate::telemetry::tool_finished(&self.span, &outcome, self.capture);
         outcome
     }
 
-    fn outcome(
+    pub(super) fn outcome(
         &self,
         result: Result<ToolOutput, (CallFailure, String)>,
         attempts: u32,
@@ -184,7 +242,18 @@ impl Operation for CallTask {
         if let Some(t) = self.policy.timeout {
             ctx = ctx.with_deadline((Instant::now() + t).into_std());
         }
-        let call = AssertUnwindSafe(self.tool.call(self.call.input.clone(), ctx)).catch_unwind();
+        let call = self.tool.call(self.call.input.clone(), ctx);
+        let call = match &self.host {
+            None => futures::future::Either::Left(call),
+            Some(host) => {
+                let scope = super::scope::CallScope {
+                    index: self.index,
+                    host: host.clone(),
+                };
+                futures::future::Either::Right(super::scope::within(scope, call))
+            }
+        };
+        let call = AssertUnwindSafe(call).catch_unwind();
         let timeout = self.policy.timeout;
         async move {
             // The tool's future is dropped on a timeout, a cancelled run or
@@ -218,7 +287,7 @@ impl Operation for CallTask {
     }
 }
 
-fn cancelled_message() -> String {
+pub(super) fn cancelled_message() -> String {
     "the run was cancelled before this tool call finished; no result".into()
 }
 

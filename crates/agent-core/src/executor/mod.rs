@@ -19,6 +19,7 @@ mod batch;
 mod cache;
 mod call;
 mod config;
+mod gated;
 pub mod limit;
 mod observer;
 mod outcome;
@@ -26,6 +27,7 @@ mod output_limit;
 mod priority;
 mod rate;
 mod resource;
+pub mod scope;
 pub mod timeout;
 
 use std::sync::Arc;

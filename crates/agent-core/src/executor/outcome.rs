@@ -24,6 +24,13 @@ pub enum CallFailure {
     Panicked,
     /// The run was cancelled before the call finished.
     Cancelled,
+    /// A hook or the person asked denied it ([`crate::hooks`]); not run.
+    Denied,
+    /// A hook failed or panicked around it ([`crate::hooks`]).
+    HookFailed,
+    /// It waits for a person's approval: not run, not answered yet; the
+    /// run pauses after the batch ([`crate::hooks::PausedBatch`]).
+    AwaitingApproval,
 }
 
 /// The end of one call: the result sent to the model, and how it got there.

@@ -77,6 +77,12 @@ impl CallObserver for Journaling {
     }
 
     fn call_finished(&self, outcome: &CallOutcome) {
+        // A call waiting for approval has no result yet: on resume it is
+        // still pending, and asked about again.
+        if outcome.failure == Some(crate::CallFailure::AwaitingApproval) {
+            self.inner.call_finished(outcome);
+            return;
+        }
         self.append(|| JournalEntry::ToolResult {
             index: outcome.index,
             name: outcome.name.clone(),
