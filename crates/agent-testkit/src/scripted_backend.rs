@@ -177,9 +177,11 @@ fn spread(
         let when = match &event {
             ModelEvent::MessageStart => start,
             // A block opens at the start of its share of the latency.
-            ModelEvent::ToolUseStart { index, .. } | ModelEvent::TextDelta { index, .. } => {
-                at(*index)
-            }
+            ModelEvent::ToolUseStart { index, .. }
+            | ModelEvent::TextDelta { index, .. }
+            | ModelEvent::ReasoningDelta { index, .. }
+            | ModelEvent::RedactedReasoning { index, .. } => at(*index),
+            ModelEvent::ReasoningSignature { index, .. } => at(*index + 1),
             ModelEvent::ToolInputDelta { index, .. } | ModelEvent::BlockStop { index } => {
                 at(*index + 1)
             }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use agent_core::{ModelBackend, ModelError, ModelEvent, ModelRequest, ModelResponse};
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use http_backend::Endpoint;
 use tokio::time::Instant;
@@ -70,6 +71,16 @@ impl AnthropicBackend {
     }
 }
 
+/// What this protocol carries beyond text and tools (see
+/// `docs/BACKENDS.md`); a request holding more is refused by name.
+const SUPPORTS: agent_core::Supports = agent_core::Supports {
+    reasoning: false,
+    images: false,
+    images_in_tool_results: false,
+    documents: false,
+    s3_sources: false,
+};
+
 #[async_trait]
 impl ModelBackend for AnthropicBackend {
     fn name(&self) -> &str {
@@ -77,6 +88,7 @@ impl ModelBackend for AnthropicBackend {
     }
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
+        agent_core::check_supported(request, self.name(), SUPPORTS)?;
         let start = Instant::now();
         let body = to_wire_request(request, &self.model, false);
         let reply = self
@@ -93,6 +105,9 @@ impl ModelBackend for AnthropicBackend {
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
+        if let Err(e) = agent_core::check_supported(request, self.name(), SUPPORTS) {
+            return futures::stream::once(async move { Err(e) }).boxed();
+        }
         let body = to_wire_request(request, &self.model, true);
         self.endpoint.post_stream(body, StreamDecoder::default())
     }

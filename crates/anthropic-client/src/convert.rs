@@ -63,6 +63,8 @@ fn to_wire_message(message: &Message) -> WireMessage {
                 input: u.input.clone(),
             }),
             ContentBlock::ToolResult(r) => Some(to_wire_result(r)),
+            // Refused before sending (`check_supported` in the backend).
+            _ => None,
         })
         .collect();
     WireMessage {
@@ -78,6 +80,8 @@ fn to_wire_result(result: &ToolResult) -> Block {
         .map(|c| match c {
             ToolResultContent::Text(t) => t.clone(),
             ToolResultContent::Json(v) => v.to_string(),
+            // Refused before sending (`check_supported` in the backend).
+            _ => String::new(),
         })
         .filter(|t| !t.is_empty())
         .map(|text| Block::Text { text })
@@ -194,6 +198,7 @@ pub(crate) mod tests {
                 temperature: Some(0.5),
                 top_p: None,
                 stop_sequences: vec!["END".into()],
+                thinking: None,
             },
         }
     }

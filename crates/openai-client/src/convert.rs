@@ -111,6 +111,8 @@ pub fn result_text(result: &ToolResult) -> String {
         .map(|c| match c {
             ToolResultContent::Text(t) => t.clone(),
             ToolResultContent::Json(v) => v.to_string(),
+            // Refused before sending (`check_supported` in the backend).
+            _ => String::new(),
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -296,6 +298,7 @@ pub(crate) mod tests {
                 temperature: Some(0.5),
                 top_p: None,
                 stop_sequences: vec!["END".into()],
+                thinking: None,
             },
         }
     }

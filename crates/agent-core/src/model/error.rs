@@ -29,6 +29,9 @@ pub enum ModelErrorKind {
     ContextOverflow,
     /// The response could not be understood. Not retried.
     Protocol,
+    /// The request breaks a rule of the service, found before sending it
+    /// (see [`crate::model::constraints`]). Not retried.
+    InvalidRequest,
     /// Anything else. Not retried.
     Other,
 }
@@ -55,6 +58,9 @@ impl ModelErrorKind {
             Self::QuotaExceeded => "a service quota is exhausted",
             Self::ContextOverflow => "the conversation is too long for the model's context window",
             Self::Protocol => "the model service's response could not be understood",
+            Self::InvalidRequest => {
+                "the request was not sent: it breaks a rule of the model service"
+            }
             Self::Other => "the model call failed",
         }
     }

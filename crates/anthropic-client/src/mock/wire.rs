@@ -390,6 +390,7 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
             temperature: request.temperature,
             top_p: request.top_p,
             stop_sequences: request.stop_sequences.clone(),
+            thinking: None,
         },
     }
 }
@@ -450,7 +451,8 @@ pub(crate) fn output_blocks(response: &ModelResponse) -> Vec<OutputBlock> {
                 name: u.name.clone(),
                 input: u.input.clone(),
             }),
-            ContentBlock::ToolResult(_) => None,
+            // The scripted model writes no other blocks.
+            _ => None,
         })
         .collect()
 }

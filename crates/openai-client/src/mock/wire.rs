@@ -460,6 +460,7 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
                 Some(Stop::One(s)) => vec![s.clone()],
                 Some(Stop::Many(v)) => v.clone(),
             },
+            thinking: None,
         },
     }
 }
