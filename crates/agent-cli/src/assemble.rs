@@ -80,6 +80,7 @@ pub fn agent(
         .eager(settings.eager.value)
         .inference(InferenceConfig {
             max_tokens: settings.max_tokens.value,
+            thinking: settings.thinking.value.map(agent_core::Thinking::budget),
             ..InferenceConfig::default()
         });
     if let Some(system) = &settings.system.value {

@@ -178,6 +178,8 @@ pub struct AgentArgs {
     pub system: Option<String>,
     #[arg(long, value_name = "N", help = table::MAX_TOKENS.about)]
     pub max_tokens: Option<u32>,
+    #[arg(long, value_name = "TOKENS", help = table::THINKING.about)]
+    pub thinking: Option<u32>,
     #[arg(long, help = table::STREAM.about)]
     pub no_stream: bool,
     #[arg(long, help = table::EAGER.about)]
@@ -214,6 +216,7 @@ impl AgentArgs {
             max_iterations: self.max_iterations,
             system: self.system.clone(),
             max_tokens: self.max_tokens,
+            thinking: self.thinking,
             no_stream: self.no_stream,
             no_eager: self.no_eager,
             config: self.config.clone(),

@@ -302,6 +302,18 @@ impl AgentBuilder {
         self
     }
 
+    /// Extended thinking with a budget of `budget_tokens` (at least 1024,
+    /// below max tokens, with no temperature set; checked before each
+    /// request is sent, see [`crate::model::constraints`]): the model
+    /// reasons before it answers, its reasoning streams as
+    /// [`EventKind::ReasoningDelta`](crate::EventKind::ReasoningDelta)
+    /// events and stays in the conversation, signed, as the services want.
+    /// Set it after [`AgentBuilder::inference`], which replaces it.
+    pub fn thinking(mut self, budget_tokens: u32) -> Self {
+        self.inference.thinking = Some(crate::Thinking::budget(budget_tokens));
+        self
+    }
+
     /// How tool calls run (default: [`ExecutorConfig::default`]). What the
     /// tools' specs declare about their scheduling is added at build, under
     /// this configuration's per-tool settings.
