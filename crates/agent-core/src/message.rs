@@ -174,6 +174,20 @@ impl ToolResult {
         }
     }
 
+    /// The successful result of a tool's `output`, each of its parts a
+    /// block (text, JSON, images, documents).
+    pub fn from_output(tool_use_id: impl Into<String>, output: tool_api::ToolOutput) -> Self {
+        Self {
+            tool_use_id: tool_use_id.into(),
+            content: output
+                .into_parts()
+                .into_iter()
+                .map(ToolResultContent::from)
+                .collect(),
+            status: ToolResultStatus::Success,
+        }
+    }
+
     /// An error result with a message for the model.
     pub fn error(tool_use_id: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
@@ -226,11 +240,32 @@ impl ToolResultContent {
     }
 }
 
+impl From<tool_api::OutputPart> for ToolResultContent {
+    fn from(part: tool_api::OutputPart) -> Self {
+        match part {
+            tool_api::OutputPart::Json(v) => Self::Json(v),
+            tool_api::OutputPart::Text(t) => Self::Text(t),
+            tool_api::OutputPart::Image(i) => Self::Image(i),
+            tool_api::OutputPart::Document(d) => Self::Document(d),
+        }
+    }
+}
+
 impl From<tool_api::ToolOutput> for ToolResultContent {
+    /// Text or JSON output as its one block; several parts as their text
+    /// (use [`ToolResult::from_output`], which keeps every part as its own
+    /// block).
     fn from(out: tool_api::ToolOutput) -> Self {
         match out {
             tool_api::ToolOutput::Json(v) => Self::Json(v),
             tool_api::ToolOutput::Text(t) => Self::Text(t),
+            tool_api::ToolOutput::Parts(parts) => Self::Text(
+                parts
+                    .iter()
+                    .map(tool_api::OutputPart::to_text)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
         }
     }
 }

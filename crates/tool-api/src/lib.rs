@@ -52,7 +52,7 @@ pub use error::{RegistryError, SpecError, ToolError};
 pub use into_tool::IntoTool;
 pub use media::{Blob, Document, DocumentFormat, Image, ImageFormat, MediaError, MediaSource};
 pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
-pub use output::ToolOutput;
+pub use output::{OutputPart, ToolOutput};
 pub use prefixed::Prefixed;
 pub use registry::{RegisteredTool, ToolRegistry};
 pub use scheduling::Scheduling;
