@@ -8,6 +8,7 @@
 //! argument types: flags reach the settings as [`settings::Overrides`].
 
 pub mod assemble;
+pub mod attach;
 pub mod backend;
 pub mod exit;
 pub mod json;

@@ -202,6 +202,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
         settings.max_concurrency.value = 1;
     }
     let agent = assemble::agent(backend, demo_tools.tools.clone(), &settings)?;
+    let attachments = args.attach.load()?;
     let mode = Mode::detect(args.json);
     if mode != Mode::Quiet {
         eprintln!(
@@ -223,12 +224,13 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
         if mode != Mode::Quiet {
             eprintln!("\n── {}: {prompt}", scenario.name);
         }
-        let result = session::show(
+        let result = session::show_start(
             &agent,
             &mut Conversation::new(),
-            &prompt,
+            session::Start::Attached(&prompt, attachments.clone()),
             mode,
             cancel.clone(),
+            None,
         )
         .await;
         match result {

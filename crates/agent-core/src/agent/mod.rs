@@ -184,6 +184,7 @@ pub struct RunOptions {
     cancel: Option<CancellationToken>,
     events: Option<UnboundedSender<AgentEvent>>,
     journal: Option<Arc<dyn SessionJournal>>,
+    attachments: Vec<crate::ContentBlock>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -195,6 +196,7 @@ impl std::fmt::Debug for RunOptions {
                 "journal",
                 &self.journal.as_ref().map(|j| j.name().to_owned()),
             )
+            .field("attachments", &self.attachments.len())
             .finish()
     }
 }
@@ -222,6 +224,17 @@ impl RunOptions {
     /// [`crate::session`]'s contract).
     pub fn with_journal(mut self, journal: Arc<dyn SessionJournal>) -> Self {
         self.journal = Some(journal);
+        self
+    }
+
+    /// Sends `blocks` (images, documents: see [`crate::Image::from_bytes`],
+    /// [`crate::Document::from_bytes`]) with the prompt, after its text, in
+    /// the same user message.
+    pub fn with_attachments(
+        mut self,
+        blocks: impl IntoIterator<Item = crate::ContentBlock>,
+    ) -> Self {
+        self.attachments.extend(blocks);
         self
     }
 }

@@ -33,6 +33,8 @@ pub(super) struct Run<'a> {
     pub(super) iteration: u32,
     /// When the last model turn's answer was complete.
     answered: Instant,
+    /// Sent with the prompt (`RunOptions::with_attachments`).
+    attachments: Vec<crate::ContentBlock>,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -76,13 +78,16 @@ impl<'a> Run<'a> {
             metrics: RunMetrics::default(),
             iteration: 0,
             answered: Instant::now(),
+            attachments: options.attachments,
         }
     }
 
     /// The state machine: each state is a method that says where to go next.
-    pub async fn go(self, prompt: &str) -> Result<AgentRun, AgentError> {
-        self.journaling.message(&Message::user(prompt));
-        self.conversation.push_user_text(prompt);
+    pub async fn go(mut self, prompt: &str) -> Result<AgentRun, AgentError> {
+        let mut message = Message::user(prompt);
+        message.content.append(&mut self.attachments);
+        self.journaling.message(&message);
+        self.conversation.push_user_blocks(message.content);
         self.drive(Next::Think).await
     }
 
