@@ -2,7 +2,7 @@
 //! real AWS SDK and HTTP to the local Converse server on 127.0.0.1, which
 //! signs the reasoning it writes and checks it comes back first and
 //! unchanged, as Bedrock does. Asserts on what crossed the wire.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

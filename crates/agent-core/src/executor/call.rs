@@ -137,12 +137,11 @@ impl CallTask {
             }
             Err((failure, message)) => {
                 // An error's message is held to the same limit.
-                let message = match super::output_limit::limit(
+                let message = ToolResultContent::from(super::output_limit::limit(
                     ToolOutput::Text(message),
                     self.policy.max_output_bytes,
-                ) {
-                    other => ToolResultContent::from(other).to_text(),
-                };
+                ))
+                .to_text();
                 (ToolResult::error(&self.call.id, message), Some(failure))
             }
         };
