@@ -149,6 +149,7 @@ impl ScriptedBackend {
         if let Some(fault) = fault {
             return Err(fault);
         }
+        agent_core::check_request(request)?;
         validate_conversation(request).map_err(|e| ModelError::validation(e.to_string()))?;
         let scenario = select(&self.scenarios, request).ok_or_else(|| {
             ModelError::validation(format!(
@@ -158,6 +159,17 @@ impl ScriptedBackend {
         })?;
         let mut response = scenario.respond(request);
         response.latency = self.latency;
+        if request.inference.thinking.is_some() {
+            // A thinking model reasons first; the signature stands for the
+            // services' (the scripted model checks none).
+            response.message.content.insert(
+                0,
+                agent_core::ContentBlock::Reasoning(agent_core::Reasoning {
+                    text: format!("Scripted reasoning for {:?}.", scenario.name),
+                    signature: Some("scripted".into()),
+                }),
+            );
+        }
         Ok(response)
     }
 }
