@@ -99,7 +99,7 @@ impl OpenAiBackend {
 /// `docs/BACKENDS.md`); a request holding more is refused by name.
 const SUPPORTS: agent_core::Supports = agent_core::Supports {
     reasoning: false,
-    images: false,
+    images: true,
     images_in_tool_results: false,
     documents: false,
     s3_sources: false,

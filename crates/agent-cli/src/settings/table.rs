@@ -423,7 +423,7 @@ pub const THINKING: Spec<Option<u32>> = Spec {
     env: Some("AGENT_THINKING"),
     expected: "a whole number of tokens (at least 1024)",
     about: "Extended thinking: let the model reason for up to TOKENS tokens before it answers \
-            (at least 1024, below --max-tokens; bedrock)",
+            (at least 1024, below --max-tokens; bedrock and anthropic)",
     parse: parsed_some,
     check: |n| {
         n.filter(|n| *n < agent_core::Thinking::MIN_BUDGET).map(|n| {
