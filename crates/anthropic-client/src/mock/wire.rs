@@ -321,6 +321,10 @@ impl Event {
 }
 
 /// A piece of a block.
+#[allow(
+    clippy::enum_variant_names,
+    reason = "the API's own names: text_delta, input_json_delta, thinking_delta, signature_delta"
+)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Delta {

@@ -540,7 +540,8 @@ pub(crate) fn data_url_image(image_url: &Value) -> Option<agent_core::Image> {
     let (head, data) = url.strip_prefix("data:")?.split_once(";base64,")?;
     let format = agent_core::ImageFormat::from_mime_type(head)?;
     let bytes = agent_core::Blob::from_base64(data)?;
-    (agent_core::ImageFormat::sniff(&bytes) == Some(format)).then(|| agent_core::Image {
+    let matches = agent_core::ImageFormat::sniff(&bytes) == Some(format);
+    matches.then_some(agent_core::Image {
         format,
         source: agent_core::MediaSource::Bytes(bytes),
     })

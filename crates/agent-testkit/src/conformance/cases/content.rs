@@ -24,7 +24,7 @@ const CHART: &str = "Draw a bar chart of 3, 1 and 2.";
 
 /// What a run came to: done, or refused before sending.
 enum Outcome {
-    Done(AgentRun),
+    Done(Box<AgentRun>),
     Refused,
 }
 
@@ -38,7 +38,7 @@ async fn outcome(
 ) -> Result<Outcome, String> {
     let m = mode(streaming);
     match result {
-        Ok(done) => Ok(Outcome::Done(done)),
+        Ok(done) => Ok(Outcome::Done(Box::new(done))),
         Err(e) => {
             let AgentErrorKind::Model(model) = &e.kind else {
                 return Err(format!("[{m}] the run failed: {e}"));
