@@ -123,6 +123,7 @@ pub fn agent(
         .capture_content(crate::telemetry::capture_content())
         .inference(InferenceConfig {
             max_tokens: settings.max_tokens.value,
+            thinking: settings.thinking.value.map(agent_core::Thinking::budget),
             ..InferenceConfig::default()
         });
     if let Some(system) = &settings.system.value {

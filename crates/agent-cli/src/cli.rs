@@ -94,6 +94,9 @@ pub struct DemoArgs {
     /// (docs/HOOKS.md, agents as tools).
     #[arg(long)]
     pub subagents: bool,
+    /// Files sent with each query.
+    #[command(flatten)]
+    pub attach: AttachArgs,
     /// Print one JSON document on stdout instead of the live view.
     #[arg(long)]
     pub json: bool,
@@ -187,6 +190,8 @@ pub struct AgentArgs {
     pub system: Option<String>,
     #[arg(long, value_name = "N", help = table::MAX_TOKENS.about)]
     pub max_tokens: Option<u32>,
+    #[arg(long, value_name = "TOKENS", help = table::THINKING.about)]
+    pub thinking: Option<u32>,
     #[arg(long, help = table::STREAM.about)]
     pub no_stream: bool,
     #[arg(long, help = table::EAGER.about)]
@@ -232,6 +237,7 @@ impl AgentArgs {
             max_iterations: self.max_iterations,
             system: self.system.clone(),
             max_tokens: self.max_tokens,
+            thinking: self.thinking,
             no_stream: self.no_stream,
             no_eager: self.no_eager,
             context: self.context.clone(),
@@ -243,12 +249,36 @@ impl AgentArgs {
     }
 }
 
+/// Files sent with the prompt (see `agent_cli::attach`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct AttachArgs {
+    /// Send an image with the prompt: PNG, JPEG, GIF or WebP (told from its
+    /// content), at most 3.75 MB; repeatable
+    #[arg(long = "image", value_name = "PATH")]
+    pub images: Vec<PathBuf>,
+    /// Send a document with the prompt: pdf, csv, doc, docx, xls, xlsx,
+    /// html, txt or md (told from its content, then its extension), at most
+    /// 4.5 MB; repeatable
+    #[arg(long = "document", value_name = "PATH")]
+    pub documents: Vec<PathBuf>,
+}
+
+impl AttachArgs {
+    /// The attachments, checked (see `agent_cli::attach::load`).
+    pub fn load(&self) -> Result<Vec<agent_core::ContentBlock>, agent_cli::exit::Failure> {
+        agent_cli::attach::load(&self.images, &self.documents)
+    }
+}
+
 /// `agent run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Settings.
     #[command(flatten)]
     pub agent: AgentArgs,
+    /// Files sent with the prompt.
+    #[command(flatten)]
+    pub attach: AttachArgs,
     /// The session to keep the conversation in.
     #[command(flatten)]
     pub session: crate::commands::sessions::SessionArgs,
@@ -262,6 +292,9 @@ pub struct ChatArgs {
     /// Settings.
     #[command(flatten)]
     pub agent: AgentArgs,
+    /// Files sent with the first prompt.
+    #[command(flatten)]
+    pub attach: AttachArgs,
     /// The session to keep the conversation in.
     #[command(flatten)]
     pub session: crate::commands::sessions::SessionArgs,

@@ -8,6 +8,11 @@ use serde::Serialize;
 pub struct RunDocument<'a> {
     /// The final answer ("" when the run stopped early).
     pub answer: &'a str,
+    /// The model's reasoning (extended thinking, `--thinking`), its
+    /// turns' reasoning text joined; left out when there is none. The
+    /// signed blocks themselves are in `messages`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reasoning: String,
     /// Why the model stopped, if it did.
     pub stop_reason: Option<&'a StopReason>,
     /// Why the run stopped early, if it did.
@@ -35,6 +40,13 @@ impl<'a> RunDocument<'a> {
     pub fn new(run: &'a AgentRun, error: Option<ErrorDocument>) -> Self {
         Self {
             answer: &run.answer,
+            reasoning: run
+                .messages
+                .iter()
+                .map(Message::reasoning)
+                .filter(|r| !r.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n"),
             stop_reason: run.stop_reason.as_ref(),
             error,
             metrics: &run.metrics,

@@ -9,6 +9,7 @@
 
 pub mod approval;
 pub mod assemble;
+pub mod attach;
 pub mod backend;
 pub mod exit;
 pub mod json;

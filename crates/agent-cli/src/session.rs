@@ -36,6 +36,8 @@ pub async fn show(
 pub enum Start<'a> {
     /// With the user's prompt.
     Prompt(&'a str),
+    /// With the user's prompt and files sent with it (images, documents).
+    Attached(&'a str, Vec<agent_core::ContentBlock>),
     /// Where an interrupted run stopped (`agent resume`).
     Resume(Pending),
 }
@@ -60,6 +62,10 @@ pub async fn show_start(
     }
     let result = match start {
         Start::Prompt(prompt) => agent.send(conversation, prompt, options).await,
+        Start::Attached(prompt, files) => {
+            let options = options.with_attachments(files);
+            agent.send(conversation, prompt, options).await
+        }
         Start::Resume(pending) => agent.resume(conversation, pending, options).await,
     };
     view.finish().await;

@@ -79,7 +79,7 @@ fn loaded_plugins_are_named_with_their_version_and_debug_builds_warned() {
         .unwrap();
     let err = stderr(&out);
     assert!(err.contains(&demo_plugin_named()), "{err}");
-    assert!(err.contains("(7 tools) from"), "{err}");
+    assert!(err.contains("(8 tools) from"), "{err}");
     assert_eq!(err.contains("is a debug build"), debug, "{err}");
     // Without -v, only the warning.
     let out = agent(home.path())

@@ -25,7 +25,8 @@ pub use executor::{
     CallFailure, CallObserver, CallOutcome, CallPolicy, ExecutorConfig, ToolExecutor,
 };
 pub use message::{
-    ContentBlock, Message, Role, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
+    Blob, ContentBlock, Document, DocumentFormat, Image, ImageFormat, MediaSource, Message,
+    Reasoning, Role, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
 };
 pub use model::*;
 pub use retry::{ExponentialBackoff, Jitter, RetryPolicy};

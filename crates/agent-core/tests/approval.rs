@@ -77,6 +77,7 @@ fn results_received(backend: &ScriptedBackend) -> Vec<(bool, String)> {
                     .map(|c| match c {
                         ToolResultContent::Text(t) => t.clone(),
                         ToolResultContent::Json(v) => v.to_string(),
+                        other => format!("{other:?}"),
                     })
                     .collect(),
             ),

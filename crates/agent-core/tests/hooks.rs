@@ -83,6 +83,7 @@ fn text(r: &ToolResult) -> String {
         .map(|c| match c {
             ToolResultContent::Text(t) => t.clone(),
             ToolResultContent::Json(v) => v.to_string(),
+            other => format!("{other:?}"),
         })
         .collect()
 }

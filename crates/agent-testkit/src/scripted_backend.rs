@@ -188,6 +188,7 @@ impl ScriptedBackend {
         if let Some(fault) = fault {
             return Err(fault);
         }
+        agent_core::check_request(request)?;
         validate_conversation(request).map_err(|e| ModelError::validation(e.to_string()))?;
         let tokens = crate::input_tokens(request);
         if let Some(max) = self.max_input_tokens.filter(|max| tokens > *max) {
@@ -204,6 +205,17 @@ impl ScriptedBackend {
         })?;
         let mut response = scenario.respond(request);
         response.latency = self.latency;
+        if request.inference.thinking.is_some() {
+            // A thinking model reasons first; the signature stands for the
+            // services' (the scripted model checks none).
+            response.message.content.insert(
+                0,
+                agent_core::ContentBlock::Reasoning(agent_core::Reasoning {
+                    text: format!("Scripted reasoning for {:?}.", scenario.name),
+                    signature: Some("scripted".into()),
+                }),
+            );
+        }
         Ok(response)
     }
 }
@@ -223,9 +235,11 @@ fn spread(
         let when = match &event {
             ModelEvent::MessageStart => start,
             // A block opens at the start of its share of the latency.
-            ModelEvent::ToolUseStart { index, .. } | ModelEvent::TextDelta { index, .. } => {
-                at(*index)
-            }
+            ModelEvent::ToolUseStart { index, .. }
+            | ModelEvent::TextDelta { index, .. }
+            | ModelEvent::ReasoningDelta { index, .. }
+            | ModelEvent::RedactedReasoning { index, .. } => at(*index),
+            ModelEvent::ReasoningSignature { index, .. } => at(*index + 1),
             ModelEvent::ToolInputDelta { index, .. } | ModelEvent::BlockStop { index } => {
                 at(*index + 1)
             }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use agent_core::{ModelBackend, ModelError, ModelEvent, ModelRequest, ModelResponse};
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use http_backend::Endpoint;
 use tokio::time::Instant;
@@ -78,6 +79,56 @@ impl AnthropicBackend {
     }
 }
 
+/// What this protocol carries beyond text and tools (see
+/// `docs/BACKENDS.md`); a request holding more is refused by name.
+const SUPPORTS: agent_core::Supports = agent_core::Supports {
+    reasoning: true,
+    images: true,
+    images_in_tool_results: true,
+    documents: true,
+    s3_sources: false,
+};
+
+/// [`SUPPORTS`], the service's rules on request options
+/// (`agent_core::check_request`), and the document kinds the API reads (PDF
+/// and text: no Word or Excel files).
+fn check(request: &ModelRequest) -> Result<(), ModelError> {
+    agent_core::check_supported(request, "anthropic", SUPPORTS)?;
+    agent_core::check_request(request)?;
+    let office = request
+        .messages
+        .iter()
+        .flat_map(|m| &m.content)
+        .flat_map(|b| match b {
+            agent_core::ContentBlock::Document(d) => vec![d],
+            agent_core::ContentBlock::ToolResult(r) => r
+                .content
+                .iter()
+                .filter_map(|c| match c {
+                    agent_core::ToolResultContent::Document(d) => Some(d),
+                    _ => None,
+                })
+                .collect(),
+            _ => vec![],
+        })
+        .find(|d| {
+            use agent_core::DocumentFormat as F;
+            matches!(d.format, F::Doc | F::Docx | F::Xls | F::Xlsx)
+        });
+    match office {
+        Some(d) => Err(ModelError::new(
+            agent_core::ModelErrorKind::InvalidRequest,
+            format!(
+                "the anthropic backend cannot send {} documents ({:?}): the Messages API reads \
+                 PDF and text documents only; use the bedrock backend for it",
+                d.format.as_str(),
+                d.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 #[async_trait]
 impl ModelBackend for AnthropicBackend {
     fn name(&self) -> &str {
@@ -93,6 +144,7 @@ impl ModelBackend for AnthropicBackend {
     }
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
+        check(request)?;
         let start = Instant::now();
         let body = to_wire_request(request, &self.model, false);
         let reply = self
@@ -124,6 +176,9 @@ impl ModelBackend for AnthropicBackend {
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
+        if let Err(e) = check(request) {
+            return futures::stream::once(async move { Err(e) }).boxed();
+        }
         let body = to_wire_request(request, &self.model, true);
         self.endpoint.post_stream(body, StreamDecoder::default())
     }

@@ -13,13 +13,14 @@
 use std::time::Duration;
 
 use agent_core::{
-    ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolResult,
-    ToolResultContent, ToolResultStatus, ToolUse, Usage,
+    Blob, ContentBlock, Document, DocumentFormat, Image, ImageFormat, MediaSource, Message,
+    ModelRequest, ModelResponse, Reasoning, Role, StopReason, ToolResult, ToolResultContent,
+    ToolResultStatus, ToolUse, Usage,
 };
 
 use crate::wire::{
-    Block, MessageContent, MessagesRequest, MessagesResponse, SystemPrompt, ToolResultBody,
-    WireMessage, WireTool, WireUsage,
+    Block, MediaSourceWire, MessageContent, MessagesRequest, MessagesResponse, SystemPrompt,
+    ToolResultBody, WireMessage, WireTool, WireUsage,
 };
 
 /// The Messages API request for `request`, asking `model`.
@@ -46,7 +47,55 @@ pub fn to_wire_request(request: &ModelRequest, model: &str, stream: bool) -> Mes
         top_p: request.inference.top_p,
         stop_sequences: request.inference.stop_sequences.clone(),
         stream,
+        thinking: request
+            .inference
+            .thinking
+            .map(|t| serde_json::json!({"type": "enabled", "budget_tokens": t.budget_tokens})),
     }
+}
+
+/// The wire source of an image: base64 bytes (`check_supported` refuses
+/// S3 sources before this runs).
+fn image_source(image: &Image) -> MediaSourceWire {
+    MediaSourceWire::Base64 {
+        media_type: image.format.mime_type().into(),
+        data: image
+            .source
+            .bytes()
+            .map(Blob::to_base64)
+            .unwrap_or_default(),
+    }
+}
+
+/// The wire block of a document: a PDF as base64, text as text (the API
+/// takes no other kinds; `SUPPORTS`' check lets only these through).
+fn document_block(doc: &Document) -> Block {
+    let bytes = doc.source.bytes().cloned().unwrap_or_default();
+    let source = match doc.format {
+        DocumentFormat::Pdf => MediaSourceWire::Base64 {
+            media_type: "application/pdf".into(),
+            data: bytes.to_base64(),
+        },
+        _ => MediaSourceWire::Text {
+            media_type: "text/plain".into(),
+            data: String::from_utf8_lossy(&bytes).into_owned(),
+        },
+    };
+    Block::Document {
+        source,
+        title: Some(doc.name.clone()),
+    }
+}
+
+/// The core's image for a wire source, if it is a supported image.
+fn image_from_wire(source: &MediaSourceWire) -> Option<Image> {
+    let MediaSourceWire::Base64 { media_type, data } = source else {
+        return None;
+    };
+    Some(Image {
+        format: ImageFormat::from_mime_type(media_type)?,
+        source: MediaSource::Bytes(Blob::from_base64(data)?),
+    })
 }
 
 fn to_wire_message(message: &Message) -> WireMessage {
@@ -63,6 +112,18 @@ fn to_wire_message(message: &Message) -> WireMessage {
                 input: u.input.clone(),
             }),
             ContentBlock::ToolResult(r) => Some(to_wire_result(r)),
+            // Sent back exactly as the API wrote them.
+            ContentBlock::Reasoning(r) => Some(Block::Thinking {
+                thinking: r.text.clone(),
+                signature: r.signature.clone().unwrap_or_default(),
+            }),
+            ContentBlock::RedactedReasoning { data } => Some(Block::RedactedThinking {
+                data: String::from_utf8_lossy(data).into_owned(),
+            }),
+            ContentBlock::Image(i) => Some(Block::Image {
+                source: image_source(i),
+            }),
+            ContentBlock::Document(d) => Some(document_block(d)),
         })
         .collect();
     WireMessage {
@@ -75,12 +136,17 @@ fn to_wire_result(result: &ToolResult) -> Block {
     let blocks: Vec<Block> = result
         .content
         .iter()
-        .map(|c| match c {
-            ToolResultContent::Text(t) => t.clone(),
-            ToolResultContent::Json(v) => v.to_string(),
+        .filter_map(|c| match c {
+            ToolResultContent::Text(t) if t.is_empty() => None,
+            ToolResultContent::Text(t) => Some(Block::Text { text: t.clone() }),
+            ToolResultContent::Json(v) => Some(Block::Text {
+                text: v.to_string(),
+            }),
+            ToolResultContent::Image(i) => Some(Block::Image {
+                source: image_source(i),
+            }),
+            ToolResultContent::Document(d) => Some(document_block(d)),
         })
-        .filter(|t| !t.is_empty())
-        .map(|text| Block::Text { text })
         .collect();
     Block::ToolResult {
         tool_use_id: result.tool_use_id.clone(),
@@ -120,7 +186,18 @@ pub fn from_wire_response(response: MessagesResponse, latency: Duration) -> Mode
             Block::ToolUse { id, name, input } => {
                 Some(ContentBlock::ToolUse(ToolUse { id, name, input }))
             }
-            Block::ToolResult { .. } | Block::Other => None,
+            Block::Thinking {
+                thinking,
+                signature,
+            } => Some(ContentBlock::Reasoning(Reasoning {
+                text: thinking,
+                signature: (!signature.is_empty()).then_some(signature),
+            })),
+            Block::RedactedThinking { data } => Some(ContentBlock::RedactedReasoning {
+                data: Blob::from(data.into_bytes()),
+            }),
+            Block::Image { source } => image_from_wire(&source).map(ContentBlock::Image),
+            Block::ToolResult { .. } | Block::Document { .. } | Block::Other => None,
         })
         .collect();
     let stop_reason = match response.stop_reason.as_deref() {
@@ -194,6 +271,7 @@ pub(crate) mod tests {
                 temperature: Some(0.5),
                 top_p: None,
                 stop_sequences: vec!["END".into()],
+                thinking: None,
             },
         }
     }

@@ -21,7 +21,11 @@ use crate::wire::{Block, Delta, StreamEvent};
 ///   `message_stop` → [`ModelEvent::MessageStop`] then
 ///   [`ModelEvent::Metadata`] with the usage;
 /// - `error` → the error, classified like an HTTP error of its type;
-/// - `ping`, thinking blocks and unknown events are skipped.
+/// - a `thinking` block → [`ModelEvent::ReasoningDelta`]s (`thinking_delta`)
+///   and a [`ModelEvent::ReasoningSignature`] (`signature_delta`); a
+///   `redacted_thinking` block → [`ModelEvent::RedactedReasoning`] (its
+///   `data` string's bytes, sent back as the same string);
+/// - `ping` and unknown events are skipped.
 ///
 /// ```
 /// use agent_core::{ModelEvent, StopReason};
@@ -72,6 +76,17 @@ impl StreamDecoder {
                 Block::Text { text } if !text.is_empty() => {
                     vec![ModelEvent::TextDelta { index, text }]
                 }
+                // Opened empty; its text and signature come as deltas.
+                Block::Thinking { thinking, .. } if !thinking.is_empty() => {
+                    vec![ModelEvent::ReasoningDelta {
+                        index,
+                        text: thinking,
+                    }]
+                }
+                Block::RedactedThinking { data } => vec![ModelEvent::RedactedReasoning {
+                    index,
+                    data: agent_core::Blob::from(data.into_bytes()),
+                }],
                 _ => vec![],
             },
             StreamEvent::ContentBlockDelta { index, delta } => match delta {
@@ -80,6 +95,13 @@ impl StreamDecoder {
                     index,
                     json: partial_json,
                 }],
+                Delta::ThinkingDelta { thinking } => vec![ModelEvent::ReasoningDelta {
+                    index,
+                    text: thinking,
+                }],
+                Delta::SignatureDelta { signature } => {
+                    vec![ModelEvent::ReasoningSignature { index, signature }]
+                }
                 Delta::Other => vec![],
             },
             StreamEvent::ContentBlockStop { index } => vec![ModelEvent::BlockStop { index }],
@@ -196,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn skips_thinking_and_unknown_events() {
+    fn decodes_thinking_and_skips_unknown_events() {
         let mut d = StreamDecoder::default();
         let out = decode_all(
             &mut d,
@@ -207,7 +229,19 @@ mod tests {
                 json!({"type":"brand_new_event","what":1}),
             ],
         );
-        assert_eq!(out, []);
+        assert_eq!(
+            out,
+            [
+                ModelEvent::ReasoningDelta {
+                    index: 0,
+                    text: "hmm".into()
+                },
+                ModelEvent::ReasoningSignature {
+                    index: 0,
+                    signature: "x".into()
+                }
+            ]
+        );
         assert!(!d.is_finished());
     }
 

@@ -40,6 +40,9 @@ pub struct MessagesRequest {
     /// Stream the response as server-sent events.
     #[serde(default, skip_serializing_if = "is_false")]
     pub stream: bool,
+    /// Extended thinking: `{"type": "enabled", "budget_tokens": N}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<Value>,
 }
 
 /// `POST /v1/messages/count_tokens` body: a Messages request without the
@@ -158,9 +161,55 @@ pub enum Block {
         #[serde(default, skip_serializing_if = "is_false")]
         is_error: bool,
     },
-    /// A block this client does not use (thinking, images, server tools...).
+    /// The model's reasoning, signed.
+    Thinking {
+        /// The reasoning text.
+        thinking: String,
+        /// The API's signature over it, sent back unchanged.
+        #[serde(default)]
+        signature: String,
+    },
+    /// Reasoning the API encrypted: an opaque string, sent back unchanged.
+    RedactedThinking {
+        /// The encrypted reasoning.
+        data: String,
+    },
+    /// An image.
+    Image {
+        /// Its bytes.
+        source: MediaSourceWire,
+    },
+    /// A document (PDF or plain text).
+    Document {
+        /// Its bytes.
+        source: MediaSourceWire,
+        /// The name the model sees.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    /// A block this client does not use (server tools...).
     #[serde(other)]
     Other,
+}
+
+/// The source of an image or document: base64 bytes, or plain text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MediaSourceWire {
+    /// Base64 bytes of a media type.
+    Base64 {
+        /// `image/png`, `application/pdf`...
+        media_type: String,
+        /// The bytes, base64.
+        data: String,
+    },
+    /// A plain-text document.
+    Text {
+        /// `text/plain`.
+        media_type: String,
+        /// The text.
+        data: String,
+    },
 }
 
 /// A tool result's content: a string or blocks.
@@ -327,7 +376,17 @@ pub enum Delta {
         /// The piece.
         partial_json: String,
     },
-    /// A delta this client does not use (thinking, signatures...).
+    /// More reasoning text.
+    ThinkingDelta {
+        /// The text.
+        thinking: String,
+    },
+    /// The reasoning block's signature.
+    SignatureDelta {
+        /// The signature.
+        signature: String,
+    },
+    /// A delta this client does not use (citations...).
     #[serde(other)]
     Other,
 }

@@ -21,7 +21,8 @@ use crate::answer_check::{check_message, malformed};
 use crate::exact_json::ExactJson;
 use crate::stream::StreamDecoder;
 use crate::types::messages::is_context_overflow;
-use crate::types::{ConverseParts, SdkFailure, SdkMessage, SdkStopReason, SdkUsage};
+use crate::types::thinking::additional_fields;
+use crate::types::{ConverseParts, SdkDocument, SdkFailure, SdkMessage, SdkStopReason, SdkUsage};
 use crate::{BedrockBackendBuilder, BedrockError};
 
 /// The model id used when none is set: Claude Sonnet 4 through the US
@@ -125,11 +126,30 @@ impl BedrockBackend {
         &self.client
     }
 
+    /// What both operations send for `request`, after the service's rules
+    /// on request options are checked (a request that breaks one is never
+    /// sent): the converted parts, the additional model request fields
+    /// (extended thinking), and the interceptor that keeps the JSON exact.
+    fn prepare(
+        &self,
+        request: &ModelRequest,
+    ) -> Result<(ConverseParts, Option<aws_smithy_types::Document>, ExactJson), ModelError> {
+        agent_core::check_request(request)?;
+        let parts = ConverseParts::try_from(request)?;
+        let mut exact = ExactJson::for_request(request);
+        let fields = additional_fields(&request.inference, &self.model_id).map(|v| {
+            let doc = SdkDocument::from(&v).0;
+            exact = std::mem::take(&mut exact).with_document("/additionalModelRequestFields", v);
+            doc
+        });
+        Ok((parts, fields, exact))
+    }
+
     async fn open_stream(
         &self,
         request: &ModelRequest,
     ) -> Result<(Receiver, Option<String>), ModelError> {
-        let parts = ConverseParts::try_from(request)?;
+        let (parts, fields, exact) = self.prepare(request)?;
         let output = self
             .client
             .converse_stream()
@@ -138,8 +158,9 @@ impl BedrockBackend {
             .set_messages(Some(parts.messages))
             .set_tool_config(parts.tool_config)
             .inference_config(parts.inference)
+            .set_additional_model_request_fields(fields)
             .customize()
-            .interceptor(ExactJson::for_request(request))
+            .interceptor(exact)
             .send()
             .await
             .map_err(|e| self.naming_profile(ModelError::from(SdkFailure(e))))?;
@@ -211,8 +232,7 @@ impl ModelBackend for BedrockBackend {
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let started = Instant::now();
-        let parts = ConverseParts::try_from(request)?;
-        let exact = ExactJson::for_request(request);
+        let (parts, fields, exact) = self.prepare(request)?;
         let raw = exact.response_slot();
         let output = self
             .client
@@ -222,6 +242,7 @@ impl ModelBackend for BedrockBackend {
             .set_messages(Some(parts.messages))
             .set_tool_config(parts.tool_config)
             .inference_config(parts.inference)
+            .set_additional_model_request_fields(fields)
             .customize()
             .interceptor(exact)
             .send()

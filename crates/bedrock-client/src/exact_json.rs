@@ -62,6 +62,13 @@ impl ExactJson {
         }
     }
 
+    /// Also restores `value` at `pointer` (a document the request's
+    /// layout does not hold, such as the additional model request fields).
+    pub(crate) fn with_document(mut self, pointer: &str, value: Value) -> Self {
+        self.documents.push((pointer.to_owned(), value));
+        self
+    }
+
     /// Where the raw response body lands once the call is done.
     pub(crate) fn response_slot(&self) -> Arc<Mutex<Option<Vec<u8>>>> {
         Arc::clone(&self.response)
@@ -97,7 +104,9 @@ pub(crate) fn documents(request: &ModelRequest) -> Vec<(String, Value)> {
                         }
                     }
                 }
-                ContentBlock::ToolUse(_) | ContentBlock::Text { .. } => {}
+                // Text, reasoning, images, documents: strings and bytes,
+                // which the SDK writes the same way every time.
+                _ => {}
             }
         }
     }

@@ -7,11 +7,14 @@
 //! | `contentBlockStart` with `toolUse` | `ToolUseStart { index, id, name }`, once its id and name pass the service's rules |
 //! | `contentBlockDelta` with `text` | `TextDelta` (a text block opens implicitly) |
 //! | `contentBlockDelta` with `toolUse.input` | `ToolInputDelta` (JSON text, assembled by `StreamAccumulator`) |
+//! | `contentBlockDelta` with `reasoningContent.text` | `ReasoningDelta` (a reasoning block opens implicitly) |
+//! | `contentBlockDelta` with `reasoningContent.signature` | `ReasoningSignature` |
+//! | `contentBlockDelta` with `reasoningContent.redactedContent` | `RedactedReasoning` |
 //! | `contentBlockStop` | `BlockStop` |
 //! | `messageStop` | `MessageStop`, or a `ContextOverflow` error for `model_context_window_exceeded` |
 //! | `metadata` (may come after `messageStop`) | `Metadata { usage, latency }` |
 //! | any other event after `messageStop` | nothing (ignored) |
-//! | anything else (reasoning, citations, unknown events) | nothing |
+//! | anything else (citations, unknown events) | nothing |
 
 use std::time::Duration;
 
@@ -86,6 +89,24 @@ impl StreamDecoder {
                     index: index(e.content_block_index)?,
                     json: t.input,
                 }),
+                Some(sdk::ContentBlockDelta::ReasoningContent(r)) => {
+                    let index = index(e.content_block_index)?;
+                    match r {
+                        sdk::ReasoningContentBlockDelta::Text(text) => {
+                            Some(ModelEvent::ReasoningDelta { index, text })
+                        }
+                        sdk::ReasoningContentBlockDelta::Signature(signature) => {
+                            Some(ModelEvent::ReasoningSignature { index, signature })
+                        }
+                        sdk::ReasoningContentBlockDelta::RedactedContent(b) => {
+                            Some(ModelEvent::RedactedReasoning {
+                                index,
+                                data: agent_core::Blob::from(b.into_inner()),
+                            })
+                        }
+                        _ => None,
+                    }
+                }
                 _ => None,
             },
             ConverseStreamOutput::ContentBlockStop(e) => Some(ModelEvent::BlockStop {
@@ -253,6 +274,55 @@ mod tests {
         assert_eq!(r.stop_reason, StopReason::ToolUse);
         assert_eq!(r.usage.output_tokens, 7);
         assert_eq!(r.latency, Duration::from_millis(42));
+    }
+
+    #[test]
+    fn reasoning_deltas_assemble_into_signed_and_redacted_blocks() {
+        use sdk::ReasoningContentBlockDelta as R;
+        let delta = |i: i32, d: R| {
+            ConverseStreamOutput::ContentBlockDelta(
+                ContentBlockDeltaEvent::builder()
+                    .content_block_index(i)
+                    .delta(ContentBlockDelta::ReasoningContent(d))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let mut evs = vec![
+            delta(0, R::Text("Two ".into())),
+            delta(0, R::Text("steps.".into())),
+            delta(0, R::Signature("c2ln+/==".into())),
+            delta(
+                1,
+                R::RedactedContent(aws_smithy_types::Blob::new(vec![9u8, 8])),
+            ),
+        ];
+        evs.push(ConverseStreamOutput::MessageStop(
+            MessageStopEvent::builder()
+                .stop_reason(sdk::StopReason::EndTurn)
+                .build()
+                .unwrap(),
+        ));
+        let mut state = StreamDecoder::default();
+        let mut acc = StreamAccumulator::default();
+        for e in evs {
+            if let Some(ev) = state.on_event(e).unwrap() {
+                acc.push(ev).unwrap();
+            }
+        }
+        let r = acc.finish(Duration::ZERO).unwrap();
+        assert_eq!(
+            r.message.content,
+            vec![
+                agent_core::ContentBlock::Reasoning(agent_core::Reasoning {
+                    text: "Two steps.".into(),
+                    signature: Some("c2ln+/==".into()),
+                }),
+                agent_core::ContentBlock::RedactedReasoning {
+                    data: agent_core::Blob::from(vec![9u8, 8]),
+                },
+            ]
+        );
     }
 
     #[test]

@@ -211,6 +211,14 @@ fn to_mcp(result: ToolResult) -> CallToolResult {
                 }
                 ContentBlock::text(text)
             }
+            ToolResultContent::Image(image) => match image.source.bytes() {
+                Some(bytes) => ContentBlock::image(bytes.to_base64(), image.format.mime_type()),
+                None => ContentBlock::text(format!("[{} image in S3]", image.format.as_str())),
+            },
+            // MCP has no document content: its name and format as text.
+            ToolResultContent::Document(d) => {
+                ContentBlock::text(format!("[document {} ({})]", d.name, d.format.as_str()))
+            }
         })
         .collect();
     let mut out = match result.status {

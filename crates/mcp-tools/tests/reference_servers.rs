@@ -62,10 +62,17 @@ async fn server_everything_lists_and_calls_its_tools() {
         call(find(tools, "get-sum"), json!({"a": 2, "b": 3})).await,
         Ok(ToolOutput::text("The sum of 2 and 3 is 5."))
     );
-    let Ok(ToolOutput::Text(image)) = call(find(tools, "get-tiny-image"), json!({})).await else {
-        panic!("get-tiny-image gave no text");
+    // The server's tiny PNG reaches the model as an image part.
+    let Ok(ToolOutput::Parts(parts)) = call(find(tools, "get-tiny-image"), json!({})).await else {
+        panic!("get-tiny-image gave no parts");
     };
-    assert!(image.contains("[image: image/png, "), "{image}");
+    assert!(
+        parts.iter().any(|p| matches!(
+            p,
+            tool_api::OutputPart::Image(i) if i.format == tool_api::ImageFormat::Png
+        )),
+        "{parts:?}"
+    );
     let structured = call(
         find(tools, "get-structured-content"),
         json!({"location": "New York"}),

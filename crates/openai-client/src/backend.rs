@@ -4,6 +4,7 @@ use std::fmt;
 
 use agent_core::{ModelBackend, ModelError, ModelEvent, ModelRequest, ModelResponse};
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use http_backend::{Endpoint, tag};
 use tokio::time::Instant;
@@ -94,6 +95,16 @@ impl OpenAiBackend {
     }
 }
 
+/// What this protocol carries beyond text and tools (see
+/// `docs/BACKENDS.md`); a request holding more is refused by name.
+const SUPPORTS: agent_core::Supports = agent_core::Supports {
+    reasoning: false,
+    images: true,
+    images_in_tool_results: false,
+    documents: false,
+    s3_sources: false,
+};
+
 #[async_trait]
 impl ModelBackend for OpenAiBackend {
     fn name(&self) -> &str {
@@ -113,6 +124,7 @@ impl ModelBackend for OpenAiBackend {
     }
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
+        agent_core::check_supported(request, self.name(), SUPPORTS)?;
         let start = Instant::now();
         let body = to_wire_request(request, &self.model, false, self.max_tokens_field);
         let reply = self
@@ -129,6 +141,9 @@ impl ModelBackend for OpenAiBackend {
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
+        if let Err(e) = agent_core::check_supported(request, self.name(), SUPPORTS) {
+            return futures::stream::once(async move { Err(e) }).boxed();
+        }
         let body = to_wire_request(request, &self.model, true, self.max_tokens_field);
         self.endpoint.post_stream(body, StreamDecoder::default())
     }

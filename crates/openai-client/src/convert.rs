@@ -23,8 +23,8 @@ use agent_core::{
 use serde_json::Value;
 
 use crate::wire::{
-    ChatMessage, ChatRequest, ChatResponse, ChatTool, ChatUsage, Content, FunctionCall,
-    FunctionDef, Stop, StreamOptions, ToolCall,
+    ChatMessage, ChatRequest, ChatResponse, ChatTool, ChatUsage, Content, ContentPart,
+    FunctionCall, FunctionDef, ImageUrl, Stop, StreamOptions, ToolCall,
 };
 
 /// The prefix of an error result's content.
@@ -111,6 +111,8 @@ pub fn result_text(result: &ToolResult) -> String {
         .map(|c| match c {
             ToolResultContent::Text(t) => t.clone(),
             ToolResultContent::Json(v) => v.to_string(),
+            // Refused before sending (`check_supported` in the backend).
+            _ => String::new(),
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -131,9 +133,44 @@ fn push_wire_messages(message: &Message, out: &mut Vec<ChatMessage>) {
                     });
                 }
             }
-            if let Some(text) = texts(&message.content) {
+            let images: Vec<&agent_core::Image> = message
+                .content
+                .iter()
+                .filter_map(|b| match b {
+                    ContentBlock::Image(i) => Some(i),
+                    _ => None,
+                })
+                .collect();
+            let text = texts(&message.content);
+            if images.is_empty() {
+                if let Some(text) = text {
+                    out.push(ChatMessage::User {
+                        content: Content::Text(text),
+                    });
+                }
+            } else {
+                // The text, then each image as a `data:` URL part.
+                let mut parts: Vec<ContentPart> = text
+                    .map(|text| ContentPart {
+                        kind: "text".into(),
+                        text: Some(text),
+                        image_url: None,
+                    })
+                    .into_iter()
+                    .collect();
+                parts.extend(images.into_iter().map(|i| ContentPart {
+                    kind: "image_url".into(),
+                    text: None,
+                    image_url: Some(ImageUrl {
+                        url: format!(
+                            "data:{};base64,{}",
+                            i.format.mime_type(),
+                            i.source.bytes().map(agent_core::Blob::to_base64).unwrap_or_default()
+                        ),
+                    }),
+                }));
                 out.push(ChatMessage::User {
-                    content: Content::Text(text),
+                    content: Content::Parts(parts),
                 });
             }
         }
@@ -296,6 +333,7 @@ pub(crate) mod tests {
                 temperature: Some(0.5),
                 top_p: None,
                 stop_sequences: vec!["END".into()],
+                thinking: None,
             },
         }
     }

@@ -146,6 +146,17 @@ pub struct ContentPart {
     /// The text of a `text` part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The image of an `image_url` part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<ImageUrl>,
+}
+
+/// An `image_url` part's image: a URL, here always a `data:` URL of the
+/// image's bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageUrl {
+    /// `data:image/png;base64,...`.
+    pub url: String,
 }
 
 /// A tool call of an assistant message.

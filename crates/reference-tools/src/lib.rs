@@ -15,6 +15,7 @@
 //! | `sleep_tool` | `ms` | `ms` | – |
 //! | `sleep_tool_blocking` | `ms` | `ms`, blocking a thread | – |
 //! | `noop` | – | none | – |
+//! | `render_chart` (demo plugin only, [`media_tools`]) | `values` | none | – |
 //!
 //! The delays are [`TOOL_DELAYS`], the one table of them in the workspace:
 //! the reference work's limits (`agent-testkit`) are computed from it too.
@@ -29,10 +30,12 @@
 //! Outputs are fake but deterministic: derived from a hash of the input, so
 //! the same question always gets the same answer.
 
+mod chart;
 mod delay;
 mod distance;
 mod fake;
 mod noop;
+mod png;
 mod restaurants;
 mod sleep;
 mod sleep_blocking;
@@ -56,6 +59,21 @@ pub fn tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
         Arc::new(Typed::new(sleep_blocking::SleepToolBlocking)?),
         Arc::new(Typed::new(noop::Noop)?),
     ])
+}
+
+/// The tools beyond the reference work that the demo plugin exports too:
+/// `render_chart` (a bar chart as a PNG image with a caption), the example
+/// of rich tool output. Not in [`tools`], so the reference work's requests
+/// stay as they are.
+pub fn media_tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
+    Ok(vec![Arc::new(Typed::new(chart::RenderChart)?)])
+}
+
+/// [`tools`] and [`media_tools`]: the demo plugin's manifest, in order.
+pub fn demo_tools() -> Result<Vec<Arc<dyn Tool>>, SpecError> {
+    let mut all = tools()?;
+    all.extend(media_tools()?);
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@
 mod context;
 mod error;
 mod into_tool;
+pub mod media;
 mod name;
 mod output;
 pub mod plugin;
@@ -49,8 +50,9 @@ mod typed;
 pub use context::ToolContext;
 pub use error::{RegistryError, SpecError, ToolError};
 pub use into_tool::IntoTool;
+pub use media::{Blob, Document, DocumentFormat, Image, ImageFormat, MediaError, MediaSource};
 pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
-pub use output::ToolOutput;
+pub use output::{OutputPart, ToolOutput};
 pub use prefixed::Prefixed;
 pub use registry::{RegisteredTool, ToolRegistry};
 pub use scheduling::Scheduling;

@@ -39,7 +39,8 @@ fn the_manifest_lists_the_demo_tools_with_normalised_schemas() {
             "search_restaurants",
             "sleep_tool",
             "sleep_tool_blocking",
-            "noop"
+            "noop",
+            "render_chart"
         ]
     );
     for t in &plugin.tools {
@@ -77,6 +78,30 @@ async fn calls_go_through_the_library_and_back() {
             .await;
         assert_eq!(out, Ok(ToolOutput::Json(json!({"slept_ms": 5}))), "{name}");
     }
+}
+
+/// Rich output crosses the ABI: a caption and a PNG, bytes intact.
+#[tokio::test]
+async fn an_image_comes_back_through_the_library() {
+    let plugin = demo();
+    let out = tool(&plugin, "render_chart")
+        .call(json!({"values": [3, 1, 2]}), ToolContext::new("c"))
+        .await
+        .unwrap();
+    let ToolOutput::Parts(parts) = out else {
+        panic!("not parts: {out:?}")
+    };
+    assert_eq!(
+        parts[0],
+        tool_api::OutputPart::Text("A bar chart of 3 values (largest 3).".into())
+    );
+    let tool_api::OutputPart::Image(image) = &parts[1] else {
+        panic!("not an image: {:?}", parts[1])
+    };
+    assert_eq!(image.format, tool_api::ImageFormat::Png);
+    let bytes = image.source.bytes().unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(bytes.len() > 100, "{} bytes", bytes.len());
 }
 
 #[tokio::test]
@@ -241,14 +266,14 @@ fn load_dir_and_registration() {
     assert_eq!(plugins.len(), 1);
     let mut registry = ToolRegistry::new();
     plugins[0].register(&mut registry).unwrap();
-    assert_eq!(registry.len(), 7);
+    assert_eq!(registry.len(), 8);
     let registered = registry.get("get_weather").unwrap();
     assert_eq!(registered.source, plugins[0].path.display().to_string());
 
     let mut again = ToolRegistry::new();
     let loaded = host::load_into(&mut again, [dir.path()]).unwrap();
     assert_eq!(loaded.len(), 1);
-    assert_eq!(again.len(), 7);
+    assert_eq!(again.len(), 8);
 
     // The same library by its directory, its file and a symlink: one
     // plugin, not a clash of tool names with itself.
@@ -261,7 +286,7 @@ fn load_dir_and_registration() {
     let mut once = ToolRegistry::new();
     let loaded = host::load_into(&mut once, [dir.path(), &file, &file]).unwrap();
     assert_eq!(loaded.len(), 1);
-    assert_eq!(once.len(), 7);
+    assert_eq!(once.len(), 8);
     #[cfg(unix)]
     {
         let loaded = host::load_into(&mut ToolRegistry::new(), [&file, &link]).unwrap();

@@ -123,6 +123,7 @@ fn printable(outcome: &CallOutcome) -> String {
             ToolResultContent::Json(v) => {
                 out.push_str(&serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()))
             }
+            other => out.push_str(&other.to_text()),
         }
         out.push('\n');
     }
@@ -135,10 +136,7 @@ fn text(outcome: &CallOutcome) -> String {
         .result
         .content
         .iter()
-        .map(|c| match c {
-            ToolResultContent::Text(t) => t.clone(),
-            ToolResultContent::Json(v) => v.to_string(),
-        })
+        .map(ToolResultContent::to_text)
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -26,6 +26,7 @@ use agent_cli::{assemble, render};
 pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
     // Listening before the agent is assembled: a signal while plugins
     // load ends the chat as cleanly as one during a prompt.
+    let mut attachments = Some(args.attach.load()?);
     let signals = Signals::listen(true);
     let mut signals = signals;
     let agent = assemble::from_overrides(&args.agent.overrides()).await?;
@@ -78,7 +79,11 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
         let result = session::show_start(
             &agent,
             &mut conversation,
-            Start::Prompt(prompt),
+            // The files go with the first prompt only.
+            match attachments.take() {
+                Some(files) if !files.is_empty() => Start::Attached(prompt, files),
+                _ => Start::Prompt(prompt),
+            },
             mode,
             cancel,
             journal.clone(),

@@ -225,6 +225,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
     };
     // The reference limits know the demo tools' delays, not a sub-agent's.
     let limit = |s: &Scenario| model.limit(s).filter(|_| !args.subagents);
+    let attachments = args.attach.load()?;
     let mode = Mode::detect(args.json);
     if mode != Mode::Quiet {
         eprintln!(
@@ -246,12 +247,13 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
         if mode != Mode::Quiet {
             eprintln!("\n── {}: {prompt}", scenario.name);
         }
-        let result = session::show(
+        let result = session::show_start(
             &agent,
             &mut Conversation::new(),
-            &prompt,
+            session::Start::Attached(&prompt, attachments.clone()),
             mode,
             cancel.clone(),
+            None,
         )
         .await;
         match result {

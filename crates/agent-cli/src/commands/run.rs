@@ -23,6 +23,7 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
             "no prompt: pass it as an argument (agent run \"...\") or on standard input".into(),
         ));
     }
+    let attachments = args.attach.load()?;
     // Listening before the plugins load: a signal meanwhile stops the
     // command before the run starts, as cleanly as during it.
     let signals = Signals::listen(false);
@@ -44,7 +45,7 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     let result = session::show_start(
         &agent,
         &mut conversation,
-        Start::Prompt(&prompt),
+        Start::Attached(&prompt, attachments),
         mode,
         cancel,
         saved.as_ref().and_then(OpenSession::journal),

@@ -183,10 +183,20 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
     // would collide with their redraw); the line being written shows in the
     // status spinner meanwhile.
     let mut partial = String::new();
+    // Reasoning (extended thinking) the same way, dimmed: it is the
+    // model's working, not its answer.
+    let mut reasoning = String::new();
     let print_line = |line: &str| {
         mp.suspend(|| {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", super::sanitize::text(line));
+            let _ = out.flush();
+        })
+    };
+    let print_dim = |line: &str| {
+        mp.suspend(|| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", console::style(super::sanitize::text(line)).dim());
             let _ = out.flush();
         })
     };
@@ -198,6 +208,9 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                     state.set_message(text);
                 }
                 if to.is_final() {
+                    if !reasoning.is_empty() {
+                        print_dim(&std::mem::take(&mut reasoning));
+                    }
                     if !partial.is_empty() {
                         print_line(&std::mem::take(&mut partial));
                     }
@@ -227,7 +240,21 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                     super::sanitize::line(error)
                 ));
             }
+            EventKind::ReasoningDelta { text, .. } => {
+                reasoning.push_str(&text);
+                while let Some(end) = reasoning.find('\n') {
+                    let line: String = reasoning.drain(..=end).collect();
+                    print_dim(line.trim_end_matches('\n'));
+                }
+                state.set_message(format!(
+                    "reasoning: {}",
+                    super::truncate(&super::sanitize::line(&reasoning), 100)
+                ));
+            }
             EventKind::TextDelta { text, .. } => {
+                if !reasoning.is_empty() {
+                    print_dim(&std::mem::take(&mut reasoning));
+                }
                 streamed_text = true;
                 partial.push_str(&text);
                 while let Some(end) = partial.find('\n') {
@@ -461,7 +488,9 @@ fn plain_line(kind: EventKind) -> Option<String> {
                 ""
             }
         )),
-        EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
+        EventKind::ModelCallStarted { .. }
+        | EventKind::TextDelta { .. }
+        | EventKind::ReasoningDelta { .. } => None,
     }
 }
 

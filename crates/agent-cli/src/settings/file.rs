@@ -35,6 +35,7 @@ pub struct FileConfig {
     pub(super) max_iterations: Option<u32>,
     pub(super) system: Option<String>,
     pub(super) max_tokens: Option<u32>,
+    pub(super) thinking: Option<u32>,
     pub(super) stream: Option<bool>,
     pub(super) eager: Option<bool>,
     pub(super) context: Option<String>,

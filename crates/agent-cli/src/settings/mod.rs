@@ -117,6 +117,8 @@ pub struct Settings {
     pub system: Setting<Option<String>>,
     /// [`table::MAX_TOKENS`].
     pub max_tokens: Setting<u32>,
+    /// [`table::THINKING`].
+    pub thinking: Setting<Option<u32>>,
     /// [`table::STREAM`].
     pub stream: Setting<bool>,
     /// [`table::EAGER`].
@@ -193,6 +195,7 @@ impl Settings {
             Entry::of(&table::MAX_ITERATIONS, &self.max_iterations, b),
             Entry::of(&table::SYSTEM, &self.system, b),
             Entry::of(&table::MAX_TOKENS, &self.max_tokens, b),
+            Entry::of(&table::THINKING, &self.thinking, b),
             Entry::of(&table::STREAM, &self.stream, b),
             Entry::of(&table::EAGER, &self.eager, b),
             Entry::of(&table::CONTEXT, &self.context, b),

@@ -52,6 +52,8 @@ pub struct Overrides {
     pub system: Option<String>,
     /// `--max-tokens`.
     pub max_tokens: Option<u32>,
+    /// `--thinking`.
+    pub thinking: Option<u32>,
     /// `--no-stream`.
     pub no_stream: bool,
     /// `--no-eager`.

@@ -205,6 +205,12 @@ impl Settings {
                 file.system.map(Some),
             )?,
             max_tokens: l.layer(&table::MAX_TOKENS, o.max_tokens, None, file.max_tokens)?,
+            thinking: l.layer(
+                &table::THINKING,
+                o.thinking.map(Some),
+                None,
+                file.thinking.map(Some),
+            )?,
             stream: l.layer(
                 &table::STREAM,
                 o.no_stream.then_some(false),

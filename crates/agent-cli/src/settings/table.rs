@@ -416,6 +416,27 @@ pub const MAX_TOKENS: Spec<u32> = Spec {
     show: shown,
 };
 
+/// Extended thinking's budget in tokens (`None`: off).
+pub const THINKING: Spec<Option<u32>> = Spec {
+    key: "thinking",
+    flag: Some("--thinking"),
+    env: Some("AGENT_THINKING"),
+    expected: "a whole number of tokens (at least 1024)",
+    about: "Extended thinking: let the model reason for up to TOKENS tokens before it answers \
+            (at least 1024, below --max-tokens; bedrock and anthropic)",
+    parse: parsed_some,
+    check: |n| {
+        n.filter(|n| *n < agent_core::Thinking::MIN_BUDGET).map(|n| {
+            format!(
+                "a thinking budget of {n} tokens is too small: extended thinking needs at least {}",
+                agent_core::Thinking::MIN_BUDGET
+            )
+        })
+    },
+    default: none,
+    show: |v, _| shown_or(v, "(off)"),
+};
+
 /// Stream responses; the flag only turns streaming off.
 pub const STREAM: Spec<bool> = Spec {
     key: "stream",

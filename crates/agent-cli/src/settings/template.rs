@@ -26,6 +26,7 @@ fn example(key: &str) -> Option<String> {
         "plugins_dir" => "\"plugins\"".to_owned(),
         "system" => "\"You are a concise assistant.\"".to_owned(),
         "context_window" => "100000".to_owned(),
+        "thinking" => "2048   # extended thinking's budget in tokens (bedrock, anthropic)".to_owned(),
         "plugin_prefixes" => format!(
             "{{ web_ = \"plugins/{}\" }}   # its tools are named web_<name>",
             crate::plugins::demo_file_name()

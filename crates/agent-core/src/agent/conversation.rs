@@ -27,18 +27,14 @@ impl Conversation {
         &self.messages
     }
 
-    /// Adds the user's `text`. After a run that stopped on tool results the
-    /// last message is the user's already; the text joins it, so roles keep
-    /// alternating.
-    pub(crate) fn push_user_text(&mut self, text: &str) {
-        let block = ContentBlock::Text {
-            text: text.to_owned(),
-        };
+    /// `blocks` (a prompt and its attachments) as the user's, added to a
+    /// trailing user message if there is one: roles must alternate.
+    pub(crate) fn push_user_blocks(&mut self, blocks: Vec<ContentBlock>) {
         match self.messages.last_mut() {
-            Some(last) if last.role == Role::User => last.content.push(block),
+            Some(last) if last.role == Role::User => last.content.extend(blocks),
             _ => self.messages.push(Message {
                 role: Role::User,
-                content: vec![block],
+                content: blocks,
             }),
         }
     }

@@ -105,6 +105,9 @@ impl<'a> EagerStart<'a> {
             }
             ModelEvent::ToolUseStart { index, .. }
             | ModelEvent::TextDelta { index, .. }
+            | ModelEvent::ReasoningDelta { index, .. }
+            | ModelEvent::ReasoningSignature { index, .. }
+            | ModelEvent::RedactedReasoning { index, .. }
             | ModelEvent::ToolInputDelta { index, .. } => {
                 if self.held.as_ref().is_some_and(|(held, _)| held != index) {
                     self.release();

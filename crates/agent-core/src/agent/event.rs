@@ -89,6 +89,13 @@ pub enum EventKind {
         /// The new text.
         text: String,
     },
+    /// Streamed reasoning text (extended thinking), before the answer.
+    ReasoningDelta {
+        /// Which model turn.
+        iteration: u32,
+        /// The new reasoning text.
+        text: String,
+    },
     /// A tool call starts (it got its concurrency slot).
     ToolCallStarted {
         /// Which model turn asked for it.
@@ -314,10 +321,7 @@ impl CallObserver for EventLog {
                     .result
                     .content
                     .iter()
-                    .map(|c| match c {
-                        crate::ToolResultContent::Text(t) => t.clone(),
-                        crate::ToolResultContent::Json(v) => v.to_string(),
-                    })
+                    .map(crate::ToolResultContent::to_text)
                     .collect::<String>()
             }),
             started: outcome.started,

@@ -272,6 +272,7 @@ pub struct RunOptions {
     events: Option<UnboundedSender<AgentEvent>>,
     journal: Option<Arc<dyn SessionJournal>>,
     approver: Option<Arc<dyn Approver>>,
+    attachments: Vec<crate::ContentBlock>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -284,6 +285,7 @@ impl std::fmt::Debug for RunOptions {
                 &self.journal.as_ref().map(|j| j.name().to_owned()),
             )
             .field("approver", &self.approver.is_some())
+            .field("attachments", &self.attachments.len())
             .finish()
     }
 }
@@ -319,6 +321,17 @@ impl RunOptions {
     /// pauses with [`AgentErrorKind::ApprovalNeeded`].
     pub fn with_approver(mut self, approver: Arc<dyn Approver>) -> Self {
         self.approver = Some(approver);
+        self
+    }
+
+    /// Sends `blocks` (images, documents: see [`crate::Image::from_bytes`],
+    /// [`crate::Document::from_bytes`]) with the prompt, after its text, in
+    /// the same user message.
+    pub fn with_attachments(
+        mut self,
+        blocks: impl IntoIterator<Item = crate::ContentBlock>,
+    ) -> Self {
+        self.attachments.extend(blocks);
         self
     }
 }
@@ -402,6 +415,18 @@ impl AgentBuilder {
     /// Sampling settings (default: 4000 max tokens).
     pub fn inference(mut self, inference: InferenceConfig) -> Self {
         self.inference = inference;
+        self
+    }
+
+    /// Extended thinking with a budget of `budget_tokens` (at least 1024,
+    /// below max tokens, with no temperature set; checked before each
+    /// request is sent, see [`crate::model::constraints`]): the model
+    /// reasons before it answers, its reasoning streams as
+    /// [`EventKind::ReasoningDelta`](crate::EventKind::ReasoningDelta)
+    /// events and stays in the conversation, signed, as the services want.
+    /// Set it after [`AgentBuilder::inference`], which replaces it.
+    pub fn thinking(mut self, budget_tokens: u32) -> Self {
+        self.inference.thinking = Some(crate::Thinking::budget(budget_tokens));
         self
     }
 

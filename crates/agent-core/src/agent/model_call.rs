@@ -70,11 +70,18 @@ impl<'r> ModelCall<'r> {
         let streamed: Result<(), ModelError> = async {
             while let Some(event) = stream.next().await {
                 let event = event?;
-                if let ModelEvent::TextDelta { text, .. } = &event {
-                    self.log.emit(EventKind::TextDelta {
+                match &event {
+                    ModelEvent::TextDelta { text, .. } => self.log.emit(EventKind::TextDelta {
                         iteration: self.iteration,
                         text: text.clone(),
-                    });
+                    }),
+                    ModelEvent::ReasoningDelta { text, .. } => {
+                        self.log.emit(EventKind::ReasoningDelta {
+                            iteration: self.iteration,
+                            text: text.clone(),
+                        })
+                    }
+                    _ => {}
                 }
                 // Before `push`, which takes the event: a `BlockStop` adds
                 // nothing, so the block is already whole in `acc`.

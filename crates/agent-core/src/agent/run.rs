@@ -40,6 +40,8 @@ pub(super) struct Run<'a> {
     pub(super) context: super::context::ContextState,
     /// The hooks and approvals every call of this run passes (`None`: none).
     pub(super) gate: Option<Arc<Gate>>,
+    /// Sent with the prompt (`RunOptions::with_attachments`).
+    attachments: Vec<crate::ContentBlock>,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -97,13 +99,16 @@ impl<'a> Run<'a> {
             answered: Instant::now(),
             span: telemetry::agent_span(agent.backend.as_ref()),
             context: Default::default(),
+            attachments: options.attachments,
         }
     }
 
     /// The state machine: each state is a method that says where to go next.
-    pub async fn go(self, prompt: &str) -> Result<AgentRun, AgentError> {
-        self.journaling.message(&Message::user(prompt));
-        self.conversation.push_user_text(prompt);
+    pub async fn go(mut self, prompt: &str) -> Result<AgentRun, AgentError> {
+        let mut message = Message::user(prompt);
+        message.content.append(&mut self.attachments);
+        self.journaling.message(&message);
+        self.conversation.push_user_blocks(message.content);
         self.drive(Next::Think).await
     }
 

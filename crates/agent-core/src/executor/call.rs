@@ -21,7 +21,7 @@ use super::timeout::with_timeout;
 use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
 use crate::hooks::Gate;
 use crate::retry::{self, Operation, Stopped, Verdict};
-use crate::{ToolResult, ToolUse};
+use crate::{ToolResult, ToolResultContent, ToolUse};
 
 /// Everything a call's task owns.
 pub(super) struct CallTask {
@@ -197,17 +197,15 @@ impl CallTask {
         let (result, failure) = match result {
             Ok(out) => {
                 let out = super::output_limit::limit(out, self.policy.max_output_bytes);
-                (ToolResult::success(&self.call.id, out.into()), None)
+                (ToolResult::from_output(&self.call.id, out), None)
             }
             Err((failure, message)) => {
                 // An error's message is held to the same limit.
-                let message = match super::output_limit::limit(
+                let message = ToolResultContent::from(super::output_limit::limit(
                     ToolOutput::Text(message),
                     self.policy.max_output_bytes,
-                ) {
-                    ToolOutput::Text(t) => t,
-                    ToolOutput::Json(v) => v.to_string(),
-                };
+                ))
+                .to_text();
                 (ToolResult::error(&self.call.id, message), Some(failure))
             }
         };

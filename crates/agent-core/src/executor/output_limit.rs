@@ -3,7 +3,23 @@
 //! neither ends the run (a request the service refuses) nor crowds out the
 //! conversation.
 
-use tool_api::ToolOutput;
+use tool_api::{OutputPart, ToolOutput};
+
+/// A text or JSON output as its one part.
+fn single(output: ToolOutput) -> OutputPart {
+    match output {
+        ToolOutput::Json(v) => OutputPart::Json(v),
+        ToolOutput::Text(t) => OutputPart::Text(t),
+        ToolOutput::Parts(mut parts) if parts.len() == 1 => parts.remove(0),
+        ToolOutput::Parts(parts) => OutputPart::Text(
+            parts
+                .iter()
+                .map(OutputPart::to_text)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+    }
+}
 
 /// `output`, cut to at most `max` bytes of text (JSON is sent as its text
 /// once cut) plus a note saying how much was left out; unchanged when it fits.
@@ -19,6 +35,20 @@ pub(crate) fn limit(output: ToolOutput, max: Option<usize>) -> ToolOutput {
                 return ToolOutput::Json(value);
             }
             text
+        }
+        // Each text or JSON part is held to the limit; images and
+        // documents are held to the services' own size limits instead.
+        ToolOutput::Parts(parts) => {
+            return ToolOutput::Parts(
+                parts
+                    .into_iter()
+                    .map(|part| match part {
+                        OutputPart::Text(t) => single(limit(ToolOutput::Text(t), Some(max))),
+                        OutputPart::Json(v) => single(limit(ToolOutput::Json(v), Some(max))),
+                        media => media,
+                    })
+                    .collect(),
+            );
         }
         fits => return fits,
     };

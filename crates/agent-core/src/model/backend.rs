@@ -98,8 +98,21 @@ pub fn response_events(response: ModelResponse) -> Vec<ModelEvent> {
                     json: u.input.to_string(),
                 });
             }
-            // An assistant message carries no tool results.
-            ContentBlock::ToolResult(_) => continue,
+            ContentBlock::Reasoning(r) => {
+                events.push(ModelEvent::ReasoningDelta {
+                    index,
+                    text: r.text,
+                });
+                if let Some(signature) = r.signature {
+                    events.push(ModelEvent::ReasoningSignature { index, signature });
+                }
+            }
+            ContentBlock::RedactedReasoning { data } => {
+                events.push(ModelEvent::RedactedReasoning { index, data });
+            }
+            // An assistant message carries no tool results, images or
+            // documents (nor anything a later version adds).
+            _ => continue,
         }
         events.push(ModelEvent::BlockStop { index });
     }

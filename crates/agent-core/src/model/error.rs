@@ -32,6 +32,9 @@ pub enum ModelErrorKind {
     /// The backend does not offer the operation asked (counting tokens on a
     /// service without a counting API, say). Not retried.
     Unsupported,
+    /// The request breaks a rule of the service, found before sending it
+    /// (see [`crate::model::constraints`]). Not retried.
+    InvalidRequest,
     /// Anything else. Not retried.
     Other,
 }
@@ -59,6 +62,9 @@ impl ModelErrorKind {
             Self::ContextOverflow => "the conversation is too long for the model's context window",
             Self::Protocol => "the model service's response could not be understood",
             Self::Unsupported => "the backend does not support this operation",
+            Self::InvalidRequest => {
+                "the request was not sent: it breaks a rule of the model service"
+            }
             Self::Other => "the model call failed",
         }
     }

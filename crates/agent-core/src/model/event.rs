@@ -10,7 +10,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{ContentBlock, Message, ModelError, ModelResponse, Role, StopReason, ToolUse, Usage};
+use crate::{
+    Blob, ContentBlock, Message, ModelError, ModelResponse, Reasoning, Role, StopReason, ToolUse,
+    Usage,
+};
 
 /// One event of a streamed response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +36,28 @@ pub enum ModelEvent {
         index: usize,
         /// The new text.
         text: String,
+    },
+    /// Reasoning text for the reasoning block at `index` (opened
+    /// implicitly).
+    ReasoningDelta {
+        /// The block's index.
+        index: usize,
+        /// The new reasoning text.
+        text: String,
+    },
+    /// (A piece of) the signature of the reasoning block at `index`.
+    ReasoningSignature {
+        /// The block's index.
+        index: usize,
+        /// The signature text, appended as it comes.
+        signature: String,
+    },
+    /// Redacted (encrypted) reasoning for the block at `index`.
+    RedactedReasoning {
+        /// The block's index.
+        index: usize,
+        /// The opaque bytes, appended as they come.
+        data: Blob,
     },
     /// A piece of a tool call's input JSON, for the block at `index`.
     ToolInputDelta {
@@ -63,6 +88,11 @@ pub enum ModelEvent {
 #[derive(Debug)]
 enum Partial {
     Text(String),
+    Reasoning {
+        text: String,
+        signature: Option<String>,
+    },
+    Redacted(Vec<u8>),
     Tool {
         id: String,
         name: String,
@@ -116,12 +146,38 @@ impl StreamAccumulator {
             }
             ModelEvent::TextDelta { index, text } => match self.block_mut(index) {
                 Some(Partial::Text(t)) => t.push_str(&text),
-                Some(Partial::Tool { .. }) => {
-                    return Err(ModelError::protocol(format!(
-                        "stream sent text into tool-use block {index}"
-                    )));
-                }
+                Some(_) => return Err(Self::mismatch("text", index)),
                 None => self.blocks.push((index, Partial::Text(text))),
+            },
+            ModelEvent::ReasoningDelta { index, text } => match self.block_mut(index) {
+                Some(Partial::Reasoning { text: t, .. }) => t.push_str(&text),
+                Some(_) => return Err(Self::mismatch("reasoning", index)),
+                None => self.blocks.push((
+                    index,
+                    Partial::Reasoning {
+                        text,
+                        signature: None,
+                    },
+                )),
+            },
+            ModelEvent::ReasoningSignature { index, signature } => match self.block_mut(index) {
+                Some(Partial::Reasoning { signature: s, .. }) => {
+                    s.get_or_insert_with(String::new).push_str(&signature)
+                }
+                Some(_) => return Err(Self::mismatch("a reasoning signature", index)),
+                // A signature may open the block (reasoning of no text).
+                None => self.blocks.push((
+                    index,
+                    Partial::Reasoning {
+                        text: String::new(),
+                        signature: Some(signature),
+                    },
+                )),
+            },
+            ModelEvent::RedactedReasoning { index, data } => match self.block_mut(index) {
+                Some(Partial::Redacted(d)) => d.extend_from_slice(&data),
+                Some(_) => return Err(Self::mismatch("redacted reasoning", index)),
+                None => self.blocks.push((index, Partial::Redacted(data.to_vec()))),
             },
             ModelEvent::ToolInputDelta { index, json } => match self.block_mut(index) {
                 Some(Partial::Tool { json: j, .. }) => j.push_str(&json),
@@ -163,6 +219,12 @@ impl StreamAccumulator {
         })
     }
 
+    fn mismatch(what: &str, index: usize) -> ModelError {
+        ModelError::protocol(format!(
+            "stream sent {what} into block {index}, which is another kind of block"
+        ))
+    }
+
     fn block_mut(&mut self, index: usize) -> Option<&mut Partial> {
         self.blocks
             .iter_mut()
@@ -185,6 +247,12 @@ impl StreamAccumulator {
         for (_, block) in self.blocks {
             match block {
                 Partial::Text(text) => content.push(ContentBlock::Text { text }),
+                Partial::Reasoning { text, signature } => {
+                    content.push(ContentBlock::Reasoning(Reasoning { text, signature }))
+                }
+                Partial::Redacted(data) => content.push(ContentBlock::RedactedReasoning {
+                    data: Blob::from(data),
+                }),
                 Partial::Tool { id, name, json } => {
                     let input = if json.trim().is_empty() {
                         Value::Object(Default::default())
@@ -314,6 +382,78 @@ mod tests {
         })
         .unwrap();
         assert_eq!(acc.tool_use(2), None, "a text block");
+    }
+
+    #[test]
+    fn assembles_signed_and_redacted_reasoning_exactly() {
+        let mut acc = StreamAccumulator::default();
+        let events = [
+            ModelEvent::MessageStart,
+            ModelEvent::ReasoningDelta {
+                index: 0,
+                text: "The user ".into(),
+            },
+            ModelEvent::ReasoningDelta {
+                index: 0,
+                text: "wants  weather.\n".into(),
+            },
+            ModelEvent::ReasoningSignature {
+                index: 0,
+                signature: "EqQBCkYI".into(),
+            },
+            ModelEvent::ReasoningSignature {
+                index: 0,
+                signature: "ARgCKkA=".into(),
+            },
+            ModelEvent::BlockStop { index: 0 },
+            ModelEvent::RedactedReasoning {
+                index: 1,
+                data: Blob::from(vec![0u8, 1]),
+            },
+            ModelEvent::RedactedReasoning {
+                index: 1,
+                data: Blob::from(vec![2u8]),
+            },
+            ModelEvent::TextDelta {
+                index: 2,
+                text: "Done.".into(),
+            },
+            ModelEvent::MessageStop {
+                stop_reason: StopReason::EndTurn,
+            },
+        ];
+        for e in events {
+            acc.push(e).unwrap();
+        }
+        let r = acc.finish(Duration::ZERO).unwrap();
+        assert_eq!(
+            r.message.content,
+            vec![
+                ContentBlock::Reasoning(Reasoning {
+                    text: "The user wants  weather.\n".into(),
+                    signature: Some("EqQBCkYIARgCKkA=".into()),
+                }),
+                ContentBlock::RedactedReasoning {
+                    data: Blob::from(vec![0u8, 1, 2]),
+                },
+                ContentBlock::Text {
+                    text: "Done.".into()
+                },
+            ]
+        );
+        let mut acc = StreamAccumulator::default();
+        acc.push(ModelEvent::TextDelta {
+            index: 0,
+            text: "x".into(),
+        })
+        .unwrap();
+        assert!(
+            acc.push(ModelEvent::ReasoningSignature {
+                index: 0,
+                signature: "s".into()
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -16,6 +16,30 @@ pub struct InferenceConfig {
     pub top_p: Option<f32>,
     /// Sequences that end the response.
     pub stop_sequences: Vec<String>,
+    /// Extended thinking, if on: the model reasons (in reasoning blocks)
+    /// before it answers. See [`crate::model::constraints`] for the rules
+    /// it comes with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<Thinking>,
+}
+
+/// Extended thinking: how many tokens the model may spend reasoning before
+/// it answers, per response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thinking {
+    /// The reasoning budget: at least [`Thinking::MIN_BUDGET`] and below
+    /// `max_tokens` (the budget is part of them).
+    pub budget_tokens: u32,
+}
+
+impl Thinking {
+    /// The smallest budget the services take.
+    pub const MIN_BUDGET: u32 = 1024;
+
+    /// Thinking with `budget_tokens` of reasoning.
+    pub fn budget(budget_tokens: u32) -> Self {
+        Self { budget_tokens }
+    }
 }
 
 impl Default for InferenceConfig {
@@ -26,6 +50,7 @@ impl Default for InferenceConfig {
             temperature: None,
             top_p: None,
             stop_sequences: Vec::new(),
+            thinking: None,
         }
     }
 }

@@ -17,10 +17,7 @@ pub(super) fn result_text(result: &ToolResult) -> String {
     result
         .content
         .iter()
-        .map(|c| match c {
-            ToolResultContent::Text(t) => t.clone(),
-            ToolResultContent::Json(v) => v.to_string(),
-        })
+        .map(ToolResultContent::to_text)
         .collect::<Vec<_>>()
         .join("\n")
 }

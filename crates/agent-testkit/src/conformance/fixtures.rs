@@ -21,9 +21,15 @@ pub const LONG_ANSWER: &str = "Once upon a time, a runtime called many tools at 
     and the model, pleased, wrote this answer in many small pieces so that the \
     conformance suite could watch each of them arrive.";
 
-/// The reference tools plus `fail_tool`, which always fails.
+/// The reference tools plus `fail_tool`, which always fails, and
+/// `render_chart`, which returns an image.
 pub(super) fn tools() -> Result<ToolRegistry, String> {
     let mut registry = reference::tools();
+    for tool in reference_tools::media_tools().map_err(|e| e.to_string())? {
+        registry
+            .register(tool, "conformance")
+            .map_err(|e| e.to_string())?;
+    }
     let fail = tool_fn("fail_tool", "Always fails.", |(): (), _ctx| async {
         Err(ToolError::fatal(TOOL_FAILURE))
     })

@@ -49,6 +49,34 @@ pub(crate) fn events(response: &ModelResponse, id: &str, model: &str) -> Vec<(St
                     });
                 }
             }
+            OutputBlock::Thinking {
+                thinking,
+                signature,
+            } => {
+                events.push(Event::ContentBlockStart {
+                    index,
+                    content_block: OutputBlock::Thinking {
+                        thinking: String::new(),
+                        signature: String::new(),
+                    },
+                });
+                for thinking in word_chunks(&thinking, 3) {
+                    events.push(Event::ContentBlockDelta {
+                        index,
+                        delta: Delta::ThinkingDelta { thinking },
+                    });
+                }
+                events.push(Event::ContentBlockDelta {
+                    index,
+                    delta: Delta::SignatureDelta { signature },
+                });
+            }
+            OutputBlock::RedactedThinking { data } => {
+                events.push(Event::ContentBlockStart {
+                    index,
+                    content_block: OutputBlock::RedactedThinking { data },
+                });
+            }
             OutputBlock::ToolUse { id, name, input } => {
                 events.push(Event::ContentBlockStart {
                     index,

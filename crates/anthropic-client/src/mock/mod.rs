@@ -62,6 +62,7 @@ mod encode;
 mod faults;
 mod recorder;
 mod routes;
+mod thinking;
 mod validate;
 mod wire;
 

@@ -221,7 +221,14 @@ async fn play(
             id,
         );
     }
-    let core = to_core(&request);
+    let thinking = match super::thinking::read(&request)
+        .and_then(|t| super::thinking::check(&request, t).map(|()| t))
+    {
+        Ok(t) => t,
+        Err(message) => return bad(&message),
+    };
+    let mut core = to_core(&request);
+    core.inference.thinking = thinking;
     if let Err(broken) = validate_conversation(&core) {
         return bad(&broken.to_string());
     }
@@ -229,7 +236,10 @@ async fn play(
         Ok(s) => s,
         Err(message) => return bad(&message),
     };
-    let response = scenario.respond(&core);
+    let mut response = scenario.respond(&core);
+    if thinking.is_some() {
+        super::thinking::add_thinking(&mut response, &core);
+    }
     let message_id = format!("msg_mock_{n:06}");
     answer::message(
         &response,

@@ -11,8 +11,9 @@
 //! [`ModelResponse`] as a message or its stream events.
 
 use agent_core::{
-    ContentBlock, InferenceConfig, Message as CoreMessage, ModelRequest, ModelResponse,
-    Role as CoreRole, StopReason, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
+    Blob, ContentBlock, Document, DocumentFormat, Image, ImageFormat, InferenceConfig, MediaSource,
+    Message as CoreMessage, ModelRequest, ModelResponse, Reasoning, Role as CoreRole, StopReason,
+    ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -246,6 +247,17 @@ pub(crate) enum ResultBlock {
         #[serde(default)]
         cache_control: Option<Value>,
     },
+    Document {
+        source: Value,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        context: Option<String>,
+        #[serde(default)]
+        citations: Option<Value>,
+        #[serde(default)]
+        cache_control: Option<Value>,
+    },
 }
 
 /// A client tool's definition.
@@ -287,6 +299,13 @@ pub(crate) struct Message {
 pub(crate) enum OutputBlock {
     Text {
         text: String,
+    },
+    Thinking {
+        thinking: String,
+        signature: String,
+    },
+    RedactedThinking {
+        data: String,
     },
     ToolUse {
         id: String,
@@ -344,11 +363,17 @@ impl Event {
 }
 
 /// A piece of a block.
+#[allow(
+    clippy::enum_variant_names,
+    reason = "the API's own names: text_delta, input_json_delta, thinking_delta, signature_delta"
+)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Delta {
     TextDelta { text: String },
     InputJsonDelta { partial_json: String },
+    ThinkingDelta { thinking: String },
+    SignatureDelta { signature: String },
 }
 
 /// The body of `message_delta`.
@@ -432,6 +457,7 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
             temperature: request.temperature,
             top_p: request.top_p,
             stop_sequences: request.stop_sequences.clone(),
+            thinking: None,
         },
     }
 }
@@ -456,15 +482,35 @@ fn block_to_core(block: &InputBlock) -> Option<ContentBlock> {
                 None => None,
                 Some(ResultContent::Text(text)) => Some(text.clone()),
                 Some(ResultContent::Blocks(blocks)) => {
-                    Some(joined(blocks.iter().filter_map(|b| match b {
+                    let text = joined(blocks.iter().filter_map(|b| match b {
                         ResultBlock::Text { text, .. } => Some(text.as_str()),
-                        ResultBlock::Image { .. } => None,
-                    })))
+                        _ => None,
+                    }));
+                    (!text.is_empty()).then_some(text)
                 }
+            };
+            let media = match content {
+                Some(ResultContent::Blocks(blocks)) => blocks
+                    .iter()
+                    .filter_map(|b| match b {
+                        ResultBlock::Image { source, .. } => {
+                            image(source).map(ToolResultContent::Image)
+                        }
+                        ResultBlock::Document { source, title, .. } => {
+                            document(source, title.as_deref()).map(ToolResultContent::Document)
+                        }
+                        ResultBlock::Text { .. } => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
             };
             Some(ContentBlock::ToolResult(ToolResult {
                 tool_use_id: tool_use_id.clone(),
-                content: text.map(ToolResultContent::Text).into_iter().collect(),
+                content: text
+                    .map(ToolResultContent::Text)
+                    .into_iter()
+                    .chain(media)
+                    .collect(),
                 status: if *is_error == Some(true) {
                     ToolResultStatus::Error
                 } else {
@@ -472,11 +518,47 @@ fn block_to_core(block: &InputBlock) -> Option<ContentBlock> {
                 },
             }))
         }
-        InputBlock::Image { .. }
-        | InputBlock::Document { .. }
-        | InputBlock::Thinking { .. }
-        | InputBlock::RedactedThinking { .. } => None,
+        InputBlock::Thinking {
+            thinking,
+            signature,
+        } => Some(ContentBlock::Reasoning(Reasoning {
+            text: thinking.clone(),
+            signature: Some(signature.clone()),
+        })),
+        InputBlock::RedactedThinking { data } => Some(ContentBlock::RedactedReasoning {
+            data: Blob::from(data.as_bytes()),
+        }),
+        InputBlock::Image { source, .. } => image(source).map(ContentBlock::Image),
+        InputBlock::Document { source, title, .. } => {
+            document(source, title.as_deref()).map(ContentBlock::Document)
+        }
     }
+}
+
+/// An image source (`{"type": "base64", "media_type", "data"}`) as the
+/// core's image; its bytes were checked (`thinking::check`).
+fn image(source: &Value) -> Option<Image> {
+    let format = ImageFormat::from_mime_type(source.get("media_type")?.as_str()?)?;
+    let bytes = Blob::from_base64(source.get("data")?.as_str()?)?;
+    Some(Image {
+        format,
+        source: MediaSource::Bytes(bytes),
+    })
+}
+
+/// A document source: base64 PDF, or plain text.
+fn document(source: &Value, title: Option<&str>) -> Option<Document> {
+    let data = source.get("data")?.as_str()?;
+    let (format, bytes) = match source.get("type")?.as_str()? {
+        "base64" => (DocumentFormat::Pdf, Blob::from_base64(data)?),
+        "text" => (DocumentFormat::Txt, Blob::from(data.as_bytes())),
+        _ => return None,
+    };
+    Some(Document {
+        name: title.unwrap_or("document").to_owned(),
+        format,
+        source: MediaSource::Bytes(bytes),
+    })
 }
 
 /// The blocks of the scenario's answer, as the API writes them.
@@ -492,7 +574,15 @@ pub(crate) fn output_blocks(response: &ModelResponse) -> Vec<OutputBlock> {
                 name: u.name.clone(),
                 input: u.input.clone(),
             }),
-            ContentBlock::ToolResult(_) => None,
+            ContentBlock::Reasoning(r) => Some(OutputBlock::Thinking {
+                thinking: r.text.clone(),
+                signature: r.signature.clone().unwrap_or_default(),
+            }),
+            ContentBlock::RedactedReasoning { data } => Some(OutputBlock::RedactedThinking {
+                data: String::from_utf8_lossy(data).into_owned(),
+            }),
+            // The scripted model writes no other blocks.
+            _ => None,
         })
         .collect()
 }

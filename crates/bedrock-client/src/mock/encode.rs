@@ -98,7 +98,27 @@ pub(crate) fn response_events(response: &ModelResponse) -> Vec<(&'static str, Va
                     ));
                 }
             }
-            ContentBlock::ToolResult(_) => continue,
+            ContentBlock::Reasoning(r) => {
+                for piece in char_chunks(&r.text, DELTA_CHARS) {
+                    events.push((
+                        "contentBlockDelta",
+                        json!({ "contentBlockIndex": i, "delta": { "reasoningContent": { "text": piece } } }),
+                    ));
+                }
+                if let Some(signature) = &r.signature {
+                    events.push((
+                        "contentBlockDelta",
+                        json!({ "contentBlockIndex": i, "delta": { "reasoningContent": { "signature": signature } } }),
+                    ));
+                }
+            }
+            ContentBlock::RedactedReasoning { data } => events.push((
+                "contentBlockDelta",
+                json!({ "contentBlockIndex": i, "delta": { "reasoningContent": { "redactedContent": data.to_base64() } } }),
+            )),
+            // Not in an assistant message (nor anything a later version
+            // adds).
+            _ => continue,
         }
         events.push(("contentBlockStop", json!({ "contentBlockIndex": i })));
     }

@@ -42,8 +42,10 @@
 mod answer;
 mod encode;
 mod faults;
+mod media;
 mod recorder;
 mod routes;
+mod thinking;
 mod validate;
 mod wire;
 

@@ -153,6 +153,9 @@ fn decide(
     };
     let mut response = scenario.respond(&request);
     response.latency = state.latency;
+    if request.inference.thinking.is_some() {
+        super::thinking::add_reasoning(&mut response, &request);
+    }
     if let Some(max) = state.protocol.max_input_tokens
         && response.usage.input_tokens > max
     {

@@ -70,6 +70,7 @@ pub(crate) fn check_request(body: &[u8]) -> Result<ModelRequest, ServiceError> {
     })?;
     let request = wire.to_core().map_err(ServiceError::validation)?;
     check_conversation(&request).map_err(ServiceError::validation)?;
+    super::thinking::check_reasoning(&request).map_err(ServiceError::validation)?;
     Ok(request)
 }
 

@@ -2,12 +2,14 @@
 //! camelCase), and its translation to and from the core types.
 
 use agent_core::{
-    ContentBlock, InferenceConfig, Message, ModelRequest, ModelResponse, Role, StopReason,
-    ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
+    Blob, ContentBlock, InferenceConfig, Message, ModelRequest, ModelResponse, Reasoning, Role,
+    StopReason, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tool_api::ToolSpec;
+
+use super::{media, thinking};
 
 /// A Converse request body.
 #[derive(Debug, Deserialize)]
@@ -19,6 +21,7 @@ pub(crate) struct WireRequest {
     pub system: Vec<WireSystem>,
     pub tool_config: Option<WireToolConfig>,
     pub inference_config: Option<WireInference>,
+    pub additional_model_request_fields: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,6 +37,9 @@ pub(crate) struct WireBlock {
     pub text: Option<String>,
     pub tool_use: Option<WireToolUse>,
     pub tool_result: Option<WireToolResult>,
+    pub reasoning_content: Option<Value>,
+    pub image: Option<Value>,
+    pub document: Option<Value>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -60,6 +66,8 @@ pub(crate) struct WireToolResult {
 pub(crate) struct WireResultPart {
     pub json: Option<Value>,
     pub text: Option<String>,
+    pub image: Option<Value>,
+    pub document: Option<Value>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -171,12 +179,15 @@ impl WireRequest {
             .filter_map(|s| s.text.as_deref())
             .collect::<Vec<_>>()
             .join("\n");
-        Ok(ModelRequest {
+        let mut request = ModelRequest {
             system: (!system.is_empty()).then_some(system),
             messages,
             tools,
             inference,
-        })
+        };
+        request.inference.thinking =
+            thinking::read_fields(self.additional_model_request_fields.as_ref(), &request)?;
+        Ok(request)
     }
 }
 
@@ -196,6 +207,17 @@ fn block_to_core(block: &WireBlock, n: usize, b: usize) -> Result<ContentBlock, 
             name: u.name.clone(),
             input: u.input.clone(),
         }));
+    }
+    if let Some(r) = &block.reasoning_content {
+        return reasoning(r, n, b);
+    }
+    if let Some(image) = &block.image {
+        let at = format!("messages.{n}.content.{b}.image");
+        return Ok(ContentBlock::Image(media::image(image, &at)?));
+    }
+    if let Some(doc) = &block.document {
+        let at = format!("messages.{n}.content.{b}.document");
+        return Ok(ContentBlock::Document(media::document(doc, &at)?));
     }
     if let Some(r) = &block.tool_result {
         let mut parts = Vec::with_capacity(r.content.len());
@@ -217,6 +239,12 @@ fn block_to_core(block: &WireBlock, n: usize, b: usize) -> Result<ContentBlock, 
                     ));
                 }
                 parts.push(ToolResultContent::Text(text.clone()));
+            } else if let Some(image) = &part.image {
+                let at = format!("messages.{n}.content.{b}.toolResult.content.{k}.image");
+                parts.push(ToolResultContent::Image(media::image(image, &at)?));
+            } else if let Some(doc) = &part.document {
+                let at = format!("messages.{n}.content.{b}.toolResult.content.{k}.document");
+                parts.push(ToolResultContent::Document(media::document(doc, &at)?));
             } else {
                 let kind = part
                     .other
@@ -250,6 +278,33 @@ fn block_to_core(block: &WireBlock, n: usize, b: usize) -> Result<ContentBlock, 
     ))
 }
 
+/// A `reasoningContent` block: signed text or redacted bytes, kept as sent.
+fn reasoning(r: &Value, n: usize, b: usize) -> Result<ContentBlock, String> {
+    if let Some(t) = r.get("reasoningText") {
+        let Some(text) = t.get("text").and_then(Value::as_str) else {
+            return Err(format!(
+                "1 validation error detected: Value null at 'messages.{n}.content.{b}.reasoningContent.reasoningText.text' failed to satisfy constraint: Member must not be null"
+            ));
+        };
+        return Ok(ContentBlock::Reasoning(Reasoning {
+            text: text.to_owned(),
+            signature: t
+                .get("signature")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }));
+    }
+    if let Some(data) = r.get("redactedContent").and_then(Value::as_str) {
+        let data = Blob::from_base64(data).ok_or_else(|| {
+            format!("messages.{n}.content.{b}.reasoningContent.redactedContent is not valid base64")
+        })?;
+        return Ok(ContentBlock::RedactedReasoning { data });
+    }
+    Err(format!(
+        "The reasoningContent at messages.{n}.content.{b} must hold reasoningText or redactedContent."
+    ))
+}
+
 /// The wire name of a stop reason.
 pub(crate) fn stop_reason(reason: &StopReason) -> String {
     match reason {
@@ -271,6 +326,15 @@ pub(crate) fn block_json(block: &ContentBlock) -> Value {
             "toolUse": { "toolUseId": u.id, "name": u.name, "input": u.input }
         }),
         ContentBlock::ToolResult(r) => json!({ "toolResult": { "toolUseId": r.tool_use_id } }),
+        ContentBlock::Reasoning(r) => json!({
+            "reasoningContent": { "reasoningText": { "text": r.text, "signature": r.signature } }
+        }),
+        ContentBlock::RedactedReasoning { data } => json!({
+            "reasoningContent": { "redactedContent": data.to_base64() }
+        }),
+        // The scripted model writes no images or documents (nor anything
+        // a later version adds).
+        _ => json!({}),
     }
 }
 
@@ -345,7 +409,7 @@ mod tests {
         let e = parse(json!({"messages": [], "toolConfig": {"tools": []}})).unwrap_err();
         assert!(e.contains("toolConfig.tools"), "{e}");
         let e =
-            parse(json!({"messages": [{"role": "user", "content": [{"image": {}}]}]})).unwrap_err();
-        assert!(e.contains("`image`"), "{e}");
+            parse(json!({"messages": [{"role": "user", "content": [{"video": {}}]}]})).unwrap_err();
+        assert!(e.contains("`video`"), "{e}");
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! A request's blocks map one to one, in order, so a block's index in the
 //! SDK message is its index in the core message (the request's exact-JSON
-//! rewrite relies on it). A response may carry blocks the core model has no
-//! place for (reasoning, citations, images); they are left out, and logged.
+//! rewrite relies on it). Reasoning, images and documents map to their own
+//! blocks (`reasoning.rs`, `media.rs`). A response may carry blocks the core
+//! model has no place for (citations, video); they are left out, and logged.
 
 use agent_core::{
     ContentBlock, Message, ModelError, Role, StopReason, ToolResult, ToolResultContent,
@@ -14,6 +15,8 @@ use aws_sdk_bedrockruntime::types as sdk;
 use serde_json::Value;
 
 use super::documents::SdkDocument;
+use super::media::{SdkDocumentBlock, SdkImage};
+use super::reasoning::{core_block, reasoning_block, redacted_block};
 
 /// An SDK message made from a core [`Message`], or read back into one.
 ///
@@ -46,9 +49,11 @@ pub const EMPTY_RESULT_TEXT: &str = "(no output)";
 /// How a tool result's content is sent. JSON goes as Bedrock's `json` member
 /// when it is an object, else as its JSON text: the service refuses any other
 /// `json` ("Provide a json object for the field"). Blank text goes as
-/// [`EMPTY_RESULT_TEXT`].
-pub(crate) fn tool_result_content(content: &ToolResultContent) -> sdk::ToolResultContentBlock {
-    match content {
+/// [`EMPTY_RESULT_TEXT`]. Images and documents go as their blocks.
+pub(crate) fn tool_result_content(
+    content: &ToolResultContent,
+) -> Result<sdk::ToolResultContentBlock, ModelError> {
+    Ok(match content {
         ToolResultContent::Json(v @ Value::Object(_)) => {
             sdk::ToolResultContentBlock::Json(SdkDocument::from(v).0)
         }
@@ -57,14 +62,22 @@ pub(crate) fn tool_result_content(content: &ToolResultContent) -> sdk::ToolResul
             sdk::ToolResultContentBlock::Text(EMPTY_RESULT_TEXT.into())
         }
         ToolResultContent::Text(t) => sdk::ToolResultContentBlock::Text(t.clone()),
-    }
+        ToolResultContent::Image(i) => sdk::ToolResultContentBlock::Image(SdkImage::try_from(i)?.0),
+        ToolResultContent::Document(d) => {
+            sdk::ToolResultContentBlock::Document(SdkDocumentBlock::try_from(d)?.0)
+        }
+    })
 }
 
 /// A tool result's content list, never empty (the service wants at least
 /// one block).
-pub(crate) fn tool_result_contents(result: &ToolResult) -> Vec<sdk::ToolResultContentBlock> {
+pub(crate) fn tool_result_contents(
+    result: &ToolResult,
+) -> Result<Vec<sdk::ToolResultContentBlock>, ModelError> {
     if result.content.is_empty() {
-        return vec![sdk::ToolResultContentBlock::Text(EMPTY_RESULT_TEXT.into())];
+        return Ok(vec![sdk::ToolResultContentBlock::Text(
+            EMPTY_RESULT_TEXT.into(),
+        )]);
     }
     result.content.iter().map(tool_result_content).collect()
 }
@@ -93,7 +106,7 @@ impl TryFrom<&ContentBlock> for SdkContentBlock {
             ContentBlock::ToolResult(r) => sdk::ContentBlock::ToolResult(
                 sdk::ToolResultBlock::builder()
                     .tool_use_id(&r.tool_use_id)
-                    .set_content(Some(tool_result_contents(r)))
+                    .set_content(Some(tool_result_contents(r)?))
                     .status(match r.status {
                         ToolResultStatus::Success => sdk::ToolResultStatus::Success,
                         ToolResultStatus::Error => sdk::ToolResultStatus::Error,
@@ -101,6 +114,12 @@ impl TryFrom<&ContentBlock> for SdkContentBlock {
                     .build()
                     .map_err(|e| build_error("toolResult block", e))?,
             ),
+            ContentBlock::Reasoning(r) => reasoning_block(r)?,
+            ContentBlock::RedactedReasoning { data } => redacted_block(data),
+            ContentBlock::Image(i) => sdk::ContentBlock::Image(SdkImage::try_from(i)?.0),
+            ContentBlock::Document(d) => {
+                sdk::ContentBlock::Document(SdkDocumentBlock::try_from(d)?.0)
+            }
         }))
     }
 }
@@ -167,6 +186,13 @@ impl TryFrom<SdkMessage> for Message {
                             sdk::ToolResultContentBlock::Text(t) => {
                                 parts.push(ToolResultContent::Text(t.clone()))
                             }
+                            sdk::ToolResultContentBlock::Image(i) => parts
+                                .push(ToolResultContent::Image(SdkImage(i.clone()).try_into()?)),
+                            sdk::ToolResultContentBlock::Document(d) => {
+                                parts.push(ToolResultContent::Document(
+                                    SdkDocumentBlock(d.clone()).try_into()?,
+                                ))
+                            }
                             other => tracing::debug!(?other, "skipping a toolResult part"),
                         }
                     }
@@ -178,6 +204,13 @@ impl TryFrom<SdkMessage> for Message {
                             _ => ToolResultStatus::Success,
                         },
                     }));
+                }
+                sdk::ContentBlock::ReasoningContent(r) => content.extend(core_block(r)),
+                sdk::ContentBlock::Image(i) => {
+                    content.push(ContentBlock::Image(SdkImage(i).try_into()?))
+                }
+                sdk::ContentBlock::Document(d) => {
+                    content.push(ContentBlock::Document(SdkDocumentBlock(d).try_into()?))
                 }
                 other => tracing::debug!(
                     ?other,
@@ -254,6 +287,46 @@ mod tests {
     }
 
     #[test]
+    fn reasoning_images_and_documents_round_trip_unchanged() {
+        let assistant = Message {
+            role: Role::Assistant,
+            content: vec![
+                ContentBlock::Reasoning(agent_core::Reasoning {
+                    text: "Let me think  about it.\n".into(),
+                    signature: Some("EqQBCkYIARgCKkA+/=".into()),
+                }),
+                ContentBlock::RedactedReasoning {
+                    data: agent_core::Blob::from(vec![0u8, 200, 7]),
+                },
+                ContentBlock::Text { text: "ok".into() },
+            ],
+        };
+        let image = agent_core::Image::from_bytes(b"GIF89a....".to_vec()).unwrap();
+        let doc = agent_core::Document::from_bytes("a.csv", b"a,b\n1,2\n".to_vec()).unwrap();
+        let user = Message {
+            role: Role::User,
+            content: vec![
+                ContentBlock::Text { text: "see".into() },
+                ContentBlock::Image(image.clone()),
+                ContentBlock::Document(doc.clone()),
+                ContentBlock::ToolResult(ToolResult {
+                    tool_use_id: "t1".into(),
+                    content: vec![
+                        ToolResultContent::Text("a chart".into()),
+                        ToolResultContent::Image(image),
+                        ToolResultContent::Document(doc),
+                    ],
+                    status: ToolResultStatus::Success,
+                }),
+            ],
+        };
+        for m in [assistant, user] {
+            let sdk = SdkMessage::try_from(&m).unwrap();
+            assert_eq!(Message::try_from(sdk).unwrap(), m);
+        }
+    }
+
+    #[test]
     fn messages_round_trip() {
         for m in conversation() {
             let sdk = SdkMessage::try_from(&m).unwrap();
@@ -285,9 +358,9 @@ mod tests {
 
     #[test]
     fn non_object_json_results_go_as_text() {
-        let block = tool_result_content(&ToolResultContent::Json(json!([1, 2])));
+        let block = tool_result_content(&ToolResultContent::Json(json!([1, 2]))).unwrap();
         assert_eq!(block, sdk::ToolResultContentBlock::Text("[1,2]".into()));
-        let blank = tool_result_content(&ToolResultContent::Text(" ".into()));
+        let blank = tool_result_content(&ToolResultContent::Text(" ".into())).unwrap();
         assert_eq!(
             blank,
             sdk::ToolResultContentBlock::Text(EMPTY_RESULT_TEXT.into())

@@ -4,18 +4,25 @@
 //!
 //! - [`documents`]: JSON values ↔ SDK documents, exact for numbers;
 //! - [`messages`]: messages and blocks, stop reasons, usage;
+//! - [`media`]: images and documents;
+//! - `reasoning`: reasoning blocks, unchanged both ways;
 //! - [`tools`]: tool specs → `toolConfig`;
 //! - [`request`]: a whole request → the parts of a Converse call;
+//! - [`thinking`]: extended thinking → `additionalModelRequestFields`;
 //! - [`errors`]: SDK errors → [`agent_core::ModelError`].
 
 pub mod documents;
 pub mod errors;
+pub mod media;
 pub mod messages;
+mod reasoning;
 pub mod request;
+pub mod thinking;
 pub mod tools;
 
 pub use documents::{NotJson, SdkDocument};
 pub use errors::SdkFailure;
+pub use media::{SdkDocumentBlock, SdkImage};
 pub use messages::{SdkContentBlock, SdkMessage, SdkStopReason, SdkUsage};
 pub use request::ConverseParts;
 pub use tools::{SdkTool, SdkToolConfig};

@@ -65,6 +65,25 @@ pub(crate) fn check_request(request: &Request) -> Result<(), Refusal> {
             "stream_options",
         ));
     }
+    for (i, message) in request.messages.iter().enumerate() {
+        if let super::wire::ChatMessage::User {
+            content: super::wire::Content::Parts(parts),
+            ..
+        } = message
+        {
+            for (j, part) in parts.iter().enumerate() {
+                if let super::wire::Part::ImageUrl { image_url } = part
+                    && super::wire::data_url_image(image_url).is_none()
+                {
+                    return Err(refuse(
+                        "You uploaded an unsupported image. Please make sure your image has of \
+                         one the following formats: ['png', 'jpeg', 'gif', 'webp'].",
+                        &format!("messages.[{i}].content.[{j}].image_url"),
+                    ));
+                }
+            }
+        }
+    }
     let mut names = HashSet::new();
     for (i, tool) in request.tools.iter().enumerate() {
         if tool.kind != "function" {

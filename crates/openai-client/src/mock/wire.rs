@@ -390,6 +390,15 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
                     text: content.text(),
                 };
                 push_user(&mut messages, text, after_tools);
+                if let Content::Parts(parts) = content {
+                    for part in parts {
+                        if let Part::ImageUrl { image_url } = part
+                            && let Some(image) = data_url_image(image_url)
+                        {
+                            push_user(&mut messages, ContentBlock::Image(image), true);
+                        }
+                    }
+                }
                 after_tools = false;
             }
             ChatMessage::Assistant {
@@ -460,6 +469,7 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
                 Some(Stop::One(s)) => vec![s.clone()],
                 Some(Stop::Many(v)) => v.clone(),
             },
+            thinking: None,
         },
     }
 }
@@ -520,6 +530,21 @@ pub(crate) fn completion(
         service_tier: "default",
         system_fingerprint: "fp_mock",
     }
+}
+
+/// The image of an `image_url` part holding a `data:` URL of a supported
+/// format whose bytes are that format; `None` otherwise (the request
+/// checks refuse those first).
+pub(crate) fn data_url_image(image_url: &Value) -> Option<agent_core::Image> {
+    let url = image_url.get("url")?.as_str()?;
+    let (head, data) = url.strip_prefix("data:")?.split_once(";base64,")?;
+    let format = agent_core::ImageFormat::from_mime_type(head)?;
+    let bytes = agent_core::Blob::from_base64(data)?;
+    let matches = agent_core::ImageFormat::sniff(&bytes) == Some(format);
+    matches.then_some(agent_core::Image {
+        format,
+        source: agent_core::MediaSource::Bytes(bytes),
+    })
 }
 
 #[cfg(test)]

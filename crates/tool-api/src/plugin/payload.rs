@@ -230,14 +230,72 @@ impl CallRequestRef<'_> {
 /// The outcome of a call.
 ///
 /// Wire form: `{"ok": ToolOutput}` (e.g. `{"ok": {"type": "json", "value": {...}}}`)
-/// or `{"error": {"kind", "message", "retry_after_ms"?, "panic"?}}`.
+/// or `{"error": {"kind", "message", "retry_after_ms"?, "panic"?}}`. An
+/// output of several parts ([`ToolOutput::Parts`]: images, documents) goes
+/// as `{"ok": {"type": "text", "value": FALLBACK, "parts": [...]}}`: the
+/// optional `parts` carries them (bytes as base64), and a host that does
+/// not know the field reads the text fallback, so ABI version 1 holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallResult {
     /// The tool succeeded.
-    Ok(ToolOutput),
+    Ok(#[serde(with = "ok_wire")] ToolOutput),
     /// The tool failed.
     Error(CallError),
+}
+
+/// [`CallResult::Ok`]'s wire form: text and JSON as `ToolOutput` always
+/// wrote them; parts with a text fallback (see [`CallResult`]).
+mod ok_wire {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    use crate::{OutputPart, ToolOutput};
+
+    #[derive(Serialize, Deserialize)]
+    struct Wire {
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(default)]
+        value: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parts: Option<Vec<OutputPart>>,
+    }
+
+    pub(super) fn serialize<S: Serializer>(output: &ToolOutput, s: S) -> Result<S::Ok, S::Error> {
+        match output {
+            ToolOutput::Parts(parts) => Wire {
+                kind: "text".into(),
+                value: Value::String(
+                    parts
+                        .iter()
+                        .map(OutputPart::to_text)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                parts: Some(parts.clone()),
+            }
+            .serialize(s),
+            plain => plain.serialize(s),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ToolOutput, D::Error> {
+        let wire = Wire::deserialize(d)?;
+        if let Some(parts) = wire.parts {
+            return Ok(ToolOutput::Parts(parts));
+        }
+        match (wire.kind.as_str(), wire.value) {
+            ("json", v) => Ok(ToolOutput::Json(v)),
+            ("text", Value::String(t)) => Ok(ToolOutput::Text(t)),
+            ("parts", v) => serde_json::from_value(v)
+                .map(ToolOutput::Parts)
+                .map_err(serde::de::Error::custom),
+            (kind, _) => Err(serde::de::Error::custom(format!(
+                "unknown output type `{kind}` (expected json or text, with optional parts)"
+            ))),
+        }
+    }
 }
 
 /// A failed call on the wire: a [`ToolError`] as data.
@@ -463,6 +521,23 @@ mod tests {
 
     #[test]
     fn the_wire_form_is_stable() {
+        let image = crate::Image::from_bytes(b"GIF89a".to_vec()).unwrap();
+        let rich = CallResult::from(Ok(ToolOutput::parts([
+            crate::OutputPart::Text("a chart".into()),
+            crate::OutputPart::Image(image.clone()),
+        ])));
+        let wire: serde_json::Value = serde_json::from_slice(&rich.to_json()).unwrap();
+        assert_eq!(
+            wire,
+            json!({"ok": {"type": "text", "value": "a chart\n[gif image]", "parts": [
+                {"type": "text", "value": "a chart"},
+                {"type": "image", "value": {"format": "gif", "source": {"bytes": "R0lGODlh"}}}
+            ]}})
+        );
+        assert_eq!(CallResult::from_json(&rich.to_json()).unwrap(), rich);
+        // What a host of before `parts` reads: the text fallback.
+        let old: ToolOutput = serde_json::from_value(wire["ok"].clone()).unwrap();
+        assert_eq!(old, ToolOutput::text("a chart\n[gif image]"));
         let ok = CallResult::from(Ok(ToolOutput::Json(json!({"x": 1}))));
         assert_eq!(
             String::from_utf8(ok.to_json()).unwrap(),

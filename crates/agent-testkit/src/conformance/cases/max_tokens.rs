@@ -30,6 +30,7 @@ pub(super) async fn max_tokens(harness: &dyn Harness) -> Result<(), String> {
             temperature: Some(0.5),
             top_p: None,
             stop_sequences: vec!["###".into()],
+            thinking: None,
         };
         let run = start(
             harness,

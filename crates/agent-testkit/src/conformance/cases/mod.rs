@@ -7,8 +7,11 @@
 //! - `streaming.rs`: a streamed answer;
 //! - `tool_results.rs`: unknown tools, failing tools, bad input;
 //! - `faults.rs`: throttling, 5xx and cut streams retried, refusals not;
-//! - `max_tokens.rs`: a response cut by `max_tokens`.
+//! - `max_tokens.rs`: a response cut by `max_tokens`;
+//! - `content.rs`: thinking, images and documents, carried exactly or
+//!   refused by name.
 
+mod content;
 mod faults;
 mod max_tokens;
 mod reference_work;
@@ -41,11 +44,20 @@ pub enum Case {
     NonRetryableError,
     /// A response cut by `max_tokens`: partial answer, no tool runs.
     MaxTokens,
+    /// Extended thinking on a tool round: the reasoning goes back first,
+    /// unchanged (or the backend refuses thinking by name, sending nothing).
+    ThinkingToolRound,
+    /// An image and a document attached to the prompt arrive as sent (or
+    /// are refused by name).
+    AttachedImageAndDocument,
+    /// A tool's image reaches the server in its result (or is refused by
+    /// name).
+    ToolReturningAnImage,
 }
 
 impl Case {
     /// Every case, in the order [`run`](crate::conformance::run) runs them.
-    pub const ALL: [Case; 9] = [
+    pub const ALL: [Case; 12] = [
         Case::ReferenceQueries,
         Case::Chain,
         Case::StreamedAnswer,
@@ -55,6 +67,9 @@ impl Case {
         Case::StreamCutThenSuccess,
         Case::NonRetryableError,
         Case::MaxTokens,
+        Case::ThinkingToolRound,
+        Case::AttachedImageAndDocument,
+        Case::ToolReturningAnImage,
     ];
 
     /// The case's name, as reports print it.
@@ -69,6 +84,9 @@ impl Case {
             Case::StreamCutThenSuccess => "stream_cut_then_success",
             Case::NonRetryableError => "non_retryable_error",
             Case::MaxTokens => "max_tokens",
+            Case::ThinkingToolRound => "thinking_tool_round",
+            Case::AttachedImageAndDocument => "attached_image_and_document",
+            Case::ToolReturningAnImage => "tool_returning_an_image",
         }
     }
 
@@ -84,6 +102,9 @@ impl Case {
             Case::StreamCutThenSuccess => faults::stream_cut_then_success(harness).await,
             Case::NonRetryableError => faults::non_retryable_error(harness).await,
             Case::MaxTokens => max_tokens::max_tokens(harness).await,
+            Case::ThinkingToolRound => content::thinking_tool_round(harness).await,
+            Case::AttachedImageAndDocument => content::attached_image_and_document(harness).await,
+            Case::ToolReturningAnImage => content::tool_returning_an_image(harness).await,
         }
     }
 }
