@@ -113,6 +113,8 @@ impl Ending {
             AgentErrorKind::MaxIterations { .. } => "max_iterations",
             AgentErrorKind::Model(_) => "model",
             AgentErrorKind::Cancelled => "cancelled",
+            AgentErrorKind::GuardrailIntervened { .. } => "guardrail_intervened",
+            AgentErrorKind::InvalidOutput { .. } => "invalid_output",
         };
         let failure = match &e.kind {
             // The partial figures were shown with the run.

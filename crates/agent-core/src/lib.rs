@@ -15,8 +15,8 @@ pub mod session;
 
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState,
-    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions,
-    TurnMetrics,
+    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, OutputSchema, RunMetrics,
+    RunOptions, TurnMetrics,
 };
 pub use executor::{
     CallFailure, CallObserver, CallOutcome, CallPolicy, ExecutorConfig, ToolExecutor,

@@ -77,6 +77,9 @@ pub enum ContentBlock {
     ToolUse(ToolUse),
     /// The answer to a tool call.
     ToolResult(ToolResult),
+    /// A prompt cache point: the conversation up to here may be cached
+    /// (see [`crate::CachePoint`]).
+    CachePoint(crate::CachePoint),
 }
 
 /// A tool call the model asks for.

@@ -43,6 +43,7 @@ fn outline(messages: &[Message]) -> Vec<String> {
                         let status = if r.is_error() { "error" } else { "ok" };
                         format!("{status} {}", r.tool_use_id)
                     }
+                    other => format!("{other:?}"),
                 })
                 .collect();
             let role = match m.role {

@@ -4,6 +4,7 @@ use std::fmt;
 
 use agent_core::{ModelBackend, ModelError, ModelEvent, ModelRequest, ModelResponse};
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use http_backend::Endpoint;
 use tokio::time::Instant;
@@ -78,6 +79,7 @@ impl ModelBackend for AnthropicBackend {
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let start = Instant::now();
+        request.refuse_bedrock_only_options(self.name())?;
         let body = to_wire_request(request, &self.model, false);
         let reply = self
             .endpoint
@@ -93,6 +95,9 @@ impl ModelBackend for AnthropicBackend {
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
+        if let Err(e) = request.refuse_bedrock_only_options(self.name()) {
+            return futures::stream::iter([Err(e)]).boxed();
+        }
         let body = to_wire_request(request, &self.model, true);
         self.endpoint.post_stream(body, StreamDecoder::default())
     }

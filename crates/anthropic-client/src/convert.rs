@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use agent_core::{
-    ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolResult,
+    ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolChoice, ToolResult,
     ToolResultContent, ToolResultStatus, ToolUse, Usage,
 };
 
@@ -45,6 +45,15 @@ pub fn to_wire_request(request: &ModelRequest, model: &str, stream: bool) -> Mes
         temperature: request.inference.temperature,
         top_p: request.inference.top_p,
         stop_sequences: request.inference.stop_sequences.clone(),
+        tool_choice: request
+            .tool_choice
+            .as_ref()
+            .filter(|_| !request.tools.is_empty())
+            .map(|choice| match choice {
+                ToolChoice::Auto => serde_json::json!({"type": "auto"}),
+                ToolChoice::Any => serde_json::json!({"type": "any"}),
+                ToolChoice::Tool(name) => serde_json::json!({"type": "tool", "name": name}),
+            }),
         stream,
     }
 }
@@ -63,6 +72,8 @@ fn to_wire_message(message: &Message) -> WireMessage {
                 input: u.input.clone(),
             }),
             ContentBlock::ToolResult(r) => Some(to_wire_result(r)),
+            // Prompt caching is not carried to this API yet (docs/BACKENDS.md).
+            _ => None,
         })
         .collect();
     WireMessage {
@@ -101,11 +112,14 @@ pub fn stop_reason_from_wire(reason: &str) -> StopReason {
     }
 }
 
-/// The core's usage for the API's: every input token counts, cached or not.
+/// The core's usage for the API's: full-price input, cache reads and
+/// cache writes apart, as the API reports them.
 pub fn usage_from_wire(usage: &WireUsage) -> Usage {
     Usage {
-        input_tokens: usage.total_input(),
+        input_tokens: usage.input_tokens,
         output_tokens: usage.output_tokens,
+        cache_read_input_tokens: usage.cache_read_input_tokens.unwrap_or(0),
+        cache_write_input_tokens: usage.cache_creation_input_tokens.unwrap_or(0),
     }
 }
 
@@ -135,6 +149,7 @@ pub fn from_wire_response(response: MessagesResponse, latency: Duration) -> Mode
         stop_reason,
         usage: usage_from_wire(&response.usage),
         latency,
+        model_fields: None,
     }
 }
 
@@ -195,6 +210,7 @@ pub(crate) mod tests {
                 top_p: None,
                 stop_sequences: vec!["END".into()],
             },
+            ..Default::default()
         }
     }
 
@@ -263,7 +279,8 @@ pub(crate) mod tests {
             r.usage,
             Usage {
                 input_tokens: 15,
-                output_tokens: 7
+                output_tokens: 7,
+                ..Default::default()
             }
         );
         for (wire, core) in [

@@ -47,6 +47,7 @@ pub const DEFAULT_MODEL_ID: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 ///         messages: vec![Message::user("Hello")],
 ///         tools: vec![],
 ///         inference: InferenceConfig::default(),
+///         ..Default::default()
 ///     })
 ///     .await?;
 /// println!("{}", response.message.text());
@@ -130,6 +131,8 @@ impl BedrockBackend {
         request: &ModelRequest,
     ) -> Result<(Receiver, Option<String>), ModelError> {
         let parts = ConverseParts::try_from(request)?;
+        let guardrail = parts.stream_guardrail();
+        let additional = parts.additional_document();
         let output = self
             .client
             .converse_stream()
@@ -138,6 +141,9 @@ impl BedrockBackend {
             .set_messages(Some(parts.messages))
             .set_tool_config(parts.tool_config)
             .inference_config(parts.inference)
+            .set_guardrail_config(guardrail)
+            .set_additional_model_request_fields(additional)
+            .set_additional_model_response_field_paths(parts.response_field_paths)
             .customize()
             .interceptor(ExactJson::for_request(request))
             .send()
@@ -206,6 +212,7 @@ impl ModelBackend for BedrockBackend {
         let parts = ConverseParts::try_from(request)?;
         let exact = ExactJson::for_request(request);
         let raw = exact.response_slot();
+        let additional = parts.additional_document();
         let output = self
             .client
             .converse()
@@ -214,6 +221,9 @@ impl ModelBackend for BedrockBackend {
             .set_messages(Some(parts.messages))
             .set_tool_config(parts.tool_config)
             .inference_config(parts.inference)
+            .set_guardrail_config(parts.guardrail)
+            .set_additional_model_request_fields(additional)
+            .set_additional_model_response_field_paths(parts.response_field_paths)
             .customize()
             .interceptor(exact)
             .send()
@@ -258,6 +268,13 @@ impl ModelBackend for BedrockBackend {
                 .and_then(|m| u64::try_from(m.latency_ms).ok())
                 .map(std::time::Duration::from_millis)
                 .unwrap_or(measured),
+            model_fields: output
+                .additional_model_response_fields
+                .map(|d| Value::try_from(crate::types::SdkDocument(d)))
+                .transpose()
+                .map_err(|e| with_id(ModelError::protocol(format!(
+                    "additionalModelResponseFields: {e}"
+                ))))?,
         })
     }
 
@@ -287,6 +304,16 @@ impl ModelBackend for BedrockBackend {
                     request_id,
                 } => (rx, state, request_id),
             };
+            if let Some(event) = state.take_pending() {
+                return Some((
+                    Ok(event),
+                    Phase::Receiving {
+                        rx,
+                        state,
+                        request_id,
+                    },
+                ));
+            }
             let with_id = |e: ModelError| match (&e.request_id, &request_id) {
                 (None, Some(id)) => e.with_request_id(id.clone()),
                 _ => e,

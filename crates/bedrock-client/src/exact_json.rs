@@ -97,9 +97,15 @@ pub(crate) fn documents(request: &ModelRequest) -> Vec<(String, Value)> {
                         }
                     }
                 }
-                ContentBlock::ToolUse(_) | ContentBlock::Text { .. } => {}
+                // Text and cache points hold no JSON document (and other
+                // blocks' documents are their own concern).
+                _ => {}
             }
         }
+    }
+    let fields = Value::Object(request.model_fields.clone());
+    if needs_restoring(&fields) {
+        documents.push(("/additionalModelRequestFields".into(), fields));
     }
     for (t, spec) in request.tools.iter().enumerate() {
         if needs_restoring(&spec.input_schema) {
@@ -342,6 +348,7 @@ mod tests {
                 ToolSpec::new("u", "", json!({"type": "object", "properties": {}})),
             ],
             inference: InferenceConfig::default(),
+            ..ModelRequest::default()
         };
         let pointers: Vec<String> = documents(&request).into_iter().map(|(p, _)| p).collect();
         // The second tool input has one key of a string, the first result

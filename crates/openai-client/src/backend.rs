@@ -4,6 +4,7 @@ use std::fmt;
 
 use agent_core::{ModelBackend, ModelError, ModelEvent, ModelRequest, ModelResponse};
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use http_backend::{Endpoint, tag};
 use tokio::time::Instant;
@@ -102,6 +103,7 @@ impl ModelBackend for OpenAiBackend {
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let start = Instant::now();
+        request.refuse_bedrock_only_options(self.name())?;
         let body = to_wire_request(request, &self.model, false, self.max_tokens_field);
         let reply = self
             .endpoint
@@ -117,6 +119,9 @@ impl ModelBackend for OpenAiBackend {
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
+        if let Err(e) = request.refuse_bedrock_only_options(self.name()) {
+            return futures::stream::iter([Err(e)]).boxed();
+        }
         let body = to_wire_request(request, &self.model, true, self.max_tokens_field);
         self.endpoint.post_stream(body, StreamDecoder::default())
     }

@@ -43,6 +43,7 @@ fn request(prompt: &str) -> ModelRequest {
         messages: vec![Message::user(prompt)],
         tools: reference::tools().specs().cloned().collect(),
         inference: Default::default(),
+        ..Default::default()
     }
 }
 

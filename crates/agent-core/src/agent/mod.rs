@@ -4,11 +4,14 @@ mod conversation;
 mod eager;
 mod error;
 mod event;
+mod guardrail;
 mod metrics;
 mod model_call;
+mod options;
 mod resume;
 mod run;
 mod state;
+mod structured;
 
 use std::sync::Arc;
 
@@ -22,12 +25,14 @@ pub use error::{AgentError, AgentErrorKind, BuildError};
 pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use state::AgentState;
+pub use structured::OutputSchema;
 
 use crate::session::SessionJournal;
 use crate::{
-    ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
-    RetryPolicy, StopReason, ToolExecutor,
+    CacheSettings, ExecutorConfig, ExponentialBackoff, Guardrail, InferenceConfig, IntoBackend,
+    Message, ModelBackend, RetryPolicy, StopReason, ToolChoice, ToolExecutor,
 };
+use options::RequestOptions;
 
 /// An agent: a model backend, tools, and how to run them.
 ///
@@ -55,7 +60,7 @@ use crate::{
 /// #         };
 /// #         let message = Message { role: Role::Assistant, content };
 /// #         let (usage, latency) = (Usage::default(), std::time::Duration::ZERO);
-/// #         Ok(ModelResponse { message, stop_reason, usage, latency })
+/// #         Ok(ModelResponse { message, stop_reason, usage, latency, model_fields: None })
 /// #     }
 /// # }
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -81,6 +86,7 @@ pub struct Agent {
     model_retry: Arc<dyn RetryPolicy>,
     unknown_tools: Arc<Vec<String>>,
     non_idempotent: Arc<std::collections::HashSet<String>>,
+    options: Arc<RequestOptions>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -117,6 +123,41 @@ impl Agent {
         options: RunOptions,
     ) -> Result<AgentRun, AgentError> {
         self.send(&mut Conversation::new(), prompt, options).await
+    }
+
+    /// Answers `prompt` in a new conversation with a value of type `T`:
+    /// structured output through an output tool whose schema is `T`'s (see
+    /// [`OutputSchema`]). The value is validated against the schema, and an
+    /// invalid one repaired by the model a bounded number of times; then
+    /// [`AgentErrorKind::InvalidOutput`]. The run is returned beside it.
+    pub async fn run_structured<T>(&self, prompt: &str) -> Result<(T, AgentRun), AgentError>
+    where
+        T: schemars::JsonSchema + serde::de::DeserializeOwned,
+    {
+        let mut conversation = Conversation::new();
+        let schema = OutputSchema::for_type::<T>();
+        let run = match schema {
+            Ok(schema) => {
+                let options = RunOptions::default().with_output_schema(schema);
+                self.send(&mut conversation, prompt, options).await?
+            }
+            Err(error) => {
+                return Err(AgentError::invalid_output(0, format!("unusable schema: {error}")));
+            }
+        };
+        let value = run.output.clone().unwrap_or_default();
+        match serde_json::from_value(value) {
+            Ok(typed) => Ok((typed, run)),
+            // Valid against the schema but not a `T`: a schema feature the
+            // validator does not check (see tool_api::schema::validate).
+            Err(e) => Err(AgentError {
+                kind: AgentErrorKind::InvalidOutput {
+                    attempts: 1,
+                    error: format!("the value does not read as the type asked for: {e}"),
+                },
+                run: Box::new(run),
+            }),
+        }
     }
 
     /// Continues `conversation` with `prompt`. The conversation is updated
@@ -184,6 +225,7 @@ pub struct RunOptions {
     cancel: Option<CancellationToken>,
     events: Option<UnboundedSender<AgentEvent>>,
     journal: Option<Arc<dyn SessionJournal>>,
+    output: Option<OutputSchema>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -195,6 +237,7 @@ impl std::fmt::Debug for RunOptions {
                 "journal",
                 &self.journal.as_ref().map(|j| j.name().to_owned()),
             )
+            .field("output", &self.output.as_ref().map(|o| o.spec().name.clone()))
             .finish()
     }
 }
@@ -224,10 +267,17 @@ impl RunOptions {
         self.journal = Some(journal);
         self
     }
+
+    /// Structured output: the run's final answer is a value valid against
+    /// `schema`, in [`AgentRun::output`] (see [`OutputSchema`]).
+    pub fn with_output_schema(mut self, schema: OutputSchema) -> Self {
+        self.output = Some(schema);
+        self
+    }
 }
 
 /// A finished run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentRun {
     /// The model's final text.
     pub answer: String,
@@ -239,6 +289,14 @@ pub struct AgentRun {
     pub events: Vec<AgentEvent>,
     /// Time and token figures.
     pub metrics: RunMetrics,
+    /// Structured output: the final answer's value, valid against the
+    /// output schema (see [`RunOptions::with_output_schema`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<serde_json::Value>,
+    /// The last response's model-specific fields, when the agent asked for
+    /// some ([`AgentBuilder::response_field_path`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_fields: Option<serde_json::Value>,
 }
 
 /// Builds an [`Agent`]; only the backend is required.
@@ -255,6 +313,7 @@ pub struct AgentBuilder {
     eager: Option<bool>,
     model_retry: Option<Arc<dyn RetryPolicy>>,
     non_idempotent: std::collections::HashSet<String>,
+    options: RequestOptions,
 }
 
 impl AgentBuilder {
@@ -350,12 +409,63 @@ impl AgentBuilder {
         self
     }
 
+    /// Whether the model must call a tool (default: it decides). A forced
+    /// choice ([`ToolChoice::Any`], [`ToolChoice::Tool`]) applies to the
+    /// first model call of each run only, so the loop cannot force a tool
+    /// forever: later calls leave the choice to the model. A named tool
+    /// must be one of the agent's ([`AgentBuilder::build`] checks).
+    pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
+        self.options.tool_choice = Some(choice);
+        self
+    }
+
+    /// Automatic prompt caching (default off): cache points after the tool
+    /// specs, after the system prompt and on the latest turn, within the
+    /// service's limit of 4 (see [`crate::CachePlan`]). `None` turns it off.
+    pub fn cache(mut self, cache: Option<CacheSettings>) -> Self {
+        self.options.cache = cache;
+        self
+    }
+
+    /// A guardrail applied to every request (Bedrock's `guardrailConfig`;
+    /// other backends refuse it). When it intervenes the run ends with
+    /// [`AgentErrorKind::GuardrailIntervened`].
+    pub fn guardrail(mut self, guardrail: Guardrail) -> Self {
+        self.options.guardrail = Some(guardrail);
+        self
+    }
+
+    /// A model-specific request field sent as it is (Bedrock's
+    /// `additionalModelRequestFields.KEY`), for features not modelled yet;
+    /// a later call with the same key replaces the value.
+    pub fn model_field(mut self, key: impl Into<String>, value: serde_json::Value) -> Self {
+        self.options.model_fields.insert(key.into(), value);
+        self
+    }
+
+    /// A JSON pointer of a model-specific response field to return (Bedrock's
+    /// `additionalModelResponseFieldPaths`, e.g. `/stop_sequence`); the
+    /// fields come back in [`crate::ModelResponse::model_fields`] and the
+    /// run's [`AgentRun::model_fields`].
+    pub fn response_field_path(mut self, path: impl Into<String>) -> Self {
+        self.options.response_field_paths.push(path.into());
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
             return Err(e.into());
         }
         let backend = self.backend.ok_or(BuildError::NoBackend)?;
+        if let Some(name) = self.options.tool_choice.as_ref().and_then(ToolChoice::tool_name)
+            && self.tools.get(name).is_none()
+        {
+            return Err(BuildError::UnknownToolChoice {
+                name: name.to_owned(),
+                tools: self.tools.names().collect::<Vec<_>>().join(", "),
+            });
+        }
         let specs: Vec<ToolSpec> = self.tools.specs().cloned().collect();
         // What each tool declares about its scheduling, under the host's
         // own per-tool settings.
@@ -388,6 +498,7 @@ impl AgentBuilder {
                 .model_retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::for_model())),
             non_idempotent: Arc::new(non_idempotent),
+            options: Arc::new(self.options),
         })
     }
 }

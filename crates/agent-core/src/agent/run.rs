@@ -33,6 +33,13 @@ pub(super) struct Run<'a> {
     pub(super) iteration: u32,
     /// When the last model turn's answer was complete.
     answered: Instant,
+    /// The tool choice of the next model call, taken by it: the agent's
+    /// on the first call only (structured output may force one again).
+    pub(super) tool_choice: Option<crate::ToolChoice>,
+    /// The last response's model-specific fields.
+    model_fields: Option<serde_json::Value>,
+    /// Structured output: the schema and the repairs so far (`structured.rs`).
+    pub(super) structured: Option<super::structured::Output>,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -61,6 +68,8 @@ pub(super) enum Stop {
     MaxIterations(u32),
     Model(ModelError),
     Cancelled,
+    Guardrail(String),
+    InvalidOutput { attempts: u32, error: String },
 }
 
 impl<'a> Run<'a> {
@@ -76,6 +85,9 @@ impl<'a> Run<'a> {
             metrics: RunMetrics::default(),
             iteration: 0,
             answered: Instant::now(),
+            tool_choice: agent.options.tool_choice.clone(),
+            model_fields: None,
+            structured: options.output.map(super::structured::Output::new),
         }
     }
 
@@ -129,8 +141,10 @@ impl<'a> Run<'a> {
             request: ModelRequest {
                 system: agent.system.clone(),
                 messages: self.conversation.messages().to_vec(),
-                tools: agent.specs.as_ref().clone(),
+                tools: self.request_tools(),
                 inference: agent.inference.clone(),
+                tool_choice: self.tool_choice.take(),
+                ..agent.options.base_request()
             },
             iteration,
             cancel: self.cancel.clone(),
@@ -144,7 +158,18 @@ impl<'a> Run<'a> {
             Err(Stopped::Failed(e)) => return Next::Stop(Stop::Model(e)),
             Err(Stopped::Cancelled) => return Next::Stop(Stop::Cancelled),
         };
-        let mut message = response.message;
+        self.model_fields = response.model_fields;
+        let message = response.message;
+        if response.stop_reason == StopReason::GuardrailIntervened {
+            return self.guardrail_stop(message, early).await;
+        }
+        let (mut message, early) = match self
+            .structured_turn(message, &response.stop_reason, early)
+            .await
+        {
+            Ok(next) => return next,
+            Err(unhandled) => unhandled,
+        };
         let has_calls = message.tool_uses().next().is_some();
         if response.stop_reason == StopReason::MaxTokens || !has_calls {
             // Calls of a message cut by max_tokens are not answered: any
@@ -236,6 +261,10 @@ impl<'a> Run<'a> {
             Stop::MaxIterations(limit) => AgentErrorKind::MaxIterations { limit },
             Stop::Model(e) => AgentErrorKind::Model(e),
             Stop::Cancelled => AgentErrorKind::Cancelled,
+            Stop::Guardrail(message) => AgentErrorKind::GuardrailIntervened { message },
+            Stop::InvalidOutput { attempts, error } => {
+                AgentErrorKind::InvalidOutput { attempts, error }
+            }
         };
         AgentError {
             kind,
@@ -294,6 +323,8 @@ impl<'a> Run<'a> {
             messages: self.conversation.messages().to_vec(),
             events: self.log.take(),
             metrics: self.metrics,
+            output: self.structured.and_then(|s| s.value),
+            model_fields: self.model_fields,
         }
     }
 }

@@ -63,14 +63,18 @@ pub fn response_events(response: ModelResponse) -> Vec<ModelEvent> {
                     json: u.input.to_string(),
                 });
             }
-            // An assistant message carries no tool results.
-            ContentBlock::ToolResult(_) => continue,
+            // An assistant message carries no tool results, and a cache
+            // point is the caller's, never the model's.
+            ContentBlock::ToolResult(_) | ContentBlock::CachePoint(_) => continue,
         }
         events.push(ModelEvent::BlockStop { index });
     }
     events.push(ModelEvent::MessageStop {
         stop_reason: response.stop_reason,
     });
+    if let Some(fields) = response.model_fields {
+        events.push(ModelEvent::ModelFields { fields });
+    }
     events.push(ModelEvent::Metadata {
         usage: response.usage,
         latency: Some(response.latency),

@@ -1,9 +1,10 @@
 //! [`ModelRequest`]: what the agent asks the model.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use tool_api::ToolSpec;
 
-use crate::Message;
+use crate::{CacheSettings, Guardrail, Message, ToolChoice};
 
 /// Sampling settings sent with every request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,8 +32,9 @@ impl Default for InferenceConfig {
 }
 
 /// One model call: the system prompt, the conversation so far, the tools on
-/// offer and the sampling settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// offer, the sampling settings and the request options (tool choice,
+/// caching, guardrail, pass-through fields), which default to none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelRequest {
     /// Instructions for the model, if any.
     pub system: Option<String>,
@@ -42,4 +44,52 @@ pub struct ModelRequest {
     pub tools: Vec<ToolSpec>,
     /// Sampling settings.
     pub inference: InferenceConfig,
+    /// Whether the model must call a tool; `None`: the service's default
+    /// (the model decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+    /// Automatic prompt caching ([`ModelRequest::cache_plan`]); `None`: no
+    /// cache points besides those in the messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheSettings>,
+    /// A guardrail to apply (Bedrock only; other backends refuse it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<Guardrail>,
+    /// Model-specific request fields passed through as they are (Bedrock's
+    /// `additionalModelRequestFields`), for features not modelled yet.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub model_fields: Map<String, Value>,
+    /// JSON pointers of model-specific response fields to return (Bedrock's
+    /// `additionalModelResponseFieldPaths`); they come back in
+    /// [`crate::ModelResponse::model_fields`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_field_paths: Vec<String>,
+}
+
+impl ModelRequest {
+    /// Refuses the options only Bedrock's Converse API carries (a
+    /// guardrail, pass-through request fields, response field paths), with
+    /// an error naming `backend`: a backend whose protocol cannot carry them
+    /// calls this first, so a flag is never dropped silently.
+    pub fn refuse_bedrock_only_options(&self, backend: &str) -> Result<(), crate::ModelError> {
+        let refused = if self.guardrail.is_some() {
+            Some("guardrails (--guardrail)")
+        } else if !self.model_fields.is_empty() {
+            Some("additional model request fields (--model-field)")
+        } else if !self.response_field_paths.is_empty() {
+            Some("additional model response field paths (--response-field)")
+        } else {
+            None
+        };
+        match refused {
+            Some(what) => Err(crate::ModelError::new(
+                crate::ModelErrorKind::Validation,
+                format!(
+                    "the {backend} backend cannot carry {what}: only the bedrock backend \
+                     (Converse API) has them"
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
 }

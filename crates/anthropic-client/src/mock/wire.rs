@@ -391,6 +391,18 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
             top_p: request.top_p,
             stop_sequences: request.stop_sequences.clone(),
         },
+        tool_choice: request.tool_choice.as_ref().and_then(|c| {
+            match c.get("type").and_then(Value::as_str)? {
+                "auto" => Some(agent_core::ToolChoice::Auto),
+                "any" => Some(agent_core::ToolChoice::Any),
+                "tool" => c
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| agent_core::ToolChoice::Tool(n.to_owned())),
+                _ => None,
+            }
+        }),
+        ..Default::default()
     }
 }
 
@@ -450,7 +462,7 @@ pub(crate) fn output_blocks(response: &ModelResponse) -> Vec<OutputBlock> {
                 name: u.name.clone(),
                 input: u.input.clone(),
             }),
-            ContentBlock::ToolResult(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -543,8 +555,10 @@ mod tests {
             usage: agent_core::Usage {
                 input_tokens: 3,
                 output_tokens: 1,
+                ..Default::default()
             },
             latency: std::time::Duration::ZERO,
+            model_fields: None,
         };
         let written = serde_json::to_value(message(&response, "msg_1", "m")).unwrap();
         assert_eq!(

@@ -40,6 +40,7 @@
 //! ```
 
 mod answer;
+mod cache;
 mod encode;
 mod faults;
 mod recorder;
@@ -180,6 +181,7 @@ impl MockServerBuilder {
     pub async fn start(self) -> Result<MockServer, MockError> {
         let converse = Converse {
             max_input_tokens: self.max_input_tokens,
+            cache: cache::PromptCache::default(),
         };
         let (handle, state) = self
             .settings

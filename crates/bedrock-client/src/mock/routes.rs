@@ -23,6 +23,8 @@ use super::validate::{check_auth, check_model, check_request};
 pub(crate) struct Converse {
     /// Refuse requests estimated above this many input tokens.
     pub max_input_tokens: Option<u64>,
+    /// The prompt cache, shared by every request.
+    pub cache: super::cache::PromptCache,
 }
 
 /// Shared by every request: the common settings, the fault plan and the
@@ -101,6 +103,21 @@ fn decide(
     };
     let mut response = scenario.respond(&request);
     response.latency = state.latency;
+    // A guardrail intervenes only where one is configured.
+    if response.stop_reason == agent_core::StopReason::GuardrailIntervened
+        && request.guardrail.is_none()
+    {
+        response.stop_reason = agent_core::StopReason::EndTurn;
+    }
+    response.model_fields = super::wire::model_fields(&request, &response, model_id);
+    if let Some(cached) = serde_json::from_slice(body)
+        .ok()
+        .and_then(|body| state.protocol.cache.account(&body))
+    {
+        response.usage.input_tokens = cached.input;
+        response.usage.cache_read_input_tokens = cached.read;
+        response.usage.cache_write_input_tokens = cached.write;
+    }
     if let Some(max) = state.protocol.max_input_tokens
         && response.usage.input_tokens > max
     {
