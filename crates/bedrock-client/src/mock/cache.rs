@@ -68,10 +68,12 @@ fn boundaries(body: &Value) -> Vec<Boundary> {
     segments
         .into_iter()
         .map(|(text, cache_point)| {
-            let mut h = DefaultHasher::new();
-            (hash, &text).hash(&mut h);
-            hash = h.finish();
+            // A cache point marks a place; it is not content: the same
+            // blocks with the point elsewhere are the same prefix.
             if !cache_point {
+                let mut h = DefaultHasher::new();
+                (hash, &text).hash(&mut h);
+                hash = h.finish();
                 total += tokens(&text);
             }
             Boundary {
