@@ -8,6 +8,13 @@ use serde::Serialize;
 pub struct RunDocument<'a> {
     /// The final answer ("" when the run stopped early).
     pub answer: &'a str,
+    /// Structured output (`--output-schema`): the answer's value, valid
+    /// against the schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<&'a serde_json::Value>,
+    /// The model-specific response fields asked for (`--response-field`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_fields: Option<&'a serde_json::Value>,
     /// Why the model stopped, if it did.
     pub stop_reason: Option<&'a StopReason>,
     /// Why the run stopped early, if it did.
@@ -23,7 +30,8 @@ pub struct RunDocument<'a> {
 /// An early stop, or a command that failed before (or without) a run.
 #[derive(Debug, Serialize)]
 pub struct ErrorDocument {
-    /// A run's: `max_iterations`, `model`, `cancelled`; a command's:
+    /// A run's: `max_iterations`, `model`, `cancelled`,
+    /// `guardrail_intervened`, `invalid_output`; a command's:
     /// `usage`, `plugin`, `model`, `cancelled`, `other`.
     pub kind: &'static str,
     /// What happened and what to do.
@@ -35,6 +43,8 @@ impl<'a> RunDocument<'a> {
     pub fn new(run: &'a AgentRun, error: Option<ErrorDocument>) -> Self {
         Self {
             answer: &run.answer,
+            output: run.output.as_ref(),
+            model_fields: run.model_fields.as_ref(),
             stop_reason: run.stop_reason.as_ref(),
             error,
             metrics: &run.metrics,

@@ -307,9 +307,10 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
                 usage,
                 elapsed,
             } => Some(format!(
-                "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in / {} out tokens",
+                "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in{} / {} out tokens",
                 secs(elapsed),
                 usage.input_tokens,
+                super::summary::cache_figures(&usage),
                 usage.output_tokens
             )),
             EventKind::ModelCallFailed {

@@ -17,6 +17,7 @@ mod error;
 pub mod file;
 pub mod mcp;
 pub mod overrides;
+pub mod request_options;
 mod resolve;
 pub mod table;
 pub mod template;
@@ -124,6 +125,22 @@ pub struct Settings {
     pub tools: Setting<BTreeMap<String, ToolOverride>>,
     /// MCP servers whose tools join the plugins' (`[mcp.NAME]`, `--mcp`).
     pub mcp: Setting<BTreeMap<String, McpTable>>,
+    /// [`request_options::TOOL_CHOICE`].
+    pub tool_choice: Setting<Option<String>>,
+    /// [`request_options::CACHE`].
+    pub cache: Setting<String>,
+    /// [`request_options::CACHE_TTL`].
+    pub cache_ttl: Setting<Option<String>>,
+    /// [`request_options::OUTPUT_SCHEMA`].
+    pub output_schema: Setting<Option<PathBuf>>,
+    /// [`request_options::GUARDRAIL`].
+    pub guardrail: Setting<Option<String>>,
+    /// [`request_options::GUARDRAIL_TRACE`].
+    pub guardrail_trace: Setting<bool>,
+    /// [`request_options::MODEL_FIELDS`].
+    pub model_fields: Setting<BTreeMap<String, serde_json::Value>>,
+    /// [`request_options::RESPONSE_FIELDS`].
+    pub response_fields: Setting<Vec<String>>,
 }
 
 /// One setting as `agent config` shows it and validation sees it.
@@ -188,6 +205,14 @@ impl Settings {
             Entry::of(&table::EAGER, &self.eager, b),
             Entry::of(&table::TOOLS, &self.tools, b),
             Entry::of(&table::MCP, &self.mcp, b),
+            Entry::of(&request_options::TOOL_CHOICE, &self.tool_choice, b),
+            Entry::of(&request_options::CACHE, &self.cache, b),
+            Entry::of(&request_options::CACHE_TTL, &self.cache_ttl, b),
+            Entry::of(&request_options::OUTPUT_SCHEMA, &self.output_schema, b),
+            Entry::of(&request_options::GUARDRAIL, &self.guardrail, b),
+            Entry::of(&request_options::GUARDRAIL_TRACE, &self.guardrail_trace, b),
+            Entry::of(&request_options::MODEL_FIELDS, &self.model_fields, b),
+            Entry::of(&request_options::RESPONSE_FIELDS, &self.response_fields, b),
         ]
     }
 

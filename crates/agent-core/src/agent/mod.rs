@@ -452,6 +452,14 @@ impl AgentBuilder {
         self
     }
 
+    /// Structured output for every run (unless its [`RunOptions`] set
+    /// another): the final answer is a value valid against `schema`, in
+    /// [`AgentRun::output`] (see [`OutputSchema`]).
+    pub fn output_schema(mut self, schema: OutputSchema) -> Self {
+        self.options.output = Some(schema);
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {

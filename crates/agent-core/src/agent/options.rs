@@ -17,6 +17,8 @@ pub(crate) struct RequestOptions {
     pub guardrail: Option<Guardrail>,
     pub model_fields: Map<String, Value>,
     pub response_field_paths: Vec<String>,
+    /// Structured output for every run that does not set its own.
+    pub output: Option<super::OutputSchema>,
 }
 
 impl RequestOptions {

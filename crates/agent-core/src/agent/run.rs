@@ -87,7 +87,10 @@ impl<'a> Run<'a> {
             answered: Instant::now(),
             tool_choice: agent.options.tool_choice.clone(),
             model_fields: None,
-            structured: options.output.map(super::structured::Output::new),
+            structured: options
+                .output
+                .or_else(|| agent.options.output.clone())
+                .map(super::structured::Output::new),
         }
     }
 
