@@ -7,11 +7,13 @@
 //! - `streaming.rs`: a streamed answer;
 //! - `tool_results.rs`: unknown tools, failing tools, bad input;
 //! - `faults.rs`: throttling, 5xx and cut streams retried, refusals not;
-//! - `max_tokens.rs`: a response cut by `max_tokens`.
+//! - `max_tokens.rs`: a response cut by `max_tokens`;
+//! - `request_options.rs`: tool choice, prompt caching, structured output.
 
 mod faults;
 mod max_tokens;
 mod reference_work;
+mod request_options;
 mod streaming;
 mod tool_results;
 
@@ -41,11 +43,20 @@ pub enum Case {
     NonRetryableError,
     /// A response cut by `max_tokens`: partial answer, no tool runs.
     MaxTokens,
+    /// A forced tool choice reaches the server on a run's first call only,
+    /// and the model calls that tool.
+    ToolChoiceFirstCallOnly,
+    /// Automatic prompt caching: Q2 answers, at most 4 cache points per
+    /// request, none left in the conversation.
+    PromptCaching,
+    /// Structured output: the output tool offered, forced once the model
+    /// answers without it, an invalid value repaired, the valid one kept.
+    StructuredOutput,
 }
 
 impl Case {
     /// Every case, in the order [`run`](crate::conformance::run) runs them.
-    pub const ALL: [Case; 9] = [
+    pub const ALL: [Case; 12] = [
         Case::ReferenceQueries,
         Case::Chain,
         Case::StreamedAnswer,
@@ -55,6 +66,9 @@ impl Case {
         Case::StreamCutThenSuccess,
         Case::NonRetryableError,
         Case::MaxTokens,
+        Case::ToolChoiceFirstCallOnly,
+        Case::PromptCaching,
+        Case::StructuredOutput,
     ];
 
     /// The case's name, as reports print it.
@@ -69,6 +83,9 @@ impl Case {
             Case::StreamCutThenSuccess => "stream_cut_then_success",
             Case::NonRetryableError => "non_retryable_error",
             Case::MaxTokens => "max_tokens",
+            Case::ToolChoiceFirstCallOnly => "tool_choice_first_call_only",
+            Case::PromptCaching => "prompt_caching",
+            Case::StructuredOutput => "structured_output",
         }
     }
 
@@ -84,6 +101,11 @@ impl Case {
             Case::StreamCutThenSuccess => faults::stream_cut_then_success(harness).await,
             Case::NonRetryableError => faults::non_retryable_error(harness).await,
             Case::MaxTokens => max_tokens::max_tokens(harness).await,
+            Case::ToolChoiceFirstCallOnly => {
+                request_options::tool_choice_first_call_only(harness).await
+            }
+            Case::PromptCaching => request_options::prompt_caching(harness).await,
+            Case::StructuredOutput => request_options::structured_output(harness).await,
         }
     }
 }
