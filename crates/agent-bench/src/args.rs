@@ -47,6 +47,11 @@ pub struct BenchArgs {
     /// Skip `agent run` as a fresh process (start-up time, peak RSS).
     #[arg(long)]
     pub no_agent_run: bool,
+    /// Instead of the timing cases: input tokens over CHAIN-K with prompt
+    /// caching off and auto (full price, cache reads and writes), e.g.
+    /// `--cache-tokens 20`.
+    #[arg(long, value_name = "K")]
+    pub cache_tokens: Option<usize>,
     /// No progress bar (it only shows on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,

@@ -11,6 +11,7 @@
 //! - [`demo_plugin`], [`servers`], [`agents`]: what a case runs through;
 //! - [`measure`]: one case's runs, checked, and their statistics;
 //! - [`sdk_baseline`]: the bare SDK loop CHAIN is compared with;
+//! - [`caching`]: `--cache-tokens`, input tokens with and without caching;
 //! - [`process`]: peak memory, and `agent run` as a fresh process;
 //! - [`report`]: the figures as JSON and as a table;
 //! - [`progress`]: the bar on stderr.
@@ -20,6 +21,7 @@
 
 mod agents;
 mod args;
+mod caching;
 mod cases;
 mod demo_plugin;
 mod harness;

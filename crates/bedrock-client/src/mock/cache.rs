@@ -87,14 +87,20 @@ fn boundaries(body: &Value) -> Vec<Boundary> {
 
 impl PromptCache {
     /// The usage split of the request `body` (the Converse JSON), and the
-    /// cache updated with its points; `None` when it has no cache point
-    /// (then the service reports no cache figures).
-    pub(crate) fn account(&self, body: &Value) -> Option<CacheUsage> {
+    /// cache updated with its points; all of it full-price input when it
+    /// has no cache point.
+    pub(crate) fn account(&self, body: &Value) -> CacheUsage {
         let boundaries = boundaries(body);
-        let last_point = boundaries.iter().rposition(|b| b.cache_point)?;
         let total = boundaries.last().map_or(0, |b| b.tokens);
+        let uncached = CacheUsage {
+            input: total,
+            ..CacheUsage::default()
+        };
+        let Some(last_point) = boundaries.iter().rposition(|b| b.cache_point) else {
+            return uncached;
+        };
         let Ok(mut entries) = self.entries.lock() else {
-            return None;
+            return uncached;
         };
         let read = boundaries[..=last_point]
             .iter()
@@ -105,11 +111,11 @@ impl PromptCache {
         for b in boundaries.iter().filter(|b| b.cache_point) {
             entries.insert(b.hash, b.tokens);
         }
-        Some(CacheUsage {
+        CacheUsage {
             input: total.saturating_sub(read + write),
             read,
             write,
-        })
+        }
     }
 }
 
@@ -137,17 +143,18 @@ mod tests {
     #[test]
     fn the_first_request_writes_and_the_next_reads_the_shared_prefix() {
         let cache = PromptCache::default();
-        let first = cache.account(&body(0)).unwrap();
+        let first = cache.account(&body(0));
         assert_eq!(first.read, 0);
         assert!(first.write > 0);
         assert_eq!(first.input, 0, "everything up to the last point is written");
-        let second = cache.account(&body(1)).unwrap();
+        let second = cache.account(&body(1));
         // The whole first request is the second one's prefix.
         assert_eq!(second.read, first.write);
         assert!(second.write > 0);
         // The same request again reads all of it.
-        let again = cache.account(&body(1)).unwrap();
+        let again = cache.account(&body(1));
         assert_eq!((again.read, again.write), (second.read + second.write, 0));
-        assert!(cache.account(&json!({"messages": []})).is_none());
+        let plain = json!({"messages": [{"role": "user", "content": [{"text": "Hi"}]}]});
+        assert_eq!(cache.account(&plain).read + cache.account(&plain).write, 0);
     }
 }

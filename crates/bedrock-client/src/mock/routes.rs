@@ -25,6 +25,8 @@ pub(crate) struct Converse {
     pub max_input_tokens: Option<u64>,
     /// The prompt cache, shared by every request.
     pub cache: super::cache::PromptCache,
+    /// Count every request's input tokens from its body.
+    pub wire_token_counts: bool,
 }
 
 /// Shared by every request: the common settings, the fault plan and the
@@ -110,9 +112,13 @@ fn decide(
         response.stop_reason = agent_core::StopReason::EndTurn;
     }
     response.model_fields = super::wire::model_fields(&request, &response, model_id);
-    if let Some(cached) = serde_json::from_slice(body)
-        .ok()
-        .and_then(|body| state.protocol.cache.account(&body))
+    // Only a body with cache points is parsed again (unless every count
+    // is asked for): the common case pays one substring search.
+    let has_points = body.windows(12).any(|w| w == b"\"cachePoint\"");
+    if let Some(cached) = (has_points || state.protocol.wire_token_counts)
+        .then(|| serde_json::from_slice(body).ok())
+        .flatten()
+        .map(|body| state.protocol.cache.account(&body))
     {
         response.usage.input_tokens = cached.input;
         response.usage.cache_read_input_tokens = cached.read;
