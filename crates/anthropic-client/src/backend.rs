@@ -80,7 +80,7 @@ impl ModelBackend for AnthropicBackend {
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let start = Instant::now();
         request.refuse_bedrock_only_options(self.name())?;
-        let body = to_wire_request(request, &self.model, false);
+        let body = crate::cache::body(request, &to_wire_request(request, &self.model, false))?;
         let reply = self
             .endpoint
             .post_json::<_, MessagesResponse>(&body, "a Messages API message")
@@ -98,7 +98,10 @@ impl ModelBackend for AnthropicBackend {
         if let Err(e) = request.refuse_bedrock_only_options(self.name()) {
             return futures::stream::iter([Err(e)]).boxed();
         }
-        let body = to_wire_request(request, &self.model, true);
+        let body = match crate::cache::body(request, &to_wire_request(request, &self.model, true)) {
+            Ok(body) => body,
+            Err(e) => return futures::stream::iter([Err(e)]).boxed(),
+        };
         self.endpoint.post_stream(body, StreamDecoder::default())
     }
 }

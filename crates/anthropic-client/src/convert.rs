@@ -275,14 +275,18 @@ pub(crate) mod tests {
             r.message.tool_uses().next().unwrap().input,
             json!({"location": "Oslo"})
         );
+        // Cache reads apart from the full-price input, as the API reports
+        // them (the total, 15, is `total_input_tokens`).
         assert_eq!(
             r.usage,
             Usage {
-                input_tokens: 15,
+                input_tokens: 10,
                 output_tokens: 7,
-                ..Default::default()
+                cache_read_input_tokens: 5,
+                cache_write_input_tokens: 0,
             }
         );
+        assert_eq!(r.usage.total_input_tokens(), 15);
         for (wire, core) in [
             ("end_turn", StopReason::EndTurn),
             ("max_tokens", StopReason::MaxTokens),

@@ -59,6 +59,7 @@
 //! ```
 
 mod answer;
+mod cache;
 mod encode;
 mod faults;
 mod recorder;

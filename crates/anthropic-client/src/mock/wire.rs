@@ -258,6 +258,24 @@ pub(crate) enum OutputBlock {
 pub(crate) struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Only when caching was asked for, as the API does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_creation_input_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_read_input_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// The API's usage for the scenario's `usage`, with `output` tokens.
+    pub(crate) fn of(usage: &agent_core::Usage, output: u64) -> Self {
+        let cached = usage.cache_read_input_tokens + usage.cache_write_input_tokens > 0;
+        Self {
+            input_tokens: usage.input_tokens,
+            output_tokens: output,
+            cache_creation_input_tokens: cached.then_some(usage.cache_write_input_tokens),
+            cache_read_input_tokens: cached.then_some(usage.cache_read_input_tokens),
+        }
+    }
 }
 
 /// One event of a stream: its `type` is also its SSE event name.
@@ -477,10 +495,7 @@ pub(crate) fn message(response: &ModelResponse, id: &str, model: &str) -> Messag
         model: model.to_owned(),
         stop_reason: Some(stop_reason(&response.stop_reason)),
         stop_sequence: None,
-        usage: Usage {
-            input_tokens: response.usage.input_tokens,
-            output_tokens: response.usage.output_tokens,
-        },
+        usage: Usage::of(&response.usage, response.usage.output_tokens),
     }
 }
 

@@ -118,7 +118,7 @@ fn decide(
     if let Some(cached) = (has_points || state.protocol.wire_token_counts)
         .then(|| serde_json::from_slice(body).ok())
         .flatten()
-        .map(|body| state.protocol.cache.account(&body))
+        .map(|body| super::cache::account(&state.protocol.cache, &body))
     {
         response.usage.input_tokens = cached.input;
         response.usage.cache_read_input_tokens = cached.read;
