@@ -24,9 +24,16 @@ pub fn agent(
     max_concurrency: Option<usize>,
     max_iterations: u32,
 ) -> Result<Agent, Failure> {
-    agent_with(backend, tools, streaming, max_concurrency, max_iterations, |s| {
-        s.cache.value = "off".to_owned();
-    })
+    agent_with(
+        backend,
+        tools,
+        streaming,
+        max_concurrency,
+        max_iterations,
+        |s| {
+            s.cache.value = "off".to_owned();
+        },
+    )
 }
 
 /// [`agent`], with `adjust` applied to the settings last.

@@ -121,7 +121,9 @@ fn request_options(
     }
     // OpenAI-compatible servers cache prompts on their own: `auto` adds
     // nothing there (docs/BACKENDS.md).
-    if settings.cache.value == "auto" && settings.backend.value != crate::settings::BackendKind::Openai {
+    if settings.cache.value == "auto"
+        && settings.backend.value != crate::settings::BackendKind::Openai
+    {
         let ttl = settings
             .cache_ttl
             .value
@@ -131,10 +133,16 @@ fn request_options(
     }
     if let Some(path) = &settings.output_schema.value {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::Usage(format!("cannot read the output schema {}: {e}", path.display()))
+            Failure::Usage(format!(
+                "cannot read the output schema {}: {e}",
+                path.display()
+            ))
         })?;
         let schema = serde_json::from_str(&text).map_err(|e| {
-            Failure::Usage(format!("the output schema {} is not JSON: {e}", path.display()))
+            Failure::Usage(format!(
+                "the output schema {} is not JSON: {e}",
+                path.display()
+            ))
         })?;
         let schema = agent_core::OutputSchema::new(schema).map_err(|e| {
             Failure::Usage(format!(

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use agent_cli::settings::mcp::parse_flag as parse_mcp;
-use agent_cli::settings::{request_options, table};
 use agent_cli::settings::{BackendKind, McpTable, Overrides};
+use agent_cli::settings::{request_options, table};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Run an AI agent that calls many tools at once, fast.

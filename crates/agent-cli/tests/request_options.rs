@@ -28,7 +28,15 @@ fn bedrock(endpoint: &str) -> Command {
     let mut cmd = agent();
     cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .args(["run", "--json", "--region", "us-east-1", "--endpoint-url", endpoint, "--plugin"])
+        .args([
+            "run",
+            "--json",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            endpoint,
+            "--plugin",
+        ])
         .arg(demo_plugin());
     cmd
 }
@@ -53,24 +61,48 @@ async fn tool_choice_caching_and_pass_through_reach_the_wire_and_json() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    assert_eq!(requests[0].body["toolConfig"]["toolChoice"], json!({"any": {}}));
+    assert_eq!(
+        requests[0].body["toolConfig"]["toolChoice"],
+        json!({"any": {}})
+    );
     assert!(requests[1].body["toolConfig"].get("toolChoice").is_none());
     // Caching is on by default: the system-less request caches the tools
     // and the latest turn, with the TTL asked for.
     let hour = json!({"cachePoint": {"type": "default", "ttl": "1h"}});
-    assert_eq!(requests[1].body["toolConfig"]["tools"].as_array().unwrap().last().unwrap(), &hour);
-    assert_eq!(requests[0].body["additionalModelRequestFields"], json!({"top_k": 200}));
+    assert_eq!(
+        requests[1].body["toolConfig"]["tools"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap(),
+        &hour
+    );
+    assert_eq!(
+        requests[0].body["additionalModelRequestFields"],
+        json!({"top_k": 200})
+    );
     assert_eq!(doc["model_fields"], json!({"stop_sequence": null}));
     let usage = &doc["metrics"]["usage"];
-    assert!(usage["cache_read_input_tokens"].as_u64().unwrap() > 0, "{usage}");
-    assert!(usage["cache_write_input_tokens"].as_u64().unwrap() > 0, "{usage}");
+    assert!(
+        usage["cache_read_input_tokens"].as_u64().unwrap() > 0,
+        "{usage}"
+    );
+    assert!(
+        usage["cache_write_input_tokens"].as_u64().unwrap() > 0,
+        "{usage}"
+    );
     // Off: no cache point at all.
     let mut cmd = bedrock(&server.endpoint_url());
     cmd.args(["--cache", "off", Q1]);
     server.clear_requests();
     let out = run_blocking(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!server.requests()[0].raw_body.windows(10).any(|w| w == b"cachePoint"));
+    assert!(
+        !server.requests()[0]
+            .raw_body
+            .windows(10)
+            .any(|w| w == b"cachePoint")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +122,11 @@ async fn output_schema_puts_the_value_under_output() {
             },
         ],
     );
-    let server = MockServer::builder().scenarios([scenario]).start().await.unwrap();
+    let server = MockServer::builder()
+        .scenarios([scenario])
+        .start()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let schema = dir.path().join("trip.schema.json");
     std::fs::write(
@@ -117,12 +153,19 @@ async fn output_schema_puts_the_value_under_output() {
     cmd.arg("--output-schema").arg(&schema).arg(prompt);
     let out = run_blocking(cmd).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("trip.schema.json"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("trip.schema.json"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guardrail_on_the_anthropic_backend_is_refused_naming_it() {
-    let server = anthropic_client::mock::MockServer::builder().start().await.unwrap();
+    let server = anthropic_client::mock::MockServer::builder()
+        .start()
+        .await
+        .unwrap();
     let mut cmd = agent();
     cmd.env("ANTHROPIC_API_KEY", "sk-ant-test")
         .args([

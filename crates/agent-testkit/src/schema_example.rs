@@ -45,7 +45,11 @@ fn example(root: &Value, schema: &Value, depth: usize) -> Value {
     if let Some(c) = s.get("const") {
         return c.clone();
     }
-    if let Some(first) = s.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+    if let Some(first) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
         return first.clone();
     }
     for key in ["anyOf", "oneOf", "allOf"] {
@@ -62,7 +66,11 @@ fn example(root: &Value, schema: &Value, depth: usize) -> Value {
     let number = |default: f64| {
         s.get("minimum")
             .and_then(Value::as_f64)
-            .or_else(|| s.get("exclusiveMinimum").and_then(Value::as_f64).map(|m| m + 1.0))
+            .or_else(|| {
+                s.get("exclusiveMinimum")
+                    .and_then(Value::as_f64)
+                    .map(|m| m + 1.0)
+            })
             .unwrap_or(default)
     };
     match ty {
@@ -122,7 +130,11 @@ mod tests {
         ];
         for schema in schemas {
             let value = schema_example(&schema);
-            assert_eq!(tool_api::schema::validate(&schema, &value), Ok(()), "{value}");
+            assert_eq!(
+                tool_api::schema::validate(&schema, &value),
+                Ok(()),
+                "{value}"
+            );
         }
     }
 }

@@ -97,7 +97,11 @@ mod tests {
     fn cache_control_goes_on_the_last_tool_the_system_and_the_latest_turn() {
         let mut request = ModelRequest {
             system: Some("Be brief.".into()),
-            messages: vec![Message::user("Hi"), Message::assistant("Hello"), Message::user("Again")],
+            messages: vec![
+                Message::user("Hi"),
+                Message::assistant("Hello"),
+                Message::user("Again"),
+            ],
             tools: vec![
                 ToolSpec::new("a", "A.", json!({"type": "object"})),
                 ToolSpec::new("b", "B.", json!({"type": "object"})),
@@ -112,14 +116,23 @@ mod tests {
         let hour = json!({"type": "ephemeral", "ttl": "1h"});
         assert_eq!(body["tools"][1]["cache_control"], hour);
         assert!(body["tools"][0].get("cache_control").is_none());
-        assert_eq!(body["system"], json!([{"type": "text", "text": "Be brief.", "cache_control": hour}]));
-        assert_eq!(body["messages"][0]["content"][0]["cache_control"], json!({"type": "ephemeral"}));
+        assert_eq!(
+            body["system"],
+            json!([{"type": "text", "text": "Be brief.", "cache_control": hour}])
+        );
+        assert_eq!(
+            body["messages"][0]["content"][0]["cache_control"],
+            json!({"type": "ephemeral"})
+        );
         assert_eq!(body["messages"][2]["content"][0]["cache_control"], hour);
         // Off: the body is the plain one.
         request.cache = None;
         request.messages[0].content.pop();
         let wire = to_wire_request(&request, "claude-x", false);
-        assert_eq!(body_of(&request, &wire), serde_json::to_value(&wire).unwrap());
+        assert_eq!(
+            body_of(&request, &wire),
+            serde_json::to_value(&wire).unwrap()
+        );
     }
 
     fn body_of(request: &ModelRequest, wire: &MessagesRequest) -> Value {

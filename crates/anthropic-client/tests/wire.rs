@@ -442,7 +442,10 @@ async fn a_stream_cut_inside_a_tool_use_block_is_retryable_and_leaks_no_call() {
 
 #[tokio::test]
 async fn q2_with_caching_sends_cache_control_and_reads_on_the_second_call() {
-    let q2 = reference::queries().into_iter().find(|q| q.name == "Q2").unwrap();
+    let q2 = reference::queries()
+        .into_iter()
+        .find(|q| q.name == "Q2")
+        .unwrap();
     for streaming in [false, true] {
         let server = server(vec![q2.clone()]).await;
         let agent = Agent::builder()
@@ -462,8 +465,16 @@ async fn q2_with_caching_sends_cache_control_and_reads_on_the_second_call() {
             let tools = r.body["tools"].as_array().unwrap();
             assert_eq!(tools.last().unwrap()["cache_control"], ephemeral);
             assert_eq!(r.body["system"][0]["cache_control"], ephemeral);
-            let last = r.body["messages"].as_array().unwrap().last().unwrap().clone();
-            assert_eq!(last["content"].as_array().unwrap().last().unwrap()["cache_control"], ephemeral);
+            let last = r.body["messages"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .clone();
+            assert_eq!(
+                last["content"].as_array().unwrap().last().unwrap()["cache_control"],
+                ephemeral
+            );
         }
         // Tool choice as the API spells it, on the first call only.
         assert_eq!(requests[0].body["tool_choice"], json!({"type": "any"}));
@@ -471,8 +482,7 @@ async fn q2_with_caching_sends_cache_control_and_reads_on_the_second_call() {
         let turns = &run.metrics.turns;
         assert!(turns[0].usage.cache_write_input_tokens > 0);
         assert_eq!(
-            turns[1].usage.cache_read_input_tokens,
-            turns[0].usage.cache_write_input_tokens,
+            turns[1].usage.cache_read_input_tokens, turns[0].usage.cache_write_input_tokens,
             "streaming {streaming}"
         );
         server.shutdown().await;
@@ -485,7 +495,11 @@ async fn bedrock_only_options_are_refused_naming_the_backend() {
     let mut request = request("Tell me a story.");
     request.guardrail = Some(agent_core::Guardrail::parse("gr-1").unwrap());
     let e = self::backend(&server).converse(&request).await.unwrap_err();
-    assert!(e.message.contains("anthropic backend cannot carry guardrails"), "{e}");
+    assert!(
+        e.message
+            .contains("anthropic backend cannot carry guardrails"),
+        "{e}"
+    );
     request.guardrail = None;
     request.model_fields.insert("top_k".into(), json!(5));
     let backend = backend(&server);

@@ -272,9 +272,11 @@ impl ModelBackend for BedrockBackend {
                 .additional_model_response_fields
                 .map(|d| Value::try_from(crate::types::SdkDocument(d)))
                 .transpose()
-                .map_err(|e| with_id(ModelError::protocol(format!(
-                    "additionalModelResponseFields: {e}"
-                ))))?,
+                .map_err(|e| {
+                    with_id(ModelError::protocol(format!(
+                        "additionalModelResponseFields: {e}"
+                    )))
+                })?,
         })
     }
 

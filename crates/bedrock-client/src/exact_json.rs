@@ -103,7 +103,8 @@ pub(crate) fn documents(request: &ModelRequest) -> Vec<(String, Value)> {
             }
         }
     }
-    let fields = Value::Object(request.model_fields.clone());
+    // The same fields `types/request.rs` sends.
+    let fields = Value::Object(request.merged_model_fields(serde_json::Map::new()));
     if needs_restoring(&fields) {
         documents.push(("/additionalModelRequestFields".into(), fields));
     }

@@ -33,7 +33,13 @@ fn tool_choice(r: &RecordedRequest) -> Option<&Value> {
 /// Every cache point of a recorded request, where it is.
 fn cache_points(r: &RecordedRequest) -> Vec<String> {
     let mut at = Vec::new();
-    let list = |p: &str| r.body.pointer(p).and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = |p: &str| {
+        r.body
+            .pointer(p)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     for (i, t) in list("/toolConfig/tools").iter().enumerate() {
         if t.get("cachePoint").is_some() {
             at.push(format!("tools.{i}"));
@@ -61,9 +67,16 @@ async fn a_forced_tool_choice_applies_to_the_first_call_only() {
     let scenario = Scenario::new(
         "chatty",
         Some("Tell me something nice."),
-        vec![ScriptedTurn::text("Something nice."), ScriptedTurn::text("Sunny, and nice.")],
+        vec![
+            ScriptedTurn::text("Something nice."),
+            ScriptedTurn::text("Sunny, and nice."),
+        ],
     );
-    let server = MockServer::builder().scenarios([scenario]).start().await.unwrap();
+    let server = MockServer::builder()
+        .scenarios([scenario])
+        .start()
+        .await
+        .unwrap();
     for streaming in [false, true] {
         server.clear_requests();
         let agent = builder(backend(&server).await, streaming)
@@ -74,7 +87,10 @@ async fn a_forced_tool_choice_applies_to_the_first_call_only() {
         assert_eq!(run.answer, "Sunny, and nice.");
         let requests = server.requests();
         assert_eq!(requests.len(), 2, "streaming {streaming}");
-        assert_eq!(tool_choice(&requests[0]), Some(&json!({"tool": {"name": "get_weather"}})));
+        assert_eq!(
+            tool_choice(&requests[0]),
+            Some(&json!({"tool": {"name": "get_weather"}}))
+        );
         assert_eq!(tool_choice(&requests[1]), None, "forced on call one only");
         let call = run.messages[1].tool_uses().next().unwrap();
         assert_eq!(call.name, "get_weather");
@@ -85,9 +101,15 @@ async fn a_forced_tool_choice_applies_to_the_first_call_only() {
         assert!(tool_choice(&server.requests()[0]).is_some());
     }
     // `any` and `auto` as Bedrock spells them.
-    for (choice, wire) in [(ToolChoice::Any, json!({"any": {}})), (ToolChoice::Auto, json!({"auto": {}}))] {
+    for (choice, wire) in [
+        (ToolChoice::Any, json!({"any": {}})),
+        (ToolChoice::Auto, json!({"auto": {}})),
+    ] {
         server.clear_requests();
-        let agent = builder(backend(&server).await, false).tool_choice(choice).build().unwrap();
+        let agent = builder(backend(&server).await, false)
+            .tool_choice(choice)
+            .build()
+            .unwrap();
         agent.run("Tell me something nice.").await.unwrap();
         assert_eq!(tool_choice(&server.requests()[0]), Some(&wire));
     }
@@ -117,7 +139,10 @@ async fn a_choice_naming_an_unknown_tool_is_refused_as_bedrock_refuses_it() {
 #[tokio::test]
 async fn q2_with_caching_marks_tools_system_and_the_latest_turn_and_reads_on_the_second_call() {
     let server = MockServer::builder().start().await.unwrap();
-    let q2 = reference::queries().into_iter().find(|q| q.name == "Q2").unwrap();
+    let q2 = reference::queries()
+        .into_iter()
+        .find(|q| q.name == "Q2")
+        .unwrap();
     for streaming in [false, true] {
         // A server of its own per mode: the cache is the server's.
         let server = MockServer::builder().start().await.unwrap();
@@ -128,10 +153,16 @@ async fn q2_with_caching_marks_tools_system_and_the_latest_turn_and_reads_on_the
         let run = agent.run(q2.prompt.as_deref().unwrap()).await.unwrap();
         let requests = server.requests();
         assert_eq!(requests.len(), 2);
-        let tools = requests[0].body["toolConfig"]["tools"].as_array().unwrap().len();
+        let tools = requests[0].body["toolConfig"]["tools"]
+            .as_array()
+            .unwrap()
+            .len();
         for (r, last) in [(&requests[0], 0), (&requests[1], 2)] {
             let points = cache_points(r);
-            let blocks = r.body["messages"][last]["content"].as_array().unwrap().len();
+            let blocks = r.body["messages"][last]["content"]
+                .as_array()
+                .unwrap()
+                .len();
             assert_eq!(
                 points,
                 [
@@ -142,14 +173,16 @@ async fn q2_with_caching_marks_tools_system_and_the_latest_turn_and_reads_on_the
             );
             assert!(points.len() <= 4);
         }
-        assert_eq!(requests[0].body["system"][1], json!({"cachePoint": {"type": "default"}}));
+        assert_eq!(
+            requests[0].body["system"][1],
+            json!({"cachePoint": {"type": "default"}})
+        );
         // The first call writes the prefix, the second reads it.
         let turns = &run.metrics.turns;
         assert_eq!(turns[0].usage.cache_read_input_tokens, 0);
         assert!(turns[0].usage.cache_write_input_tokens > 0);
         assert_eq!(
-            turns[1].usage.cache_read_input_tokens,
-            turns[0].usage.cache_write_input_tokens,
+            turns[1].usage.cache_read_input_tokens, turns[0].usage.cache_write_input_tokens,
             "streaming {streaming}"
         );
         assert!(turns[1].usage.cache_write_input_tokens > 0);
@@ -170,13 +203,19 @@ async fn q2_with_caching_marks_tools_system_and_the_latest_turn_and_reads_on_the
 #[tokio::test]
 async fn cache_points_past_the_limit_or_out_of_ttl_order_are_refused() {
     let any = Scenario::new("any", None, vec![ScriptedTurn::text("Fine.")]);
-    let server = MockServer::builder().scenarios([any]).start().await.unwrap();
+    let server = MockServer::builder()
+        .scenarios([any])
+        .start()
+        .await
+        .unwrap();
     let backend = backend(&server).await;
     // Two explicit points in the messages leave room for two automatic
     // ones: within the limit.
     let mut request = first_request("What's the weather in Paris?");
     let point = ContentBlock::CachePoint(CachePoint::default());
-    request.messages[0].content.insert(0, Message::user("Context.").content[0].clone());
+    request.messages[0]
+        .content
+        .insert(0, Message::user("Context.").content[0].clone());
     request.messages[0].content.insert(1, point.clone());
     request.messages[0].content.push(point.clone());
     request.cache = Some(CacheSettings::auto());
@@ -199,15 +238,18 @@ async fn cache_points_past_the_limit_or_out_of_ttl_order_are_refused() {
     let e = backend.converse(&request).await.unwrap_err();
     assert_eq!(e.kind, ModelErrorKind::Validation);
     assert!(
-        e.message.contains("A maximum of 4 blocks with cache_control may be provided. Found 5."),
+        e.message
+            .contains("A maximum of 4 blocks with cache_control may be provided. Found 5."),
         "{e}"
     );
     // A 1-hour point after a 5-minute one.
     let mut request = first_request("What's the weather in Paris?");
     request.cache = Some(CacheSettings::auto());
-    request.messages[0].content.push(ContentBlock::CachePoint(CachePoint {
-        ttl: Some(CacheTtl::OneHour),
-    }));
+    request.messages[0]
+        .content
+        .push(ContentBlock::CachePoint(CachePoint {
+            ttl: Some(CacheTtl::OneHour),
+        }));
     let e = backend.converse(&request).await.unwrap_err();
     assert!(e.message.contains("ttl='1h'"), "{e}");
     // The TTL goes on the wire as Bedrock spells it.
@@ -271,10 +313,16 @@ mod structured {
             vec![
                 ScriptedTurn::text("Paris, then Lyon."),
                 answer(json!({"mood": "relaxed", "stops": ["Lyon"], "place": {"city": "Paris"}})),
-                answer(json!({"mood": "calm", "stops": ["Lyon", "Nice"], "place": {"city": "Paris", "days": 3}})),
+                answer(
+                    json!({"mood": "calm", "stops": ["Lyon", "Nice"], "place": {"city": "Paris", "days": 3}}),
+                ),
             ],
         );
-        let server = MockServer::builder().scenarios([scenario]).start().await.unwrap();
+        let server = MockServer::builder()
+            .scenarios([scenario])
+            .start()
+            .await
+            .unwrap();
         for streaming in [false, true] {
             server.clear_requests();
             let agent = builder(backend(&server).await, streaming).build().unwrap();
@@ -284,7 +332,10 @@ mod structured {
                 Trip {
                     mood: Mood::Calm,
                     stops: vec!["Lyon".into(), "Nice".into()],
-                    place: Place { city: "Paris".into(), days: 3 },
+                    place: Place {
+                        city: "Paris".into(),
+                        days: 3
+                    },
                     note: None,
                 }
             );
@@ -310,7 +361,11 @@ mod structured {
             // Every call answered: the conversation can go on.
             agent_testkit::validate_conversation(&agent_core::ModelRequest {
                 messages: run.messages.clone(),
-                tools: vec![tool_api::ToolSpec::new("final_answer", "", json!({"type": "object"}))],
+                tools: vec![tool_api::ToolSpec::new(
+                    "final_answer",
+                    "",
+                    json!({"type": "object"}),
+                )],
                 ..Default::default()
             })
             .unwrap();
@@ -324,9 +379,18 @@ mod structured {
         let scenario = Scenario::new(
             "stubborn",
             Some(PROMPT),
-            vec![answer(bad.clone()), answer(bad.clone()), answer(bad.clone()), answer(bad)],
+            vec![
+                answer(bad.clone()),
+                answer(bad.clone()),
+                answer(bad.clone()),
+                answer(bad),
+            ],
         );
-        let server = MockServer::builder().scenarios([scenario]).start().await.unwrap();
+        let server = MockServer::builder()
+            .scenarios([scenario])
+            .start()
+            .await
+            .unwrap();
         let agent = builder(backend(&server).await, true).build().unwrap();
         let e = agent.run_structured::<Trip>(PROMPT).await.unwrap_err();
         match &e.kind {
@@ -336,7 +400,11 @@ mod structured {
             }
             other => panic!("{other:?}"),
         }
-        assert!(e.to_string().contains("not valid against the output schema"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("not valid against the output schema"),
+            "{e}"
+        );
         assert_eq!(server.requests().len(), 3);
         server.shutdown().await;
     }
@@ -346,7 +414,11 @@ mod structured {
         // The scenario never calls the output tool: forced, the local
         // server answers as a model must, with a valid input.
         let scenario = Scenario::new("mute", Some(PROMPT), vec![ScriptedTurn::text("Paris.")]);
-        let server = MockServer::builder().scenarios([scenario]).start().await.unwrap();
+        let server = MockServer::builder()
+            .scenarios([scenario])
+            .start()
+            .await
+            .unwrap();
         let agent = builder(backend(&server).await, false).build().unwrap();
         let schema = OutputSchema::new(json!({
             "type": "object",
@@ -357,7 +429,10 @@ mod structured {
         .unwrap();
         let options = RunOptions::new().with_output_schema(schema.clone());
         let mut conversation = agent_core::Conversation::new();
-        let run = agent.send(&mut conversation, PROMPT, options).await.unwrap();
+        let run = agent
+            .send(&mut conversation, PROMPT, options)
+            .await
+            .unwrap();
         let output = run.output.unwrap();
         assert_eq!(output, json!({"city": "Paris", "days": 2}));
         assert_eq!(tool_api::schema::validate(schema.schema(), &output), Ok(()));
@@ -379,9 +454,16 @@ async fn a_guardrail_intervention_ends_the_run_with_a_valid_conversation() {
     let scenario = Scenario::new(
         "blocked",
         Some(prompt),
-        vec![ScriptedTurn::tools([("get_weather", json!({"location": "Paris"}))]), blocked],
+        vec![
+            ScriptedTurn::tools([("get_weather", json!({"location": "Paris"}))]),
+            blocked,
+        ],
     );
-    let server = MockServer::builder().scenarios([scenario]).start().await.unwrap();
+    let server = MockServer::builder()
+        .scenarios([scenario])
+        .start()
+        .await
+        .unwrap();
     for streaming in [false, true] {
         server.clear_requests();
         let mut guardrail = agent_core::Guardrail::parse("gr-abc123:2").unwrap();
@@ -424,12 +506,18 @@ async fn a_guardrail_intervention_ends_the_run_with_a_valid_conversation() {
 #[tokio::test]
 async fn pass_through_fields_go_out_and_response_fields_come_back() {
     let server = MockServer::builder().start().await.unwrap();
-    let q1 = reference::queries().into_iter().find(|q| q.name == "Q1").unwrap();
+    let q1 = reference::queries()
+        .into_iter()
+        .find(|q| q.name == "Q1")
+        .unwrap();
     for streaming in [false, true] {
         server.clear_requests();
         let agent = builder(backend(&server).await, streaming)
             .model_field("top_k", json!(200))
-            .model_field("anthropic_beta", json!(["token-efficient-tools-2025-02-19"]))
+            .model_field(
+                "anthropic_beta",
+                json!(["token-efficient-tools-2025-02-19"]),
+            )
             .response_field_path("/stop_sequence")
             .build()
             .unwrap();
@@ -441,9 +529,19 @@ async fn pass_through_fields_go_out_and_response_fields_come_back() {
         );
         // Exactly as built, key order included.
         let raw = String::from_utf8_lossy(&first.raw_body).into_owned();
-        assert!(raw.contains(r#""additionalModelRequestFields":{"top_k":200,"anthropic_beta""#), "{raw}");
-        assert_eq!(first.body["additionalModelResponseFieldPaths"], json!(["/stop_sequence"]));
-        assert_eq!(run.model_fields, Some(json!({"stop_sequence": null})), "streaming {streaming}");
+        assert!(
+            raw.contains(r#""additionalModelRequestFields":{"top_k":200,"anthropic_beta""#),
+            "{raw}"
+        );
+        assert_eq!(
+            first.body["additionalModelResponseFieldPaths"],
+            json!(["/stop_sequence"])
+        );
+        assert_eq!(
+            run.model_fields,
+            Some(json!({"stop_sequence": null})),
+            "streaming {streaming}"
+        );
     }
     server.shutdown().await;
 }

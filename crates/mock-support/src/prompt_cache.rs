@@ -118,7 +118,10 @@ mod tests {
         assert_eq!((first.read, first.input), (0, 0));
         assert!(first.write > 0);
         let second = cache.account(&request(1));
-        assert_eq!(second.read, first.write, "the whole first request is a prefix");
+        assert_eq!(
+            second.read, first.write,
+            "the whole first request is a prefix"
+        );
         assert!(second.write > 0);
         let again = cache.account(&request(1));
         assert_eq!((again.read, again.write), (second.read + second.write, 0));

@@ -18,8 +18,7 @@ use std::time::Duration;
 
 use agent_core::{
     ContentBlock, Message, ModelError, ModelRequest, ModelResponse, Role, StopReason, ToolChoice,
-    ToolResult,
-    ToolResultContent, ToolResultStatus, ToolUse, Usage,
+    ToolResult, ToolResultContent, ToolResultStatus, ToolUse, Usage,
 };
 use serde_json::Value;
 

@@ -58,9 +58,7 @@ pub const CACHE: Spec<String> = Spec {
     about: "Prompt caching: auto (cache points after the tool specs, the system prompt and the \
             latest turn; bedrock and anthropic) or off",
     parse: |raw| Some(raw.trim().to_ascii_lowercase()),
-    check: |v| {
-        (v != "auto" && v != "off").then(|| format!("cache must be auto or off, not `{v}`"))
-    },
+    check: |v| (v != "auto" && v != "off").then(|| format!("cache must be auto or off, not `{v}`")),
     default: |_| "auto".to_owned(),
     show: |v, _| v.clone(),
 };
@@ -190,7 +188,11 @@ mod tests {
             ("top_k".to_owned(), serde_json::json!(200))
         );
         assert!(parse_model_field("top_k").is_err());
-        assert!(parse_model_field("top_k=nope").unwrap_err().contains("not JSON"));
+        assert!(
+            parse_model_field("top_k=nope")
+                .unwrap_err()
+                .contains("not JSON")
+        );
         assert!((CACHE.check)(&"sometimes".to_owned()).is_some());
         assert!((CACHE_TTL.check)(&Some("2h".to_owned())).is_some());
         assert!((RESPONSE_FIELDS.check)(&vec!["stop_sequence".to_owned()]).is_some());

@@ -142,7 +142,10 @@ impl Agent {
                 self.send(&mut conversation, prompt, options).await?
             }
             Err(error) => {
-                return Err(AgentError::invalid_output(0, format!("unusable schema: {error}")));
+                return Err(AgentError::invalid_output(
+                    0,
+                    format!("unusable schema: {error}"),
+                ));
             }
         };
         let value = run.output.clone().unwrap_or_default();
@@ -237,7 +240,10 @@ impl std::fmt::Debug for RunOptions {
                 "journal",
                 &self.journal.as_ref().map(|j| j.name().to_owned()),
             )
-            .field("output", &self.output.as_ref().map(|o| o.spec().name.clone()))
+            .field(
+                "output",
+                &self.output.as_ref().map(|o| o.spec().name.clone()),
+            )
             .finish()
     }
 }
@@ -466,7 +472,11 @@ impl AgentBuilder {
             return Err(e.into());
         }
         let backend = self.backend.ok_or(BuildError::NoBackend)?;
-        if let Some(name) = self.options.tool_choice.as_ref().and_then(ToolChoice::tool_name)
+        if let Some(name) = self
+            .options
+            .tool_choice
+            .as_ref()
+            .and_then(ToolChoice::tool_name)
             && self.tools.get(name).is_none()
         {
             return Err(BuildError::UnknownToolChoice {

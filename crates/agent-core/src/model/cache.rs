@@ -198,9 +198,13 @@ mod tests {
     #[test]
     fn never_more_than_the_limit_counting_explicit_points() {
         let mut r = request();
-        r.messages[0].content.push(ContentBlock::CachePoint(CachePoint::default()));
+        r.messages[0]
+            .content
+            .push(ContentBlock::CachePoint(CachePoint::default()));
         r.messages.push(Message::assistant("Hello"));
-        r.messages[1].content.push(ContentBlock::CachePoint(CachePoint::default()));
+        r.messages[1]
+            .content
+            .push(ContentBlock::CachePoint(CachePoint::default()));
         r.messages.push(Message::user("Again"));
         // Two explicit points: room for tools and system only.
         let plan = r.cache_plan();

@@ -67,6 +67,18 @@ pub struct ModelRequest {
 }
 
 impl ModelRequest {
+    /// The model-specific request fields to send: `runtime` (the fields the
+    /// runtime writes itself, such as a thinking budget) with
+    /// [`ModelRequest::model_fields`] over them: for the same key the
+    /// caller's explicit field wins, so a model feature can be tuned beyond
+    /// what the runtime models (docs/BEDROCK.md, "Pass-through fields").
+    pub fn merged_model_fields(&self, mut runtime: Map<String, Value>) -> Map<String, Value> {
+        for (key, value) in &self.model_fields {
+            runtime.insert(key.clone(), value.clone());
+        }
+        runtime
+    }
+
     /// Refuses the options only Bedrock's Converse API carries (a
     /// guardrail, pass-through request fields, response field paths), with
     /// an error naming `backend`: a backend whose protocol cannot carry them
@@ -91,5 +103,48 @@ impl ModelRequest {
             )),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn explicit_model_fields_win_over_the_runtimes() {
+        let mut request = ModelRequest::default();
+        request
+            .model_fields
+            .insert("thinking".into(), json!({"type": "disabled"}));
+        let mut runtime = Map::new();
+        runtime.insert(
+            "thinking".into(),
+            json!({"type": "enabled", "budget_tokens": 2048}),
+        );
+        runtime.insert("anthropic_beta".into(), json!(["x"]));
+        let merged = request.merged_model_fields(runtime);
+        assert_eq!(merged["thinking"], json!({"type": "disabled"}));
+        assert_eq!(merged["anthropic_beta"], json!(["x"]));
+    }
+
+    #[test]
+    fn bedrock_only_options_are_refused_naming_the_backend() {
+        let request = ModelRequest {
+            guardrail: Some(Guardrail::parse("gr").unwrap()),
+            ..ModelRequest::default()
+        };
+        let e = request.refuse_bedrock_only_options("openai").unwrap_err();
+        assert!(
+            e.message
+                .contains("the openai backend cannot carry guardrails"),
+            "{e}"
+        );
+        assert!(
+            ModelRequest::default()
+                .refuse_bedrock_only_options("openai")
+                .is_ok()
+        );
     }
 }

@@ -21,7 +21,10 @@ fn blocks(body: &Value) -> Vec<(String, Value)> {
     }
     match body.get("system") {
         Some(Value::String(text)) => {
-            out.push(("system".to_owned(), serde_json::json!({"type": "text", "text": text})));
+            out.push((
+                "system".to_owned(),
+                serde_json::json!({"type": "text", "text": text}),
+            ));
         }
         system => {
             for block in list(system) {
@@ -30,7 +33,11 @@ fn blocks(body: &Value) -> Vec<(String, Value)> {
         }
     }
     for message in list(body.get("messages")) {
-        let role = message.get("role").and_then(Value::as_str).unwrap_or("").to_owned();
+        let role = message
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         match message.get("content") {
             Some(Value::String(text)) => {
                 out.push((role, serde_json::json!({"type": "text", "text": text})));
@@ -63,10 +70,12 @@ pub(crate) fn check(body: &Value) -> Result<(), String> {
         match control.get("ttl").and_then(Value::as_str) {
             None | Some("5m") => short_seen = true,
             Some("1h") if short_seen => {
-                return Err("a ttl='1h' cache_control block must not come after a ttl='5m' \
+                return Err(
+                    "a ttl='1h' cache_control block must not come after a ttl='5m' \
                             cache_control block. Note that blocks are processed in the \
                             following order: `tools`, `system`, `messages`."
-                    .into());
+                        .into(),
+                );
             }
             Some("1h") => {}
             Some(other) => {

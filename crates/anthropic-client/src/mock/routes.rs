@@ -77,7 +77,7 @@ async fn messages(
     state.recorder.record(n, || {
         recorder::record(&id, &uri, &headers, &body, parsed.as_ref().ok(), authorized)
     });
-    let response = play(&state, n, &id, &headers, key, authorized, parsed, &body).await;
+    let response = play(&state, n, &id, &headers, authorized, parsed, &body).await;
     let status = response.status().as_u16();
     state.recorder.update(n, |r| r.status = status);
     response
@@ -88,11 +88,11 @@ async fn play(
     n: u64,
     id: &str,
     headers: &HeaderMap,
-    key: Option<&str>,
     authorized: bool,
     parsed: Result<Request, serde_json::Error>,
     raw: &[u8],
 ) -> Response {
+    let key = api_key(headers);
     let bad = |message: &str| {
         error(
             StatusCode::BAD_REQUEST,
@@ -162,7 +162,10 @@ async fn play(
     };
     let mut response = scenario.respond(&core);
     if let Some(body) = &cached {
-        let usage = state.protocol.prompt_cache.account(&super::cache::marks(body));
+        let usage = state
+            .protocol
+            .prompt_cache
+            .account(&super::cache::marks(body));
         response.usage.input_tokens = usage.input;
         response.usage.cache_read_input_tokens = usage.read;
         response.usage.cache_write_input_tokens = usage.write;

@@ -95,11 +95,13 @@ fn check_cache_points(wire: &WireRequest) -> Result<(), String> {
         match point.ttl.as_deref() {
             None | Some("5m") => short_seen = true,
             Some("1h") if short_seen => {
-                return Err("The model returned the following errors: a ttl='1h' cache_control \
+                return Err(
+                    "The model returned the following errors: a ttl='1h' cache_control \
                             block must not come after a ttl='5m' cache_control block. Note that \
                             blocks are processed in the following order: `tools`, `system`, \
                             `messages`."
-                    .into());
+                        .into(),
+                );
             }
             Some("1h") => {}
             Some(other) => {
@@ -122,7 +124,11 @@ fn check_cache_points(wire: &WireRequest) -> Result<(), String> {
 
 /// A tool choice naming a tool must name one on offer.
 fn check_tool_choice(request: &ModelRequest) -> Result<(), String> {
-    match request.tool_choice.as_ref().and_then(agent_core::ToolChoice::tool_name) {
+    match request
+        .tool_choice
+        .as_ref()
+        .and_then(agent_core::ToolChoice::tool_name)
+    {
         Some(name) if !request.tools.iter().any(|t| t.name == name) => Err(format!(
             "The model returned the following errors: tool_choice.name: Tool '{name}' not \
              found in the provided tools. Make sure toolConfig.toolChoice names a tool in \

@@ -245,7 +245,11 @@ impl WireRequest {
             for (b, block) in message.content.iter().enumerate() {
                 if let Some(p) = &block.cache_point {
                     points.push((
-                        format!("messages.{}.member.content.{}.member.cachePoint", n + 1, b + 1),
+                        format!(
+                            "messages.{}.member.content.{}.member.cachePoint",
+                            n + 1,
+                            b + 1
+                        ),
                         p,
                     ));
                 }

@@ -66,7 +66,9 @@ impl ConverseParts {
 
     /// The additional request fields as the SDK's document.
     pub fn additional_document(&self) -> Option<aws_smithy_types::Document> {
-        self.additional_fields.as_ref().map(|v| SdkDocument::from(v).0)
+        self.additional_fields
+            .as_ref()
+            .map(|v| SdkDocument::from(v).0)
     }
 }
 
@@ -99,20 +101,31 @@ impl TryFrom<&ModelRequest> for ConverseParts {
             .map(|m| SdkMessage::try_from(m).map(|m| m.0))
             .collect::<Result<Vec<_>, _>>()?;
         if let (Some(point), Some(last)) = (plan.latest_turn, messages.last_mut()) {
-            last.content.push(sdk::ContentBlock::CachePoint(cache_point(point)?));
+            last.content
+                .push(sdk::ContentBlock::CachePoint(cache_point(point)?));
         }
         let tool_config = if request.tools.is_empty() {
-            if request.tool_choice.as_ref().is_some_and(ToolChoice::is_forced) {
+            if request
+                .tool_choice
+                .as_ref()
+                .is_some_and(ToolChoice::is_forced)
+            {
                 return Err(invalid(format!(
                     "the tool choice `{}` forces a tool call, but the request offers no tools",
-                    request.tool_choice.as_ref().map(ToString::to_string).unwrap_or_default()
+                    request
+                        .tool_choice
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
                 )));
             }
             None
         } else {
             let mut config = SdkToolConfig::try_from(&request.tools[..])?.0;
             if let Some(point) = plan.tools {
-                config.tools.push(sdk::Tool::CachePoint(cache_point(point)?));
+                config
+                    .tools
+                    .push(sdk::Tool::CachePoint(cache_point(point)?));
             }
             config.tool_choice = request.tool_choice.as_ref().map(tool_choice).transpose()?;
             Some(config)
@@ -129,20 +142,17 @@ impl TryFrom<&ModelRequest> for ConverseParts {
                 Ok::<_, ModelError>(blocks)
             })
             .transpose()?;
-        let guardrail = request
-            .guardrail
-            .as_ref()
-            .map(|g| {
-                sdk::GuardrailConfiguration::builder()
-                    .guardrail_identifier(&g.id)
-                    .guardrail_version(&g.version)
-                    .trace(if g.trace {
-                        sdk::GuardrailTrace::Enabled
-                    } else {
-                        sdk::GuardrailTrace::Disabled
-                    })
-                    .build()
-            });
+        let guardrail = request.guardrail.as_ref().map(|g| {
+            sdk::GuardrailConfiguration::builder()
+                .guardrail_identifier(&g.id)
+                .guardrail_version(&g.version)
+                .trace(if g.trace {
+                    sdk::GuardrailTrace::Enabled
+                } else {
+                    sdk::GuardrailTrace::Disabled
+                })
+                .build()
+        });
         let inf = &request.inference;
         let inference = sdk::InferenceConfiguration::builder()
             .max_tokens(i32::try_from(inf.max_tokens).unwrap_or(i32::MAX))
@@ -158,8 +168,9 @@ impl TryFrom<&ModelRequest> for ConverseParts {
             tool_config,
             inference,
             guardrail,
-            additional_fields: (!request.model_fields.is_empty())
-                .then(|| Value::Object(request.model_fields.clone())),
+            additional_fields: Some(request.merged_model_fields(serde_json::Map::new()))
+                .filter(|fields| !fields.is_empty())
+                .map(Value::Object),
             response_field_paths: (!request.response_field_paths.is_empty())
                 .then(|| request.response_field_paths.clone()),
         })

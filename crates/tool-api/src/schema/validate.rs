@@ -82,7 +82,13 @@ impl<'s> Validator<'s> {
         self.root.pointer(pointer)
     }
 
-    fn check(&self, schema: &Value, v: &Value, path: &mut String, depth: usize) -> Result<(), String> {
+    fn check(
+        &self,
+        schema: &Value,
+        v: &Value,
+        path: &mut String,
+        depth: usize,
+    ) -> Result<(), String> {
         let Value::Object(s) = schema else {
             // `true` accepts anything, `false` nothing.
             return match schema {
@@ -95,7 +101,10 @@ impl<'s> Validator<'s> {
                 return Err(format!("{}: the schema's `$ref`s nest too deep", at(path)));
             }
             let target = self.resolve(reference).ok_or_else(|| {
-                format!("{}: the schema's `$ref` {reference} points nowhere", at(path))
+                format!(
+                    "{}: the schema's `$ref` {reference} points nowhere",
+                    at(path)
+                )
             })?;
             self.check(target, v, path, depth + 1)?;
         }
@@ -129,7 +138,12 @@ impl<'s> Validator<'s> {
         if let Some(c) = s.get("const")
             && c != v
         {
-            return Err(format!("{}: expected {}, got {}", at(path), short(c), short(v)));
+            return Err(format!(
+                "{}: expected {}, got {}",
+                at(path),
+                short(c),
+                short(v)
+            ));
         }
         self.check_number(s, v, path)?;
         self.check_string(s, v, path)?;
@@ -181,12 +195,18 @@ impl<'s> Validator<'s> {
         if let Some(min) = s.get("minLength").and_then(Value::as_u64)
             && len < min
         {
-            return Err(format!("{}: the text must have at least {min} characters", at(path)));
+            return Err(format!(
+                "{}: the text must have at least {min} characters",
+                at(path)
+            ));
         }
         if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
             && len > max
         {
-            return Err(format!("{}: the text must have at most {max} characters", at(path)));
+            return Err(format!(
+                "{}: the text must have at most {max} characters",
+                at(path)
+            ));
         }
         Ok(())
     }
@@ -205,12 +225,18 @@ impl<'s> Validator<'s> {
         if let Some(min) = s.get("minItems").and_then(Value::as_u64)
             && len < min
         {
-            return Err(format!("{}: expected at least {min} items, got {len}", at(path)));
+            return Err(format!(
+                "{}: expected at least {min} items, got {len}",
+                at(path)
+            ));
         }
         if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
             && len > max
         {
-            return Err(format!("{}: expected at most {max} items, got {len}", at(path)));
+            return Err(format!(
+                "{}: expected at most {max} items, got {len}",
+                at(path)
+            ));
         }
         if let Some(item_schema) = s.get("items") {
             for (i, item) in items.iter().enumerate() {
@@ -309,7 +335,11 @@ impl<'s> Validator<'s> {
         if let Some(not) = s.get("not")
             && self.check(not, v, &mut path.clone(), depth).is_ok()
         {
-            return Err(format!("{}: {} is a value the schema excludes", at(path), short(v)));
+            return Err(format!(
+                "{}: {} is a value the schema excludes",
+                at(path),
+                short(v)
+            ));
         }
         Ok(())
     }

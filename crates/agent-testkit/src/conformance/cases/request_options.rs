@@ -26,7 +26,10 @@ pub(super) async fn tool_choice_first_call_only(harness: &dyn Harness) -> Result
         let scenario = Scenario::new(
             "kind",
             Some(CHOICE_PROMPT),
-            vec![ScriptedTurn::text("You are kind."), ScriptedTurn::text("Kind, and sunny.")],
+            vec![
+                ScriptedTurn::text("You are kind."),
+                ScriptedTurn::text("Kind, and sunny."),
+            ],
         );
         let forced = ToolChoice::Tool("get_weather".into());
         let run = start_configured(harness, vec![scenario], streaming, |b: AgentBuilder| {
@@ -35,20 +38,37 @@ pub(super) async fn tool_choice_first_call_only(harness: &dyn Harness) -> Result
         .await?;
         let done = run_ok(&run, CHOICE_PROMPT, RunOptions::new(), streaming).await?;
         let requests = run.target.requests();
-        ensure!(requests.len() == 2, "[{m}] {} requests, expected 2", requests.len());
+        ensure!(
+            requests.len() == 2,
+            "[{m}] {} requests, expected 2",
+            requests.len()
+        );
         ensure!(
             requests[0].tool_choice.as_ref() == Some(&forced),
             "[{m}] the first request's tool choice is {:?}, expected {forced:?}",
             requests[0].tool_choice
         );
         ensure!(
-            requests[1].tool_choice.as_ref().is_none_or(|c| !c.is_forced()),
+            requests[1]
+                .tool_choice
+                .as_ref()
+                .is_none_or(|c| !c.is_forced()),
             "[{m}] the second request still forces {:?}",
             requests[1].tool_choice
         );
-        let called: Vec<&str> = done.messages[1].tool_uses().map(|u| u.name.as_str()).collect();
-        ensure!(called == ["get_weather"], "[{m}] the forced turn called {called:?}");
-        ensure!(done.answer == "Kind, and sunny.", "[{m}] the answer is {:?}", done.answer);
+        let called: Vec<&str> = done.messages[1]
+            .tool_uses()
+            .map(|u| u.name.as_str())
+            .collect();
+        ensure!(
+            called == ["get_weather"],
+            "[{m}] the forced turn called {called:?}"
+        );
+        ensure!(
+            done.answer == "Kind, and sunny.",
+            "[{m}] the answer is {:?}",
+            done.answer
+        );
         check_valid(&done, streaming)?;
     }
     Ok(())
@@ -132,8 +152,15 @@ pub(super) async fn structured_output(harness: &dyn Harness) -> Result<(), Strin
             done.output
         );
         let requests = run.target.requests();
-        ensure!(requests.len() == 3, "[{m}] {} requests, expected 3", requests.len());
-        let offered = requests[0].tools.iter().any(|t| t.name == OutputSchema::TOOL_NAME);
+        ensure!(
+            requests.len() == 3,
+            "[{m}] {} requests, expected 3",
+            requests.len()
+        );
+        let offered = requests[0]
+            .tools
+            .iter()
+            .any(|t| t.name == OutputSchema::TOOL_NAME);
         ensure!(offered, "[{m}] the output tool was not offered");
         let forced = ToolChoice::Tool(OutputSchema::TOOL_NAME.into());
         for (i, request) in requests.iter().enumerate().skip(1) {
@@ -143,7 +170,10 @@ pub(super) async fn structured_output(harness: &dyn Harness) -> Result<(), Strin
                 request.tool_choice
             );
         }
-        let mut spec_tools: Vec<_> = crate::conformance::fixtures::tools()?.specs().cloned().collect();
+        let mut spec_tools: Vec<_> = crate::conformance::fixtures::tools()?
+            .specs()
+            .cloned()
+            .collect();
         spec_tools.push(schema.spec().clone());
         crate::validate_conversation(&agent_core::ModelRequest {
             messages: done.messages.clone(),
