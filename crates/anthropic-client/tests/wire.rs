@@ -509,3 +509,23 @@ async fn bedrock_only_options_are_refused_naming_the_backend() {
     assert!(server.requests().is_empty(), "nothing was sent");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_tool_choice_naming_an_unknown_tool_is_refused_like_the_api() {
+    let server = server(vec![story()]).await;
+    let mut request = request("Tell me a story.");
+    request.tools = vec![tool_api::ToolSpec::new(
+        "get_weather",
+        "Weather.",
+        json!({"type": "object"}),
+    )];
+    request.tool_choice = Some(agent_core::ToolChoice::Tool("teleport".into()));
+    let e = backend(&server).converse(&request).await.unwrap_err();
+    assert_eq!(e.kind, ModelErrorKind::Validation);
+    assert!(e.message.contains("Tool 'teleport' not found"), "{e}");
+    assert_eq!(
+        server.requests()[0].body["tool_choice"],
+        json!({"type": "tool", "name": "teleport"})
+    );
+    server.shutdown().await;
+}
