@@ -69,7 +69,7 @@ fn has_type(v: &Value, ty: &str) -> bool {
     match ty {
         "integer" => v.as_f64().is_some_and(|f| f.fract() == 0.0),
         "number" => v.is_number(),
-        other => kind_of(v) == other || (other == "integer" && v.is_i64()),
+        other => kind_of(v) == other,
     }
 }
 
