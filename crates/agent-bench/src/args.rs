@@ -54,6 +54,11 @@ pub struct BenchArgs {
     /// overhead) and MCP start-up with three servers.
     #[arg(long, value_enum, value_name = "SOURCE", default_value = "plugin")]
     pub tools: ToolSource,
+    /// Instead of the timing cases: input tokens over CHAIN-K with prompt
+    /// caching off and auto (full price, cache reads and writes), e.g.
+    /// `--cache-tokens 20`.
+    #[arg(long, value_name = "K")]
+    pub cache_tokens: Option<usize>,
     /// No progress bar (it only shows on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,

@@ -64,6 +64,10 @@ fn debug_build_warning(debug: bool) -> Option<&'static str> {
 
 /// Runs the benchmark and prints (or writes) the figures.
 pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
+    if let Some(k) = args.cache_tokens {
+        let plugin = DemoPlugin::load(args.plugin.as_deref())?;
+        return crate::caching::cache_tokens(k, &plugin, args.json).await;
+    }
     if let Some(warning) = debug_build_warning(cfg!(debug_assertions)) {
         eprintln!("{warning}");
     }

@@ -12,6 +12,7 @@
 //! - [`mcp_source`]: the demo plugin's tools through MCP (`--tools`);
 //! - [`measure`]: one case's runs, checked, and their statistics;
 //! - [`sdk_baseline`]: the bare SDK loop CHAIN is compared with;
+//! - [`caching`]: `--cache-tokens`, input tokens with and without caching;
 //! - [`process`]: peak memory, and `agent run` as a fresh process;
 //! - [`report`]: the figures as JSON and as a table;
 //! - [`restate`]: `--restate`, durable runs on Restate measured;
@@ -23,6 +24,7 @@
 
 mod agents;
 mod args;
+mod caching;
 mod cases;
 mod demo_plugin;
 mod harness;

@@ -49,12 +49,25 @@ impl ServerRuntime {
     /// Starts a server with `latency` per model call; `record` keeps every
     /// request (only for short uses: the record grows).
     pub async fn start(&self, latency: Duration, record: bool) -> Result<Served, Failure> {
+        self.start_counting(latency, record, false).await
+    }
+
+    /// [`ServerRuntime::start`]; `wire_tokens`: every request's input
+    /// tokens counted from its body, as the prompt cache counts them (see
+    /// `MockServerBuilder::wire_token_counts`).
+    pub async fn start_counting(
+        &self,
+        latency: Duration,
+        record: bool,
+        wire_tokens: bool,
+    ) -> Result<Served, Failure> {
         let Some(rt) = &self.runtime else {
             return Err(Failure::Other("the server runtime is gone".into()));
         };
         let builder = MockServer::builder()
             .latency(latency)
             .record(record)
+            .wire_token_counts(wire_tokens)
             .scenarios(self.scenarios.clone());
         let server = rt
             .spawn(async move { builder.start().await })

@@ -138,6 +138,7 @@ pub fn agent(
     if let Some(window) = settings.context_window.value {
         builder = builder.context_window(window);
     }
+    builder = request_options(builder, settings)?;
     for (name, o) in &settings.tools.value {
         if o.idempotent == Some(false) {
             builder = builder.non_idempotent(name.clone());
@@ -159,6 +160,64 @@ pub fn agent(
         );
     }
     Ok(agent)
+}
+
+/// The model request options the settings describe (tool choice, prompt
+/// caching, structured output, guardrail, pass-through fields), on
+/// `builder`. Checked values only (`Settings::validate` ran); the output
+/// schema file is read here, and a bad one is a usage error naming it.
+fn request_options(
+    mut builder: agent_core::AgentBuilder,
+    settings: &Settings,
+) -> Result<agent_core::AgentBuilder, Failure> {
+    if let Some(choice) = &settings.tool_choice.value {
+        builder = builder.tool_choice(choice.parse().unwrap_or(agent_core::ToolChoice::Auto));
+    }
+    // OpenAI-compatible servers cache prompts on their own: `auto` adds
+    // nothing there (docs/BACKENDS.md).
+    if settings.cache.value == "auto"
+        && settings.backend.value != crate::settings::BackendKind::Openai
+    {
+        let ttl = settings
+            .cache_ttl
+            .value
+            .as_deref()
+            .and_then(|t| t.parse::<agent_core::CacheTtl>().ok());
+        builder = builder.cache(Some(agent_core::CacheSettings { ttl }));
+    }
+    if let Some(path) = &settings.output_schema.value {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::Usage(format!(
+                "cannot read the output schema {}: {e}",
+                path.display()
+            ))
+        })?;
+        let schema = serde_json::from_str(&text).map_err(|e| {
+            Failure::Usage(format!(
+                "the output schema {} is not JSON: {e}",
+                path.display()
+            ))
+        })?;
+        let schema = agent_core::OutputSchema::new(schema).map_err(|e| {
+            Failure::Usage(format!(
+                "the output schema {} cannot be used: {e}",
+                path.display()
+            ))
+        })?;
+        builder = builder.output_schema(schema);
+    }
+    if let Some(spec) = &settings.guardrail.value {
+        let mut guardrail = agent_core::Guardrail::parse(spec).map_err(Failure::Usage)?;
+        guardrail.trace = settings.guardrail_trace.value;
+        builder = builder.guardrail(guardrail);
+    }
+    for (key, value) in &settings.model_fields.value {
+        builder = builder.model_field(key.clone(), value.clone());
+    }
+    for path in &settings.response_fields.value {
+        builder = builder.response_field_path(path.clone());
+    }
+    Ok(builder)
 }
 
 #[cfg(test)]

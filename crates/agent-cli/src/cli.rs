@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use agent_cli::settings::mcp::parse_flag as parse_mcp;
-use agent_cli::settings::table;
 use agent_cli::settings::{BackendKind, McpTable, Overrides};
+use agent_cli::settings::{request_options, table};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Run an AI agent that calls many tools at once, fast.
@@ -205,6 +205,23 @@ pub struct AgentArgs {
     pub approve: Option<Vec<String>>,
     #[arg(long, help = agent_cli::settings::approval::YES.about)]
     pub yes: bool,
+    #[arg(long, value_name = "auto|any|NAME", help = request_options::TOOL_CHOICE.about)]
+    pub tool_choice: Option<String>,
+    #[arg(long, value_name = "auto|off", help = request_options::CACHE.about)]
+    pub cache: Option<String>,
+    #[arg(long, value_name = "5m|1h", help = request_options::CACHE_TTL.about)]
+    pub cache_ttl: Option<String>,
+    #[arg(long, value_name = "FILE", help = request_options::OUTPUT_SCHEMA.about)]
+    pub output_schema: Option<PathBuf>,
+    #[arg(long, value_name = "ID[:VERSION]", help = request_options::GUARDRAIL.about)]
+    pub guardrail: Option<String>,
+    #[arg(long, help = request_options::GUARDRAIL_TRACE.about)]
+    pub guardrail_trace: bool,
+    #[arg(long = "model-field", value_name = "KEY=JSON",
+          value_parser = request_options::parse_model_field, help = request_options::MODEL_FIELDS.about)]
+    pub model_fields: Vec<(String, serde_json::Value)>,
+    #[arg(long = "response-field", value_name = "POINTER", help = request_options::RESPONSE_FIELDS.about)]
+    pub response_fields: Vec<String>,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -244,6 +261,14 @@ impl AgentArgs {
             context_window: self.context_window,
             approve: self.approve.clone(),
             yes: self.yes,
+            tool_choice: self.tool_choice.clone(),
+            cache: self.cache.clone(),
+            cache_ttl: self.cache_ttl.clone(),
+            output_schema: self.output_schema.clone(),
+            guardrail: self.guardrail.clone(),
+            guardrail_trace: self.guardrail_trace,
+            model_fields: self.model_fields.iter().cloned().collect(),
+            response_fields: self.response_fields.clone(),
             config: self.config.clone(),
         }
     }

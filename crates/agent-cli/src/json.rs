@@ -13,6 +13,13 @@ pub struct RunDocument<'a> {
     /// signed blocks themselves are in `messages`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub reasoning: String,
+    /// Structured output (`--output-schema`): the answer's value, valid
+    /// against the schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<&'a serde_json::Value>,
+    /// The model-specific response fields asked for (`--response-field`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_fields: Option<&'a serde_json::Value>,
     /// Why the model stopped, if it did.
     pub stop_reason: Option<&'a StopReason>,
     /// Why the run stopped early, if it did.
@@ -28,7 +35,8 @@ pub struct RunDocument<'a> {
 /// An early stop, or a command that failed before (or without) a run.
 #[derive(Debug, Serialize)]
 pub struct ErrorDocument {
-    /// A run's: `max_iterations`, `model`, `cancelled`; a command's:
+    /// A run's: `max_iterations`, `model`, `cancelled`,
+    /// `guardrail_intervened`, `invalid_output`; a command's:
     /// `usage`, `plugin`, `model`, `cancelled`, `other`.
     pub kind: &'static str,
     /// What happened and what to do.
@@ -47,6 +55,8 @@ impl<'a> RunDocument<'a> {
                 .filter(|r| !r.is_empty())
                 .collect::<Vec<_>>()
                 .join("\n"),
+            output: run.output.as_ref(),
+            model_fields: run.model_fields.as_ref(),
             stop_reason: run.stop_reason.as_ref(),
             error,
             metrics: &run.metrics,

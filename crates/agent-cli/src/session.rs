@@ -188,6 +188,8 @@ fn stop_kind(kind: &AgentErrorKind) -> &'static str {
         AgentErrorKind::Cancelled => "cancelled",
         AgentErrorKind::Hook(_) => "hook",
         AgentErrorKind::ApprovalNeeded(_) => "approval_needed",
+        AgentErrorKind::GuardrailIntervened { .. } => "guardrail_intervened",
+        AgentErrorKind::InvalidOutput { .. } => "invalid_output",
     }
 }
 

@@ -18,8 +18,8 @@ pub mod telemetry;
 
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState, AgentTool,
-    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, RunMetrics, RunOptions, Session,
-    TurnMetrics,
+    BatchMetrics, BuildError, CallTiming, Conversation, EventKind, OutputSchema, RunMetrics,
+    RunOptions, Session, TurnMetrics,
 };
 pub use executor::{
     CallFailure, CallObserver, CallOutcome, CallPolicy, ExecutorConfig, ToolExecutor,

@@ -112,6 +112,9 @@ pub enum ContentBlock {
     Image(Image),
     /// A document (user messages).
     Document(Document),
+    /// A prompt cache point: the conversation up to here may be cached
+    /// (see [`crate::CachePoint`]).
+    CachePoint(crate::CachePoint),
 }
 
 /// Reasoning text as the model wrote it.

@@ -92,6 +92,8 @@ pub(crate) fn run_finished(
             AgentErrorKind::Cancelled => "cancelled".into(),
             AgentErrorKind::Hook(_) => "hook".into(),
             AgentErrorKind::ApprovalNeeded(_) => "approval_needed".into(),
+            AgentErrorKind::GuardrailIntervened { .. } => "guardrail_intervened".into(),
+            AgentErrorKind::InvalidOutput { .. } => "invalid_output".into(),
         };
         span.record("error.type", display(kind));
         span.record("otel.status_code", "ERROR");

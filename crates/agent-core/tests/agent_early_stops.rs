@@ -62,6 +62,7 @@ fn response(content: Vec<ContentBlock>, stop_reason: StopReason) -> ModelRespons
         stop_reason,
         usage: Usage::default(),
         latency: Duration::ZERO,
+        model_fields: None,
     }
 }
 

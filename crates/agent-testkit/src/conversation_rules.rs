@@ -176,6 +176,7 @@ mod tests {
                 json!({"type": "object", "properties": {}}),
             )],
             inference: InferenceConfig::default(),
+            ..Default::default()
         }
     }
 

@@ -26,11 +26,13 @@ pub mod conformance;
 mod conversation_rules;
 pub mod reference;
 mod scenario;
+mod schema_example;
 mod scripted_backend;
 mod select;
 pub mod wire_shape;
 
 pub use conversation_rules::{ConversationError, validate_conversation};
 pub use scenario::{Scenario, ScriptedCall, ScriptedTurn, input_tokens};
+pub use schema_example::schema_example;
 pub use scripted_backend::ScriptedBackend;
 pub use select::{first_prompt, select};

@@ -39,12 +39,17 @@
 //! - Input tokens are [`input_tokens`]: the figure usage reports, and the
 //!   local servers' `count_tokens` answers, so the two agree.
 //! - Unknown keys are refused, naming the key and its line.
+//! - A request forcing a tool (tool choice `any` or a tool's name) whose
+//!   scripted turn does not call it is answered, as a model would, with a
+//!   call of that tool (for `any`, the first tool offered) whose input is
+//!   valid against its schema ([`crate::schema_example`]), and nothing else.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use agent_core::{
-    ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolUse, Usage,
+    ContentBlock, Message, ModelRequest, ModelResponse, Role, StopReason, ToolChoice, ToolUse,
+    Usage,
 };
 
 /// A scripted conversation. Unknown keys are refused (a misspelt
@@ -133,6 +138,16 @@ impl Scenario {
                 Some(StopReason::EndTurn),
             ),
         };
+        let (turn, default_stop) = match forced_call(request, &turn) {
+            Some(call) => (
+                ScriptedTurn {
+                    tool_calls: vec![call],
+                    ..ScriptedTurn::default()
+                },
+                None,
+            ),
+            None => (turn, default_stop),
+        };
         if let Some(text) = &turn.text {
             content.push(ContentBlock::Text { text: text.clone() });
         }
@@ -159,12 +174,14 @@ impl Scenario {
         let usage = Usage {
             input_tokens: input_tokens(request),
             output_tokens: estimate_tokens(&serde_json::to_string(&message).unwrap_or_default()),
+            ..Usage::default()
         };
         ModelResponse {
             message,
             stop_reason,
             usage,
             latency: std::time::Duration::ZERO,
+            model_fields: None,
         }
     }
 }
@@ -192,6 +209,25 @@ fn turn_of(request: &ModelRequest) -> usize {
         .max()
         .map_or(0, |t| t + 1);
     counted.max(from_ids)
+}
+
+/// The call a forced tool choice obliges the model to make when its
+/// scripted `turn` does not make it: `None` if nothing is forced or the
+/// turn already complies (a call of the named tool; for `any`, any call).
+fn forced_call(request: &ModelRequest, turn: &ScriptedTurn) -> Option<ScriptedCall> {
+    let spec = match request.tool_choice.as_ref()? {
+        ToolChoice::Auto => return None,
+        ToolChoice::Any if !turn.tool_calls.is_empty() => return None,
+        ToolChoice::Any => request.tools.first()?,
+        ToolChoice::Tool(name) if turn.tool_calls.iter().any(|c| &c.name == name) => {
+            return None;
+        }
+        ToolChoice::Tool(name) => request.tools.iter().find(|t| &t.name == name)?,
+    };
+    Some(ScriptedCall {
+        name: spec.name.clone(),
+        input: crate::schema_example(&spec.input_schema),
+    })
 }
 
 fn estimate_tokens(s: &str) -> u64 {

@@ -243,7 +243,9 @@ fn spread(
             ModelEvent::ToolInputDelta { index, .. } | ModelEvent::BlockStop { index } => {
                 at(*index + 1)
             }
-            ModelEvent::MessageStop { .. } | ModelEvent::Metadata { .. } => end,
+            ModelEvent::MessageStop { .. }
+            | ModelEvent::ModelFields { .. }
+            | ModelEvent::Metadata { .. } => end,
         };
         timed.push((when, Ok(event)));
     }

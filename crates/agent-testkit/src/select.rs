@@ -48,6 +48,7 @@ mod tests {
             messages: vec![Message::user(prompt)],
             tools: vec![],
             inference: Default::default(),
+            ..Default::default()
         }
     }
 

@@ -146,7 +146,8 @@ impl ModelBackend for AnthropicBackend {
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         check(request)?;
         let start = Instant::now();
-        let body = to_wire_request(request, &self.model, false);
+        request.refuse_bedrock_only_options(self.name())?;
+        let body = crate::cache::body(request, &to_wire_request(request, &self.model, false))?;
         let reply = self
             .endpoint
             .post_json::<_, MessagesResponse>(&body, "a Messages API message")
@@ -179,7 +180,13 @@ impl ModelBackend for AnthropicBackend {
         if let Err(e) = check(request) {
             return futures::stream::once(async move { Err(e) }).boxed();
         }
-        let body = to_wire_request(request, &self.model, true);
+        if let Err(e) = request.refuse_bedrock_only_options(self.name()) {
+            return futures::stream::iter([Err(e)]).boxed();
+        }
+        let body = match crate::cache::body(request, &to_wire_request(request, &self.model, true)) {
+            Ok(body) => body,
+            Err(e) => return futures::stream::iter([Err(e)]).boxed(),
+        };
         self.endpoint.post_stream(body, StreamDecoder::default())
     }
 }

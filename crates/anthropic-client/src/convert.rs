@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use agent_core::{
     Blob, ContentBlock, Document, DocumentFormat, Image, ImageFormat, MediaSource, Message,
-    ModelRequest, ModelResponse, Reasoning, Role, StopReason, ToolResult, ToolResultContent,
-    ToolResultStatus, ToolUse, Usage,
+    ModelRequest, ModelResponse, Reasoning, Role, StopReason, ToolChoice, ToolResult,
+    ToolResultContent, ToolResultStatus, ToolUse, Usage,
 };
 
 use crate::wire::{
@@ -46,6 +46,15 @@ pub fn to_wire_request(request: &ModelRequest, model: &str, stream: bool) -> Mes
         temperature: request.inference.temperature,
         top_p: request.inference.top_p,
         stop_sequences: request.inference.stop_sequences.clone(),
+        tool_choice: request
+            .tool_choice
+            .as_ref()
+            .filter(|_| !request.tools.is_empty())
+            .map(|choice| match choice {
+                ToolChoice::Auto => serde_json::json!({"type": "auto"}),
+                ToolChoice::Any => serde_json::json!({"type": "any"}),
+                ToolChoice::Tool(name) => serde_json::json!({"type": "tool", "name": name}),
+            }),
         stream,
         thinking: request
             .inference
@@ -124,6 +133,9 @@ fn to_wire_message(message: &Message) -> WireMessage {
                 source: image_source(i),
             }),
             ContentBlock::Document(d) => Some(document_block(d)),
+            // Cache points become `cache_control` marks on the blocks
+            // before them (cache.rs), not blocks of their own.
+            ContentBlock::CachePoint(_) => None,
         })
         .collect();
     WireMessage {
@@ -167,11 +179,14 @@ pub fn stop_reason_from_wire(reason: &str) -> StopReason {
     }
 }
 
-/// The core's usage for the API's: every input token counts, cached or not.
+/// The core's usage for the API's: full-price input, cache reads and
+/// cache writes apart, as the API reports them.
 pub fn usage_from_wire(usage: &WireUsage) -> Usage {
     Usage {
-        input_tokens: usage.total_input(),
+        input_tokens: usage.input_tokens,
         output_tokens: usage.output_tokens,
+        cache_read_input_tokens: usage.cache_read_input_tokens.unwrap_or(0),
+        cache_write_input_tokens: usage.cache_creation_input_tokens.unwrap_or(0),
     }
 }
 
@@ -212,6 +227,7 @@ pub fn from_wire_response(response: MessagesResponse, latency: Duration) -> Mode
         stop_reason,
         usage: usage_from_wire(&response.usage),
         latency,
+        model_fields: None,
     }
 }
 
@@ -273,6 +289,7 @@ pub(crate) mod tests {
                 stop_sequences: vec!["END".into()],
                 thinking: None,
             },
+            ..Default::default()
         }
     }
 
@@ -337,13 +354,18 @@ pub(crate) mod tests {
             r.message.tool_uses().next().unwrap().input,
             json!({"location": "Oslo"})
         );
+        // Cache reads apart from the full-price input, as the API reports
+        // them (the total, 15, is `total_input_tokens`).
         assert_eq!(
             r.usage,
             Usage {
-                input_tokens: 15,
-                output_tokens: 7
+                input_tokens: 10,
+                output_tokens: 7,
+                cache_read_input_tokens: 5,
+                cache_write_input_tokens: 0,
             }
         );
+        assert_eq!(r.usage.total_input_tokens(), 15);
         for (wire, core) in [
             ("end_turn", StopReason::EndTurn),
             ("max_tokens", StopReason::MaxTokens),

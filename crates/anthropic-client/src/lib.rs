@@ -33,6 +33,7 @@
 
 mod backend;
 mod builder;
+mod cache;
 pub mod convert;
 pub mod error;
 mod stream;

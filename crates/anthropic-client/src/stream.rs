@@ -212,7 +212,8 @@ mod tests {
             r.usage,
             Usage {
                 input_tokens: 472,
-                output_tokens: 89
+                output_tokens: 89,
+                ..Default::default()
             }
         );
     }

@@ -37,6 +37,10 @@ pub struct MessagesRequest {
     /// Sequences that end the response.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stop_sequences: Vec<String>,
+    /// Whether the model must call a tool: `{"type": "auto" | "any"}` or
+    /// `{"type": "tool", "name": NAME}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<serde_json::Value>,
     /// Stream the response as server-sent events.
     #[serde(default, skip_serializing_if = "is_false")]
     pub stream: bool,

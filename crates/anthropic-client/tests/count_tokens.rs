@@ -26,6 +26,7 @@ fn request(prompt: &str) -> ModelRequest {
         messages: vec![Message::user(prompt)],
         tools: reference::tools().specs().cloned().collect(),
         inference: Default::default(),
+        ..Default::default()
     }
 }
 

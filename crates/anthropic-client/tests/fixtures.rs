@@ -75,6 +75,7 @@ fn conversation() -> ModelRequest {
             max_tokens: 1024,
             ..InferenceConfig::default()
         },
+        ..Default::default()
     }
 }
 
@@ -95,7 +96,8 @@ fn the_client_reads_the_documented_response() {
         r.usage,
         Usage {
             input_tokens: 472,
-            output_tokens: 89
+            output_tokens: 89,
+            ..Default::default()
         }
     );
 }

@@ -120,6 +120,7 @@ async fn the_server_refuses_missing_or_forged_thinking_and_lying_images() {
                 thinking: Some(Thinking::budget(2048)),
                 ..InferenceConfig::default()
             },
+            ..Default::default()
         }
     };
     let e = backend.converse(&round(vec![])).await.unwrap_err();
@@ -141,6 +142,7 @@ async fn the_server_refuses_missing_or_forged_thinking_and_lying_images() {
         messages: vec![Message::user("Weather in Paris?")],
         tools: reference::tools().specs().cloned().collect(),
         inference: InferenceConfig::default(),
+        ..Default::default()
     };
     let png = Image::from_bytes(b"\x89PNG\r\n\x1a\n....".to_vec()).unwrap();
     let lying = Image {
@@ -186,6 +188,7 @@ async fn what_the_api_cannot_take_is_refused_before_sending() {
             thinking: Some(Thinking::budget(500)),
             ..InferenceConfig::default()
         },
+        ..Default::default()
     };
     let e = backend.converse(&request).await.unwrap_err();
     assert_eq!(e.kind, ModelErrorKind::InvalidRequest);

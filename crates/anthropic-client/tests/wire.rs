@@ -42,6 +42,7 @@ fn request(prompt: &str) -> ModelRequest {
         messages: vec![Message::user(prompt)],
         tools: reference::tools().specs().cloned().collect(),
         inference: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -437,4 +438,94 @@ async fn a_stream_cut_inside_a_tool_use_block_is_retryable_and_leaks_no_call() {
     let uses: Vec<_> = run.messages[1].tool_uses().collect();
     assert_eq!(uses.len(), 1);
     assert_eq!(uses[0].input, input);
+}
+
+#[tokio::test]
+async fn q2_with_caching_sends_cache_control_and_reads_on_the_second_call() {
+    let q2 = reference::queries()
+        .into_iter()
+        .find(|q| q.name == "Q2")
+        .unwrap();
+    for streaming in [false, true] {
+        let server = server(vec![q2.clone()]).await;
+        let agent = Agent::builder()
+            .backend(Arc::new(backend(&server)))
+            .tools(reference::tools())
+            .system("You are a helpful assistant.")
+            .streaming(streaming)
+            .cache(Some(agent_core::CacheSettings::auto()))
+            .tool_choice(agent_core::ToolChoice::Any)
+            .build()
+            .unwrap();
+        let run = agent.run(q2.prompt.as_deref().unwrap()).await.unwrap();
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        let ephemeral = json!({"type": "ephemeral"});
+        for r in &requests {
+            let tools = r.body["tools"].as_array().unwrap();
+            assert_eq!(tools.last().unwrap()["cache_control"], ephemeral);
+            assert_eq!(r.body["system"][0]["cache_control"], ephemeral);
+            let last = r.body["messages"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .clone();
+            assert_eq!(
+                last["content"].as_array().unwrap().last().unwrap()["cache_control"],
+                ephemeral
+            );
+        }
+        // Tool choice as the API spells it, on the first call only.
+        assert_eq!(requests[0].body["tool_choice"], json!({"type": "any"}));
+        assert_eq!(requests[1].body.get("tool_choice"), None);
+        let turns = &run.metrics.turns;
+        assert!(turns[0].usage.cache_write_input_tokens > 0);
+        assert_eq!(
+            turns[1].usage.cache_read_input_tokens, turns[0].usage.cache_write_input_tokens,
+            "streaming {streaming}"
+        );
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn bedrock_only_options_are_refused_naming_the_backend() {
+    let server = server(vec![story()]).await;
+    let mut request = request("Tell me a story.");
+    request.guardrail = Some(agent_core::Guardrail::parse("gr-1").unwrap());
+    let e = self::backend(&server).converse(&request).await.unwrap_err();
+    assert!(
+        e.message
+            .contains("anthropic backend cannot carry guardrails"),
+        "{e}"
+    );
+    request.guardrail = None;
+    request.model_fields.insert("top_k".into(), json!(5));
+    let backend = backend(&server);
+    let mut stream = backend.converse_stream(&request);
+    let e = stream.next().await.unwrap().unwrap_err();
+    assert!(e.message.contains("--model-field"), "{e}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_tool_choice_naming_an_unknown_tool_is_refused_like_the_api() {
+    let server = server(vec![story()]).await;
+    let mut request = request("Tell me a story.");
+    request.tools = vec![tool_api::ToolSpec::new(
+        "get_weather",
+        "Weather.",
+        json!({"type": "object"}),
+    )];
+    request.tool_choice = Some(agent_core::ToolChoice::Tool("teleport".into()));
+    let e = backend(&server).converse(&request).await.unwrap_err();
+    assert_eq!(e.kind, ModelErrorKind::Validation);
+    assert!(e.message.contains("Tool 'teleport' not found"), "{e}");
+    assert_eq!(
+        server.requests()[0].body["tool_choice"],
+        json!({"type": "tool", "name": "teleport"})
+    );
+    server.shutdown().await;
 }

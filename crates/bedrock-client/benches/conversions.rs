@@ -84,6 +84,7 @@ fn four_tool_turn() -> ModelRequest {
         ],
         tools: agent_testkit::reference::tools().specs().cloned().collect(),
         inference: InferenceConfig::default(),
+        ..Default::default()
     }
 }
 

@@ -22,7 +22,7 @@ use crate::exact_json::ExactJson;
 use crate::stream::StreamDecoder;
 use crate::types::messages::is_context_overflow;
 use crate::types::thinking::additional_fields;
-use crate::types::{ConverseParts, SdkDocument, SdkFailure, SdkMessage, SdkStopReason, SdkUsage};
+use crate::types::{ConverseParts, SdkFailure, SdkMessage, SdkStopReason, SdkUsage};
 use crate::{BedrockBackendBuilder, BedrockError};
 
 /// The model id used when none is set: Claude Sonnet 4 through the US
@@ -48,6 +48,7 @@ pub const DEFAULT_MODEL_ID: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 ///         messages: vec![Message::user("Hello")],
 ///         tools: vec![],
 ///         inference: InferenceConfig::default(),
+///         ..Default::default()
 ///     })
 ///     .await?;
 /// println!("{}", response.message.text());
@@ -128,28 +129,32 @@ impl BedrockBackend {
 
     /// What both operations send for `request`, after the service's rules
     /// on request options are checked (a request that breaks one is never
-    /// sent): the converted parts, the additional model request fields
-    /// (extended thinking), and the interceptor that keeps the JSON exact.
-    fn prepare(
-        &self,
-        request: &ModelRequest,
-    ) -> Result<(ConverseParts, Option<aws_smithy_types::Document>, ExactJson), ModelError> {
+    /// sent): the converted parts, their additional model request fields
+    /// (extended thinking's, then the caller's pass-through fields, which
+    /// win a clash), and the interceptor that keeps the JSON exact.
+    fn prepare(&self, request: &ModelRequest) -> Result<(ConverseParts, ExactJson), ModelError> {
         agent_core::check_request(request)?;
-        let parts = ConverseParts::try_from(request)?;
+        let mut parts = ConverseParts::try_from(request)?;
+        let runtime = match additional_fields(&request.inference, &self.model_id) {
+            Some(Value::Object(fields)) => fields,
+            _ => serde_json::Map::new(),
+        };
+        let fields = request.merged_model_fields(runtime);
+        parts.additional_fields = (!fields.is_empty()).then_some(Value::Object(fields));
         let mut exact = ExactJson::for_request(request);
-        let fields = additional_fields(&request.inference, &self.model_id).map(|v| {
-            let doc = SdkDocument::from(&v).0;
-            exact = std::mem::take(&mut exact).with_document("/additionalModelRequestFields", v);
-            doc
-        });
-        Ok((parts, fields, exact))
+        if let Some(fields) = &parts.additional_fields {
+            exact = exact.with_document("/additionalModelRequestFields", fields.clone());
+        }
+        Ok((parts, exact))
     }
 
     async fn open_stream(
         &self,
         request: &ModelRequest,
     ) -> Result<(Receiver, Option<String>), ModelError> {
-        let (parts, fields, exact) = self.prepare(request)?;
+        let (parts, exact) = self.prepare(request)?;
+        let guardrail = parts.stream_guardrail();
+        let additional = parts.additional_document();
         let output = self
             .client
             .converse_stream()
@@ -158,7 +163,9 @@ impl BedrockBackend {
             .set_messages(Some(parts.messages))
             .set_tool_config(parts.tool_config)
             .inference_config(parts.inference)
-            .set_additional_model_request_fields(fields)
+            .set_guardrail_config(guardrail)
+            .set_additional_model_request_fields(additional)
+            .set_additional_model_response_field_paths(parts.response_field_paths)
             .customize()
             .interceptor(exact)
             .send()
@@ -232,8 +239,9 @@ impl ModelBackend for BedrockBackend {
 
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let started = Instant::now();
-        let (parts, fields, exact) = self.prepare(request)?;
+        let (parts, exact) = self.prepare(request)?;
         let raw = exact.response_slot();
+        let additional = parts.additional_document();
         let output = self
             .client
             .converse()
@@ -242,7 +250,9 @@ impl ModelBackend for BedrockBackend {
             .set_messages(Some(parts.messages))
             .set_tool_config(parts.tool_config)
             .inference_config(parts.inference)
-            .set_additional_model_request_fields(fields)
+            .set_guardrail_config(parts.guardrail)
+            .set_additional_model_request_fields(additional)
+            .set_additional_model_response_field_paths(parts.response_field_paths)
             .customize()
             .interceptor(exact)
             .send()
@@ -287,6 +297,15 @@ impl ModelBackend for BedrockBackend {
                 .and_then(|m| u64::try_from(m.latency_ms).ok())
                 .map(std::time::Duration::from_millis)
                 .unwrap_or(measured),
+            model_fields: output
+                .additional_model_response_fields
+                .map(|d| Value::try_from(crate::types::SdkDocument(d)))
+                .transpose()
+                .map_err(|e| {
+                    with_id(ModelError::protocol(format!(
+                        "additionalModelResponseFields: {e}"
+                    )))
+                })?,
         })
     }
 
@@ -329,6 +348,16 @@ impl ModelBackend for BedrockBackend {
                     request_id,
                 } => (rx, state, request_id),
             };
+            if let Some(event) = state.take_pending() {
+                return Some((
+                    Ok(event),
+                    Phase::Receiving {
+                        rx,
+                        state,
+                        request_id,
+                    },
+                ));
+            }
             let with_id = |e: ModelError| match (&e.request_id, &request_id) {
                 (None, Some(id)) => e.with_request_id(id.clone()),
                 _ => e,

@@ -104,12 +104,14 @@ pub(crate) fn documents(request: &ModelRequest) -> Vec<(String, Value)> {
                         }
                     }
                 }
-                // Text, reasoning, images, documents: strings and bytes,
-                // which the SDK writes the same way every time.
+                // Text, reasoning, images, documents, cache points: strings
+                // and bytes, which the SDK writes the same way every time.
                 _ => {}
             }
         }
     }
+    // The additional model request fields are the backend's to restore
+    // (`BedrockBackend::prepare`): it adds extended thinking's to them.
     for (t, spec) in request.tools.iter().enumerate() {
         if needs_restoring(&spec.input_schema) {
             documents.push((
@@ -351,6 +353,7 @@ mod tests {
                 ToolSpec::new("u", "", json!({"type": "object", "properties": {}})),
             ],
             inference: InferenceConfig::default(),
+            ..ModelRequest::default()
         };
         let pointers: Vec<String> = documents(&request).into_iter().map(|(p, _)| p).collect();
         // The second tool input has one key of a string, the first result

@@ -31,6 +31,9 @@ pub struct StreamDecoder {
     stop_reason: Option<StopReason>,
     metadata: bool,
     tool_uses: ToolUseCheck,
+    /// An event decoded but not yet handed out: `messageStop` follows the
+    /// model fields it carried.
+    pending: Option<ModelEvent>,
 }
 
 fn index(i: i32) -> Result<usize, ModelError> {
@@ -122,7 +125,18 @@ impl StreamDecoder {
                 }
                 let stop_reason = StopReason::from(SdkStopReason(e.stop_reason));
                 self.stop_reason = Some(stop_reason.clone());
-                Some(ModelEvent::MessageStop { stop_reason })
+                let stop = ModelEvent::MessageStop { stop_reason };
+                match e.additional_model_response_fields {
+                    Some(fields) => {
+                        let fields = serde_json::Value::try_from(crate::types::SdkDocument(fields))
+                            .map_err(|e| {
+                                ModelError::protocol(format!("additionalModelResponseFields: {e}"))
+                            })?;
+                        self.pending = Some(stop);
+                        Some(ModelEvent::ModelFields { fields })
+                    }
+                    None => Some(stop),
+                }
             }
             ConverseStreamOutput::Metadata(e) => {
                 self.metadata = true;
@@ -139,6 +153,11 @@ impl StreamDecoder {
             }
             _ => None,
         })
+    }
+
+    /// The event decoded with the last one, to hand out before reading on.
+    pub fn take_pending(&mut self) -> Option<ModelEvent> {
+        self.pending.take()
     }
 
     /// Whether `messageStop` has arrived: a stream that ends before it was

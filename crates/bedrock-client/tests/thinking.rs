@@ -118,6 +118,7 @@ fn tool_round(first: Vec<ContentBlock>) -> ModelRequest {
             thinking: Some(Thinking::budget(2048)),
             ..InferenceConfig::default()
         },
+        ..Default::default()
     }
 }
 

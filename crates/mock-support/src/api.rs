@@ -75,6 +75,9 @@ pub struct ApiAuth {
     /// The one key accepted; `None`: the protocol's rule (the Messages
     /// API: any non-empty key; Chat Completions: no key needed).
     pub api_key: Option<String>,
+    /// The prompt cache, for the protocols that cache prompts (the
+    /// Messages API); shared by every request to the server.
+    pub prompt_cache: std::sync::Arc<crate::prompt_cache::PromptCache>,
 }
 
 /// One request to an API server, as recorded.

@@ -55,6 +55,7 @@ mod error;
 pub mod faults;
 pub mod latency;
 pub mod lifecycle;
+pub mod prompt_cache;
 pub mod recorder;
 pub mod response;
 pub mod scenarios;

@@ -251,6 +251,7 @@ mod tests {
             )],
             tools: Vec::new(),
             inference: Default::default(),
+            ..Default::default()
         };
         let e = pick(&reference, &request).unwrap_err();
         assert!(
@@ -282,6 +283,7 @@ mod tests {
             messages: vec![Message::user("Hello there")],
             tools: Vec::new(),
             inference: Default::default(),
+            ..Default::default()
         };
         assert_eq!(pick(&scenarios, &request).unwrap().name, "greeting");
         let request = ModelRequest {

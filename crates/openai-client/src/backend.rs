@@ -126,6 +126,7 @@ impl ModelBackend for OpenAiBackend {
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         agent_core::check_supported(request, self.name(), SUPPORTS)?;
         let start = Instant::now();
+        request.refuse_bedrock_only_options(self.name())?;
         let body = to_wire_request(request, &self.model, false, self.max_tokens_field);
         let reply = self
             .endpoint
@@ -143,6 +144,9 @@ impl ModelBackend for OpenAiBackend {
     ) -> BoxStream<'a, Result<ModelEvent, ModelError>> {
         if let Err(e) = agent_core::check_supported(request, self.name(), SUPPORTS) {
             return futures::stream::once(async move { Err(e) }).boxed();
+        }
+        if let Err(e) = request.refuse_bedrock_only_options(self.name()) {
+            return futures::stream::iter([Err(e)]).boxed();
         }
         let body = to_wire_request(request, &self.model, true, self.max_tokens_field);
         self.endpoint.post_stream(body, StreamDecoder::default())

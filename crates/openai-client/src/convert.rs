@@ -17,8 +17,8 @@
 use std::time::Duration;
 
 use agent_core::{
-    ContentBlock, Message, ModelError, ModelRequest, ModelResponse, Role, StopReason, ToolResult,
-    ToolResultContent, ToolResultStatus, ToolUse, Usage,
+    ContentBlock, Message, ModelError, ModelRequest, ModelResponse, Role, StopReason, ToolChoice,
+    ToolResult, ToolResultContent, ToolResultStatus, ToolUse, Usage,
 };
 use serde_json::Value;
 
@@ -79,6 +79,17 @@ pub fn to_wire_request(
             .collect(),
         // Only allowed alongside tools.
         parallel_tool_calls: (!request.tools.is_empty()).then_some(true),
+        tool_choice: request
+            .tool_choice
+            .as_ref()
+            .filter(|_| !request.tools.is_empty())
+            .map(|choice| match choice {
+                ToolChoice::Auto => serde_json::json!("auto"),
+                ToolChoice::Any => serde_json::json!("required"),
+                ToolChoice::Tool(name) => {
+                    serde_json::json!({"type": "function", "function": {"name": name}})
+                }
+            }),
         max_tokens,
         max_completion_tokens,
         temperature: request.inference.temperature,
@@ -213,6 +224,7 @@ pub fn usage_from_wire(usage: Option<&ChatUsage>) -> Usage {
         .map(|u| Usage {
             input_tokens: u.prompt_tokens,
             output_tokens: u.completion_tokens,
+            ..Default::default()
         })
         .unwrap_or_default()
 }
@@ -276,6 +288,7 @@ pub fn from_wire_response(
         stop_reason,
         usage: usage_from_wire(response.usage.as_ref()),
         latency,
+        model_fields: None,
     })
 }
 
@@ -335,6 +348,7 @@ pub(crate) mod tests {
                 stop_sequences: vec!["END".into()],
                 thinking: None,
             },
+            ..Default::default()
         }
     }
 
@@ -401,7 +415,8 @@ pub(crate) mod tests {
             r.usage,
             Usage {
                 input_tokens: 10,
-                output_tokens: 7
+                output_tokens: 7,
+                ..Default::default()
             }
         );
         for (wire, tools, core) in [

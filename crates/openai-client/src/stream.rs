@@ -227,7 +227,8 @@ mod tests {
             r.usage,
             Usage {
                 input_tokens: 50,
-                output_tokens: 20
+                output_tokens: 20,
+                ..Default::default()
             }
         );
     }

@@ -22,6 +22,10 @@ pub struct ChatRequest {
     /// Whether the model may ask for several calls at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallel_tool_calls: Option<bool>,
+    /// Whether the model must call a tool: `"auto"`, `"required"` or
+    /// `{"type": "function", "function": {"name": NAME}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<serde_json::Value>,
     /// Most tokens to write (the older field; Ollama, vLLM, llama.cpp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,

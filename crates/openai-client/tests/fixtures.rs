@@ -70,6 +70,7 @@ fn conversation() -> ModelRequest {
             max_tokens: 1024,
             ..InferenceConfig::default()
         },
+        ..Default::default()
     }
 }
 
@@ -90,7 +91,8 @@ fn the_client_reads_the_documented_completions() {
         r.usage,
         Usage {
             input_tokens: 66,
-            output_tokens: 17
+            output_tokens: 17,
+            ..Default::default()
         }
     );
     let wire = serde_json::from_value(fixture("response_text.json")).unwrap();

@@ -47,6 +47,7 @@ fn with(extra: Vec<ContentBlock>) -> ModelRequest {
         messages: vec![message],
         tools: reference::tools().specs().cloned().collect(),
         inference: InferenceConfig::default(),
+        ..Default::default()
     }
 }
 

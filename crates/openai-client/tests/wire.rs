@@ -43,6 +43,7 @@ fn request(prompt: &str) -> ModelRequest {
         messages: vec![Message::user(prompt)],
         tools: reference::tools().specs().cloned().collect(),
         inference: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -457,4 +458,42 @@ async fn a_stream_cut_inside_a_tool_call_is_retryable_and_leaks_no_call() {
     let uses: Vec<_> = run.messages[1].tool_uses().collect();
     assert_eq!(uses.len(), 1);
     assert_eq!(uses[0].input, input);
+}
+
+#[tokio::test]
+async fn tool_choice_goes_as_the_api_spells_it_and_an_unknown_tool_is_refused() {
+    let server = server(vec![story()]).await;
+    let backend = backend(&server);
+    let mut request = request("Tell me a story.");
+    request.tools = vec![tool_api::ToolSpec::new(
+        "get_weather",
+        "Weather.",
+        json!({"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}),
+    )];
+    request.tool_choice = Some(agent_core::ToolChoice::Tool("get_weather".into()));
+    let response = backend.converse(&request).await.unwrap();
+    let call = response.message.tool_uses().next().unwrap();
+    assert_eq!(call.name, "get_weather", "the forced tool is called");
+    assert_eq!(
+        server.requests()[0].body["tool_choice"],
+        json!({"type": "function", "function": {"name": "get_weather"}})
+    );
+    request.tool_choice = Some(agent_core::ToolChoice::Any);
+    backend.converse(&request).await.unwrap();
+    assert_eq!(server.requests()[1].body["tool_choice"], "required");
+    request.tool_choice = Some(agent_core::ToolChoice::Tool("teleport".into()));
+    let e = backend.converse(&request).await.unwrap_err();
+    assert_eq!(e.kind, ModelErrorKind::Validation);
+    assert!(e.message.contains("'teleport'"), "{e}");
+    // Guardrails are Bedrock's: refused before sending, naming the backend.
+    request.tool_choice = None;
+    request.guardrail = Some(agent_core::Guardrail::parse("gr-1").unwrap());
+    let e = backend.converse(&request).await.unwrap_err();
+    assert!(
+        e.message
+            .contains("the openai backend cannot carry guardrails"),
+        "{e}"
+    );
+    assert_eq!(server.requests().len(), 3);
+    server.shutdown().await;
 }

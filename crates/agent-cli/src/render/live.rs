@@ -417,9 +417,10 @@ fn plain_line(kind: EventKind) -> Option<String> {
             usage,
             elapsed,
         } => Some(format!(
-            "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in / {} out tokens",
+            "model turn {iteration} (attempt {attempt}): {stop_reason:?} in {}, {} in{} / {} out tokens",
             secs(elapsed),
             usage.input_tokens,
+            super::summary::cache_figures(&usage),
             usage.output_tokens
         )),
         EventKind::ModelCallFailed {

@@ -30,13 +30,26 @@ pub fn summary(run: &AgentRun) -> String {
         )
     };
     format!(
-        "{tools} · model {} ({} call{}) · tokens {} in / {} out{sub} · wall {}",
+        "{tools} · model {} ({} call{}) · tokens {} in{} / {} out{sub} · wall {}",
         secs(m.model_time),
         m.model_calls,
         if m.model_calls == 1 { "" } else { "s" },
         m.usage.input_tokens,
+        cache_figures(&m.usage),
         m.usage.output_tokens,
         secs(m.wall)
+    )
+}
+
+/// ` (+R cache read, W cache write)` when prompt caching was at work;
+/// nothing otherwise.
+pub fn cache_figures(usage: &agent_core::Usage) -> String {
+    if usage.cache_read_input_tokens == 0 && usage.cache_write_input_tokens == 0 {
+        return String::new();
+    }
+    format!(
+        " (+{} cache read, {} cache write)",
+        usage.cache_read_input_tokens, usage.cache_write_input_tokens
     )
 }
 

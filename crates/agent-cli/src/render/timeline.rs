@@ -116,6 +116,8 @@ mod tests {
             stop_reason: None,
             messages: vec![],
             events: vec![],
+            output: None,
+            model_fields: None,
             metrics: RunMetrics {
                 turns: vec![TurnMetrics {
                     iteration: 1,

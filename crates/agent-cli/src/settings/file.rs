@@ -44,6 +44,14 @@ pub struct FileConfig {
     pub(super) mcp: Option<BTreeMap<String, super::mcp::McpTable>>,
     pub(super) approve: Option<Vec<String>>,
     pub(super) yes: Option<bool>,
+    pub(super) tool_choice: Option<String>,
+    pub(super) cache: Option<String>,
+    pub(super) cache_ttl: Option<String>,
+    pub(super) output_schema: Option<PathBuf>,
+    pub(super) guardrail: Option<String>,
+    pub(super) guardrail_trace: Option<bool>,
+    pub(super) model_fields: Option<BTreeMap<String, serde_json::Value>>,
+    pub(super) response_fields: Option<Vec<String>>,
 }
 
 /// A `[tools.NAME]` table: one tool's own timeout, retries, output limit

@@ -18,6 +18,7 @@ mod error;
 pub mod file;
 pub mod mcp;
 pub mod overrides;
+pub mod request_options;
 mod resolve;
 pub mod table;
 pub mod template;
@@ -135,6 +136,22 @@ pub struct Settings {
     pub approve: Setting<Vec<String>>,
     /// [`table::YES`].
     pub yes: Setting<bool>,
+    /// [`request_options::TOOL_CHOICE`].
+    pub tool_choice: Setting<Option<String>>,
+    /// [`request_options::CACHE`].
+    pub cache: Setting<String>,
+    /// [`request_options::CACHE_TTL`].
+    pub cache_ttl: Setting<Option<String>>,
+    /// [`request_options::OUTPUT_SCHEMA`].
+    pub output_schema: Setting<Option<PathBuf>>,
+    /// [`request_options::GUARDRAIL`].
+    pub guardrail: Setting<Option<String>>,
+    /// [`request_options::GUARDRAIL_TRACE`].
+    pub guardrail_trace: Setting<bool>,
+    /// [`request_options::MODEL_FIELDS`].
+    pub model_fields: Setting<BTreeMap<String, serde_json::Value>>,
+    /// [`request_options::RESPONSE_FIELDS`].
+    pub response_fields: Setting<Vec<String>>,
 }
 
 /// One setting as `agent config` shows it and validation sees it.
@@ -204,6 +221,14 @@ impl Settings {
             Entry::of(&table::MCP, &self.mcp, b),
             Entry::of(&approval::APPROVE, &self.approve, b),
             Entry::of(&approval::YES, &self.yes, b),
+            Entry::of(&request_options::TOOL_CHOICE, &self.tool_choice, b),
+            Entry::of(&request_options::CACHE, &self.cache, b),
+            Entry::of(&request_options::CACHE_TTL, &self.cache_ttl, b),
+            Entry::of(&request_options::OUTPUT_SCHEMA, &self.output_schema, b),
+            Entry::of(&request_options::GUARDRAIL, &self.guardrail, b),
+            Entry::of(&request_options::GUARDRAIL_TRACE, &self.guardrail_trace, b),
+            Entry::of(&request_options::MODEL_FIELDS, &self.model_fields, b),
+            Entry::of(&request_options::RESPONSE_FIELDS, &self.response_fields, b),
         ]
     }
 

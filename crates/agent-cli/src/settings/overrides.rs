@@ -66,6 +66,22 @@ pub struct Overrides {
     pub approve: Option<Vec<String>>,
     /// `--yes`.
     pub yes: bool,
+    /// `--tool-choice`.
+    pub tool_choice: Option<String>,
+    /// `--cache`.
+    pub cache: Option<String>,
+    /// `--cache-ttl`.
+    pub cache_ttl: Option<String>,
+    /// `--output-schema`.
+    pub output_schema: Option<PathBuf>,
+    /// `--guardrail`.
+    pub guardrail: Option<String>,
+    /// `--guardrail-trace`.
+    pub guardrail_trace: bool,
+    /// `--model-field KEY=JSON`, repeated: empty when absent.
+    pub model_fields: BTreeMap<String, serde_json::Value>,
+    /// `--response-field PATH`, repeated: empty when absent.
+    pub response_fields: Vec<String>,
     /// `--config`: the file to read instead of looking for one.
     pub config: Option<PathBuf>,
 }

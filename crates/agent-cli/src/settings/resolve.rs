@@ -9,6 +9,7 @@ use super::env::{Env, NoEnv};
 use super::error::ConfigError;
 use super::file::{FileConfig, find_config_file, read_config_file};
 use super::overrides::Overrides;
+use super::request_options as options;
 use super::table::{self, Spec};
 use super::values::BackendKind;
 use super::{Setting, Settings, Source};
@@ -234,6 +235,49 @@ impl Settings {
             )?,
             approve: l.layer(&approval::APPROVE, o.approve.clone(), None, file.approve)?,
             yes: l.layer(&approval::YES, o.yes.then_some(true), None, file.yes)?,
+            tool_choice: l.layer(
+                &options::TOOL_CHOICE,
+                o.tool_choice.clone().map(Some),
+                None,
+                file.tool_choice.map(Some),
+            )?,
+            cache: l.layer(&options::CACHE, o.cache.clone(), None, file.cache)?,
+            cache_ttl: l.layer(
+                &options::CACHE_TTL,
+                o.cache_ttl.clone().map(Some),
+                None,
+                file.cache_ttl.map(Some),
+            )?,
+            output_schema: l.layer(
+                &options::OUTPUT_SCHEMA,
+                o.output_schema.clone().map(Some),
+                None,
+                file.output_schema.map(Some),
+            )?,
+            guardrail: l.layer(
+                &options::GUARDRAIL,
+                o.guardrail.clone().map(Some),
+                None,
+                file.guardrail.map(Some),
+            )?,
+            guardrail_trace: l.layer(
+                &options::GUARDRAIL_TRACE,
+                o.guardrail_trace.then_some(true),
+                None,
+                file.guardrail_trace,
+            )?,
+            model_fields: l.layer(
+                &options::MODEL_FIELDS,
+                (!o.model_fields.is_empty()).then(|| o.model_fields.clone()),
+                None,
+                file.model_fields,
+            )?,
+            response_fields: l.layer(
+                &options::RESPONSE_FIELDS,
+                (!o.response_fields.is_empty()).then(|| o.response_fields.clone()),
+                None,
+                file.response_fields,
+            )?,
             backend,
             config_file,
         };

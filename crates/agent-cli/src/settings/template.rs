@@ -32,6 +32,12 @@ fn example(key: &str) -> Option<String> {
             crate::plugins::demo_file_name()
         ),
         "approve" => "[\"search_restaurants\"]   # or [\"all\"]; also [tools.NAME] approve = true".to_owned(),
+        "tool_choice" => "\"any\"   # or \"auto\", or a tool's name".to_owned(),
+        "cache_ttl" => "\"1h\"".to_owned(),
+        "output_schema" => "\"answer.schema.json\"   # relative to the working directory".to_owned(),
+        "guardrail" => "\"gr-abc123:1\"".to_owned(),
+        "model_fields" => "{ top_k = 200 }".to_owned(),
+        "response_fields" => "[\"/stop_sequence\"]".to_owned(),
         "mcp" => "{ fs = { command = \"npx\", args = [\"-y\", \"@modelcontextprotocol/server-filesystem\", \".\"] } }   # or [mcp.fs] tables".to_owned(),
         _ => return None,
     })

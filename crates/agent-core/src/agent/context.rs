@@ -192,8 +192,9 @@ impl Run<'_> {
         ModelRequest {
             system: self.agent.system.clone(),
             messages: self.conversation.messages().to_vec(),
-            tools: self.agent.specs.as_ref().clone(),
+            tools: self.request_tools(),
             inference: self.agent.inference.clone(),
+            ..self.agent.options.base_request()
         }
     }
 }

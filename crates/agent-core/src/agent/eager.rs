@@ -120,7 +120,9 @@ impl<'a> EagerStart<'a> {
                     self.release();
                 }
             }
-            ModelEvent::MessageStart | ModelEvent::Metadata { .. } => {}
+            ModelEvent::MessageStart
+            | ModelEvent::Metadata { .. }
+            | ModelEvent::ModelFields { .. } => {}
         }
     }
 

@@ -25,6 +25,20 @@ pub enum AgentErrorKind {
     /// the calls that ran meanwhile. Decide, then
     /// [`crate::Agent::resume_approved`] with `run.messages`.
     ApprovalNeeded(Box<crate::hooks::PausedBatch>),
+    /// A guardrail intervened (stop reason `guardrail_intervened`): the
+    /// run ends there, the conversation valid (every tool call answered).
+    GuardrailIntervened {
+        /// What the service answered in the model's place, if anything.
+        message: String,
+    },
+    /// Structured output: the model's answer stayed invalid against the
+    /// output schema after every repair attempt.
+    InvalidOutput {
+        /// Answers tried.
+        attempts: u32,
+        /// Why the last one is invalid.
+        error: String,
+    },
 }
 
 /// A run that stopped early. The run so far (conversation, events, metrics)
@@ -74,6 +88,18 @@ impl fmt::Display for AgentError {
                     names.join(", ")
                 )
             }
+            AgentErrorKind::GuardrailIntervened { message } if message.is_empty() => {
+                write!(f, "the guardrail intervened and stopped the run")
+            }
+            AgentErrorKind::GuardrailIntervened { message } => write!(
+                f,
+                "the guardrail intervened and stopped the run; the service answered: {message}"
+            ),
+            AgentErrorKind::InvalidOutput { attempts, error } => write!(
+                f,
+                "the model's answer is not valid against the output schema after {attempts} \
+                 attempts: {error}"
+            ),
         }
     }
 }
@@ -92,6 +118,14 @@ impl fmt::Debug for AgentError {
 }
 
 impl AgentError {
+    /// A run that produced nothing, failed for its output schema.
+    pub(crate) fn invalid_output(attempts: u32, error: String) -> Self {
+        Self {
+            kind: AgentErrorKind::InvalidOutput { attempts, error },
+            run: Box::default(),
+        }
+    }
+
     /// The model error, if that is why the run stopped.
     pub fn model_error(&self) -> Option<&ModelError> {
         match &self.kind {
@@ -110,6 +144,14 @@ pub enum BuildError {
     /// A tool could not be registered.
     #[error(transparent)]
     Tool(#[from] tool_api::RegistryError),
+    /// The tool choice names a tool the agent does not have.
+    #[error("the tool choice names `{name}`, which is not one of the agent's tools ({tools})")]
+    UnknownToolChoice {
+        /// The name chosen.
+        name: String,
+        /// The tools there are, comma-separated.
+        tools: String,
+    },
 }
 
 #[cfg(test)]
@@ -125,6 +167,8 @@ mod tests {
                 .map(|i| Message::user(format!("message {i}: {}", "x".repeat(100))))
                 .collect(),
             events: Vec::new(),
+            output: None,
+            model_fields: None,
             metrics: RunMetrics {
                 iterations: 20,
                 ..RunMetrics::default()

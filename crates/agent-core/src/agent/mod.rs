@@ -6,12 +6,15 @@ mod conversation;
 mod eager;
 mod error;
 mod event;
+mod guardrail;
 mod metrics;
 mod model_call;
+mod options;
 mod resume;
 mod run;
 mod session;
 mod state;
+mod structured;
 mod subagent;
 
 use std::sync::Arc;
@@ -28,6 +31,7 @@ pub use event::{AgentEvent, EventKind};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use session::Session;
 pub use state::AgentState;
+pub use structured::OutputSchema;
 pub use subagent::AgentTool;
 
 use crate::SessionStore;
@@ -35,9 +39,10 @@ use crate::context::{ConversationManager, IntoManager};
 use crate::hooks::{ApprovalPolicy, Approver, Hook, Hooks};
 use crate::session::{IntoStore, SessionError, SessionJournal};
 use crate::{
-    ExecutorConfig, ExponentialBackoff, InferenceConfig, IntoBackend, Message, ModelBackend,
-    RetryPolicy, StopReason, ToolExecutor,
+    CacheSettings, ExecutorConfig, ExponentialBackoff, Guardrail, InferenceConfig, IntoBackend,
+    Message, ModelBackend, RetryPolicy, StopReason, ToolChoice, ToolExecutor,
 };
+use options::RequestOptions;
 
 /// An agent: a model backend, tools, and how to run them.
 ///
@@ -65,7 +70,7 @@ use crate::{
 /// #         };
 /// #         let message = Message { role: Role::Assistant, content };
 /// #         let (usage, latency) = (Usage::default(), std::time::Duration::ZERO);
-/// #         Ok(ModelResponse { message, stop_reason, usage, latency })
+/// #         Ok(ModelResponse { message, stop_reason, usage, latency, model_fields: None })
 /// #     }
 /// # }
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -97,6 +102,7 @@ pub struct Agent {
     session_store: Option<Arc<dyn SessionStore>>,
     hooks: Hooks,
     approvals: Arc<ApprovalPolicy>,
+    options: Arc<RequestOptions>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -133,6 +139,44 @@ impl Agent {
         options: RunOptions,
     ) -> Result<AgentRun, AgentError> {
         self.send(&mut Conversation::new(), prompt, options).await
+    }
+
+    /// Answers `prompt` in a new conversation with a value of type `T`:
+    /// structured output through an output tool whose schema is `T`'s (see
+    /// [`OutputSchema`]). The value is validated against the schema, and an
+    /// invalid one repaired by the model a bounded number of times; then
+    /// [`AgentErrorKind::InvalidOutput`]. The run is returned beside it.
+    pub async fn run_structured<T>(&self, prompt: &str) -> Result<(T, AgentRun), AgentError>
+    where
+        T: schemars::JsonSchema + serde::de::DeserializeOwned,
+    {
+        let mut conversation = Conversation::new();
+        let schema = OutputSchema::for_type::<T>();
+        let run = match schema {
+            Ok(schema) => {
+                let options = RunOptions::default().with_output_schema(schema);
+                self.send(&mut conversation, prompt, options).await?
+            }
+            Err(error) => {
+                return Err(AgentError::invalid_output(
+                    0,
+                    format!("unusable schema: {error}"),
+                ));
+            }
+        };
+        let value = run.output.clone().unwrap_or_default();
+        match serde_json::from_value(value) {
+            Ok(typed) => Ok((typed, run)),
+            // Valid against the schema but not a `T`: a schema feature the
+            // validator does not check (see tool_api::schema::validate).
+            Err(e) => Err(AgentError {
+                kind: AgentErrorKind::InvalidOutput {
+                    attempts: 1,
+                    error: format!("the value does not read as the type asked for: {e}"),
+                },
+                run: Box::new(run),
+            }),
+        }
     }
 
     /// Continues `conversation` with `prompt`. The conversation is updated
@@ -273,6 +317,7 @@ pub struct RunOptions {
     journal: Option<Arc<dyn SessionJournal>>,
     approver: Option<Arc<dyn Approver>>,
     attachments: Vec<crate::ContentBlock>,
+    output: Option<OutputSchema>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -286,6 +331,10 @@ impl std::fmt::Debug for RunOptions {
             )
             .field("approver", &self.approver.is_some())
             .field("attachments", &self.attachments.len())
+            .field(
+                "output",
+                &self.output.as_ref().map(|o| o.spec().name.clone()),
+            )
             .finish()
     }
 }
@@ -334,10 +383,17 @@ impl RunOptions {
         self.attachments.extend(blocks);
         self
     }
+
+    /// Structured output: the run's final answer is a value valid against
+    /// `schema`, in [`AgentRun::output`] (see [`OutputSchema`]).
+    pub fn with_output_schema(mut self, schema: OutputSchema) -> Self {
+        self.output = Some(schema);
+        self
+    }
 }
 
 /// A finished run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentRun {
     /// The model's final text.
     pub answer: String,
@@ -349,6 +405,14 @@ pub struct AgentRun {
     pub events: Vec<AgentEvent>,
     /// Time and token figures.
     pub metrics: RunMetrics,
+    /// Structured output: the final answer's value, valid against the
+    /// output schema (see [`RunOptions::with_output_schema`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<serde_json::Value>,
+    /// The last response's model-specific fields, when the agent asked for
+    /// some ([`AgentBuilder::response_field_path`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_fields: Option<serde_json::Value>,
 }
 
 /// Builds an [`Agent`]; only the backend is required.
@@ -371,6 +435,7 @@ pub struct AgentBuilder {
     session_store: Option<Arc<dyn SessionStore>>,
     hooks: Hooks,
     approvals: ApprovalPolicy,
+    options: RequestOptions,
 }
 
 impl AgentBuilder {
@@ -545,6 +610,57 @@ impl AgentBuilder {
         self
     }
 
+    /// Whether the model must call a tool (default: it decides). A forced
+    /// choice ([`ToolChoice::Any`], [`ToolChoice::Tool`]) applies to the
+    /// first model call of each run only, so the loop cannot force a tool
+    /// forever: later calls leave the choice to the model. A named tool
+    /// must be one of the agent's ([`AgentBuilder::build`] checks).
+    pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
+        self.options.tool_choice = Some(choice);
+        self
+    }
+
+    /// Automatic prompt caching (default off): cache points after the tool
+    /// specs, after the system prompt and on the latest turn, within the
+    /// service's limit of 4 (see [`crate::CachePlan`]). `None` turns it off.
+    pub fn cache(mut self, cache: Option<CacheSettings>) -> Self {
+        self.options.cache = cache;
+        self
+    }
+
+    /// A guardrail applied to every request (Bedrock's `guardrailConfig`;
+    /// other backends refuse it). When it intervenes the run ends with
+    /// [`AgentErrorKind::GuardrailIntervened`].
+    pub fn guardrail(mut self, guardrail: Guardrail) -> Self {
+        self.options.guardrail = Some(guardrail);
+        self
+    }
+
+    /// A model-specific request field sent as it is (Bedrock's
+    /// `additionalModelRequestFields.KEY`), for features not modelled yet;
+    /// a later call with the same key replaces the value.
+    pub fn model_field(mut self, key: impl Into<String>, value: serde_json::Value) -> Self {
+        self.options.model_fields.insert(key.into(), value);
+        self
+    }
+
+    /// A JSON pointer of a model-specific response field to return (Bedrock's
+    /// `additionalModelResponseFieldPaths`, e.g. `/stop_sequence`); the
+    /// fields come back in [`crate::ModelResponse::model_fields`] and the
+    /// run's [`AgentRun::model_fields`].
+    pub fn response_field_path(mut self, path: impl Into<String>) -> Self {
+        self.options.response_field_paths.push(path.into());
+        self
+    }
+
+    /// Structured output for every run (unless its [`RunOptions`] set
+    /// another): the final answer is a value valid against `schema`, in
+    /// [`AgentRun::output`] (see [`OutputSchema`]).
+    pub fn output_schema(mut self, schema: OutputSchema) -> Self {
+        self.options.output = Some(schema);
+        self
+    }
+
     /// The agent.
     pub fn build(self) -> Result<Agent, BuildError> {
         if let Some(e) = self.tool_error {
@@ -557,6 +673,18 @@ impl AgentBuilder {
                 manager,
                 window: self.context_window.or_else(|| backend.context_window()),
             });
+        if let Some(name) = self
+            .options
+            .tool_choice
+            .as_ref()
+            .and_then(ToolChoice::tool_name)
+            && self.tools.get(name).is_none()
+        {
+            return Err(BuildError::UnknownToolChoice {
+                name: name.to_owned(),
+                tools: self.tools.names().collect::<Vec<_>>().join(", "),
+            });
+        }
         let specs: Vec<ToolSpec> = self.tools.specs().cloned().collect();
         // What each tool declares about its scheduling, under the host's
         // own per-tool settings.
@@ -594,6 +722,7 @@ impl AgentBuilder {
             session_store: self.session_store,
             hooks: self.hooks,
             approvals: Arc::new(self.approvals),
+            options: Arc::new(self.options),
         })
     }
 }

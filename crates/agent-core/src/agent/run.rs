@@ -42,6 +42,13 @@ pub(super) struct Run<'a> {
     pub(super) gate: Option<Arc<Gate>>,
     /// Sent with the prompt (`RunOptions::with_attachments`).
     attachments: Vec<crate::ContentBlock>,
+    /// The tool choice of the next model call, taken by it: the agent's
+    /// on the first call only (structured output may force one again).
+    pub(super) tool_choice: Option<crate::ToolChoice>,
+    /// The last response's model-specific fields.
+    model_fields: Option<serde_json::Value>,
+    /// Structured output: the schema and the repairs so far (`structured.rs`).
+    pub(super) structured: Option<super::structured::Output>,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -75,6 +82,8 @@ pub(super) enum Stop {
     Cancelled,
     Hook(HookFailure),
     Paused(Box<PausedBatch>),
+    Guardrail(String),
+    InvalidOutput { attempts: u32, error: String },
 }
 
 impl<'a> Run<'a> {
@@ -100,6 +109,12 @@ impl<'a> Run<'a> {
             span: telemetry::agent_span(agent.backend.as_ref()),
             context: Default::default(),
             attachments: options.attachments,
+            tool_choice: agent.options.tool_choice.clone(),
+            model_fields: None,
+            structured: options
+                .output
+                .or_else(|| agent.options.output.clone())
+                .map(super::structured::Output::new),
         }
     }
 
@@ -143,8 +158,12 @@ impl<'a> Run<'a> {
 
     /// The next request (see `context.rs`), as the run's model hooks leave
     /// it.
-    async fn hooked_request(&self) -> Result<crate::ModelRequest, HookFailure> {
+    async fn hooked_request(
+        &self,
+        tool_choice: Option<crate::ToolChoice>,
+    ) -> Result<crate::ModelRequest, HookFailure> {
         let mut request = self.request();
+        request.tool_choice = tool_choice;
         if let Some(gate) = &self.gate {
             gate.hooks().before_model(&mut request).await?;
         }
@@ -163,7 +182,8 @@ impl<'a> Run<'a> {
         self.log.set_iteration(iteration);
         let agent: &'a Agent = self.agent;
         self.fit_context().await;
-        let request = match self.hooked_request().await {
+        let tool_choice = self.tool_choice.take();
+        let request = match self.hooked_request(tool_choice).await {
             Ok(request) => request,
             Err(e) => return Next::Stop(Stop::Hook(e)),
         };
@@ -187,7 +207,8 @@ impl<'a> Run<'a> {
         if let Err(Stopped::Failed(e)) = &retried.result
             && self.recover_from_overflow(e).await
         {
-            call.request = match self.hooked_request().await {
+            let tool_choice = call.request.tool_choice.clone();
+            call.request = match self.hooked_request(tool_choice).await {
                 Ok(request) => request,
                 Err(e) => return Next::Stop(Stop::Hook(e)),
             };
@@ -219,7 +240,18 @@ impl<'a> Run<'a> {
             }
             return Next::Stop(Stop::Hook(e));
         }
-        let mut message = response.message;
+        self.model_fields = response.model_fields;
+        let message = response.message;
+        if response.stop_reason == StopReason::GuardrailIntervened {
+            return self.guardrail_stop(message, early).await;
+        }
+        let (mut message, early) = match self
+            .structured_turn(message, &response.stop_reason, early)
+            .await
+        {
+            Ok(next) => return next,
+            Err(unhandled) => unhandled,
+        };
         let has_calls = message.tool_uses().next().is_some();
         if response.stop_reason == StopReason::MaxTokens || !has_calls {
             // Calls of a message cut by max_tokens are not answered: any
@@ -324,6 +356,10 @@ impl<'a> Run<'a> {
             Stop::Cancelled => AgentErrorKind::Cancelled,
             Stop::Hook(e) => AgentErrorKind::Hook(e),
             Stop::Paused(p) => AgentErrorKind::ApprovalNeeded(p),
+            Stop::Guardrail(message) => AgentErrorKind::GuardrailIntervened { message },
+            Stop::InvalidOutput { attempts, error } => {
+                AgentErrorKind::InvalidOutput { attempts, error }
+            }
         };
         telemetry::run_finished(&self.span, &self.metrics, None, Some(&kind));
         AgentError {
@@ -384,6 +420,8 @@ impl<'a> Run<'a> {
             messages: self.conversation.messages().to_vec(),
             events: self.log.take(),
             metrics: self.metrics,
+            output: self.structured.and_then(|s| s.value),
+            model_fields: self.model_fields,
         }
     }
 }

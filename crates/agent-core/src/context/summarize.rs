@@ -78,6 +78,7 @@ impl ConversationManager for Summarizing {
                 max_tokens: self.max_tokens,
                 ..InferenceConfig::default()
             },
+            ..ModelRequest::default()
         };
         let response = budget
             .backend

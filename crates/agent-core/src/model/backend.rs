@@ -119,6 +119,9 @@ pub fn response_events(response: ModelResponse) -> Vec<ModelEvent> {
     events.push(ModelEvent::MessageStop {
         stop_reason: response.stop_reason,
     });
+    if let Some(fields) = response.model_fields {
+        events.push(ModelEvent::ModelFields { fields });
+    }
     events.push(ModelEvent::Metadata {
         usage: response.usage,
         latency: Some(response.latency),

@@ -9,7 +9,8 @@
 //! - the budget is at least [`Thinking::MIN_BUDGET`] tokens;
 //! - the budget is below `max_tokens` (it is part of them);
 //! - `temperature` is left unset (thinking needs the default sampling);
-//! - `top_p`, if set, is between 0.95 and 1.
+//! - `top_p`, if set, is between 0.95 and 1;
+//! - the tool choice is not forced (`any` or a named tool).
 
 use crate::{ModelError, ModelErrorKind, ModelRequest, Thinking};
 
@@ -46,6 +47,15 @@ pub enum RequestRuleError {
         /// The temperature set.
         temperature: f32,
     },
+    /// Thinking with a forced tool choice.
+    #[error(
+        "extended thinking cannot be combined with a forced tool choice ({choice}): use \
+         --tool-choice auto, or turn thinking off"
+    )]
+    ThinkingWithForcedToolChoice {
+        /// The tool choice asked for.
+        choice: String,
+    },
     /// Thinking with `top_p` below 0.95.
     #[error("extended thinking needs top_p between 0.95 and 1, or unset (it is {top_p})")]
     ThinkingWithTopP {
@@ -71,6 +81,7 @@ impl From<RequestRuleError> for ModelError {
 ///     messages: vec![Message::user("Hi")],
 ///     tools: vec![],
 ///     inference: InferenceConfig { thinking: Some(Thinking::budget(2048)), ..Default::default() },
+///     ..Default::default()
 /// };
 /// assert!(check_request(&request).is_ok());
 /// request.inference.temperature = Some(0.2);
@@ -97,6 +108,11 @@ pub fn check_request(request: &ModelRequest) -> Result<(), RequestRuleError> {
         {
             return Err(RequestRuleError::ThinkingWithTopP { top_p });
         }
+        if let Some(choice) = request.tool_choice.as_ref().filter(|c| c.is_forced()) {
+            return Err(RequestRuleError::ThinkingWithForcedToolChoice {
+                choice: choice.to_string(),
+            });
+        }
     }
     Ok(())
 }
@@ -116,6 +132,7 @@ mod tests {
                 thinking: Some(Thinking::budget(budget)),
                 ..InferenceConfig::default()
             },
+            ..Default::default()
         }
     }
 
@@ -143,5 +160,23 @@ mod tests {
         assert_eq!(check_request(&plain), Ok(()));
         let model = ModelError::from(RequestRuleError::ThinkingBudgetTooSmall { budget: 5 });
         assert!(!model.is_retryable());
+    }
+
+    #[test]
+    fn thinking_refuses_a_forced_tool_choice_only() {
+        let mut r = request(2000, 4000);
+        r.tool_choice = Some(crate::ToolChoice::Auto);
+        assert_eq!(check_request(&r), Ok(()));
+        r.tool_choice = Some(crate::ToolChoice::Any);
+        let e = check_request(&r).unwrap_err();
+        assert!(
+            matches!(e, RequestRuleError::ThinkingWithForcedToolChoice { .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("--tool-choice auto"), "{e}");
+        r.tool_choice = Some(crate::ToolChoice::Tool("get_weather".into()));
+        assert!(check_request(&r).is_err());
+        r.inference.thinking = None;
+        assert_eq!(check_request(&r), Ok(()));
     }
 }

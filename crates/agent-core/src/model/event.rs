@@ -76,6 +76,13 @@ pub enum ModelEvent {
         /// Why the model stopped.
         stop_reason: StopReason,
     },
+    /// The model-specific response fields asked for with
+    /// [`crate::ModelRequest::response_field_paths`] (with or after
+    /// `MessageStop`).
+    ModelFields {
+        /// The fields, as the service returned them.
+        fields: Value,
+    },
     /// Token usage and latency (may come after `MessageStop`).
     Metadata {
         /// Tokens used.
@@ -121,6 +128,7 @@ pub struct StreamAccumulator {
     stop_reason: Option<StopReason>,
     usage: Usage,
     latency: Option<Duration>,
+    model_fields: Option<Value>,
 }
 
 impl StreamAccumulator {
@@ -129,6 +137,7 @@ impl StreamAccumulator {
     pub fn push(&mut self, event: ModelEvent) -> Result<(), ModelError> {
         match event {
             ModelEvent::MessageStart | ModelEvent::BlockStop { .. } => {}
+            ModelEvent::ModelFields { fields } => self.model_fields = Some(fields),
             ModelEvent::ToolUseStart { index, id, name } => {
                 if self.block_mut(index).is_some() {
                     return Err(ModelError::protocol(format!(
@@ -281,6 +290,7 @@ impl StreamAccumulator {
             stop_reason,
             usage: self.usage,
             latency: self.latency.unwrap_or(measured),
+            model_fields: self.model_fields,
         })
     }
 }
@@ -332,6 +342,7 @@ mod tests {
                 usage: Usage {
                     input_tokens: 10,
                     output_tokens: 5,
+                    ..Default::default()
                 },
                 latency: None,
             },

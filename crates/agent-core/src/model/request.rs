@@ -1,9 +1,10 @@
 //! [`ModelRequest`]: what the agent asks the model.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use tool_api::ToolSpec;
 
-use crate::Message;
+use crate::{CacheSettings, Guardrail, Message, ToolChoice};
 
 /// Sampling settings sent with every request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,8 +57,9 @@ impl Default for InferenceConfig {
 }
 
 /// One model call: the system prompt, the conversation so far, the tools on
-/// offer and the sampling settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// offer, the sampling settings and the request options (tool choice,
+/// caching, guardrail, pass-through fields), which default to none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelRequest {
     /// Instructions for the model, if any.
     pub system: Option<String>,
@@ -67,4 +69,107 @@ pub struct ModelRequest {
     pub tools: Vec<ToolSpec>,
     /// Sampling settings.
     pub inference: InferenceConfig,
+    /// Whether the model must call a tool; `None`: the service's default
+    /// (the model decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+    /// Automatic prompt caching ([`ModelRequest::cache_plan`]); `None`: no
+    /// cache points besides those in the messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheSettings>,
+    /// A guardrail to apply (Bedrock only; other backends refuse it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<Guardrail>,
+    /// Model-specific request fields passed through as they are (Bedrock's
+    /// `additionalModelRequestFields`), for features not modelled yet.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub model_fields: Map<String, Value>,
+    /// JSON pointers of model-specific response fields to return (Bedrock's
+    /// `additionalModelResponseFieldPaths`); they come back in
+    /// [`crate::ModelResponse::model_fields`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_field_paths: Vec<String>,
+}
+
+impl ModelRequest {
+    /// The model-specific request fields to send: `runtime` (the fields the
+    /// runtime writes itself, such as a thinking budget) with
+    /// [`ModelRequest::model_fields`] over them: for the same key the
+    /// caller's explicit field wins, so a model feature can be tuned beyond
+    /// what the runtime models (docs/BEDROCK.md, "Pass-through fields").
+    pub fn merged_model_fields(&self, mut runtime: Map<String, Value>) -> Map<String, Value> {
+        for (key, value) in &self.model_fields {
+            runtime.insert(key.clone(), value.clone());
+        }
+        runtime
+    }
+
+    /// Refuses the options only Bedrock's Converse API carries (a
+    /// guardrail, pass-through request fields, response field paths), with
+    /// an error naming `backend`: a backend whose protocol cannot carry them
+    /// calls this first, so a flag is never dropped silently.
+    pub fn refuse_bedrock_only_options(&self, backend: &str) -> Result<(), crate::ModelError> {
+        let refused = if self.guardrail.is_some() {
+            Some("guardrails (--guardrail)")
+        } else if !self.model_fields.is_empty() {
+            Some("additional model request fields (--model-field)")
+        } else if !self.response_field_paths.is_empty() {
+            Some("additional model response field paths (--response-field)")
+        } else {
+            None
+        };
+        match refused {
+            Some(what) => Err(crate::ModelError::new(
+                crate::ModelErrorKind::Validation,
+                format!(
+                    "the {backend} backend cannot carry {what}: only the bedrock backend \
+                     (Converse API) has them"
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn explicit_model_fields_win_over_the_runtimes() {
+        let mut request = ModelRequest::default();
+        request
+            .model_fields
+            .insert("thinking".into(), json!({"type": "disabled"}));
+        let mut runtime = Map::new();
+        runtime.insert(
+            "thinking".into(),
+            json!({"type": "enabled", "budget_tokens": 2048}),
+        );
+        runtime.insert("anthropic_beta".into(), json!(["x"]));
+        let merged = request.merged_model_fields(runtime);
+        assert_eq!(merged["thinking"], json!({"type": "disabled"}));
+        assert_eq!(merged["anthropic_beta"], json!(["x"]));
+    }
+
+    #[test]
+    fn bedrock_only_options_are_refused_naming_the_backend() {
+        let request = ModelRequest {
+            guardrail: Some(Guardrail::parse("gr").unwrap()),
+            ..ModelRequest::default()
+        };
+        let e = request.refuse_bedrock_only_options("openai").unwrap_err();
+        assert!(
+            e.message
+                .contains("the openai backend cannot carry guardrails"),
+            "{e}"
+        );
+        assert!(
+            ModelRequest::default()
+                .refuse_bedrock_only_options("openai")
+                .is_ok()
+        );
+    }
 }

@@ -112,6 +112,7 @@ mod tests {
             }],
             tools: vec![],
             inference: InferenceConfig::default(),
+            ..Default::default()
         };
         let e = check_supported(&request, "openai", Supports::default()).unwrap_err();
         assert!(

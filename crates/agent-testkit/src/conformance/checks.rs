@@ -48,6 +48,7 @@ pub(super) fn check_valid(run: &AgentRun, streaming: bool) -> Result<(), String>
         messages: run.messages.clone(),
         tools: tools()?.specs().cloned().collect(),
         inference: InferenceConfig::default(),
+        ..Default::default()
     };
     validate_conversation(&request)
         .map_err(|e| format!("[{}] invalid conversation: {e}", mode(streaming)))

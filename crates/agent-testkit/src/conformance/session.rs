@@ -73,6 +73,36 @@ pub(super) async fn start(
     })
 }
 
+/// [`start`] with the default sampling settings and the agent's builder
+/// passed through `configure` (tool choice, caching...).
+pub(super) async fn start_configured(
+    harness: &dyn Harness,
+    scenarios: Vec<Scenario>,
+    streaming: bool,
+    configure: impl FnOnce(agent_core::AgentBuilder) -> agent_core::AgentBuilder,
+) -> Result<Run, String> {
+    let target = harness
+        .start(Setup {
+            scenarios,
+            faults: vec![],
+        })
+        .await
+        .map_err(|e| format!("the harness could not start a server: {e}"))?;
+    let retry = RecordingRetry::default();
+    let builder = Agent::builder()
+        .backend(target.backend())
+        .tools(tools()?)
+        .system(SYSTEM_PROMPT)
+        .streaming(streaming)
+        .model_retry(retry.clone());
+    let agent = configure(builder).build().map_err(|e| e.to_string())?;
+    Ok(Run {
+        target,
+        agent,
+        retry,
+    })
+}
+
 /// [`start`] with the default sampling settings.
 pub(super) async fn start_simple(
     harness: &dyn Harness,

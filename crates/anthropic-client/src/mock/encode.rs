@@ -23,10 +23,7 @@ pub(crate) fn events(response: &ModelResponse, id: &str, model: &str) -> Vec<(St
                 model: model.to_owned(),
                 stop_reason: None,
                 stop_sequence: None,
-                usage: Usage {
-                    input_tokens: response.usage.input_tokens,
-                    output_tokens: 1,
-                },
+                usage: Usage::of(&response.usage, 1),
             },
         },
         Event::Ping,
@@ -147,8 +144,10 @@ mod tests {
             usage: Usage {
                 input_tokens: 40,
                 output_tokens: 12,
+                ..Default::default()
             },
             latency: Duration::ZERO,
+            model_fields: None,
         }
     }
 

@@ -78,7 +78,7 @@ async fn messages(
     state.recorder.record(n, || {
         recorder::record(&id, &uri, &headers, &body, parsed.as_ref().ok(), authorized)
     });
-    let response = play(&state, n, &id, &headers, key, authorized, parsed).await;
+    let response = play(&state, n, &id, &headers, authorized, parsed, &body).await;
     let status = response.status().as_u16();
     state.recorder.update(n, |r| r.status = status);
     response
@@ -169,10 +169,11 @@ async fn play(
     n: u64,
     id: &str,
     headers: &HeaderMap,
-    key: Option<&str>,
     authorized: bool,
     parsed: Result<Request, serde_json::Error>,
+    raw: &[u8],
 ) -> Response {
+    let key = api_key(headers);
     let bad = |message: &str| {
         error(
             StatusCode::BAD_REQUEST,
@@ -213,6 +214,17 @@ async fn play(
     if let Err(message) = check_request(&request) {
         return bad(&message);
     }
+    // Only a body with cache controls is read again for the cache.
+    let cached = raw
+        .windows(15)
+        .any(|w| w == b"\"cache_control\"")
+        .then(|| serde_json::from_slice::<serde_json::Value>(raw).ok())
+        .flatten();
+    if let Some(body) = &cached
+        && let Err(message) = super::cache::check(body)
+    {
+        return bad(&message);
+    }
     if state.lists_model(&request.model) == Some(false) {
         return error(
             StatusCode::NOT_FOUND,
@@ -239,6 +251,15 @@ async fn play(
     let mut response = scenario.respond(&core);
     if thinking.is_some() {
         super::thinking::add_thinking(&mut response, &core);
+    }
+    if let Some(body) = &cached {
+        let usage = state
+            .protocol
+            .prompt_cache
+            .account(&super::cache::marks(body));
+        response.usage.input_tokens = usage.input;
+        response.usage.cache_read_input_tokens = usage.read;
+        response.usage.cache_write_input_tokens = usage.write;
     }
     let message_id = format!("msg_mock_{n:06}");
     answer::message(

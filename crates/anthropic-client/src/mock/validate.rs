@@ -41,6 +41,7 @@ pub(crate) fn check_request(request: &Request) -> Result<(), String> {
     if request.messages.is_empty() {
         return Err("messages: at least one message is required".into());
     }
+    check_tool_choice(request)?;
     let mut names = HashSet::new();
     for (i, tool) in request.tools.iter().enumerate() {
         let valid = !tool.name.is_empty()
@@ -167,6 +168,31 @@ fn unanswered(at: usize, ids: &[String]) -> String {
          next message.",
         ids.join(", ")
     )
+}
+
+/// `tool_choice`: a known type, and a tool it names must be on offer.
+fn check_tool_choice(request: &Request) -> Result<(), String> {
+    let Some(choice) = &request.tool_choice else {
+        return Ok(());
+    };
+    match choice.get("type").and_then(serde_json::Value::as_str) {
+        Some("auto" | "any" | "none") => Ok(()),
+        Some("tool") => {
+            let name = choice.get("name").and_then(serde_json::Value::as_str);
+            match name {
+                None => Err("tool_choice.tool.name: Field required".into()),
+                Some(name) if !request.tools.iter().any(|t| t.name == name) => Err(format!(
+                    "tool_choice.tool.name: Tool '{name}' not found in the provided tools"
+                )),
+                Some(_) => Ok(()),
+            }
+        }
+        _ => Err(
+            "tool_choice: Input tag does not match any of the expected tags: 'auto', 'any', \
+             'tool', 'none'"
+                .into(),
+        ),
+    }
 }
 
 #[cfg(test)]

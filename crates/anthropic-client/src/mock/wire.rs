@@ -319,6 +319,24 @@ pub(crate) enum OutputBlock {
 pub(crate) struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Only when caching was asked for, as the API does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_creation_input_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_read_input_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// The API's usage for the scenario's `usage`, with `output` tokens.
+    pub(crate) fn of(usage: &agent_core::Usage, output: u64) -> Self {
+        let cached = usage.cache_read_input_tokens + usage.cache_write_input_tokens > 0;
+        Self {
+            input_tokens: usage.input_tokens,
+            output_tokens: output,
+            cache_creation_input_tokens: cached.then_some(usage.cache_write_input_tokens),
+            cache_read_input_tokens: cached.then_some(usage.cache_read_input_tokens),
+        }
+    }
 }
 
 /// One event of a stream: its `type` is also its SSE event name.
@@ -459,6 +477,18 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
             stop_sequences: request.stop_sequences.clone(),
             thinking: None,
         },
+        tool_choice: request.tool_choice.as_ref().and_then(|c| {
+            match c.get("type").and_then(Value::as_str)? {
+                "auto" => Some(agent_core::ToolChoice::Auto),
+                "any" => Some(agent_core::ToolChoice::Any),
+                "tool" => c
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| agent_core::ToolChoice::Tool(n.to_owned())),
+                _ => None,
+            }
+        }),
+        ..Default::default()
     }
 }
 
@@ -597,10 +627,7 @@ pub(crate) fn message(response: &ModelResponse, id: &str, model: &str) -> Messag
         model: model.to_owned(),
         stop_reason: Some(stop_reason(&response.stop_reason)),
         stop_sequence: None,
-        usage: Usage {
-            input_tokens: response.usage.input_tokens,
-            output_tokens: response.usage.output_tokens,
-        },
+        usage: Usage::of(&response.usage, response.usage.output_tokens),
     }
 }
 
@@ -675,8 +702,10 @@ mod tests {
             usage: agent_core::Usage {
                 input_tokens: 3,
                 output_tokens: 1,
+                ..Default::default()
             },
             latency: std::time::Duration::ZERO,
+            model_fields: None,
         };
         let written = serde_json::to_value(message(&response, "msg_1", "m")).unwrap();
         assert_eq!(

@@ -122,10 +122,11 @@ pub(crate) fn response_events(response: &ModelResponse) -> Vec<(&'static str, Va
         }
         events.push(("contentBlockStop", json!({ "contentBlockIndex": i })));
     }
-    events.push((
-        "messageStop",
-        json!({ "stopReason": stop_reason(&response.stop_reason) }),
-    ));
+    let mut stop = json!({ "stopReason": stop_reason(&response.stop_reason) });
+    if let Some(fields) = &response.model_fields {
+        stop["additionalModelResponseFields"] = fields.clone();
+    }
+    events.push(("messageStop", stop));
     events.push((
         "metadata",
         json!({
@@ -180,8 +181,10 @@ mod tests {
             usage: Usage {
                 input_tokens: 5,
                 output_tokens: 9,
+                ..Default::default()
             },
             latency: std::time::Duration::from_millis(3),
+            model_fields: None,
         };
         let events = response_events(&response);
         let types: Vec<_> = events.iter().map(|(t, _)| *t).collect();

@@ -40,6 +40,7 @@
 //! ```
 
 mod answer;
+mod cache;
 mod encode;
 mod faults;
 mod media;
@@ -69,6 +70,7 @@ use routes::{AppState, Converse};
 pub struct MockServerBuilder {
     settings: Settings<Fault>,
     max_input_tokens: Option<u64>,
+    wire_token_counts: bool,
 }
 
 impl MockServerBuilder {
@@ -170,6 +172,16 @@ impl MockServerBuilder {
         self
     }
 
+    /// Counts every request's input tokens from its body as sent (tools,
+    /// system prompt, messages; 4 bytes a token), as the prompt cache counts
+    /// those of a request with cache points, instead of the scenario's
+    /// estimate from the messages alone (default off: it parses each body
+    /// once more). On, requests with and without caching compare.
+    pub fn wire_token_counts(mut self, on: bool) -> Self {
+        self.wire_token_counts = on;
+        self
+    }
+
     /// Whether to record requests (default on). Off for long runs, such as
     /// benchmarks, where the record would only grow; the every-Nth count
     /// goes on either way.
@@ -182,6 +194,8 @@ impl MockServerBuilder {
     pub async fn start(self) -> Result<MockServer, MockError> {
         let converse = Converse {
             max_input_tokens: self.max_input_tokens,
+            cache: cache::PromptCache::default(),
+            wire_token_counts: self.wire_token_counts,
         };
         let (handle, state) = self
             .settings

@@ -25,6 +25,10 @@ use super::validate::{
 pub(crate) struct Converse {
     /// Refuse requests estimated above this many input tokens.
     pub max_input_tokens: Option<u64>,
+    /// The prompt cache, shared by every request.
+    pub cache: super::cache::PromptCache,
+    /// Count every request's input tokens from its body.
+    pub wire_token_counts: bool,
 }
 
 /// Shared by every request: the common settings, the fault plan and the
@@ -156,8 +160,31 @@ fn decide(
     if request.inference.thinking.is_some() {
         super::thinking::add_reasoning(&mut response, &request);
     }
+    // A guardrail intervenes only where one is configured.
+    if response.stop_reason == agent_core::StopReason::GuardrailIntervened
+        && request.guardrail.is_none()
+    {
+        response.stop_reason = agent_core::StopReason::EndTurn;
+    }
+    response.model_fields = super::wire::model_fields(&request, &response, model_id);
+    // Only a body with cache points is parsed again (unless every count
+    // is asked for): the common case pays one substring search.
+    let has_points = body.windows(12).any(|w| w == b"\"cachePoint\"");
+    if let Some(cached) = (has_points || state.protocol.wire_token_counts)
+        .then(|| serde_json::from_slice(body).ok())
+        .flatten()
+        .map(|body| super::cache::account(&state.protocol.cache, &body))
+    {
+        response.usage.input_tokens = cached.input;
+        response.usage.cache_read_input_tokens = cached.read;
+        response.usage.cache_write_input_tokens = cached.write;
+    }
+    // The window holds the whole input, cached or not.
+    let input = response.usage.input_tokens
+        + response.usage.cache_read_input_tokens
+        + response.usage.cache_write_input_tokens;
     if let Some(max) = state.protocol.max_input_tokens
-        && response.usage.input_tokens > max
+        && input > max
     {
         return Decision::Reject(
             ServiceError::validation("Input is too long for requested model."),

@@ -201,6 +201,7 @@ mod tests {
             ],
             tools: vec![],
             inference: InferenceConfig::default(),
+            ..Default::default()
         }
     }
 

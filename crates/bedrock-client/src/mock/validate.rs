@@ -68,8 +68,10 @@ pub(crate) fn check_request(body: &[u8]) -> Result<ModelRequest, ServiceError> {
             format!("Malformed request body: {e}"),
         )
     })?;
+    check_cache_points(&wire).map_err(ServiceError::validation)?;
     let request = wire.to_core().map_err(ServiceError::validation)?;
     check_conversation(&request).map_err(ServiceError::validation)?;
+    check_tool_choice(&request).map_err(ServiceError::validation)?;
     super::thinking::check_reasoning(&request).map_err(ServiceError::validation)?;
     Ok(request)
 }
@@ -115,6 +117,69 @@ pub(crate) fn check_count_request(body: &[u8]) -> Result<ModelRequest, ServiceEr
         .map_err(ServiceError::validation)?;
     check_conversation(&request).map_err(ServiceError::validation)?;
     Ok(request)
+}
+
+/// The most cache points a request may carry.
+const MAX_CACHE_POINTS: usize = 4;
+
+/// Cache points: a known type (`default`) and TTL (`5m`, `1h`), at most
+/// [`MAX_CACHE_POINTS`], and no 1-hour point after a 5-minute one (in the
+/// service's reading order: tools, system, messages).
+fn check_cache_points(wire: &WireRequest) -> Result<(), String> {
+    let points = wire.cache_points();
+    let mut short_seen = false;
+    for (at, point) in &points {
+        if point.kind != "default" {
+            return Err(format!(
+                "1 validation error detected: Value '{}' at '{at}.type' failed to satisfy \
+                 constraint: Member must satisfy enum value set: [default]",
+                point.kind
+            ));
+        }
+        match point.ttl.as_deref() {
+            None | Some("5m") => short_seen = true,
+            Some("1h") if short_seen => {
+                return Err(
+                    "The model returned the following errors: a ttl='1h' cache_control \
+                            block must not come after a ttl='5m' cache_control block. Note that \
+                            blocks are processed in the following order: `tools`, `system`, \
+                            `messages`."
+                        .into(),
+                );
+            }
+            Some("1h") => {}
+            Some(other) => {
+                return Err(format!(
+                    "1 validation error detected: Value '{other}' at '{at}.ttl' failed to \
+                     satisfy constraint: Member must satisfy enum value set: [5m, 1h]"
+                ));
+            }
+        }
+    }
+    if points.len() > MAX_CACHE_POINTS {
+        return Err(format!(
+            "The model returned the following errors: A maximum of {MAX_CACHE_POINTS} blocks \
+             with cache_control may be provided. Found {}.",
+            points.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A tool choice naming a tool must name one on offer.
+fn check_tool_choice(request: &ModelRequest) -> Result<(), String> {
+    match request
+        .tool_choice
+        .as_ref()
+        .and_then(agent_core::ToolChoice::tool_name)
+    {
+        Some(name) if !request.tools.iter().any(|t| t.name == name) => Err(format!(
+            "The model returned the following errors: tool_choice.name: Tool '{name}' not \
+             found in the provided tools. Make sure toolConfig.toolChoice names a tool in \
+             toolConfig.tools."
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Whether `name` is a tool name the service takes: 1 to 64 characters of
@@ -349,6 +414,7 @@ mod tests {
                 json!({"type": "object", "properties": {}}),
             )],
             inference: InferenceConfig::default(),
+            ..Default::default()
         }
     }
 

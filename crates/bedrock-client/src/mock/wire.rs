@@ -2,8 +2,9 @@
 //! camelCase), and its translation to and from the core types.
 
 use agent_core::{
-    Blob, ContentBlock, InferenceConfig, Message, ModelRequest, ModelResponse, Reasoning, Role,
-    StopReason, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,
+    Blob, CachePoint, ContentBlock, Guardrail, InferenceConfig, Message, ModelRequest,
+    ModelResponse, Reasoning, Role, StopReason, ToolChoice, ToolResult, ToolResultContent,
+    ToolResultStatus, ToolUse,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -21,7 +22,25 @@ pub(crate) struct WireRequest {
     pub system: Vec<WireSystem>,
     pub tool_config: Option<WireToolConfig>,
     pub inference_config: Option<WireInference>,
+    pub guardrail_config: Option<WireGuardrail>,
     pub additional_model_request_fields: Option<Value>,
+    pub additional_model_response_field_paths: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireGuardrail {
+    pub guardrail_identifier: String,
+    pub guardrail_version: String,
+    pub trace: Option<String>,
+}
+
+/// A `cachePoint` block, wherever it is (messages, system, tools).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct WireCachePoint {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub ttl: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,6 +59,7 @@ pub(crate) struct WireBlock {
     pub reasoning_content: Option<Value>,
     pub image: Option<Value>,
     pub document: Option<Value>,
+    pub cache_point: Option<WireCachePoint>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -73,8 +93,10 @@ pub(crate) struct WireResultPart {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct WireSystem {
     pub text: Option<String>,
+    pub cache_point: Option<WireCachePoint>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,12 +104,14 @@ pub(crate) struct WireSystem {
 pub(crate) struct WireToolConfig {
     #[serde(default)]
     pub tools: Vec<WireTool>,
+    pub tool_choice: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireTool {
     pub tool_spec: Option<WireToolSpec>,
+    pub cache_point: Option<WireCachePoint>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +166,9 @@ impl WireRequest {
         }
         let mut tools = Vec::new();
         for (i, tool) in self.tool_config.iter().flat_map(|t| &t.tools).enumerate() {
+            if tool.cache_point.is_some() {
+                continue;
+            }
             let Some(spec) = &tool.tool_spec else {
                 return Err(format!(
                     "The mock server supports only toolSpec tools (toolConfig.tools.{i})."
@@ -179,15 +206,92 @@ impl WireRequest {
             .filter_map(|s| s.text.as_deref())
             .collect::<Vec<_>>()
             .join("\n");
+        let tool_choice = self
+            .tool_config
+            .as_ref()
+            .and_then(|t| t.tool_choice.as_ref())
+            .map(tool_choice_to_core)
+            .transpose()?;
         let mut request = ModelRequest {
             system: (!system.is_empty()).then_some(system),
             messages,
             tools,
             inference,
+            tool_choice,
+            guardrail: self.guardrail_config.as_ref().map(|g| Guardrail {
+                id: g.guardrail_identifier.clone(),
+                version: g.guardrail_version.clone(),
+                trace: g.trace.as_deref() == Some("enabled"),
+            }),
+            model_fields: match &self.additional_model_request_fields {
+                Some(Value::Object(fields)) => fields.clone(),
+                _ => Map::new(),
+            },
+            response_field_paths: self
+                .additional_model_response_field_paths
+                .clone()
+                .unwrap_or_default(),
+            ..Default::default()
         };
         request.inference.thinking =
             thinking::read_fields(self.additional_model_request_fields.as_ref(), &request)?;
         Ok(request)
+    }
+
+    /// Every cache point of the request with where it is, in the order the
+    /// service reads them: tools, system, messages.
+    pub(crate) fn cache_points(&self) -> Vec<(String, &WireCachePoint)> {
+        let mut points = Vec::new();
+        for (i, tool) in self.tool_config.iter().flat_map(|t| &t.tools).enumerate() {
+            if let Some(p) = &tool.cache_point {
+                points.push((format!("toolConfig.tools.{}.member.cachePoint", i + 1), p));
+            }
+        }
+        for (i, block) in self.system.iter().enumerate() {
+            if let Some(p) = &block.cache_point {
+                points.push((format!("system.{}.member.cachePoint", i + 1), p));
+            }
+        }
+        for (n, message) in self.messages.iter().enumerate() {
+            for (b, block) in message.content.iter().enumerate() {
+                if let Some(p) = &block.cache_point {
+                    points.push((
+                        format!(
+                            "messages.{}.member.content.{}.member.cachePoint",
+                            n + 1,
+                            b + 1
+                        ),
+                        p,
+                    ));
+                }
+            }
+        }
+        points
+    }
+}
+
+/// `toolConfig.toolChoice` as core: exactly one of `auto`, `any`, `tool`.
+fn tool_choice_to_core(choice: &Value) -> Result<ToolChoice, String> {
+    let keys: Vec<&str> = choice
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    match keys.as_slice() {
+        ["auto"] => Ok(ToolChoice::Auto),
+        ["any"] => Ok(ToolChoice::Any),
+        ["tool"] => choice
+            .pointer("/tool/name")
+            .and_then(Value::as_str)
+            .map(|name| ToolChoice::Tool(name.to_owned()))
+            .ok_or_else(|| {
+                "1 validation error detected: Value null at 'toolConfig.toolChoice.tool.name' \
+                 failed to satisfy constraint: Member must not be null"
+                    .to_owned()
+            }),
+        _ => Err(
+            "Invalid input for toolConfig.toolChoice: exactly one of auto, any or tool must be set."
+                .to_owned(),
+        ),
     }
 }
 
@@ -218,6 +322,11 @@ fn block_to_core(block: &WireBlock, n: usize, b: usize) -> Result<ContentBlock, 
     if let Some(doc) = &block.document {
         let at = format!("messages.{n}.content.{b}.document");
         return Ok(ContentBlock::Document(media::document(doc, &at)?));
+    }
+    if let Some(p) = &block.cache_point {
+        return Ok(ContentBlock::CachePoint(CachePoint {
+            ttl: p.ttl.as_deref().and_then(|t| t.parse().ok()),
+        }));
     }
     if let Some(r) = &block.tool_result {
         let mut parts = Vec::with_capacity(r.content.len());
@@ -332,25 +441,72 @@ pub(crate) fn block_json(block: &ContentBlock) -> Value {
         ContentBlock::RedactedReasoning { data } => json!({
             "reasoningContent": { "redactedContent": data.to_base64() }
         }),
+        ContentBlock::CachePoint(_) => json!({ "cachePoint": { "type": "default" } }),
         // The scripted model writes no images or documents (nor anything
         // a later version adds).
         _ => json!({}),
     }
 }
 
+/// The `additionalModelResponseFields` asked for with
+/// `additionalModelResponseFieldPaths`: each path (a JSON pointer) looked
+/// up in the model's own response (as the Messages API writes it), and
+/// returned at the same place; `None` when none was asked for.
+pub(crate) fn model_fields(
+    request: &ModelRequest,
+    response: &ModelResponse,
+    model_id: &str,
+) -> Option<Value> {
+    if request.response_field_paths.is_empty() {
+        return None;
+    }
+    let native = json!({
+        "type": "message",
+        "role": "assistant",
+        "model": model_id,
+        "stop_reason": stop_reason(&response.stop_reason),
+        "stop_sequence": null,
+    });
+    let mut fields = Value::Object(Map::new());
+    for path in &request.response_field_paths {
+        let Some(value) = native.pointer(path) else {
+            continue;
+        };
+        let mut at = &mut fields;
+        let keys: Vec<&str> = path.split('/').skip(1).collect();
+        for (i, key) in keys.iter().enumerate() {
+            let Value::Object(map) = at else { break };
+            let next = if i + 1 == keys.len() {
+                value.clone()
+            } else {
+                Value::Object(Map::new())
+            };
+            at = map.entry((*key).to_owned()).or_insert(next);
+        }
+    }
+    Some(fields)
+}
+
 /// Usage as the service writes it.
 pub(crate) fn usage_json(response: &ModelResponse) -> Value {
     let u = response.usage;
-    json!({
+    let mut usage = json!({
         "inputTokens": u.input_tokens,
         "outputTokens": u.output_tokens,
-        "totalTokens": u.input_tokens + u.output_tokens,
-    })
+        "totalTokens": u.input_tokens + u.output_tokens
+            + u.cache_read_input_tokens + u.cache_write_input_tokens,
+    });
+    // As the service does: the cache figures only when caching was asked for.
+    if u.cache_read_input_tokens + u.cache_write_input_tokens > 0 {
+        usage["cacheReadInputTokens"] = json!(u.cache_read_input_tokens);
+        usage["cacheWriteInputTokens"] = json!(u.cache_write_input_tokens);
+    }
+    usage
 }
 
 /// A Converse response body.
 pub(crate) fn converse_output(response: &ModelResponse) -> Value {
-    json!({
+    let mut output = json!({
         "output": {
             "message": {
                 "role": "assistant",
@@ -360,7 +516,11 @@ pub(crate) fn converse_output(response: &ModelResponse) -> Value {
         "stopReason": stop_reason(&response.stop_reason),
         "usage": usage_json(response),
         "metrics": { "latencyMs": response.latency.as_millis() as u64 },
-    })
+    });
+    if let Some(fields) = &response.model_fields {
+        output["additionalModelResponseFields"] = fields.clone();
+    }
+    output
 }
 
 #[cfg(test)]

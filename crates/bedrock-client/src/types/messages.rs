@@ -8,7 +8,7 @@
 //! model has no place for (citations, video); they are left out, and logged.
 
 use agent_core::{
-    ContentBlock, Message, ModelError, Role, StopReason, ToolResult, ToolResultContent,
+    CachePoint, ContentBlock, Message, ModelError, Role, StopReason, ToolResult, ToolResultContent,
     ToolResultStatus, ToolUse, Usage,
 };
 use aws_sdk_bedrockruntime::types as sdk;
@@ -120,6 +120,7 @@ impl TryFrom<&ContentBlock> for SdkContentBlock {
             ContentBlock::Document(d) => {
                 sdk::ContentBlock::Document(SdkDocumentBlock::try_from(d)?.0)
             }
+            ContentBlock::CachePoint(point) => sdk::ContentBlock::CachePoint(cache_point(*point)?),
         }))
     }
 }
@@ -238,11 +239,24 @@ impl From<SdkStopReason> for StopReason {
 
 impl From<SdkUsage> for Usage {
     fn from(usage: SdkUsage) -> Self {
+        let count = |n: Option<i32>| n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         Usage {
             input_tokens: u64::try_from(usage.0.input_tokens).unwrap_or(0),
             output_tokens: u64::try_from(usage.0.output_tokens).unwrap_or(0),
+            cache_read_input_tokens: count(usage.0.cache_read_input_tokens),
+            cache_write_input_tokens: count(usage.0.cache_write_input_tokens),
         }
     }
+}
+
+/// The SDK cache point block of a core [`CachePoint`] (type `default`,
+/// with its TTL when it has one).
+pub(crate) fn cache_point(point: CachePoint) -> Result<sdk::CachePointBlock, ModelError> {
+    sdk::CachePointBlock::builder()
+        .r#type(sdk::CachePointType::Default)
+        .set_ttl(point.ttl.map(|t| sdk::CacheTtl::from(t.as_str())))
+        .build()
+        .map_err(|e| build_error("cachePoint block", e))
 }
 
 /// Whether `reason` says the conversation no longer fits the context window;
@@ -387,7 +401,8 @@ mod tests {
             Usage::from(SdkUsage(usage)),
             Usage {
                 input_tokens: 10,
-                output_tokens: 3
+                output_tokens: 3,
+                ..Default::default()
             }
         );
     }

@@ -73,6 +73,7 @@ pub fn first_request(prompt: &str) -> ModelRequest {
         messages: vec![Message::user(prompt)],
         tools: reference_specs(),
         inference: InferenceConfig::default(),
+        ..Default::default()
     }
 }
 

@@ -146,8 +146,10 @@ mod tests {
             usage: Usage {
                 input_tokens: 40,
                 output_tokens: 12,
+                ..Default::default()
             },
             latency: Duration::ZERO,
+            model_fields: None,
         }
     }
 

@@ -54,6 +54,7 @@
 //!     messages: vec![Message::user(q1)],
 //!     tools: agent_testkit::reference::tools().specs().cloned().collect(),
 //!     inference: Default::default(),
+//!     ..Default::default()
 //! };
 //! let response = backend.converse(&request).await.unwrap();
 //! assert_eq!(response.message.tool_uses().count(), 2);

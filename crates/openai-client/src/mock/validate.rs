@@ -59,6 +59,7 @@ pub(crate) fn check_request(request: &Request) -> Result<(), Refusal> {
             "parallel_tool_calls",
         ));
     }
+    check_tool_choice(request)?;
     if request.stream_options.is_some() && !request.stream {
         return Err(refuse(
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
@@ -193,6 +194,40 @@ fn unanswered(pending: &[&str], param: &str) -> Refusal {
         ),
         param,
     )
+}
+
+/// `tool_choice`: only with tools, a known value, and a function it names
+/// must be on offer.
+fn check_tool_choice(request: &Request) -> Result<(), Refusal> {
+    let Some(choice) = &request.tool_choice else {
+        return Ok(());
+    };
+    if request.tools.is_empty() {
+        return Err(refuse(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are \
+             specified.",
+            "tool_choice",
+        ));
+    }
+    match choice {
+        serde_json::Value::String(s) if ["auto", "required", "none"].contains(&s.as_str()) => {
+            Ok(())
+        }
+        other => match other
+            .pointer("/function/name")
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(name) if request.tools.iter().any(|t| t.function.name == name) => Ok(()),
+            Some(name) => Err(refuse(
+                format!("Invalid 'tool_choice': function '{name}' is not among the 'tools'."),
+                "tool_choice",
+            )),
+            None => Err(refuse(
+                format!("Invalid value for 'tool_choice': {other}."),
+                "tool_choice",
+            )),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -471,6 +471,15 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
             },
             thinking: None,
         },
+        tool_choice: request.tool_choice.as_ref().and_then(|c| match c {
+            Value::String(s) if s == "auto" => Some(agent_core::ToolChoice::Auto),
+            Value::String(s) if s == "required" => Some(agent_core::ToolChoice::Any),
+            other => other
+                .pointer("/function/name")
+                .and_then(Value::as_str)
+                .map(|n| agent_core::ToolChoice::Tool(n.to_owned())),
+        }),
+        ..Default::default()
     }
 }
 

@@ -28,12 +28,14 @@
 
 mod nullable;
 mod refs;
+mod validate;
 
 use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
 use nullable::simplify;
 use refs::{inline, recursive_defs, root_as_def, take_defs};
+pub use validate::validate;
 
 /// The normalised input schema for `T`.
 ///

@@ -127,6 +127,7 @@ pub(super) async fn non_retryable_error(harness: &dyn Harness) -> Result<(), Str
         ],
         tools: tools()?.specs().cloned().collect(),
         inference: InferenceConfig::default(),
+        ..Default::default()
     };
     let backend = run.target.backend();
     for streaming in [false, true] {

@@ -10,11 +10,13 @@
 //! - `max_tokens.rs`: a response cut by `max_tokens`;
 //! - `content.rs`: thinking, images and documents, carried exactly or
 //!   refused by name.
+//! - `request_options.rs`: tool choice, prompt caching, structured output.
 
 mod content;
 mod faults;
 mod max_tokens;
 mod reference_work;
+mod request_options;
 mod streaming;
 mod tool_results;
 
@@ -53,11 +55,20 @@ pub enum Case {
     /// A tool's image reaches the server in its result (or is refused by
     /// name).
     ToolReturningAnImage,
+    /// A forced tool choice reaches the server on a run's first call only,
+    /// and the model calls that tool.
+    ToolChoiceFirstCallOnly,
+    /// Automatic prompt caching: Q2 answers, at most 4 cache points per
+    /// request, none left in the conversation.
+    PromptCaching,
+    /// Structured output: the output tool offered, forced once the model
+    /// answers without it, an invalid value repaired, the valid one kept.
+    StructuredOutput,
 }
 
 impl Case {
     /// Every case, in the order [`run`](crate::conformance::run) runs them.
-    pub const ALL: [Case; 12] = [
+    pub const ALL: [Case; 15] = [
         Case::ReferenceQueries,
         Case::Chain,
         Case::StreamedAnswer,
@@ -70,6 +81,9 @@ impl Case {
         Case::ThinkingToolRound,
         Case::AttachedImageAndDocument,
         Case::ToolReturningAnImage,
+        Case::ToolChoiceFirstCallOnly,
+        Case::PromptCaching,
+        Case::StructuredOutput,
     ];
 
     /// The case's name, as reports print it.
@@ -87,6 +101,9 @@ impl Case {
             Case::ThinkingToolRound => "thinking_tool_round",
             Case::AttachedImageAndDocument => "attached_image_and_document",
             Case::ToolReturningAnImage => "tool_returning_an_image",
+            Case::ToolChoiceFirstCallOnly => "tool_choice_first_call_only",
+            Case::PromptCaching => "prompt_caching",
+            Case::StructuredOutput => "structured_output",
         }
     }
 
@@ -105,6 +122,11 @@ impl Case {
             Case::ThinkingToolRound => content::thinking_tool_round(harness).await,
             Case::AttachedImageAndDocument => content::attached_image_and_document(harness).await,
             Case::ToolReturningAnImage => content::tool_returning_an_image(harness).await,
+            Case::ToolChoiceFirstCallOnly => {
+                request_options::tool_choice_first_call_only(harness).await
+            }
+            Case::PromptCaching => request_options::prompt_caching(harness).await,
+            Case::StructuredOutput => request_options::structured_output(harness).await,
         }
     }
 }

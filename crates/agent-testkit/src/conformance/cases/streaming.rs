@@ -39,6 +39,7 @@ pub(super) async fn streamed_answer(harness: &dyn Harness) -> Result<(), String>
         messages: vec![Message::user(prompt)],
         tools: tools()?.specs().cloned().collect(),
         inference: InferenceConfig::default(),
+        ..Default::default()
     };
     let backend = run.target.backend();
     let events: Vec<ModelEvent> = backend
