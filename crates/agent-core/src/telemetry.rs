@@ -187,7 +187,7 @@ pub(crate) fn chat_finished(
     if let Ok(response) = result {
         let usage = response.usage;
         for (kind, tokens) in [
-            ("input", usage.input_tokens),
+            ("input", usage.total_input_tokens()),
             ("output", usage.output_tokens),
         ] {
             tracing::event!(
@@ -270,11 +270,21 @@ pub(crate) fn tool_finished(span: &Span, outcome: &CallOutcome, capture: bool) {
     }
 }
 
+/// The conventions count every prompt token in `input_tokens`, cached or
+/// not; the cache's share is in the two cache attributes.
 fn record_usage(span: &Span, usage: Usage) {
-    span.record("gen_ai.usage.input_tokens", usage.input_tokens);
+    span.record("gen_ai.usage.input_tokens", usage.total_input_tokens());
     span.record("gen_ai.usage.output_tokens", usage.output_tokens);
-    // Cache figures go here (`gen_ai.usage.cache_read.input_tokens`,
-    // `gen_ai.usage.cache_creation.input_tokens`) once `Usage` carries them.
+    if usage.cache_read_input_tokens > 0 || usage.cache_write_input_tokens > 0 {
+        span.record(
+            "gen_ai.usage.cache_read.input_tokens",
+            usage.cache_read_input_tokens,
+        );
+        span.record(
+            "gen_ai.usage.cache_creation.input_tokens",
+            usage.cache_write_input_tokens,
+        );
+    }
 }
 
 /// A message in the conventions' shape: `{role, parts: [{type, ...}]}`.

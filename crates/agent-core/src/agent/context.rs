@@ -88,10 +88,12 @@ impl Run<'_> {
         self.reduce(&settings, estimate, target, true).await > 0
     }
 
-    /// A turn succeeded: `sent` messages cost `usage.input_tokens`.
+    /// A turn succeeded: `sent` messages cost `usage`'s whole input, read
+    /// from the prompt cache or not (the window holds all of it).
     pub(super) fn saw_usage(&mut self, sent: usize, usage: Usage) {
-        if usage.input_tokens > 0 {
-            self.context.reported = Some((sent, usage.input_tokens));
+        let input = usage.total_input_tokens();
+        if input > 0 {
+            self.context.reported = Some((sent, input));
         }
     }
 
