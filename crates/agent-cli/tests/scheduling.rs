@@ -236,3 +236,38 @@ fn cache_ttl_without_idempotent_is_refused_naming_the_table() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("[tools.lookup] rate"), "{stderr}");
 }
+
+#[test]
+fn an_adaptive_limit_is_shown_as_its_range_and_a_bad_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    let show = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        agent()
+            .args(["config", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = show("[tools.lookup]\nadaptive = true\nconcurrency = 8\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("lookup: concurrency 8 adaptive 1..8"),
+        "{shown}"
+    );
+    let out = show("[tools.lookup]\nadaptive = [2, 6]\n");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("lookup: adaptive 2..6"), "{shown}");
+    let out = show("[tools.lookup]\nadaptive = [0, 4]\n");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[tools.lookup] adaptive = [0, 4] must be [MIN, MAX]"),
+        "{stderr}"
+    );
+}

@@ -278,6 +278,12 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                 };
                 bar.finish_with_message(format!("{mark} {label} replayed from the session"));
             }
+            EventKind::ToolLimitChanged { name, from, to, .. } => {
+                let label = super::sanitize::line(&name).into_owned();
+                let bar = mp.add(ProgressBar::new_spinner());
+                bar.set_style(done_style.clone());
+                bar.finish_with_message(limit_line(&label, from, to));
+            }
             // Each attempt starts its own calls (those of a failed one
             // were cancelled).
             EventKind::ModelCallStarted { .. } => pending_tools = 0,
@@ -361,6 +367,7 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
                 "replayed {name} from the session{}",
                 if error { " (error result)" } else { "" }
             )),
+            EventKind::ToolLimitChanged { name, from, to, .. } => Some(limit_line(&name, from, to)),
             EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
         };
         if let Some(line) = line {
@@ -369,9 +376,27 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
     }
 }
 
+/// A tool's adaptive limit moving, as the live views say it.
+fn limit_line(name: &str, from: usize, to: usize) -> String {
+    let why = if to < from { "throttled" } else { "recovering" };
+    format!("limit {name}: {from} -> {to} at once ({why})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_adaptive_limit_says_which_way_it_moved() {
+        assert_eq!(
+            limit_line("api", 8, 4),
+            "limit api: 8 -> 4 at once (throttled)"
+        );
+        assert_eq!(
+            limit_line("api", 4, 5),
+            "limit api: 4 -> 5 at once (recovering)"
+        );
+    }
 
     #[test]
     fn a_capped_retry_after_says_so() {

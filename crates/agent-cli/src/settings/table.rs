@@ -476,6 +476,9 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
             if let Err(e) = o.scheduling().rate_limit() {
                 return Some(format!("[tools.{name}] {e}"));
             }
+            if let Some(Err(e)) = o.adaptive.map(|a| a.check()) {
+                return Some(format!("[tools.{name}] {e}"));
+            }
             if o.concurrency == Some(0) {
                 return Some(format!(
                     "[tools.{name}] concurrency must be at least 1 (leave it out for no limit)"
@@ -533,8 +536,13 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     .cache_ttl
                     .map(|t| format!(" cache_ttl {t} s"))
                     .unwrap_or_default();
+                let adaptive = o
+                    .adaptive
+                    .and_then(|a| a.range(o.concurrency))
+                    .map(|(min, max)| format!(" adaptive {min}..{max}"))
+                    .unwrap_or_default();
                 format!(
-                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}"
+                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}{adaptive}"
                 )
             })
             .collect::<Vec<_>>()

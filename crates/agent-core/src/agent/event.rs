@@ -162,6 +162,18 @@ pub enum EventKind {
         /// Whether the result is an error.
         error: bool,
     },
+    /// A tool's adaptive limit (`adaptive` in its scheduling) moved: down
+    /// when a call of it was throttled, up as its calls succeed.
+    ToolLimitChanged {
+        /// Which model turn.
+        iteration: u32,
+        /// The tool.
+        name: String,
+        /// Calls of it at once before.
+        from: usize,
+        /// Calls of it at once from now on.
+        to: usize,
+    },
 }
 
 /// Records a run's events and forwards each to the subscriber, if any.
@@ -269,6 +281,15 @@ impl CallObserver for EventLog {
             elapsed: outcome.elapsed,
             attempts: outcome.attempts,
             cached: outcome.cached,
+        });
+    }
+
+    fn tool_limit_changed(&self, tool: &str, from: usize, to: usize) {
+        self.emit(EventKind::ToolLimitChanged {
+            iteration: self.iteration(),
+            name: tool.to_owned(),
+            from,
+            to,
         });
     }
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tool_api::Scheduling;
 
+use super::adaptive::{AdaptiveLimit, AdaptivePermit};
 use super::cache::ResultCache;
 use super::limit::{ConcurrencyLimit, Permit, Queued};
 use super::rate::RateLimit;
@@ -32,6 +33,8 @@ pub(super) struct ToolRules {
     pub cache: Option<Duration>,
     /// Its token bucket, if it has a rate.
     rate: Option<Arc<RateLimit>>,
+    /// Its adaptive limit (instead of `limit`), if it has one.
+    adaptive: Option<Arc<AdaptiveLimit>>,
 }
 
 impl ToolRules {
@@ -47,8 +50,15 @@ impl ToolRules {
                     .map(|r| Resource::parse(r, Access::Shared)),
             )
             .collect();
+        // An adaptive limit takes the place of a fixed one, whose value
+        // becomes its maximum.
+        let adaptive = scheduling
+            .adaptive
+            .and_then(|a| a.range(scheduling.concurrency))
+            .map(|(min, max)| Arc::new(AdaptiveLimit::new(min, max)));
         let limit = scheduling
             .concurrency
+            .filter(|_| adaptive.is_none())
             .map(|n| ConcurrencyLimit::new(Some(n)));
         let priority = scheduling.priority.unwrap_or(0);
         // Never for a tool not declared idempotent: reusing a result of a
@@ -70,13 +80,15 @@ impl ToolRules {
             || !resources.is_empty()
             || priority != 0
             || cache.is_some()
-            || rate.is_some();
+            || rate.is_some()
+            || adaptive.is_some();
         any.then_some(Self {
             limit,
             resources,
             priority,
             cache,
             rate,
+            adaptive,
         })
     }
 }
@@ -128,7 +140,11 @@ impl Rules {
         } else {
             self.resources.enqueue(&rules.resources, input)
         };
-        let tool_place = rules.limit.as_ref().map(ConcurrencyLimit::enqueue);
+        let tool_place = match (&rules.limit, &rules.adaptive) {
+            (Some(limit), _) => Some(limit.enqueue()),
+            (None, Some(adaptive)) => Some(adaptive.enqueue()),
+            (None, None) => None,
+        };
         let mut free = resources.iter().all(Place::is_ready)
             && tool_place.as_ref().is_none_or(Queued::is_ready);
         // Its token, taken now when nothing else holds it back, so starts
@@ -152,6 +168,8 @@ impl Rules {
             priority: rules.priority,
             rate: rules.rate.clone(),
             rate_at,
+            // The window of a call admitted now is now's (see adaptive.rs).
+            adaptive: rules.adaptive.as_ref().map(|a| (a.clone(), a.window())),
         }))
     }
 }
@@ -174,12 +192,26 @@ pub(super) struct Ruled {
     rate: Option<Arc<RateLimit>>,
     /// Its token's time, if taken already.
     rate_at: Option<tokio::time::Instant>,
+    /// The adaptive limit `tool` is a place of, if it is one, and its
+    /// window when the place was taken.
+    adaptive: Option<(Arc<AdaptiveLimit>, u64)>,
 }
 
 /// What a running call holds; dropping it lets the next calls in.
 pub(super) struct Admitted {
     _global: Permit,
     _rest: Option<(Option<Permit>, Vec<Guard>)>,
+    /// The slot of its tool's adaptive limit, if the tool has one.
+    adaptive: Option<AdaptivePermit>,
+}
+
+impl Admitted {
+    /// The adaptive limit of the call's tool, if it has one: told of the
+    /// call's throttles and successes.
+    /// With it, the window the call was admitted in.
+    pub fn adaptive(&self) -> Option<(&Arc<AdaptiveLimit>, u64)> {
+        self.adaptive.as_ref().map(|p| (p.limit(), p.window()))
+    }
 }
 
 impl Admission {
@@ -198,6 +230,7 @@ impl Admission {
             Self::Global(q) => Admitted {
                 _global: q.acquired().await,
                 _rest: None,
+                adaptive: None,
             },
             Self::Ruled(r) => {
                 let Ruled {
@@ -208,14 +241,25 @@ impl Admission {
                     priority,
                     rate,
                     rate_at,
+                    adaptive,
                 } = *r;
                 let mut guards = Vec::with_capacity(resources.len());
                 for place in resources {
                     guards.push(place.acquired().await);
                 }
+                let waited = tool.as_ref().is_some_and(|q| !q.is_ready());
                 let tool = match tool {
                     Some(q) => Some(q.acquired().await),
                     None => None,
+                };
+                // A slot of an adaptive limit goes back through it; a call
+                // that waited for it is admitted in the window of now.
+                let (tool, adaptive) = match (tool, adaptive) {
+                    (Some(permit), Some((limit, window))) => {
+                        let window = if waited { limit.window() } else { window };
+                        (None, Some(limit.hold(permit, window)))
+                    }
+                    (tool, _) => (tool, None),
                 };
                 if let Some(at) = rate_at.or_else(|| rate.map(|r| r.reserve())) {
                     tokio::time::sleep_until(at).await;
@@ -224,6 +268,7 @@ impl Admission {
                 Admitted {
                     _global: global.acquired().await,
                     _rest: Some((tool, guards)),
+                    adaptive,
                 }
             }
         }

@@ -138,6 +138,7 @@ impl<'a> Batch<'a> {
             batch_start,
             announced: false,
             leader: None,
+            adaptive: None,
         };
         if let Some(ttl) = rules.and_then(|r| r.cache) {
             match self

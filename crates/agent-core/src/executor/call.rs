@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tool_api::{Tool, ToolContext, ToolError, ToolOutput};
 
+use super::adaptive::{AdaptiveLimit, LimitChange};
 use super::admission::Admission;
 use super::cache::Leader;
 use super::timeout::with_timeout;
@@ -34,6 +35,9 @@ pub(super) struct CallTask {
     pub announced: bool,
     /// The first of identical calls of a cached tool: shares its success.
     pub leader: Option<Leader>,
+    /// Its tool's adaptive limit once admitted, and the window its current
+    /// attempt started in (see `adaptive.rs`).
+    pub adaptive: Option<(Arc<AdaptiveLimit>, u64)>,
 }
 
 /// Why one attempt failed (cancellation is the retry loop's to see).
@@ -60,6 +64,9 @@ impl CallTask {
         if !self.announced {
             self.observer.call_started(self.index, &self.call);
         }
+        self.adaptive = permit
+            .adaptive()
+            .map(|(limit, window)| (limit.clone(), window));
         let policy = self.policy.retry.clone();
         let cancel = self.cancel.clone();
         let retried = retry::run(&mut self, policy.as_ref(), &cancel).await;
@@ -67,6 +74,10 @@ impl CallTask {
             Ok(out) => {
                 if let Some(leader) = self.leader.take() {
                     leader.succeeded(&out);
+                }
+                if let Some((limit, _)) = &self.adaptive {
+                    let change = limit.succeeded();
+                    self.limit_changed(change);
                 }
                 Ok(out)
             }
@@ -79,6 +90,13 @@ impl CallTask {
         drop(permit);
         self.observer.call_finished(&outcome);
         outcome
+    }
+
+    /// Tells the observer of a move of the tool's adaptive limit.
+    fn limit_changed(&self, change: Option<LimitChange>) {
+        if let Some(LimitChange { from, to }) = change {
+            self.observer.tool_limit_changed(&self.call.name, from, to);
+        }
     }
 
     /// The failure class and the message the model reads for the last
@@ -171,6 +189,14 @@ impl Operation for CallTask {
         &mut self,
         attempt: u32,
     ) -> impl Future<Output = Result<ToolOutput, AttemptError>> + Send {
+        // A retry is a new start under the limit as it is now; the first
+        // attempt keeps the window of its admission, so calls admitted
+        // together and throttled together count as one burst.
+        if let Some((limit, window)) = &mut self.adaptive
+            && attempt > 1
+        {
+            *window = limit.window();
+        }
         let token = self.cancel.child_token();
         let mut ctx = ToolContext::new(self.call.id.clone())
             .with_attempt(attempt)
@@ -205,6 +231,18 @@ impl Operation for CallTask {
     }
 
     fn failed(&mut self, attempt: u32, error: &AttemptError, retry_in: Option<Duration>) {
+        // The tool's "slow down": a retryable error with a retry-after.
+        if let (
+            AttemptError::Tool(ToolError::Retryable {
+                retry_after: Some(_),
+                ..
+            }),
+            Some((limit, window)),
+        ) = (error, &self.adaptive)
+        {
+            let change = limit.throttled(*window);
+            self.limit_changed(change);
+        }
         if let (AttemptError::Tool(e), Some(delay)) = (error, retry_in) {
             self.observer
                 .call_retrying(self.index, &self.call, attempt, e, delay);

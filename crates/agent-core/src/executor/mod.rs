@@ -10,10 +10,12 @@
 //! Per-tool scheduling rules (docs/SCHEDULING.md), one module each:
 //! `resource` (exclusive and shared resources, keyed by the input),
 //! `priority` (the global line by priority), `rate` (a token bucket per
-//! tool), `cache` (results of idempotent tools), and `admission`, which
+//! tool), `cache` (results of idempotent tools), `adaptive` (a tool's limit
+//! that shrinks when it is throttled and grows back, AIMD), and `admission`, which
 //! composes them into what one call waits for. With no rules declared none
 //! of them is touched.
 
+mod adaptive;
 mod admission;
 mod batch;
 mod cache;

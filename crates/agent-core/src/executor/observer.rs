@@ -29,6 +29,10 @@ pub trait CallObserver: Send + Sync {
 
     /// The call ended.
     fn call_finished(&self, _outcome: &CallOutcome) {}
+
+    /// The adaptive limit of `tool` moved from `from` to `to` calls at once:
+    /// down when a call of it was throttled, up as its calls succeed.
+    fn tool_limit_changed(&self, _tool: &str, _from: usize, _to: usize) {}
 }
 
 /// Observes nothing.

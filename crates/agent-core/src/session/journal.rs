@@ -84,4 +84,8 @@ impl CallObserver for Journaling {
         });
         self.inner.call_finished(outcome);
     }
+
+    fn tool_limit_changed(&self, tool: &str, from: usize, to: usize) {
+        self.inner.tool_limit_changed(tool, from, to);
+    }
 }
