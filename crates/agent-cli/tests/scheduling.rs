@@ -182,6 +182,30 @@ async fn tool_rules_from_agent_toml_apply_and_unknown_names_are_reported() {
         weather[1]["started_ms"].as_f64().unwrap() >= end - 1.0,
         "{weather:?}"
     );
+    // Why and how long the second waited, per call in --json: queued
+    // before it started, held back by its tool's limit; the first did not
+    // wait. The event stream says it was queued, and why.
+    assert!(weather[0].get("waits").is_none(), "{weather:?}");
+    assert_eq!(
+        weather[1]["waits"][0]["reason"], "tool_limit",
+        "{weather:?}"
+    );
+    assert!(weather[1]["waits"][0]["ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        weather[1]["queued_ms"].as_f64().unwrap() < weather[1]["started_ms"].as_f64().unwrap(),
+        "{weather:?}"
+    );
+    let queued: Vec<&Value> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "tool_call_queued")
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(
+        (&queued[0]["name"], &queued[0]["reason"]),
+        (&Value::from("get_weather"), &Value::from("tool_limit"))
+    );
     // The other tools did not wait for them.
     let distance = calls
         .iter()

@@ -19,7 +19,8 @@ pub use agent::{
     TurnMetrics,
 };
 pub use executor::{
-    CallFailure, CallObserver, CallOutcome, CallPolicy, ExecutorConfig, ToolExecutor,
+    CallFailure, CallObserver, CallOutcome, CallPolicy, CallWait, ExecutorConfig, ToolExecutor,
+    WaitReason,
 };
 pub use message::{
     ContentBlock, Message, Role, ToolResult, ToolResultContent, ToolResultStatus, ToolUse,

@@ -206,10 +206,23 @@ async fn tty(mut rx: UnboundedReceiver<AgentEvent>) {
                     super::sanitize::line(&name),
                     short_input(&input, 48)
                 );
-                let bar = mp.add(ProgressBar::new_spinner());
+                // A call that waited has its bar already: it now runs.
+                let bar = match bars.remove(&id) {
+                    Some((bar, _)) => bar,
+                    None => mp.add(ProgressBar::new_spinner()),
+                };
                 bar.set_style(tool_style.clone());
                 bar.set_message(label.clone());
                 bar.enable_steady_tick(Duration::from_millis(80));
+                bars.insert(id, (bar, label));
+            }
+            EventKind::ToolCallQueued {
+                id, name, reason, ..
+            } => {
+                let label = super::sanitize::line(&name).into_owned();
+                let bar = mp.add(ProgressBar::new_spinner());
+                bar.set_style(done_style.clone());
+                bar.set_message(queued_line(&label, reason));
                 bars.insert(id, (bar, label));
             }
             EventKind::ToolCallRetrying {
@@ -368,12 +381,18 @@ async fn plain(mut rx: UnboundedReceiver<AgentEvent>) {
                 if error { " (error result)" } else { "" }
             )),
             EventKind::ToolLimitChanged { name, from, to, .. } => Some(limit_line(&name, from, to)),
+            EventKind::ToolCallQueued { name, reason, .. } => Some(queued_line(&name, reason)),
             EventKind::ModelCallStarted { .. } | EventKind::TextDelta { .. } => None,
         };
         if let Some(line) = line {
             let _ = writeln!(stderr, "[{at:8.3} s] {}", super::sanitize::line(&line));
         }
     }
+}
+
+/// A call waiting before it runs, as the live views say it.
+fn queued_line(name: &str, reason: agent_core::WaitReason) -> String {
+    format!("… {name} waiting ({})", reason.label())
 }
 
 /// A tool's adaptive limit moving, as the live views say it.
@@ -385,6 +404,14 @@ fn limit_line(name: &str, from: usize, to: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_waiting_call_says_what_for() {
+        assert_eq!(
+            queued_line("write", agent_core::WaitReason::Resource),
+            "… write waiting (resource)"
+        );
+    }
 
     #[test]
     fn an_adaptive_limit_says_which_way_it_moved() {

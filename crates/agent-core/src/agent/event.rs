@@ -89,6 +89,20 @@ pub enum EventKind {
         /// The new text.
         text: String,
     },
+    /// A tool call cannot start at once: it waits for `reason` (a limit, a
+    /// resource, a rate). Calls that start at once are not reported queued.
+    ToolCallQueued {
+        /// Which model turn asked for it.
+        iteration: u32,
+        /// Its position in the model's message.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// What it waits for first.
+        reason: crate::WaitReason,
+    },
     /// A tool call starts (it got its concurrency slot).
     ToolCallStarted {
         /// Which model turn asked for it.
@@ -134,6 +148,9 @@ pub enum EventKind {
         failure: Option<CallFailure>,
         /// The error message sent to the model, if it failed.
         error: Option<String>,
+        /// When it was queued, from the batch's start.
+        #[serde(with = "crate::duration_ms", rename = "queued_ms", default)]
+        queued: Duration,
         /// When it started, from the batch's start.
         #[serde(with = "crate::duration_ms", rename = "started_ms")]
         started: Duration,
@@ -146,6 +163,9 @@ pub enum EventKind {
         /// result, the tool not run.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         cached: bool,
+        /// What held it back between `queued_ms` and `started_ms`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        waits: Vec<crate::CallWait>,
     },
     /// On resume: a call of the interrupted batch that is not run again,
     /// its result taken from the session's journal (or, for a
@@ -230,6 +250,16 @@ impl EventLog {
 }
 
 impl CallObserver for EventLog {
+    fn call_queued(&self, index: usize, call: &ToolUse, reason: crate::WaitReason) {
+        self.emit(EventKind::ToolCallQueued {
+            iteration: self.iteration(),
+            index,
+            id: call.id.clone(),
+            name: call.name.clone(),
+            reason,
+        });
+    }
+
     fn call_started(&self, index: usize, call: &ToolUse) {
         self.emit(EventKind::ToolCallStarted {
             iteration: self.iteration(),
@@ -277,10 +307,12 @@ impl CallObserver for EventLog {
                     })
                     .collect::<String>()
             }),
+            queued: outcome.queued,
             started: outcome.started,
             elapsed: outcome.elapsed,
             attempts: outcome.attempts,
             cached: outcome.cached,
+            waits: outcome.waits.clone(),
         });
     }
 

@@ -19,6 +19,7 @@ use super::cache::ResultCache;
 use super::limit::{ConcurrencyLimit, Permit, Queued};
 use super::rate::RateLimit;
 use super::resource::{Access, Guard, Place, Resource, ResourceTable};
+use super::wait::{CallWait, WaitReason, timed};
 
 /// The rules of one tool, ready to apply.
 #[derive(Debug)]
@@ -203,6 +204,8 @@ pub(super) struct Admitted {
     _rest: Option<(Option<Permit>, Vec<Guard>)>,
     /// The slot of its tool's adaptive limit, if the tool has one.
     adaptive: Option<AdaptivePermit>,
+    /// What it waited for, in order (empty when it ran at once).
+    pub waits: Vec<CallWait>,
 }
 
 impl Admitted {
@@ -223,15 +226,44 @@ impl Admission {
         }
     }
 
+    /// What the call waits for first, if it cannot start at once.
+    pub fn first_wait(&self) -> Option<WaitReason> {
+        match self {
+            Self::Global(q) => (!q.is_ready()).then_some(WaitReason::GlobalLimit),
+            Self::Ruled(r) => {
+                if !r.resources.iter().all(Place::is_ready) {
+                    Some(WaitReason::Resource)
+                } else if r.tool.as_ref().is_some_and(|q| !q.is_ready()) {
+                    Some(if r.adaptive.is_some() {
+                        WaitReason::Adaptive
+                    } else {
+                        WaitReason::ToolLimit
+                    })
+                } else if r.rate_at.is_some_and(|at| at > tokio::time::Instant::now()) {
+                    Some(WaitReason::Rate)
+                } else if r.global.as_ref().is_some_and(Queued::is_ready) {
+                    None
+                } else {
+                    Some(WaitReason::GlobalLimit)
+                }
+            }
+        }
+    }
+
     /// Waits for everything the call needs, in order: resources, its tool's
-    /// slot, its rate's token, a global slot.
+    /// slot, its rate's token, a global slot; each wait is recorded.
     pub async fn admitted(self) -> Admitted {
         match self {
-            Self::Global(q) => Admitted {
-                _global: q.acquired().await,
-                _rest: None,
-                adaptive: None,
-            },
+            Self::Global(q) => {
+                let mut waits = Vec::new();
+                let ready = q.is_ready();
+                Admitted {
+                    _global: timed(&mut waits, WaitReason::GlobalLimit, ready, q.acquired()).await,
+                    _rest: None,
+                    adaptive: None,
+                    waits,
+                }
+            }
             Self::Ruled(r) => {
                 let Ruled {
                     resources,
@@ -243,13 +275,22 @@ impl Admission {
                     rate_at,
                     adaptive,
                 } = *r;
+                let mut waits = Vec::new();
                 let mut guards = Vec::with_capacity(resources.len());
                 for place in resources {
-                    guards.push(place.acquired().await);
+                    let ready = place.is_ready();
+                    guards.push(
+                        timed(&mut waits, WaitReason::Resource, ready, place.acquired()).await,
+                    );
                 }
                 let waited = tool.as_ref().is_some_and(|q| !q.is_ready());
+                let tool_reason = if adaptive.is_some() {
+                    WaitReason::Adaptive
+                } else {
+                    WaitReason::ToolLimit
+                };
                 let tool = match tool {
-                    Some(q) => Some(q.acquired().await),
+                    Some(q) => Some(timed(&mut waits, tool_reason, !waited, q.acquired()).await),
                     None => None,
                 };
                 // A slot of an adaptive limit goes back through it; a call
@@ -262,13 +303,28 @@ impl Admission {
                     (tool, _) => (tool, None),
                 };
                 if let Some(at) = rate_at.or_else(|| rate.map(|r| r.reserve())) {
-                    tokio::time::sleep_until(at).await;
+                    let ready = at <= tokio::time::Instant::now();
+                    timed(
+                        &mut waits,
+                        WaitReason::Rate,
+                        ready,
+                        tokio::time::sleep_until(at),
+                    )
+                    .await;
                 }
                 let global = global.unwrap_or_else(|| limit.enqueue_at(priority));
+                let ready = global.is_ready();
                 Admitted {
-                    _global: global.acquired().await,
+                    _global: timed(
+                        &mut waits,
+                        WaitReason::GlobalLimit,
+                        ready,
+                        global.acquired(),
+                    )
+                    .await,
                     _rest: Some((tool, guards)),
                     adaptive,
+                    waits,
                 }
             }
         }

@@ -82,6 +82,7 @@ impl<'a> Batch<'a> {
         let index = self.pending.len();
         let observer = &self.observer;
         let batch_start = self.start;
+        let queued = batch_start.elapsed();
         let refused = |failure, message: String| {
             observer.call_started(index, call);
             let outcome = CallOutcome {
@@ -90,10 +91,12 @@ impl<'a> Batch<'a> {
                 name: call.name.clone(),
                 result: ToolResult::error(&call.id, message),
                 failure: Some(failure),
-                started: batch_start.elapsed(),
+                queued,
+                started: queued,
                 elapsed: std::time::Duration::ZERO,
                 attempts: 0,
                 cached: false,
+                waits: Vec::new(),
             };
             observer.call_finished(&outcome);
             Pending::Done(Box::new(outcome))
@@ -139,6 +142,8 @@ impl<'a> Batch<'a> {
             announced: false,
             leader: None,
             adaptive: None,
+            queued,
+            waits: Vec::new(),
         };
         if let Some(ttl) = rules.and_then(|r| r.cache) {
             match self
@@ -212,6 +217,10 @@ impl<'a> Batch<'a> {
         task.announced = slot.is_ready();
         if task.announced {
             self.observer.call_started(index, call);
+        } else if let Some(reason) = slot.first_wait() {
+            // Only a call that waits is reported queued: the hot path (a
+            // free slot) emits nothing more.
+            self.observer.call_queued(index, call, reason);
         }
         let handle = tokio::spawn(task.run(slot));
         self.in_flight.tasks.push(handle.abort_handle());
@@ -262,10 +271,12 @@ impl<'a> Batch<'a> {
                             id,
                             name,
                             failure: Some(CallFailure::Panicked),
+                            queued: std::time::Duration::ZERO,
                             started: std::time::Duration::ZERO,
                             elapsed: batch_start.elapsed(),
                             attempts: 1,
                             cached: false,
+                            waits: Vec::new(),
                         }
                     }
                 },

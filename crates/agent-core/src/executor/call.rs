@@ -17,6 +17,7 @@ use super::adaptive::{AdaptiveLimit, LimitChange};
 use super::admission::Admission;
 use super::cache::Leader;
 use super::timeout::with_timeout;
+use super::wait::CallWait;
 use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
 use crate::retry::{self, Operation, Stopped, Verdict};
 use crate::{ToolResult, ToolUse};
@@ -38,6 +39,10 @@ pub(super) struct CallTask {
     /// Its tool's adaptive limit once admitted, and the window its current
     /// attempt started in (see `adaptive.rs`).
     pub adaptive: Option<(Arc<AdaptiveLimit>, u64)>,
+    /// When the batch was given it, from the batch's start.
+    pub queued: Duration,
+    /// What it waited for before it ran.
+    pub waits: Vec<CallWait>,
 }
 
 /// Why one attempt failed (cancellation is the retry loop's to see).
@@ -60,6 +65,8 @@ impl CallTask {
             }
             permit = slot.admitted() => permit,
         };
+        let mut permit = permit;
+        self.waits = std::mem::take(&mut permit.waits);
         let start = Instant::now();
         if !self.announced {
             self.observer.call_started(self.index, &self.call);
@@ -171,10 +178,12 @@ impl CallTask {
             name: self.call.name.clone(),
             result,
             failure,
+            queued: self.queued,
             started: start.saturating_duration_since(self.batch_start),
             elapsed: start.elapsed(),
             attempts,
             cached: false,
+            waits: self.waits.clone(),
         }
     }
 }

@@ -11,7 +11,8 @@
 //! `resource` (exclusive and shared resources, keyed by the input),
 //! `priority` (the global line by priority), `rate` (a token bucket per
 //! tool), `cache` (results of idempotent tools), `adaptive` (a tool's limit
-//! that shrinks when it is throttled and grows back, AIMD), and `admission`, which
+//! that shrinks when it is throttled and grows back, AIMD), `wait` (what a
+//! call waited for, reported per call), and `admission`, which
 //! composes them into what one call waits for. With no rules declared none
 //! of them is touched.
 
@@ -29,6 +30,7 @@ mod priority;
 mod rate;
 mod resource;
 pub mod timeout;
+mod wait;
 
 use std::sync::Arc;
 
@@ -40,6 +42,7 @@ pub use config::{CallPolicy, ExecutorConfig};
 pub use limit::{ConcurrencyLimit, Queued};
 pub use observer::CallObserver;
 pub use outcome::{CallFailure, CallOutcome};
+pub use wait::{CallWait, WaitReason};
 
 use crate::ToolUse;
 

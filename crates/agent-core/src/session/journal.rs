@@ -61,6 +61,10 @@ impl Journaling {
 }
 
 impl CallObserver for Journaling {
+    fn call_queued(&self, index: usize, call: &ToolUse, reason: crate::WaitReason) {
+        self.inner.call_queued(index, call, reason);
+    }
+
     fn call_started(&self, index: usize, call: &ToolUse) {
         self.inner.call_started(index, call);
     }
