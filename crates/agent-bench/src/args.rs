@@ -47,6 +47,12 @@ pub struct BenchArgs {
     /// Skip `agent run` as a fresh process (start-up time, peak RSS).
     #[arg(long)]
     pub no_agent_run: bool,
+    /// Run the scheduler's side-by-side comparisons instead of the cases:
+    /// eager start (EAGER at 2 s, Q1–Q4 at 500 ms, streamed, blocks spread
+    /// over the latency) against --no-eager, FANOUT-1024 with a rule on
+    /// every call, and each rule's effect on Q2 (docs/BENCHMARKS.md).
+    #[arg(long)]
+    pub scheduling: bool,
     /// No progress bar (it only shows on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,

@@ -67,6 +67,9 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
     if let Some(warning) = debug_build_warning(cfg!(debug_assertions)) {
         eprintln!("{warning}");
     }
+    if args.scheduling {
+        return crate::scheduling::bench(&args).await;
+    }
     let ids: Vec<String> = selected.iter().map(Case::id).collect();
     eprintln!(
         "{} case{}: {}",

@@ -13,6 +13,7 @@
 //! - [`sdk_baseline`]: the bare SDK loop CHAIN is compared with;
 //! - [`process`]: peak memory, and `agent run` as a fresh process;
 //! - [`report`]: the figures as JSON and as a table;
+//! - [`scheduling`]: the scheduler's side-by-side comparisons (`--scheduling`);
 //! - [`progress`]: the bar on stderr.
 //!
 //! Exit codes as `agent`'s: 0 success; 2 usage error; 3 a run failed or did
@@ -27,6 +28,7 @@ mod measure;
 mod process;
 mod progress;
 mod report;
+mod scheduling;
 mod sdk_baseline;
 mod servers;
 

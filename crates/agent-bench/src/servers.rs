@@ -49,12 +49,25 @@ impl ServerRuntime {
     /// Starts a server with `latency` per model call; `record` keeps every
     /// request (only for short uses: the record grows).
     pub async fn start(&self, latency: Duration, record: bool) -> Result<Served, Failure> {
+        self.start_with(latency, record, false).await
+    }
+
+    /// As [`ServerRuntime::start`]; `paced`: a streamed answer's blocks are
+    /// spread over the latency (`MockServerBuilder::pace_stream`), as a
+    /// model writes, for eager start to show.
+    pub async fn start_with(
+        &self,
+        latency: Duration,
+        record: bool,
+        paced: bool,
+    ) -> Result<Served, Failure> {
         let Some(rt) = &self.runtime else {
             return Err(Failure::Other("the server runtime is gone".into()));
         };
         let builder = MockServer::builder()
             .latency(latency)
             .record(record)
+            .pace_stream(paced)
             .scenarios(self.scenarios.clone());
         let server = rt
             .spawn(async move { builder.start().await })

@@ -67,6 +67,7 @@ use routes::{AppState, Converse};
 pub struct MockServerBuilder {
     settings: Settings<Fault>,
     max_input_tokens: Option<u64>,
+    pace_stream: bool,
 }
 
 impl MockServerBuilder {
@@ -92,6 +93,17 @@ impl MockServerBuilder {
     /// first event (ConverseStream). Errors answer at once.
     pub fn latency(mut self, latency: Duration) -> Self {
         self.settings.latency = latency;
+        self
+    }
+
+    /// Spreads a streamed answer over the latency, as a model writing its
+    /// message does: content block `i` of `n` arrives `latency · (i + 1) /
+    /// n` after the request (the message's end still at `latency`), rather
+    /// than every event after the whole latency. What eager start (tools
+    /// starting while the model writes) is measured against; off by
+    /// default, and for Converse answers, which come whole.
+    pub fn pace_stream(mut self, on: bool) -> Self {
+        self.pace_stream = on;
         self
     }
 
@@ -180,6 +192,7 @@ impl MockServerBuilder {
     pub async fn start(self) -> Result<MockServer, MockError> {
         let converse = Converse {
             max_input_tokens: self.max_input_tokens,
+            pace_stream: self.pace_stream,
         };
         let (handle, state) = self
             .settings

@@ -23,6 +23,8 @@ use super::validate::{check_auth, check_model, check_request};
 pub(crate) struct Converse {
     /// Refuse requests estimated above this many input tokens.
     pub max_input_tokens: Option<u64>,
+    /// Spread a streamed answer's blocks over the latency.
+    pub pace_stream: bool,
 }
 
 /// Shared by every request: the common settings, the fault plan and the
@@ -175,7 +177,13 @@ async fn serve(
             response, ending, ..
         } => {
             if stream {
-                answer::converse_stream(&response, &request_id, state.latency, ending)
+                answer::converse_stream(
+                    &response,
+                    &request_id,
+                    state.latency,
+                    ending,
+                    state.protocol.pace_stream,
+                )
             } else {
                 mock_support::latency::wait(state.latency).await;
                 answer::converse(&response, &request_id, Duration::ZERO, ending)
