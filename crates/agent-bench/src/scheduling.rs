@@ -33,7 +33,7 @@ use crate::args::BenchArgs;
 use crate::cases::{Case, Kind, SLOW_MODEL_MS};
 use crate::demo_plugin::DemoPlugin;
 use crate::measure::{self, Stats};
-use crate::servers::{ServerRuntime, Served};
+use crate::servers::{Served, ServerRuntime};
 
 /// The streamed model latency of the EAGER case.
 pub const EAGER_LATENCY_MS: u64 = 2000;
@@ -139,7 +139,11 @@ fn comparisons() -> Vec<Comparison> {
             group: "scheduler cost",
             case: Case {
                 kind: Kind::Fanout,
-                ..case(reference::fanout(1024, crate::cases::FANOUT_SLEEP_MS), 0, streaming)
+                ..case(
+                    reference::fanout(1024, crate::cases::FANOUT_SLEEP_MS),
+                    0,
+                    streaming,
+                )
             },
             paced: false,
             a: ("no rules", plain.clone()),
@@ -216,7 +220,11 @@ pub async fn bench(args: &BenchArgs) -> Result<(), Failure> {
     for c in &list {
         let key = (c.case.latency.as_millis() as u64, c.paced);
         if let std::collections::btree_map::Entry::Vacant(slot) = servers.entry(key) {
-            slot.insert(server_runtime.start_with(c.case.latency, false, c.paced).await?);
+            slot.insert(
+                server_runtime
+                    .start_with(c.case.latency, false, c.paced)
+                    .await?,
+            );
         }
     }
     eprintln!(
@@ -239,7 +247,10 @@ pub async fn bench(args: &BenchArgs) -> Result<(), Failure> {
         let json = serde_json::to_string_pretty(&pairs)
             .map_err(|e| Failure::Other(format!("cannot write the figures as JSON: {e}")))?;
         std::fs::write(path, json + "\n").map_err(|e| {
-            Failure::Other(format!("cannot write the figures to {}: {e}", path.display()))
+            Failure::Other(format!(
+                "cannot write the figures to {}: {e}",
+                path.display()
+            ))
         })?;
     } else if args.json {
         let json = serde_json::to_string_pretty(&pairs)
@@ -324,7 +335,10 @@ fn table(pairs: &[Pair]) -> String {
             }
         };
         let diff = if p.group == "scheduler cost" {
-            format!("{:+.1} ms ({:+.2} µs per call)", p.difference_ms, p.difference_per_call_us)
+            format!(
+                "{:+.1} ms ({:+.2} µs per call)",
+                p.difference_ms, p.difference_per_call_us
+            )
         } else {
             format!("{:+.1} ms", p.difference_ms)
         };
@@ -367,10 +381,10 @@ mod tests {
     fn every_comparison_has_two_sides_and_a_known_group() {
         let list = comparisons();
         assert_eq!(list.len(), 1 + 4 + 2 + 3);
-        assert!(list.iter().all(|c| matches!(
-            c.group,
-            "eager start" | "scheduler cost" | "rule effect"
-        )));
+        assert!(
+            list.iter()
+                .all(|c| matches!(c.group, "eager start" | "scheduler cost" | "rule effect"))
+        );
         assert!(list.iter().filter(|c| c.paced).all(|c| c.case.streaming));
     }
 }
