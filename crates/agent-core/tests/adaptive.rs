@@ -154,3 +154,53 @@ async fn a_tool_without_the_rule_is_never_limited_by_throttles() {
     assert_eq!(starts(&run(&executor, &eight, &limits).await), [0; 8]);
     assert_eq!(*limits.0.lock().unwrap(), []);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_run_reports_each_move_of_the_limit_as_an_event() {
+    use agent_core::{Agent, EventKind};
+    use agent_testkit::{Scenario, ScriptedBackend, ScriptedTurn};
+
+    let backend = ScriptedBackend::new(vec![Scenario::new(
+        "throttled",
+        None,
+        vec![
+            ScriptedTurn::tools([("api", json!({"throttle": true}))]),
+            ScriptedTurn::tools([("api", json!({"ms": 10}))]),
+            ScriptedTurn::text("done"),
+        ],
+    )]);
+    let agent = Agent::builder()
+        .backend(Arc::new(backend))
+        .tools(tools())
+        .executor(
+            ExecutorConfig::default()
+                .with_tool_adaptive("api", 1, 2)
+                .with_tool_retry("api", ExponentialBackoff::default().with_max_attempts(1)),
+        )
+        .build()
+        .unwrap();
+    let run = agent.run("call the api").await.unwrap();
+    let moves: Vec<(usize, usize)> = run
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ToolLimitChanged { name, from, to, .. } if name == "api" => {
+                Some((*from, *to))
+            }
+            _ => None,
+        })
+        .collect();
+    // Halved by the throttle, back up after one success at limit 1.
+    assert_eq!(moves, [(2, 1), (1, 2)]);
+    let json = serde_json::to_value(&run.events).unwrap();
+    let first = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "tool_limit_changed")
+        .unwrap();
+    assert_eq!(
+        (&first["name"], &first["from"], &first["to"]),
+        (&json!("api"), &json!(2), &json!(1))
+    );
+}
