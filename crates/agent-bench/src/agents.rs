@@ -2,11 +2,12 @@
 //! (`agent_cli::assemble`) from the CLI's built-in defaults, so nothing on
 //! the machine (flags, environment, config file) changes what is measured.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use agent_cli::assemble;
 use agent_cli::exit::Failure;
-use agent_cli::settings::Settings;
+use agent_cli::settings::{Settings, ToolOverride};
 use agent_core::{Agent, ModelBackend};
 use tool_api::ToolRegistry;
 
@@ -24,31 +25,52 @@ pub fn agent(
     max_concurrency: Option<usize>,
     max_iterations: u32,
 ) -> Result<Agent, Failure> {
-    agent_with(
-        backend,
-        tools,
-        streaming,
+    let variant = Variant {
         max_concurrency,
-        max_iterations,
-        |s| {
-            s.cache.value = "off".to_owned();
-        },
-    )
+        ..Variant::default()
+    };
+    agent_with(backend, tools, streaming, &variant, max_iterations)
 }
 
-/// [`agent`], with `adjust` applied to the settings last.
+/// What a scheduling case changes in the agent (`scheduling.rs`): eager
+/// start, the global limit, per-tool rules as `[tools.NAME]` sets them.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Eager start (the CLI's default: on).
+    pub eager: bool,
+    /// The global limit (`None`: no limit).
+    pub max_concurrency: Option<usize>,
+    /// `[tools.NAME]` tables.
+    pub tools: BTreeMap<String, ToolOverride>,
+    /// Prompt caching (`--cache`): off for the timing cases.
+    pub cache: String,
+}
+
+impl Default for Variant {
+    fn default() -> Self {
+        Self {
+            eager: true,
+            max_concurrency: None,
+            tools: BTreeMap::new(),
+            cache: "off".to_owned(),
+        }
+    }
+}
+
+/// As [`agent`], with `variant`'s settings.
 pub fn agent_with(
     backend: Arc<dyn ModelBackend>,
     tools: ToolRegistry,
     streaming: bool,
-    max_concurrency: Option<usize>,
+    variant: &Variant,
     max_iterations: u32,
-    adjust: impl FnOnce(&mut Settings),
 ) -> Result<Agent, Failure> {
     let mut settings = Settings::defaults()?;
-    settings.max_concurrency.value = max_concurrency.unwrap_or(0);
+    settings.max_concurrency.value = variant.max_concurrency.unwrap_or(0);
     settings.max_iterations.value = max_iterations;
     settings.stream.value = streaming;
-    adjust(&mut settings);
+    settings.eager.value = variant.eager;
+    settings.tools.value = variant.tools.clone();
+    settings.cache.value = variant.cache.clone();
     assemble::agent(backend, tools, &settings)
 }

@@ -59,6 +59,12 @@ pub struct BenchArgs {
     /// `--cache-tokens 20`.
     #[arg(long, value_name = "K")]
     pub cache_tokens: Option<usize>,
+    /// Run the scheduler's side-by-side comparisons instead of the cases:
+    /// eager start (EAGER at 2 s, Q1–Q4 at 500 ms, streamed, blocks spread
+    /// over the latency) against --no-eager, FANOUT-1024 with a rule on
+    /// every call, and each rule's effect on Q2 (docs/BENCHMARKS.md).
+    #[arg(long)]
+    pub scheduling: bool,
     /// No progress bar (it only shows on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,

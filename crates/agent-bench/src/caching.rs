@@ -64,14 +64,18 @@ pub async fn cache_tokens(k: usize, plugin: &DemoPlugin, json: bool) -> Result<(
     let max_iterations = u32::try_from(chain.turns.len() + 1).unwrap_or(u32::MAX);
     let mut figures = Vec::new();
     for cache in ["off", "auto"] {
-        let served = runtime.start_counting(Duration::ZERO, false, true).await?;
+        let served = runtime
+            .start_with(Duration::ZERO, false, false, true)
+            .await?;
         let agent = agents::agent_with(
             served.backend.clone(),
             plugin.tools.clone(),
             true,
-            None,
+            &agents::Variant {
+                cache: cache.to_owned(),
+                ..agents::Variant::default()
+            },
             max_iterations,
-            |settings| settings.cache.value = cache.to_owned(),
         )?;
         let run = agent
             .run(&prompt)

@@ -71,6 +71,9 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
     if let Some(warning) = debug_build_warning(cfg!(debug_assertions)) {
         eprintln!("{warning}");
     }
+    if args.scheduling {
+        return crate::scheduling::bench(&args).await;
+    }
     if args.restate {
         return crate::restate::bench(&args).await;
     }

@@ -16,6 +16,7 @@
 //! - [`process`]: peak memory, and `agent run` as a fresh process;
 //! - [`report`]: the figures as JSON and as a table;
 //! - [`restate`]: `--restate`, durable runs on Restate measured;
+//! - [`scheduling`]: the scheduler's side-by-side comparisons (`--scheduling`);
 //! - [`progress`]: the bar on stderr;
 //! - [`sessions`]: `--sessions`, the cost of journaling and of resuming.
 //!
@@ -34,6 +35,7 @@ mod process;
 mod progress;
 mod report;
 mod restate;
+mod scheduling;
 mod sdk_baseline;
 mod servers;
 mod sessions;

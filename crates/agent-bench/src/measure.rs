@@ -50,6 +50,8 @@ pub struct Sample {
     pub tool_time: Duration,
     /// The sum of every tool call's time.
     pub sequential_tool_time: Duration,
+    /// Tool time hidden behind generation (eager start).
+    pub hidden_tool_time: Duration,
 }
 
 impl Sample {
@@ -105,6 +107,7 @@ pub async fn run_once(agent: &Agent, case: &Case) -> Result<Sample, Failure> {
         model_time: m.model_time,
         tool_time: m.tool_time,
         sequential_tool_time: m.sequential_tool_time,
+        hidden_tool_time: m.hidden_tool_time,
     })
 }
 
@@ -166,6 +169,7 @@ mod tests {
             model_time: ms(8),
             tool_time: ms(101),
             sequential_tool_time: ms(25_600),
+            hidden_tool_time: Duration::ZERO,
         };
         assert_eq!(s.estimated_sequential(), ms(25_609));
     }

@@ -49,16 +49,19 @@ impl ServerRuntime {
     /// Starts a server with `latency` per model call; `record` keeps every
     /// request (only for short uses: the record grows).
     pub async fn start(&self, latency: Duration, record: bool) -> Result<Served, Failure> {
-        self.start_counting(latency, record, false).await
+        self.start_with(latency, record, false, false).await
     }
 
-    /// [`ServerRuntime::start`]; `wire_tokens`: every request's input
-    /// tokens counted from its body, as the prompt cache counts them (see
-    /// `MockServerBuilder::wire_token_counts`).
-    pub async fn start_counting(
+    /// As [`ServerRuntime::start`]; `paced`: a streamed answer's blocks are
+    /// spread over the latency (`MockServerBuilder::pace_stream`), as a
+    /// model writes, for eager start to show; `wire_tokens`: every
+    /// request's input tokens counted from its body, as the prompt cache
+    /// counts them (`MockServerBuilder::wire_token_counts`).
+    pub async fn start_with(
         &self,
         latency: Duration,
         record: bool,
+        paced: bool,
         wire_tokens: bool,
     ) -> Result<Served, Failure> {
         let Some(rt) = &self.runtime else {
@@ -68,6 +71,7 @@ impl ServerRuntime {
             .latency(latency)
             .record(record)
             .wire_token_counts(wire_tokens)
+            .pace_stream(paced)
             .scenarios(self.scenarios.clone());
         let server = rt
             .spawn(async move { builder.start().await })

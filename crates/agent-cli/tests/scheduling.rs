@@ -182,6 +182,30 @@ async fn tool_rules_from_agent_toml_apply_and_unknown_names_are_reported() {
         weather[1]["started_ms"].as_f64().unwrap() >= end - 1.0,
         "{weather:?}"
     );
+    // Why and how long the second waited, per call in --json: queued
+    // before it started, held back by its tool's limit; the first did not
+    // wait. The event stream says it was queued, and why.
+    assert!(weather[0].get("waits").is_none(), "{weather:?}");
+    assert_eq!(
+        weather[1]["waits"][0]["reason"], "tool_limit",
+        "{weather:?}"
+    );
+    assert!(weather[1]["waits"][0]["ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        weather[1]["queued_ms"].as_f64().unwrap() < weather[1]["started_ms"].as_f64().unwrap(),
+        "{weather:?}"
+    );
+    let queued: Vec<&Value> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "tool_call_queued")
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(
+        (&queued[0]["name"], &queued[0]["reason"]),
+        (&Value::from("get_weather"), &Value::from("tool_limit"))
+    );
     // The other tools did not wait for them.
     let distance = calls
         .iter()
@@ -235,4 +259,39 @@ fn cache_ttl_without_idempotent_is_refused_naming_the_table() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("[tools.lookup] rate"), "{stderr}");
+}
+
+#[test]
+fn an_adaptive_limit_is_shown_as_its_range_and_a_bad_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    let show = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        agent()
+            .args(["config", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = show("[tools.lookup]\nadaptive = true\nconcurrency = 8\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("lookup: concurrency 8 adaptive 1..8"),
+        "{shown}"
+    );
+    let out = show("[tools.lookup]\nadaptive = [2, 6]\n");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("lookup: adaptive 2..6"), "{shown}");
+    let out = show("[tools.lookup]\nadaptive = [0, 4]\n");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[tools.lookup] adaptive = [0, 4] must be [MIN, MAX]"),
+        "{stderr}"
+    );
 }

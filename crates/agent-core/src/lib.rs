@@ -22,7 +22,8 @@ pub use agent::{
     RunOptions, Session, TurnMetrics,
 };
 pub use executor::{
-    CallFailure, CallObserver, CallOutcome, CallPolicy, ExecutorConfig, ToolExecutor,
+    CallFailure, CallObserver, CallOutcome, CallPolicy, CallWait, ExecutorConfig, ToolExecutor,
+    WaitReason,
 };
 pub use message::{
     Blob, ContentBlock, Document, DocumentFormat, Image, ImageFormat, MediaSource, Message,

@@ -75,6 +75,21 @@ pub fn chunked(chunks: Vec<Vec<u8>>, latency: Duration, cut: bool) -> Body {
     }
 }
 
+/// A body whose `groups` of chunks are spread over `latency`: group `i` of
+/// `n` is sent `latency · (i + 1) / n` after the start, so the last one
+/// ends at `latency` as [`chunked`]'s body does, but the first ones arrive
+/// early, as a model's message does while it is written.
+pub fn paced(groups: Vec<Vec<Vec<u8>>>, latency: Duration) -> Body {
+    let n = u32::try_from(groups.len().max(1)).unwrap_or(u32::MAX);
+    let step = latency / n;
+    let items = stream::iter(groups).then(move |group| async move {
+        latency::wait(step).await;
+        let bytes: Vec<u8> = group.concat();
+        Ok::<Bytes, std::io::Error>(Bytes::from(bytes))
+    });
+    Body::from_stream(items)
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::to_bytes;
@@ -89,6 +104,21 @@ mod tests {
         assert_eq!(&bytes[..], b"{\"a\":1}");
         let body = chunked(vec![b"ab".to_vec(), b"cd".to_vec()], Duration::ZERO, false);
         assert_eq!(&to_bytes(body, usize::MAX).await.unwrap()[..], b"abcd");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn paced_groups_arrive_spread_over_the_latency() {
+        let start = tokio::time::Instant::now();
+        let body = paced(
+            vec![vec![b"a".to_vec(), b"b".to_vec()], vec![b"c".to_vec()]],
+            Duration::from_millis(1000),
+        );
+        let mut body = body.into_data_stream();
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"ab");
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"c");
+        assert_eq!(start.elapsed(), Duration::from_millis(1000));
+        assert!(body.next().await.is_none());
     }
 
     #[tokio::test]

@@ -55,7 +55,7 @@ pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
 pub use output::{OutputPart, ToolOutput};
 pub use prefixed::Prefixed;
 pub use registry::{RegisteredTool, ToolRegistry};
-pub use scheduling::Scheduling;
+pub use scheduling::{Adaptive, Scheduling};
 pub use tool::{Tool, ToolSpec};
 pub use typed::{FnTool, Typed, TypedTool, tool_fn};
 

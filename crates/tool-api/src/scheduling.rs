@@ -56,6 +56,54 @@ pub struct Scheduling {
     /// [`Scheduling::rate_limit`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate: Option<String>,
+    /// Adaptive concurrency (opt-in): the tool's limit halves when a call
+    /// reports throttling (a retryable error with a retry-after) and grows
+    /// back by one per limit's worth of successes (AIMD). `true` moves it
+    /// between 1 and `concurrency` (or [`Adaptive::DEFAULT_MAX`]); `[MIN,
+    /// MAX]` names the range. See [`Adaptive`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<Adaptive>,
+}
+
+/// How a tool's adaptive limit is declared: `adaptive = true` (or `false`),
+/// or the range it moves in, `adaptive = [MIN, MAX]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Adaptive {
+    /// On (between 1 and the tool's `concurrency`) or off.
+    Enabled(bool),
+    /// On, between these two limits (both at least 1, MIN at most MAX).
+    Range([usize; 2]),
+}
+
+impl Adaptive {
+    /// The highest limit of `adaptive = true` on a tool without a
+    /// `concurrency`: the executor's default global limit, so a tool that
+    /// is never throttled runs as it would without the rule.
+    pub const DEFAULT_MAX: usize = 64;
+
+    /// The range (min, max) the limit moves in, `None` when off;
+    /// `concurrency` is the tool's fixed limit, if it has one.
+    pub fn range(&self, concurrency: Option<usize>) -> Option<(usize, usize)> {
+        match *self {
+            Self::Enabled(false) => None,
+            Self::Enabled(true) => Some((1, concurrency.unwrap_or(Self::DEFAULT_MAX).max(1))),
+            Self::Range([min, max]) => {
+                let min = min.max(1);
+                Some((min, max.max(min)))
+            }
+        }
+    }
+
+    /// Why a declared range cannot be used, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        match *self {
+            Self::Range([min, max]) if min == 0 || min > max => Err(format!(
+                "adaptive = [{min}, {max}] must be [MIN, MAX] with 1 <= MIN <= MAX"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Scheduling {
@@ -68,6 +116,7 @@ impl Scheduling {
             && self.idempotent.is_none()
             && self.cache_ttl.is_none()
             && self.rate.is_none()
+            && self.adaptive.is_none()
     }
 
     /// At most `n` calls at once.
@@ -107,6 +156,12 @@ impl Scheduling {
             return Err(bad());
         }
         Ok(Some((n, period)))
+    }
+
+    /// An adaptive limit (AIMD) between `min` and `max` calls at once.
+    pub fn with_adaptive(mut self, min: usize, max: usize) -> Self {
+        self.adaptive = Some(Adaptive::Range([min, max]));
+        self
     }
 
     /// Its calls' priority behind the executor's limit.
@@ -149,6 +204,9 @@ impl Scheduling {
         }
         if over.rate.is_some() {
             self.rate = over.rate.clone();
+        }
+        if over.adaptive.is_some() {
+            self.adaptive = over.adaptive;
         }
         self
     }
@@ -205,6 +263,27 @@ mod tests {
         assert!(s("0/s").is_err());
         assert!(s("5/h").unwrap_err().contains("\"N/s\" or \"N/min\""));
         assert_eq!(Scheduling::default().rate_limit(), Ok(None));
+    }
+
+    #[test]
+    fn adaptive_is_a_switch_or_a_range() {
+        let s: Scheduling =
+            serde_json::from_str(r#"{"adaptive": true, "concurrency": 8}"#).unwrap_or_default();
+        assert_eq!(
+            s.adaptive.and_then(|a| a.range(s.concurrency)),
+            Some((1, 8))
+        );
+        let s: Scheduling = serde_json::from_str(r#"{"adaptive": [2, 6]}"#).unwrap_or_default();
+        assert_eq!(s.adaptive, Some(Adaptive::Range([2, 6])));
+        assert_eq!(s.adaptive.and_then(|a| a.range(None)), Some((2, 6)));
+        assert_eq!(
+            Adaptive::Enabled(true).range(None),
+            Some((1, Adaptive::DEFAULT_MAX))
+        );
+        assert_eq!(Adaptive::Enabled(false).range(Some(4)), None);
+        assert!(Adaptive::Range([0, 4]).check().is_err());
+        assert!(Adaptive::Range([5, 4]).check().is_err());
+        assert!(Adaptive::Range([1, 4]).check().is_ok());
     }
 
     #[test]

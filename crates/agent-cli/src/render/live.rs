@@ -280,10 +280,23 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                     super::sanitize::line(&name),
                     short_input(&input, 48)
                 );
-                let bar = mp.add(ProgressBar::new_spinner());
+                // A call that waited has its bar already: it now runs.
+                let bar = match bars.remove(&id) {
+                    Some((bar, _)) => bar,
+                    None => mp.add(ProgressBar::new_spinner()),
+                };
                 bar.set_style(tool_style.clone());
                 bar.set_message(label.clone());
                 bar.enable_steady_tick(Duration::from_millis(80));
+                bars.insert(id, (bar, label));
+            }
+            EventKind::ToolCallQueued {
+                id, name, reason, ..
+            } => {
+                let label = super::sanitize::line(&name).into_owned();
+                let bar = mp.add(ProgressBar::new_spinner());
+                bar.set_style(done_style.clone());
+                bar.set_message(queued_line(&label, reason));
                 bars.insert(id, (bar, label));
             }
             EventKind::ToolCallRetrying {
@@ -366,6 +379,12 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                     console::style("⇣").yellow(),
                     super::sanitize::line(&manager)
                 ));
+            }
+            EventKind::ToolLimitChanged { name, from, to, .. } => {
+                let label = super::sanitize::line(&name).into_owned();
+                let bar = mp.add(ProgressBar::new_spinner());
+                bar.set_style(done_style.clone());
+                bar.finish_with_message(limit_line(&label, from, to));
             }
             // Each attempt starts its own calls (those of a failed one
             // were cancelled).
@@ -489,15 +508,48 @@ fn plain_line(kind: EventKind) -> Option<String> {
                 ""
             }
         )),
+        EventKind::ToolLimitChanged { name, from, to, .. } => Some(limit_line(&name, from, to)),
+        EventKind::ToolCallQueued { name, reason, .. } => Some(queued_line(&name, reason)),
         EventKind::ModelCallStarted { .. }
         | EventKind::TextDelta { .. }
         | EventKind::ReasoningDelta { .. } => None,
     }
 }
 
+/// A call waiting before it runs, as the live views say it.
+fn queued_line(name: &str, reason: agent_core::WaitReason) -> String {
+    format!("… {name} waiting ({})", reason.label())
+}
+
+/// A tool's adaptive limit moving, as the live views say it.
+fn limit_line(name: &str, from: usize, to: usize) -> String {
+    let why = if to < from { "throttled" } else { "recovering" };
+    format!("limit {name}: {from} -> {to} at once ({why})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_waiting_call_says_what_for() {
+        assert_eq!(
+            queued_line("write", agent_core::WaitReason::Resource),
+            "… write waiting (resource)"
+        );
+    }
+
+    #[test]
+    fn an_adaptive_limit_says_which_way_it_moved() {
+        assert_eq!(
+            limit_line("api", 8, 4),
+            "limit api: 8 -> 4 at once (throttled)"
+        );
+        assert_eq!(
+            limit_line("api", 4, 5),
+            "limit api: 4 -> 5 at once (recovering)"
+        );
+    }
 
     #[test]
     fn a_capped_retry_after_says_so() {

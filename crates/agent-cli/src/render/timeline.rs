@@ -47,10 +47,16 @@ pub fn timeline(run: &AgentRun, color: bool) -> String {
         // Large fan-outs: show the first calls and say how many more.
         let shown = batch.calls.len().min(24);
         for call in &batch.calls[..shown] {
-            let start = ((call.started.as_secs_f64() / axis) * WIDTH as f64).round() as usize;
+            let at = |d: std::time::Duration| {
+                (((d.as_secs_f64() / axis) * WIDTH as f64).round() as usize).min(WIDTH - 1)
+            };
+            let start = at(call.started);
+            // Waiting (queued, held back by a limit, a resource or a rate)
+            // is drawn apart from running: `░` before the `█` bar.
+            let queued = at(call.queued.min(call.started));
+            let waiting = start - queued;
             let len =
                 (((call.elapsed.as_secs_f64() / axis) * WIDTH as f64).round() as usize).max(1);
-            let start = start.min(WIDTH - 1);
             let len = len.min(WIDTH - start);
             let bar = "█".repeat(len);
             let bar = if !color {
@@ -60,15 +66,30 @@ pub fn timeline(run: &AgentRun, color: bool) -> String {
             } else {
                 console::style(bar).green().to_string()
             };
-            let status = match call.failure {
+            let wait = "░".repeat(waiting);
+            let wait = if color {
+                console::style(wait).dim().to_string()
+            } else {
+                wait
+            };
+            let mut status = match call.failure {
                 None => String::new(),
                 Some(f) => format!("  {f:?}").to_lowercase(),
             };
+            if !call.waits.is_empty() {
+                let why: Vec<String> = call
+                    .waits
+                    .iter()
+                    .map(|w| format!("{} {}", w.reason.label(), secs(w.elapsed)))
+                    .collect();
+                let _ = write!(status, "  waited: {}", why.join(", "));
+            }
             let _ = writeln!(
                 out,
-                "  {:<name_width$} |{}{}{}| {}{}",
+                "  {:<name_width$} |{}{}{}{}| {}{}",
                 truncate(&super::sanitize::line(&call.name), name_width),
-                " ".repeat(start),
+                " ".repeat(queued),
+                wait,
                 bar,
                 " ".repeat(WIDTH - start - len),
                 secs(call.elapsed),
@@ -106,6 +127,8 @@ mod tests {
             attempts: 1,
             failure: None,
             cached: false,
+            queued: Duration::ZERO,
+            waits: Vec::new(),
         }
     }
 
@@ -143,5 +166,45 @@ mod tests {
         );
         assert_eq!(lines[1].matches('█').count(), 20, "{}", lines[1]);
         assert_eq!(lines[2].matches('█').count(), 40, "{}", lines[2]);
+    }
+
+    #[test]
+    fn waiting_is_drawn_apart_from_running() {
+        let mut waited = call("write", 800, 800);
+        waited.waits = vec![agent_core::CallWait {
+            reason: agent_core::WaitReason::Resource,
+            elapsed: Duration::from_millis(800),
+        }];
+        let run = AgentRun {
+            answer: String::new(),
+            output: None,
+            model_fields: None,
+            stop_reason: None,
+            messages: vec![],
+            events: vec![],
+            metrics: RunMetrics {
+                turns: vec![TurnMetrics {
+                    iteration: 1,
+                    tools: Some(BatchMetrics {
+                        wall: Duration::from_millis(1600),
+                        sequential: Duration::from_millis(1600),
+                        hidden: Duration::ZERO,
+                        calls: vec![call("write", 0, 800), waited],
+                    }),
+                    ..TurnMetrics::default()
+                }],
+                ..RunMetrics::default()
+            },
+        };
+        let text = timeline(&run, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1].matches('░').count(), 0, "{}", lines[1]);
+        assert_eq!(lines[2].matches('░').count(), 20, "{}", lines[2]);
+        assert_eq!(lines[2].matches('█').count(), 20, "{}", lines[2]);
+        assert!(
+            lines[2].ends_with("waited: resource 0.80 s"),
+            "{}",
+            lines[2]
+        );
     }
 }

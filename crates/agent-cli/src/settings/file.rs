@@ -79,6 +79,10 @@ pub struct ToolOverride {
     pub cache_ttl: Option<f64>,
     /// At most this many call starts per period: `"N/s"` or `"N/min"`.
     pub rate: Option<String>,
+    /// Adaptive concurrency: `true` (between 1 and `concurrency`) or
+    /// `[MIN, MAX]`; the limit halves when the tool reports throttling and
+    /// grows back as its calls succeed.
+    pub adaptive: Option<tool_api::Adaptive>,
     /// The largest result sent back to the model, in bytes (a larger one is
     /// cut, and the model told); 0 for no limit.
     pub max_output_bytes: Option<usize>,
@@ -98,6 +102,7 @@ impl ToolOverride {
             idempotent: self.idempotent,
             cache_ttl: self.cache_ttl,
             rate: self.rate.clone(),
+            adaptive: self.adaptive,
         }
     }
 }

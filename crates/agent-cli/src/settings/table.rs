@@ -532,6 +532,9 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
             if let Err(e) = o.scheduling().rate_limit() {
                 return Some(format!("[tools.{name}] {e}"));
             }
+            if let Some(Err(e)) = o.adaptive.map(|a| a.check()) {
+                return Some(format!("[tools.{name}] {e}"));
+            }
             if o.concurrency == Some(0) {
                 return Some(format!(
                     "[tools.{name}] concurrency must be at least 1 (leave it out for no limit)"
@@ -594,8 +597,13 @@ pub const TOOLS: Spec<BTreeMap<String, ToolOverride>> = Spec {
                     Some(false) => " no-approve",
                     None => "",
                 };
+                let adaptive = o
+                    .adaptive
+                    .and_then(|a| a.range(o.concurrency))
+                    .map(|(min, max)| format!(" adaptive {min}..{max}"))
+                    .unwrap_or_default();
                 format!(
-                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}{approve}"
+                    "{name}:{timeout}{retries}{concurrency}{exclusive}{shared}{priority}{cache}{rate}{adaptive}{approve}"
                 )
             })
             .collect::<Vec<_>>()

@@ -95,7 +95,7 @@ impl<'a> EagerStart<'a> {
 
     /// Sees `event`, before `acc` takes it (`acc` holds every block the
     /// event may complete: a `BlockStop` adds nothing).
-    pub fn saw(&mut self, event: &ModelEvent, acc: &StreamAccumulator) {
+    pub fn saw(&mut self, event: &ModelEvent, acc: &mut StreamAccumulator) {
         match event {
             ModelEvent::BlockStop { index } => {
                 if let Some(call) = acc.tool_use(*index) {

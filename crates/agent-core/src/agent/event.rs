@@ -96,6 +96,20 @@ pub enum EventKind {
         /// The new reasoning text.
         text: String,
     },
+    /// A tool call cannot start at once: it waits for `reason` (a limit, a
+    /// resource, a rate). Calls that start at once are not reported queued.
+    ToolCallQueued {
+        /// Which model turn asked for it.
+        iteration: u32,
+        /// Its position in the model's message.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// What it waits for first.
+        reason: crate::WaitReason,
+    },
     /// A tool call starts (it got its concurrency slot).
     ToolCallStarted {
         /// Which model turn asked for it.
@@ -141,6 +155,9 @@ pub enum EventKind {
         failure: Option<CallFailure>,
         /// The error message sent to the model, if it failed.
         error: Option<String>,
+        /// When it was queued, from the batch's start.
+        #[serde(with = "crate::duration_ms", rename = "queued_ms", default)]
+        queued: Duration,
         /// When it started, from the batch's start.
         #[serde(with = "crate::duration_ms", rename = "started_ms")]
         started: Duration,
@@ -153,6 +170,9 @@ pub enum EventKind {
         /// result, the tool not run.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         cached: bool,
+        /// What held it back between `queued_ms` and `started_ms`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        waits: Vec<crate::CallWait>,
     },
     /// An event of a sub-agent ([`crate::Agent::as_tool`]) running as tool
     /// call `index` of this run: its events nest under that call.
@@ -199,6 +219,18 @@ pub enum EventKind {
         tokens_after: u64,
         /// Whether the service had refused the request as too long.
         overflow: bool,
+    },
+    /// A tool's adaptive limit (`adaptive` in its scheduling) moved: down
+    /// when a call of it was throttled, up as its calls succeed.
+    ToolLimitChanged {
+        /// Which model turn.
+        iteration: u32,
+        /// The tool.
+        name: String,
+        /// Calls of it at once before.
+        from: usize,
+        /// Calls of it at once from now on.
+        to: usize,
     },
 }
 
@@ -280,6 +312,16 @@ impl EventLog {
 }
 
 impl CallObserver for EventLog {
+    fn call_queued(&self, index: usize, call: &ToolUse, reason: crate::WaitReason) {
+        self.emit(EventKind::ToolCallQueued {
+            iteration: self.iteration(),
+            index,
+            id: call.id.clone(),
+            name: call.name.clone(),
+            reason,
+        });
+    }
+
     fn call_started(&self, index: usize, call: &ToolUse) {
         self.emit(EventKind::ToolCallStarted {
             iteration: self.iteration(),
@@ -324,10 +366,21 @@ impl CallObserver for EventLog {
                     .map(crate::ToolResultContent::to_text)
                     .collect::<String>()
             }),
+            queued: outcome.queued,
             started: outcome.started,
             elapsed: outcome.elapsed,
             attempts: outcome.attempts,
             cached: outcome.cached,
+            waits: outcome.waits.clone(),
+        });
+    }
+
+    fn tool_limit_changed(&self, tool: &str, from: usize, to: usize) {
+        self.emit(EventKind::ToolLimitChanged {
+            iteration: self.iteration(),
+            name: tool.to_owned(),
+            from,
+            to,
         });
     }
 }

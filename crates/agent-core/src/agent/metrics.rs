@@ -135,6 +135,13 @@ pub struct CallTiming {
     /// Answered from the cache (`cache_ttl`), not run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// When it was queued, from the batch's start (before `started` when
+    /// it waited).
+    #[serde(with = "crate::duration_ms", rename = "queued_ms", default)]
+    pub queued: Duration,
+    /// What held it back between `queued` and `started`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<crate::CallWait>,
 }
 
 impl BatchMetrics {
@@ -157,6 +164,8 @@ impl BatchMetrics {
                     attempts: o.attempts,
                     failure: o.failure,
                     cached: o.cached,
+                    queued: o.queued,
+                    waits: o.waits.clone(),
                 })
                 .collect(),
         }

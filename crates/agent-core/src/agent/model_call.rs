@@ -86,7 +86,7 @@ impl<'r> ModelCall<'r> {
                 // Before `push`, which takes the event: a `BlockStop` adds
                 // nothing, so the block is already whole in `acc`.
                 if let Some(eager) = eager.as_mut() {
-                    eager.saw(&event, &acc);
+                    eager.saw(&event, &mut acc);
                 }
                 acc.push(event)?;
             }

@@ -14,10 +14,12 @@ use std::time::Duration;
 use serde_json::Value;
 use tool_api::Scheduling;
 
+use super::adaptive::{AdaptiveLimit, AdaptivePermit};
 use super::cache::ResultCache;
 use super::limit::{ConcurrencyLimit, Permit, Queued};
 use super::rate::RateLimit;
 use super::resource::{Access, Guard, Place, Resource, ResourceTable};
+use super::wait::{CallWait, WaitReason, timed};
 
 /// The rules of one tool, ready to apply.
 #[derive(Debug)]
@@ -32,6 +34,8 @@ pub(super) struct ToolRules {
     pub cache: Option<Duration>,
     /// Its token bucket, if it has a rate.
     rate: Option<Arc<RateLimit>>,
+    /// Its adaptive limit (instead of `limit`), if it has one.
+    adaptive: Option<Arc<AdaptiveLimit>>,
 }
 
 impl ToolRules {
@@ -47,8 +51,15 @@ impl ToolRules {
                     .map(|r| Resource::parse(r, Access::Shared)),
             )
             .collect();
+        // An adaptive limit takes the place of a fixed one, whose value
+        // becomes its maximum.
+        let adaptive = scheduling
+            .adaptive
+            .and_then(|a| a.range(scheduling.concurrency))
+            .map(|(min, max)| Arc::new(AdaptiveLimit::new(min, max)));
         let limit = scheduling
             .concurrency
+            .filter(|_| adaptive.is_none())
             .map(|n| ConcurrencyLimit::new(Some(n)));
         let priority = scheduling.priority.unwrap_or(0);
         // Never for a tool not declared idempotent: reusing a result of a
@@ -70,13 +81,15 @@ impl ToolRules {
             || !resources.is_empty()
             || priority != 0
             || cache.is_some()
-            || rate.is_some();
+            || rate.is_some()
+            || adaptive.is_some();
         any.then_some(Self {
             limit,
             resources,
             priority,
             cache,
             rate,
+            adaptive,
         })
     }
 }
@@ -128,7 +141,11 @@ impl Rules {
         } else {
             self.resources.enqueue(&rules.resources, input)
         };
-        let tool_place = rules.limit.as_ref().map(ConcurrencyLimit::enqueue);
+        let tool_place = match (&rules.limit, &rules.adaptive) {
+            (Some(limit), _) => Some(limit.enqueue()),
+            (None, Some(adaptive)) => Some(adaptive.enqueue()),
+            (None, None) => None,
+        };
         let mut free = resources.iter().all(Place::is_ready)
             && tool_place.as_ref().is_none_or(Queued::is_ready);
         // Its token, taken now when nothing else holds it back, so starts
@@ -152,6 +169,8 @@ impl Rules {
             priority: rules.priority,
             rate: rules.rate.clone(),
             rate_at,
+            // The window of a call admitted now is now's (see adaptive.rs).
+            adaptive: rules.adaptive.as_ref().map(|a| (a.clone(), a.window())),
         }))
     }
 }
@@ -174,12 +193,28 @@ pub(super) struct Ruled {
     rate: Option<Arc<RateLimit>>,
     /// Its token's time, if taken already.
     rate_at: Option<tokio::time::Instant>,
+    /// The adaptive limit `tool` is a place of, if it is one, and its
+    /// window when the place was taken.
+    adaptive: Option<(Arc<AdaptiveLimit>, u64)>,
 }
 
 /// What a running call holds; dropping it lets the next calls in.
 pub(super) struct Admitted {
     _global: Permit,
     _rest: Option<(Option<Permit>, Vec<Guard>)>,
+    /// The slot of its tool's adaptive limit, if the tool has one.
+    adaptive: Option<AdaptivePermit>,
+    /// What it waited for, in order (empty when it ran at once).
+    pub waits: Vec<CallWait>,
+}
+
+impl Admitted {
+    /// The adaptive limit of the call's tool, if it has one: told of the
+    /// call's throttles and successes.
+    /// With it, the window the call was admitted in.
+    pub fn adaptive(&self) -> Option<(&Arc<AdaptiveLimit>, u64)> {
+        self.adaptive.as_ref().map(|p| (p.limit(), p.window()))
+    }
 }
 
 impl Admission {
@@ -191,14 +226,44 @@ impl Admission {
         }
     }
 
+    /// What the call waits for first, if it cannot start at once.
+    pub fn first_wait(&self) -> Option<WaitReason> {
+        match self {
+            Self::Global(q) => (!q.is_ready()).then_some(WaitReason::GlobalLimit),
+            Self::Ruled(r) => {
+                if !r.resources.iter().all(Place::is_ready) {
+                    Some(WaitReason::Resource)
+                } else if r.tool.as_ref().is_some_and(|q| !q.is_ready()) {
+                    Some(if r.adaptive.is_some() {
+                        WaitReason::Adaptive
+                    } else {
+                        WaitReason::ToolLimit
+                    })
+                } else if r.rate_at.is_some_and(|at| at > tokio::time::Instant::now()) {
+                    Some(WaitReason::Rate)
+                } else if r.global.as_ref().is_some_and(Queued::is_ready) {
+                    None
+                } else {
+                    Some(WaitReason::GlobalLimit)
+                }
+            }
+        }
+    }
+
     /// Waits for everything the call needs, in order: resources, its tool's
-    /// slot, its rate's token, a global slot.
+    /// slot, its rate's token, a global slot; each wait is recorded.
     pub async fn admitted(self) -> Admitted {
         match self {
-            Self::Global(q) => Admitted {
-                _global: q.acquired().await,
-                _rest: None,
-            },
+            Self::Global(q) => {
+                let mut waits = Vec::new();
+                let ready = q.is_ready();
+                Admitted {
+                    _global: timed(&mut waits, WaitReason::GlobalLimit, ready, q.acquired()).await,
+                    _rest: None,
+                    adaptive: None,
+                    waits,
+                }
+            }
             Self::Ruled(r) => {
                 let Ruled {
                     resources,
@@ -208,22 +273,58 @@ impl Admission {
                     priority,
                     rate,
                     rate_at,
+                    adaptive,
                 } = *r;
+                let mut waits = Vec::new();
                 let mut guards = Vec::with_capacity(resources.len());
                 for place in resources {
-                    guards.push(place.acquired().await);
+                    let ready = place.is_ready();
+                    guards.push(
+                        timed(&mut waits, WaitReason::Resource, ready, place.acquired()).await,
+                    );
                 }
+                let waited = tool.as_ref().is_some_and(|q| !q.is_ready());
+                let tool_reason = if adaptive.is_some() {
+                    WaitReason::Adaptive
+                } else {
+                    WaitReason::ToolLimit
+                };
                 let tool = match tool {
-                    Some(q) => Some(q.acquired().await),
+                    Some(q) => Some(timed(&mut waits, tool_reason, !waited, q.acquired()).await),
                     None => None,
                 };
+                // A slot of an adaptive limit goes back through it; a call
+                // that waited for it is admitted in the window of now.
+                let (tool, adaptive) = match (tool, adaptive) {
+                    (Some(permit), Some((limit, window))) => {
+                        let window = if waited { limit.window() } else { window };
+                        (None, Some(limit.hold(permit, window)))
+                    }
+                    (tool, _) => (tool, None),
+                };
                 if let Some(at) = rate_at.or_else(|| rate.map(|r| r.reserve())) {
-                    tokio::time::sleep_until(at).await;
+                    let ready = at <= tokio::time::Instant::now();
+                    timed(
+                        &mut waits,
+                        WaitReason::Rate,
+                        ready,
+                        tokio::time::sleep_until(at),
+                    )
+                    .await;
                 }
                 let global = global.unwrap_or_else(|| limit.enqueue_at(priority));
+                let ready = global.is_ready();
                 Admitted {
-                    _global: global.acquired().await,
+                    _global: timed(
+                        &mut waits,
+                        WaitReason::GlobalLimit,
+                        ready,
+                        global.acquired(),
+                    )
+                    .await,
                     _rest: Some((tool, guards)),
+                    adaptive,
+                    waits,
                 }
             }
         }

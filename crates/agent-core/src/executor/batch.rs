@@ -117,6 +117,7 @@ impl<'a> Batch<'a> {
         let batch_start = self.start;
         let capture = self.executor.capture_content;
         let span = telemetry::tool_span(&self.span, call, capture);
+        let queued = batch_start.elapsed();
         let refused = |failure, message: String| {
             observer.call_started(index, call);
             let outcome = CallOutcome {
@@ -125,10 +126,12 @@ impl<'a> Batch<'a> {
                 name: call.name.clone(),
                 result: ToolResult::error(&call.id, message),
                 failure: Some(failure),
-                started: batch_start.elapsed(),
+                queued,
+                started: queued,
                 elapsed: std::time::Duration::ZERO,
                 attempts: 0,
                 cached: false,
+                waits: Vec::new(),
             };
             telemetry::tool_finished(&span, &outcome, capture);
             observer.call_finished(&outcome);
@@ -178,6 +181,9 @@ impl<'a> Batch<'a> {
             capture,
             gate: self.gate.clone(),
             host: self.host.clone(),
+            adaptive: None,
+            queued,
+            waits: Vec::new(),
         };
         if let Some(gate) = &self.gate {
             // Hooks and approvals may take long (a person answers): the call
@@ -229,6 +235,10 @@ impl<'a> Batch<'a> {
         task.announced = slot.is_ready();
         if task.announced {
             self.observer.call_started(index, call);
+        } else if let Some(reason) = slot.first_wait() {
+            // Only a call that waits is reported queued: the hot path (a
+            // free slot) emits nothing more.
+            self.observer.call_queued(index, call, reason);
         }
         let handle = tokio::spawn(task.run(slot).instrument(span));
         self.in_flight.tasks.push(handle.abort_handle());
@@ -279,10 +289,12 @@ impl<'a> Batch<'a> {
                             id,
                             name,
                             failure: Some(CallFailure::Panicked),
+                            queued: std::time::Duration::ZERO,
                             started: std::time::Duration::ZERO,
                             elapsed: batch_start.elapsed(),
                             attempts: 1,
                             cached: false,
+                            waits: Vec::new(),
                         }
                     }
                 },

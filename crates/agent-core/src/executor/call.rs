@@ -13,11 +13,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tool_api::{Tool, ToolContext, ToolError, ToolOutput};
 
+use super::adaptive::{AdaptiveLimit, LimitChange};
 use super::admission::Admission;
 use super::admission::Rules;
 use super::cache::{Follower, Leader};
 use super::limit::ConcurrencyLimit;
 use super::timeout::with_timeout;
+use super::wait::CallWait;
 use super::{CallFailure, CallObserver, CallOutcome, CallPolicy};
 use crate::hooks::Gate;
 use crate::retry::{self, Operation, Stopped, Verdict};
@@ -45,6 +47,13 @@ pub(super) struct CallTask {
     pub gate: Option<Arc<Gate>>,
     /// The batch's host context, the tool's [`super::scope::current`].
     pub host: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// Its tool's adaptive limit once admitted, and the window its current
+    /// attempt started in (see `adaptive.rs`).
+    pub adaptive: Option<(Arc<AdaptiveLimit>, u64)>,
+    /// When the batch was given it, from the batch's start.
+    pub queued: Duration,
+    /// What it waited for before it ran.
+    pub waits: Vec<CallWait>,
 }
 
 /// Why one attempt failed (cancellation is the retry loop's to see).
@@ -67,10 +76,15 @@ impl CallTask {
             }
             permit = slot.admitted() => permit,
         };
+        let mut permit = permit;
+        self.waits = std::mem::take(&mut permit.waits);
         let start = Instant::now();
         if !self.announced {
             self.observer.call_started(self.index, &self.call);
         }
+        self.adaptive = permit
+            .adaptive()
+            .map(|(limit, window)| (limit.clone(), window));
         let policy = self.policy.retry.clone();
         let cancel = self.cancel.clone();
         let retried = retry::run(&mut self, policy.as_ref(), &cancel).await;
@@ -78,6 +92,10 @@ impl CallTask {
             Ok(out) => {
                 if let Some(leader) = self.leader.take() {
                     leader.succeeded(&out);
+                }
+                if let Some((limit, _)) = &self.adaptive {
+                    let change = limit.succeeded();
+                    self.limit_changed(change);
                 }
                 Ok(out)
             }
@@ -142,6 +160,13 @@ impl CallTask {
             let rules_of = rules.of(&self.call.name);
             let slot = rules.enqueue(&limit, rules_of, &self.call.input);
             return self.run(slot).await;
+        }
+    }
+
+    /// Tells the observer of a move of the tool's adaptive limit.
+    fn limit_changed(&self, change: Option<LimitChange>) {
+        if let Some(LimitChange { from, to }) = change {
+            self.observer.tool_limit_changed(&self.call.name, from, to);
         }
     }
 
@@ -215,10 +240,12 @@ impl CallTask {
             name: self.call.name.clone(),
             result,
             failure,
+            queued: self.queued,
             started: start.saturating_duration_since(self.batch_start),
             elapsed: start.elapsed(),
             attempts,
             cached: false,
+            waits: self.waits.clone(),
         }
     }
 }
@@ -233,6 +260,14 @@ impl Operation for CallTask {
         &mut self,
         attempt: u32,
     ) -> impl Future<Output = Result<ToolOutput, AttemptError>> + Send {
+        // A retry is a new start under the limit as it is now; the first
+        // attempt keeps the window of its admission, so calls admitted
+        // together and throttled together count as one burst.
+        if let Some((limit, window)) = &mut self.adaptive
+            && attempt > 1
+        {
+            *window = limit.window();
+        }
         let token = self.cancel.child_token();
         let mut ctx = ToolContext::new(self.call.id.clone())
             .with_attempt(attempt)
@@ -278,6 +313,18 @@ impl Operation for CallTask {
     }
 
     fn failed(&mut self, attempt: u32, error: &AttemptError, retry_in: Option<Duration>) {
+        // The tool's "slow down": a retryable error with a retry-after.
+        if let (
+            AttemptError::Tool(ToolError::Retryable {
+                retry_after: Some(_),
+                ..
+            }),
+            Some((limit, window)),
+        ) = (error, &self.adaptive)
+        {
+            let change = limit.throttled(*window);
+            self.limit_changed(change);
+        }
         if let (AttemptError::Tool(e), Some(delay)) = (error, retry_in) {
             self.observer
                 .call_retrying(self.index, &self.call, attempt, e, delay);

@@ -130,6 +130,14 @@ impl ExecutorConfig {
         self.with_tool_scheduling(name, Scheduling::default().with_concurrency(n))
     }
 
+    /// An adaptive limit for the tool `name`: between `min` and `max` calls
+    /// at once, halved when a call reports throttling (a retryable error
+    /// with a retry-after), grown back by one per limit's worth of
+    /// successes (docs/SCHEDULING.md).
+    pub fn with_tool_adaptive(self, name: impl Into<String>, min: usize, max: usize) -> Self {
+        self.with_tool_scheduling(name, Scheduling::default().with_adaptive(min, max))
+    }
+
     /// Calls of the tool `name` hold `resource` alone (`NAME`, or
     /// `NAME:/json/pointer` keyed by the input), in call order.
     pub fn with_tool_exclusive(

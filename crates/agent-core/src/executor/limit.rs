@@ -30,6 +30,16 @@ enum Held {
     Priority(#[allow(dead_code)] PriorityPermit),
 }
 
+impl Permit {
+    /// Ends the permit without giving its slot back: the line has one slot
+    /// fewer (an adaptive limit shrinking while all its slots are held).
+    pub(super) fn forget(self) {
+        if let Held::Fifo(permit) = self.0 {
+            permit.forget();
+        }
+    }
+}
+
 impl Held {
     fn fifo(permit: Result<OwnedSemaphorePermit, AcquireError>) -> Self {
         permit.map_or(Self::Free, Self::Fifo)
@@ -62,6 +72,13 @@ impl ConcurrencyLimit {
     /// The limit, if any.
     pub fn max(&self) -> Option<usize> {
         self.max
+    }
+
+    /// The first come, first served line's semaphore, if it has one: an
+    /// adaptive limit (`adaptive.rs`) takes slots out of it and puts them
+    /// back.
+    pub(super) fn semaphore(&self) -> Option<&Arc<Semaphore>> {
+        self.semaphore.as_ref()
     }
 
     /// Waits for a free slot. First come, first served (tokio's semaphore is

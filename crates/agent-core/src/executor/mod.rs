@@ -10,10 +10,13 @@
 //! Per-tool scheduling rules (docs/SCHEDULING.md), one module each:
 //! `resource` (exclusive and shared resources, keyed by the input),
 //! `priority` (the global line by priority), `rate` (a token bucket per
-//! tool), `cache` (results of idempotent tools), and `admission`, which
+//! tool), `cache` (results of idempotent tools), `adaptive` (a tool's limit
+//! that shrinks when it is throttled and grows back, AIMD), `wait` (what a
+//! call waited for, reported per call), and `admission`, which
 //! composes them into what one call waits for. With no rules declared none
 //! of them is touched.
 
+mod adaptive;
 mod admission;
 mod batch;
 mod cache;
@@ -29,6 +32,7 @@ mod rate;
 mod resource;
 pub mod scope;
 pub mod timeout;
+mod wait;
 
 use std::sync::Arc;
 
@@ -40,6 +44,7 @@ pub use config::{CallPolicy, ExecutorConfig};
 pub use limit::{ConcurrencyLimit, Queued};
 pub use observer::CallObserver;
 pub use outcome::{CallFailure, CallOutcome};
+pub use wait::{CallWait, WaitReason};
 
 use crate::ToolUse;
 

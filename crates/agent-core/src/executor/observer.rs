@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tool_api::ToolError;
 
-use super::CallOutcome;
+use super::{CallOutcome, WaitReason};
 use crate::ToolUse;
 
 /// Told when each call starts, retries and finishes. Called from the
@@ -13,6 +13,11 @@ use crate::ToolUse;
 /// the call's own task, concurrently, so implementations must be quick and
 /// non-blocking.
 pub trait CallObserver: Send + Sync {
+    /// The call cannot start at once: it waits for `reason` (then perhaps
+    /// for more; its outcome lists every wait). Calls that start at once
+    /// are not reported queued.
+    fn call_queued(&self, _index: usize, _call: &ToolUse, _reason: WaitReason) {}
+
     /// The call got its concurrency slot and starts its first attempt.
     fn call_started(&self, _index: usize, _call: &ToolUse) {}
 
@@ -29,6 +34,10 @@ pub trait CallObserver: Send + Sync {
 
     /// The call ended.
     fn call_finished(&self, _outcome: &CallOutcome) {}
+
+    /// The adaptive limit of `tool` moved from `from` to `to` calls at once:
+    /// down when a call of it was throttled, up as its calls succeed.
+    fn tool_limit_changed(&self, _tool: &str, _from: usize, _to: usize) {}
 }
 
 /// Observes nothing.

@@ -46,7 +46,12 @@ pub struct CallOutcome {
     pub result: ToolResult,
     /// Why it failed, if it did.
     pub failure: Option<CallFailure>,
-    /// When it started (got its concurrency slot), from the batch's start.
+    /// When it was queued (the executor was given it), from the batch's
+    /// start.
+    #[serde(with = "crate::duration_ms", rename = "queued_ms", default)]
+    pub queued: Duration,
+    /// When it started (got its concurrency slot and resources: its first
+    /// attempt starts at once), from the batch's start.
     #[serde(with = "crate::duration_ms")]
     pub started: Duration,
     /// How long it ran, retries and backoff included.
@@ -58,6 +63,9 @@ pub struct CallOutcome {
     /// Answered with the result of an identical call (`cache_ttl`), not run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// What held it back between `queued` and `started`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<super::CallWait>,
 }
 
 impl CallOutcome {

@@ -29,13 +29,10 @@ pub(crate) fn limit(output: ToolOutput, max: Option<usize>) -> ToolOutput {
     };
     let text = match output {
         ToolOutput::Text(text) if text.len() > max => text,
-        ToolOutput::Json(value) => {
-            let text = value.to_string();
-            if text.len() <= max {
-                return ToolOutput::Json(value);
-            }
-            text
-        }
+        // Measured without writing it out: most results fit, and a copy
+        // per call is a cost every call would pay.
+        ToolOutput::Json(value) if json_len(&value) <= max => return ToolOutput::Json(value),
+        ToolOutput::Json(value) => value.to_string(),
         // Each text or JSON part is held to the limit; images and
         // documents are held to the services' own size limits instead.
         ToolOutput::Parts(parts) => {
@@ -66,6 +63,26 @@ pub(crate) fn limit(output: ToolOutput, max: Option<usize>) -> ToolOutput {
     ToolOutput::Text(kept)
 }
 
+/// The length of `value`'s compact JSON text, counted, not written.
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing a `Value` to a sink that never fails cannot fail.
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +108,12 @@ mod tests {
             text.contains("first 4 of 20 bytes; 16 bytes were cut"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn json_is_measured_as_its_text() {
+        let value = serde_json::json!({"a": [1, "é", null], "b": {"c": 1.5}});
+        assert_eq!(json_len(&value), value.to_string().len());
     }
 
     #[test]

@@ -104,6 +104,9 @@ enum Partial {
         id: String,
         name: String,
         json: String,
+        /// `json` parsed once its block was complete (eager start), so
+        /// [`StreamAccumulator::finish`] does not parse it again.
+        parsed: Option<Value>,
     },
 }
 
@@ -150,6 +153,7 @@ impl StreamAccumulator {
                         id,
                         name,
                         json: String::new(),
+                        parsed: None,
                     },
                 ));
             }
@@ -189,7 +193,14 @@ impl StreamAccumulator {
                 None => self.blocks.push((index, Partial::Redacted(data.to_vec()))),
             },
             ModelEvent::ToolInputDelta { index, json } => match self.block_mut(index) {
-                Some(Partial::Tool { json: j, .. }) => j.push_str(&json),
+                Some(Partial::Tool {
+                    json: j, parsed, ..
+                }) => {
+                    // Input after a parse (a stream that sent more after the
+                    // block's stop): the parse no longer holds.
+                    *parsed = None;
+                    j.push_str(&json);
+                }
                 _ => {
                     return Err(ModelError::protocol(format!(
                         "stream sent tool input for block {index}, which is not a tool-use block"
@@ -207,19 +218,36 @@ impl StreamAccumulator {
 
     /// The tool call of block `index` as the stream has it so far, if that
     /// block is a tool-use block whose input is (already) a complete JSON
-    /// object: what eager start runs once the block is complete.
-    pub fn tool_use(&self, index: usize) -> Option<ToolUse> {
-        let (_, Partial::Tool { id, name, json }) =
-            self.blocks.iter().rev().find(|(i, _)| *i == index)?
+    /// object: what eager start runs once the block is complete. The input
+    /// parsed here is kept, so [`StreamAccumulator::finish`] reuses it
+    /// rather than parse it again (call this once the block is complete:
+    /// later deltas to it are a protocol error anyway).
+    pub fn tool_use(&mut self, index: usize) -> Option<ToolUse> {
+        let (
+            _,
+            Partial::Tool {
+                id,
+                name,
+                json,
+                parsed,
+            },
+        ) = self.blocks.iter_mut().rev().find(|(i, _)| *i == index)?
         else {
             return None;
         };
-        let input = if json.trim().is_empty() {
-            Value::Object(Default::default())
-        } else {
-            serde_json::from_str::<Value>(json)
-                .ok()
-                .filter(Value::is_object)?
+        let input = match parsed {
+            Some(input) => input.clone(),
+            None => {
+                let input = if json.trim().is_empty() {
+                    Value::Object(Default::default())
+                } else {
+                    serde_json::from_str::<Value>(json)
+                        .ok()
+                        .filter(Value::is_object)?
+                };
+                *parsed = Some(input.clone());
+                input
+            }
         };
         Some(ToolUse {
             id: id.clone(),
@@ -262,7 +290,13 @@ impl StreamAccumulator {
                 Partial::Redacted(data) => content.push(ContentBlock::RedactedReasoning {
                     data: Blob::from(data),
                 }),
-                Partial::Tool { id, name, json } => {
+                Partial::Tool {
+                    id,
+                    name,
+                    parsed: Some(input),
+                    ..
+                } => content.push(ContentBlock::ToolUse(ToolUse { id, name, input })),
+                Partial::Tool { id, name, json, .. } => {
                     let input = if json.trim().is_empty() {
                         Value::Object(Default::default())
                     } else {

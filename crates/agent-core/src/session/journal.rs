@@ -61,6 +61,10 @@ impl Journaling {
 }
 
 impl CallObserver for Journaling {
+    fn call_queued(&self, index: usize, call: &ToolUse, reason: crate::WaitReason) {
+        self.inner.call_queued(index, call, reason);
+    }
+
     fn call_started(&self, index: usize, call: &ToolUse) {
         self.inner.call_started(index, call);
     }
@@ -89,5 +93,9 @@ impl CallObserver for Journaling {
             result: outcome.result.clone(),
         });
         self.inner.call_finished(outcome);
+    }
+
+    fn tool_limit_changed(&self, tool: &str, from: usize, to: usize) {
+        self.inner.tool_limit_changed(tool, from, to);
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use agent_core::ModelResponse;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use mock_support::response::{chunked, set_header};
+use mock_support::response::{chunked, paced, set_header};
 use serde_json::json;
 
 use super::encode::{event_frame, exception_frame, response_events};
@@ -114,8 +114,33 @@ pub(crate) fn converse_stream(
     request_id: &str,
     latency: Duration,
     ending: Ending,
+    pace: bool,
 ) -> Response {
     let events = response_events(response);
+    if pace && ending == Ending::Whole {
+        // One group per content block, each ending at its block's stop;
+        // the message's start joins the first, its stop and metadata the
+        // last.
+        let mut groups: Vec<Vec<Vec<u8>>> = vec![Vec::new()];
+        for (kind, payload) in &events {
+            if let Some(group) = groups.last_mut() {
+                group.push(event_frame(kind, payload));
+            }
+            if *kind == "contentBlockStop" {
+                groups.push(Vec::new());
+            }
+        }
+        if groups.len() > 1
+            && let Some(tail) = groups.pop()
+            && let Some(last) = groups.last_mut()
+        {
+            last.extend(tail);
+        }
+        let mut r = Response::new(paced(groups, latency));
+        set_header(&mut r, "content-type", "application/vnd.amazon.eventstream");
+        set_header(&mut r, "x-amzn-requestid", request_id);
+        return r;
+    }
     let mut frames: Vec<Vec<u8>> = events.iter().map(|(t, p)| event_frame(t, p)).collect();
     // Halfway, but always after messageStart and before messageStop.
     let half = (frames.len() / 2).clamp(1, frames.len().saturating_sub(2).max(1));

@@ -71,6 +71,7 @@ pub struct MockServerBuilder {
     settings: Settings<Fault>,
     max_input_tokens: Option<u64>,
     wire_token_counts: bool,
+    pace_stream: bool,
 }
 
 impl MockServerBuilder {
@@ -96,6 +97,17 @@ impl MockServerBuilder {
     /// first event (ConverseStream). Errors answer at once.
     pub fn latency(mut self, latency: Duration) -> Self {
         self.settings.latency = latency;
+        self
+    }
+
+    /// Spreads a streamed answer over the latency, as a model writing its
+    /// message does: content block `i` of `n` arrives `latency · (i + 1) /
+    /// n` after the request (the message's end still at `latency`), rather
+    /// than every event after the whole latency. What eager start (tools
+    /// starting while the model writes) is measured against; off by
+    /// default, and for Converse answers, which come whole.
+    pub fn pace_stream(mut self, on: bool) -> Self {
+        self.pace_stream = on;
         self
     }
 
@@ -196,6 +208,7 @@ impl MockServerBuilder {
             max_input_tokens: self.max_input_tokens,
             cache: cache::PromptCache::default(),
             wire_token_counts: self.wire_token_counts,
+            pace_stream: self.pace_stream,
         };
         let (handle, state) = self
             .settings

@@ -29,6 +29,8 @@ pub(crate) struct Converse {
     pub cache: super::cache::PromptCache,
     /// Count every request's input tokens from its body.
     pub wire_token_counts: bool,
+    /// Spread a streamed answer's blocks over the latency.
+    pub pace_stream: bool,
 }
 
 /// Shared by every request: the common settings, the fault plan and the
@@ -257,7 +259,13 @@ async fn serve(
             response, ending, ..
         } => {
             if stream {
-                answer::converse_stream(&response, &request_id, state.latency, ending)
+                answer::converse_stream(
+                    &response,
+                    &request_id,
+                    state.latency,
+                    ending,
+                    state.protocol.pace_stream,
+                )
             } else {
                 mock_support::latency::wait(state.latency).await;
                 answer::converse(&response, &request_id, Duration::ZERO, ending)

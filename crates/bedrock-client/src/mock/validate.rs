@@ -5,6 +5,8 @@
 //! the conversation rules the tests use as their oracle
 //! (`agent_testkit::validate_conversation`), so each checks the other.
 
+use std::collections::HashSet;
+
 use agent_core::{ContentBlock, ModelRequest, Role};
 use axum::http::HeaderMap;
 use serde_json::Value;
@@ -263,9 +265,15 @@ fn check_conversation(request: &ModelRequest) -> Result<(), String> {
                          number of toolUse blocks of previous turn."
                     ));
                 }
+                // Sets, not `Vec::contains`: a turn of n calls is checked in
+                // O(n), not O(n²) (FANOUT-1024's 1024 results cost the
+                // bench's server ~1M string comparisons per request, counted
+                // as the agent's model time).
+                let answered_set: HashSet<&str> = answered.iter().copied().collect();
+                let asked_set: HashSet<&str> = asked.iter().copied().collect();
                 let missing: Vec<&str> = asked
                     .iter()
-                    .filter(|id| !answered.contains(id))
+                    .filter(|id| !answered_set.contains(*id))
                     .copied()
                     .collect();
                 if !missing.is_empty() {
@@ -275,7 +283,7 @@ fn check_conversation(request: &ModelRequest) -> Result<(), String> {
                         missing.join(", ")
                     ));
                 }
-                if let Some(stray) = answered.iter().find(|id| !asked.contains(id)) {
+                if let Some(stray) = answered.iter().find(|id| !asked_set.contains(**id)) {
                     return Err(format!(
                         "The toolUseId {stray} at messages.{index}.content does not match any \
                          toolUse of the previous turn."
