@@ -87,7 +87,17 @@ fn a_window_flag_keeps_every_request_under_it() {
     let server = server(&rt);
     let (out, doc) = run(
         &server,
-        &["--context", "summarize", "--context-window", "1400"],
+        // Caching off: the local server counts a cached request's input
+        // from its whole body, an uncached one from its messages, and this
+        // test is about the window, not the cache.
+        &[
+            "--context",
+            "summarize",
+            "--context-window",
+            "1400",
+            "--cache",
+            "off",
+        ],
     );
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert_eq!(doc["metrics"]["tool_calls"], TURNS);

@@ -61,7 +61,16 @@ fn the_subagents_demo_fans_out_and_nests_events_and_usage() {
     let first_end = ends.iter().copied().fold(f64::MAX, f64::min);
     assert!(last_start < first_end, "{starts:?} {ends:?}");
     let sub = &query["metrics"]["sub_agent_usage"];
-    assert!(sub["input_tokens"].as_u64().unwrap() > 0, "{sub}");
+    // Caching is on by default: the input is full price, read or written.
+    let input: u64 = [
+        "input_tokens",
+        "cache_read_input_tokens",
+        "cache_write_input_tokens",
+    ]
+    .iter()
+    .map(|k| sub[k].as_u64().unwrap())
+    .sum();
+    assert!(input > 0, "{sub}");
     // Every researcher answered the lead.
     let messages = query["messages"].as_array().unwrap();
     let results = messages[2]["content"].as_array().unwrap();
