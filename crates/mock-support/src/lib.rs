@@ -56,6 +56,7 @@ pub mod faults;
 pub mod latency;
 pub mod lifecycle;
 pub mod prompt_cache;
+pub mod reasoning;
 pub mod recorder;
 pub mod response;
 pub mod scenarios;

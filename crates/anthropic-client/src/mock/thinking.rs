@@ -7,24 +7,16 @@
 //! never sent), so a changed byte, or a made-up signature, is found as the
 //! API finds it.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
-use agent_core::{Blob, ContentBlock, ModelRequest, ModelResponse, Reasoning, Role, Thinking};
+use agent_core::{Blob, ModelRequest, ModelResponse, Thinking};
 use serde_json::Value;
 
 use super::wire::{InputBlock, Request, ResultBlock, ResultContent};
 
 const KEY: &str = "mock-messages-thinking-key";
 
-/// The signature of `text`: base64 of a 128-bit keyed hash.
+/// The signature of `text` under this server's key.
 pub(crate) fn sign(text: &str) -> String {
-    let mut bytes = Vec::with_capacity(16);
-    for salt in [1u8, 2] {
-        let mut h = DefaultHasher::new();
-        (KEY, salt, text).hash(&mut h);
-        bytes.extend_from_slice(&h.finish().to_be_bytes());
-    }
-    Blob::from(bytes).to_base64()
+    mock_support::reasoning::sign(KEY, text)
 }
 
 /// The thinking the request asks for, checked as the API checks it.
@@ -160,30 +152,5 @@ fn check_image(source: &Value, at: &str) -> Result<(), String> {
 
 /// Signed thinking before the scripted answer, when thinking is on.
 pub(crate) fn add_thinking(response: &mut ModelResponse, request: &ModelRequest) {
-    let turn = request
-        .messages
-        .iter()
-        .filter(|m| m.role == Role::Assistant)
-        .count();
-    let tools: Vec<&str> = response
-        .message
-        .tool_uses()
-        .map(|u| u.name.as_str())
-        .collect();
-    let text = if tools.is_empty() {
-        format!("Turn {turn}:  the results are in.\nI can answer now — briefly.")
-    } else {
-        format!(
-            "Turn {turn}:  I need {}.\nCalling them — in one go.",
-            tools.join(", ")
-        )
-    };
-    let signature = sign(&text);
-    response.message.content.insert(
-        0,
-        ContentBlock::Reasoning(Reasoning {
-            text,
-            signature: Some(signature),
-        }),
-    );
+    mock_support::reasoning::add_reasoning(KEY, response, request);
 }

@@ -6,9 +6,7 @@
 //! never sent), so a changed byte of the text, or a made-up signature, is
 //! found exactly as the service finds it.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
-use agent_core::{Blob, ContentBlock, ModelRequest, ModelResponse, Reasoning, Role, Thinking};
+use agent_core::{ContentBlock, ModelRequest, ModelResponse, Role, Thinking};
 use serde_json::Value;
 
 /// The server's signing key.
@@ -17,15 +15,9 @@ const KEY: &str = "mock-converse-reasoning-key";
 /// The prefix the service puts before the model's own validation errors.
 const MODEL_ERRORS: &str = "The model returned the following errors: ";
 
-/// The signature of `text`: base64 of a 128-bit keyed hash.
+/// The signature of `text` under this server's key.
 pub(crate) fn sign(text: &str) -> String {
-    let mut bytes = Vec::with_capacity(16);
-    for salt in [1u8, 2] {
-        let mut h = DefaultHasher::new();
-        (KEY, salt, text).hash(&mut h);
-        bytes.extend_from_slice(&h.finish().to_be_bytes());
-    }
-    Blob::from(bytes).to_base64()
+    mock_support::reasoning::sign(KEY, text)
 }
 
 /// Reads and checks `thinking` and `anthropic_beta` of the additional
@@ -147,37 +139,12 @@ pub(crate) fn check_reasoning(request: &ModelRequest) -> Result<(), String> {
 /// thinking is on: deterministic, signed, with the spacing and characters a
 /// careless client would change (a double space, a newline, non-ASCII).
 pub(crate) fn add_reasoning(response: &mut ModelResponse, request: &ModelRequest) {
-    let turn = request
-        .messages
-        .iter()
-        .filter(|m| m.role == Role::Assistant)
-        .count();
-    let plan: Vec<&str> = response
-        .message
-        .tool_uses()
-        .map(|u| u.name.as_str())
-        .collect();
-    let text = if plan.is_empty() {
-        format!("Turn {turn}:  the results are in.\nI can answer now — briefly.")
-    } else {
-        format!(
-            "Turn {turn}:  I need {}.\nCalling them — in one go.",
-            plan.join(", ")
-        )
-    };
-    let signature = sign(&text);
-    response.message.content.insert(
-        0,
-        ContentBlock::Reasoning(Reasoning {
-            text,
-            signature: Some(signature),
-        }),
-    );
+    mock_support::reasoning::add_reasoning(KEY, response, request);
 }
 
 #[cfg(test)]
 mod tests {
-    use agent_core::{InferenceConfig, Message, ToolResult, ToolResultContent, ToolUse};
+    use agent_core::{InferenceConfig, Message, Reasoning, ToolResult, ToolResultContent, ToolUse};
     use serde_json::json;
 
     use super::*;
