@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use agent_cli::exit::Failure;
 use agent_core::session::{JournalEntry, Pending, SessionJournal, restore};
-use agent_core::{Agent, Conversation, RunOptions, SessionStore, StopReason};
+use agent_core::{Agent, Conversation, Role, RunOptions, SessionStore, StopReason};
 use agent_testkit::reference;
 use serde::Serialize;
 use session_sqlite::SqliteStore;
@@ -146,7 +146,7 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
         let name = format!("crashed-{i}");
         {
             let crashed = store.open(&name).map_err(io("open"))?;
-            for entry in &all[..cut] {
+            for entry in &cut {
                 crashed.append(entry).map_err(io("append"))?;
             }
         }
@@ -183,7 +183,7 @@ pub async fn bench(args: BenchArgs) -> Result<(), Failure> {
         cases: figures,
         resume: ResumeFigures {
             turns: RESUME_TURNS,
-            entries: cut,
+            entries: cut.len(),
             restore_ms: Stats::of(&restores).ok_or_else(|| Failure::Usage("no runs".into()))?,
             resume_ms: Stats::of(&resumes).ok_or_else(|| Failure::Usage("no runs".into()))?,
         },
@@ -221,17 +221,28 @@ async fn run(
     Ok(wall)
 }
 
-/// How many entries of `all` come before the last batch's first result:
-/// the prompt, every turn, and the last model message with its calls.
-fn last_batch_asked(all: &[JournalEntry]) -> usize {
-    let last_ask = all
+/// What a crash leaves of `all` when it strikes as the last batch starts:
+/// the prompt, every turn, and the last model message with its calls, none
+/// of them answered. With eager start a call may finish, and be journaled,
+/// before the message that asks for it: such results of the last batch are
+/// left out, so every run resumes the same work.
+fn last_batch_asked(all: &[JournalEntry]) -> Vec<JournalEntry> {
+    let is_ask = |e: &JournalEntry| {
+        matches!(e, JournalEntry::Message { message }
+            if message.tool_uses().next().is_some())
+    };
+    let is_user = |e: &JournalEntry| matches!(e, JournalEntry::Message { message } if message.role == Role::User);
+    let last_ask = all.iter().rposition(is_ask).unwrap_or(0);
+    let batch_start = all[..last_ask]
         .iter()
-        .rposition(|e| {
-            matches!(e, JournalEntry::Message { message }
-                if message.tool_uses().next().is_some())
-        })
-        .unwrap_or(0);
-    last_ask + 1
+        .rposition(is_user)
+        .map_or(0, |i| i + 1);
+    all[..=last_ask.min(all.len().saturating_sub(1))]
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| *i < batch_start || !matches!(e, JournalEntry::ToolResult { .. }))
+        .map(|(_, e)| e.clone())
+        .collect()
 }
 
 /// The table on stdout, or (`--json` alone) the JSON there instead;
