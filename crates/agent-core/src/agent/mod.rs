@@ -244,7 +244,7 @@ impl Agent {
     /// #     async fn converse(&self, r: &ModelRequest) -> Result<ModelResponse, ModelError> {
     /// #         let text = format!("{} messages so far", r.messages.len());
     /// #         let message = Message { role: Role::Assistant, content: vec![ContentBlock::Text { text }] };
-    /// #         Ok(ModelResponse { message, stop_reason: StopReason::EndTurn, usage: Usage::default(), latency: Default::default() })
+    /// #         Ok(ModelResponse { message, stop_reason: StopReason::EndTurn, usage: Usage::default(), latency: Default::default(), model_fields: None })
     /// #     }
     /// # }
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
