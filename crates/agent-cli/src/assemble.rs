@@ -29,7 +29,9 @@ pub async fn from_overrides(overrides: &Overrides) -> Result<Agent, Failure> {
         .map(|t| tool_api::Tool::spec(t).name.clone())
         .collect();
     let backend = backend::from_settings(&settings).await?;
-    let agent = agent(backend, sources.registry, &settings)?;
+    // An MCP server that announces a new tool list is read again between turns.
+    let agent =
+        agent(backend, sources.registry, &settings)?.with_tool_sources(sources.mcp.tool_sources());
     // Destructive MCP tools ask too, unless their table says not to.
     let policy = approvals(&settings, &destructive);
     Ok(agent.with_approvals(policy))

@@ -10,6 +10,7 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{Peer, ServiceExt};
 
+use crate::client::ClientEvents;
 use crate::stdio::ChildServer;
 use crate::wire::{WatchedStdout, WireFaults};
 use crate::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, StartError, Transport};
@@ -27,7 +28,7 @@ const HTTP_REQUESTS_IN_FLIGHT: usize = 1024;
 /// `initialize` has been answered. For a stdio server the process is killed
 /// when the connection drops; an HTTP session is closed by rmcp.
 pub(crate) struct Connection {
-    service: RunningService<RoleClient, ()>,
+    service: RunningService<RoleClient, ClientEvents>,
     child: Option<ChildServer>,
     faults: WireFaults,
     /// Counts the server's connections: 0 at start-up, one more per restart.
@@ -36,10 +37,12 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Starts (stdio) or reaches (HTTP) the server and initialises a session
-    /// within the configured start-up time.
+    /// within the configured start-up time; `events` hears the server's
+    /// notifications.
     pub(crate) async fn open(
         config: &McpServerConfig,
         generation: u64,
+        events: ClientEvents,
     ) -> Result<Self, StartError> {
         let limit = config.startup_timeout.unwrap_or(DEFAULT_STARTUP_TIMEOUT);
         let fail = |reason: String, stderr: Vec<String>| StartError {
@@ -54,7 +57,7 @@ impl Connection {
                     .map_err(|e| fail(format!("cannot run its command: {e}"), Vec::new()))?;
                 let faults = WireFaults::default();
                 let stdout = WatchedStdout::new(stdout, faults.clone());
-                let init = tokio::time::timeout(limit, ().serve((stdout, stdin))).await;
+                let init = tokio::time::timeout(limit, events.serve((stdout, stdin))).await;
                 match init {
                     Ok(Ok(service)) => Ok(Self {
                         service,
@@ -89,7 +92,7 @@ impl Connection {
                             config.concurrency.unwrap_or(HTTP_REQUESTS_IN_FLIGHT),
                         ),
                 );
-                match tokio::time::timeout(limit, ().serve(transport)).await {
+                match tokio::time::timeout(limit, events.serve(transport)).await {
                     Ok(Ok(service)) => Ok(Self {
                         service,
                         child: None,

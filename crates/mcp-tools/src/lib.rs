@@ -19,11 +19,13 @@
 //!
 //! The user's guide is `docs/MCP.md`.
 
+mod client;
 mod config;
 mod connection;
 mod content;
 mod error;
 mod names;
+mod refresh;
 mod serve;
 mod server;
 mod sources;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+use crate::client::ClientEvents;
 use crate::connection::Connection;
 use crate::{McpServerConfig, McpTool, StartError};
 
@@ -23,8 +24,12 @@ use crate::{McpServerConfig, McpTool, StartError};
 /// - A lost session (the process died, the HTTP session ended) is replaced
 ///   by a new one at most once in the server's life: the first call to see
 ///   the loss restarts it ([`McpServer::reconnect`]); later losses are final.
+/// - `notifications/tools/list_changed` marks its list stale; the agent reads
+///   it again between turns (`refresh.rs`).
 pub struct McpServer {
     config: McpServerConfig,
+    /// Hears the notifications of every session it has.
+    pub(crate) events: ClientEvents,
     current: Mutex<Arc<Connection>>,
     /// Held while restarting, so calls that lose the session together
     /// restart it once; `true` once the one restart has been used.
@@ -45,29 +50,22 @@ impl McpServer {
     /// Starts the server `config` describes, initialises the session and
     /// returns its tools (after the allow-list), each ready to register.
     pub async fn start(config: McpServerConfig) -> Result<Vec<McpTool>, StartError> {
-        let connection = Connection::open(&config, 0).await?;
+        Self::start_shared(config).await.map(|(_, tools)| tools)
+    }
+
+    /// [`McpServer::start`], and the server itself (to refresh its tools).
+    pub(crate) async fn start_shared(
+        config: McpServerConfig,
+    ) -> Result<(Arc<Self>, Vec<McpTool>), StartError> {
+        let events = ClientEvents::default();
+        let connection = Connection::open(&config, 0, events.clone()).await?;
         let fail = |reason: String, stderr: Vec<String>| StartError {
             server: config.name.clone(),
             command: config.command_line(),
             reason,
             stderr,
         };
-        let limit = config
-            .startup_timeout
-            .unwrap_or(crate::DEFAULT_STARTUP_TIMEOUT);
-        let listed = tokio::time::timeout(limit, connection.peer().list_all_tools()).await;
-        let listed = match listed {
-            Ok(Ok(tools)) => tools,
-            Ok(Err(e)) => {
-                return Err(fail(format!("tools/list failed: {e}"), connection.stderr()));
-            }
-            Err(_) => {
-                return Err(fail(
-                    format!("it did not answer tools/list within {limit:?}"),
-                    connection.stderr(),
-                ));
-            }
-        };
+        let listed = list(&config, &connection).await?;
         if let Some(wanted) = &config.tools
             && let Some(missing) = wanted
                 .iter()
@@ -85,27 +83,48 @@ impl McpServer {
         let server = Arc::new(Self {
             limit: config.concurrency.map(|n| Semaphore::new(n.max(1))),
             config,
+            events,
             current: Mutex::new(Arc::new(connection)),
             restarted: tokio::sync::Mutex::new(false),
         });
+        let tools = server.tools_of(listed)?;
+        Ok((server, tools))
+    }
+
+    /// Its tools now, read again from the server (after it said they changed).
+    pub(crate) async fn list_again(self: &Arc<Self>) -> Result<Vec<McpTool>, StartError> {
+        let listed = list(&self.config, &self.connection()).await?;
+        self.tools_of(listed)
+    }
+
+    /// The listed tools that pass the allow-list, each ready to register.
+    fn tools_of(
+        self: &Arc<Self>,
+        listed: Vec<rmcp::model::Tool>,
+    ) -> Result<Vec<McpTool>, StartError> {
         listed
             .into_iter()
             .filter(|t| {
-                server
-                    .config
+                self.config
                     .tools
                     .as_ref()
                     .is_none_or(|w| w.iter().any(|n| n == t.name.as_ref()))
             })
             .map(|t| {
-                McpTool::new(Arc::clone(&server), t).map_err(|e| StartError {
-                    server: server.config.name.clone(),
-                    command: server.config.command_line(),
+                McpTool::new(Arc::clone(self), t).map_err(|e| StartError {
+                    server: self.config.name.clone(),
+                    command: self.config.command_line(),
                     reason: e.to_string(),
                     stderr: Vec::new(),
                 })
             })
             .collect()
+    }
+
+    /// Where its tools come from, for listings and clash messages:
+    /// ``MCP server `NAME` ``.
+    pub fn source(&self) -> String {
+        format!("MCP server `{}`", self.config.name)
     }
 
     /// The configuration it was started from.
@@ -143,7 +162,7 @@ impl McpServer {
             );
         }
         *restarted = true;
-        match Connection::open(&self.config, lost.generation + 1).await {
+        match Connection::open(&self.config, lost.generation + 1, self.events.clone()).await {
             Ok(fresh) => {
                 let fresh = Arc::new(fresh);
                 *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&fresh);
@@ -161,5 +180,28 @@ impl McpServer {
     /// process outlives the agent).
     pub fn pid(&self) -> Option<u32> {
         self.connection().pid()
+    }
+}
+
+/// The server's tools, within its start-up time.
+async fn list(
+    config: &McpServerConfig,
+    connection: &Connection,
+) -> Result<Vec<rmcp::model::Tool>, StartError> {
+    let fail = |reason: String| StartError {
+        server: config.name.clone(),
+        command: config.command_line(),
+        reason,
+        stderr: connection.stderr(),
+    };
+    let limit = config
+        .startup_timeout
+        .unwrap_or(crate::DEFAULT_STARTUP_TIMEOUT);
+    match tokio::time::timeout(limit, connection.peer().list_all_tools()).await {
+        Ok(Ok(tools)) => Ok(tools),
+        Ok(Err(e)) => Err(fail(format!("tools/list failed: {e}"))),
+        Err(_) => Err(fail(format!(
+            "it did not answer tools/list within {limit:?}"
+        ))),
     }
 }

@@ -18,6 +18,8 @@ pub struct McpSources {
     pub skipped: Vec<StartError>,
     /// How long starting all servers took (they start concurrently).
     pub startup: Duration,
+    /// The servers that started, for [`McpSources::tool_sources`].
+    servers: Vec<Arc<McpServer>>,
 }
 
 impl McpSources {
@@ -29,6 +31,16 @@ impl McpSources {
         }
         Ok(())
     }
+
+    /// Each server's tool list as a source the agent reads again between
+    /// turns once the server sends `notifications/tools/list_changed`
+    /// (give each to [`agent_core::AgentBuilder::tool_source`]).
+    pub fn tool_sources(&self) -> Vec<Arc<dyn agent_core::ToolSource>> {
+        self.servers
+            .iter()
+            .map(|s| Arc::new(crate::refresh::ServerTools(Arc::clone(s))) as _)
+            .collect()
+    }
 }
 
 /// Starts every server in `configs` concurrently.
@@ -38,11 +50,14 @@ impl McpSources {
 pub async fn start_all(configs: Vec<McpServerConfig>) -> Result<McpSources, StartError> {
     let started = Instant::now();
     let optional: Vec<bool> = configs.iter().map(|c| c.optional).collect();
-    let results = futures::future::join_all(configs.into_iter().map(McpServer::start)).await;
+    let results = futures::future::join_all(configs.into_iter().map(McpServer::start_shared)).await;
     let mut sources = McpSources::default();
     for (result, optional) in results.into_iter().zip(optional) {
         match result {
-            Ok(tools) => sources.tools.extend(tools),
+            Ok((server, tools)) => {
+                sources.tools.extend(tools);
+                sources.servers.push(server);
+            }
             Err(e) if optional => sources.skipped.push(e),
             Err(e) => return Err(e),
         }

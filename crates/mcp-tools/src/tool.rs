@@ -121,7 +121,7 @@ impl McpTool {
     /// Where it comes from, for listings and clash messages:
     /// `mcp server `NAME``.
     pub fn source(&self) -> String {
-        format!("MCP server `{}`", self.server.config().name)
+        self.server.source()
     }
 
     /// Whether a call may be sent twice: the spec says idempotent (from the

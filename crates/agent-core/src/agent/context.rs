@@ -184,7 +184,7 @@ impl Run<'_> {
             .as_deref()
             .map_or(0, TokenEstimator::raw_text);
         let tools = TokenEstimator::raw_text(
-            &serde_json::to_string(self.agent.specs.as_ref()).unwrap_or_default(),
+            &serde_json::to_string(self.specs.as_ref()).unwrap_or_default(),
         );
         system + tools
     }

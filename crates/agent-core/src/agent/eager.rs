@@ -49,6 +49,7 @@ impl Started<'_> {
 /// Follows one attempt's stream and starts calls from it.
 pub(super) struct EagerStart<'a> {
     agent: &'a Agent,
+    tools: Arc<tool_api::ToolRegistry>,
     cancel: CancellationToken,
     observer: Arc<dyn CallObserver>,
     gate: Option<Arc<crate::hooks::Gate>>,
@@ -64,12 +65,14 @@ pub(super) struct EagerStart<'a> {
 impl<'a> EagerStart<'a> {
     pub fn new(
         agent: &'a Agent,
+        tools: Arc<tool_api::ToolRegistry>,
         cancel: &CancellationToken,
         observer: Arc<dyn CallObserver>,
         gate: Option<Arc<crate::hooks::Gate>>,
     ) -> Self {
         Self {
             agent,
+            tools,
             cancel: cancel.clone(),
             observer,
             gate,
@@ -137,7 +140,7 @@ impl<'a> EagerStart<'a> {
             let mut batch = self
                 .agent
                 .executor
-                .batch(&self.agent.tools, &self.cancel, self.observer.clone())
+                .batch_shared(Arc::clone(&self.tools), &self.cancel, self.observer.clone())
                 .with_gate(gate.clone())
                 .with_host(host.clone().map(|h| h as _));
             if let Some(span) = span {

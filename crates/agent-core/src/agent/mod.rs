@@ -16,6 +16,7 @@ mod session;
 mod state;
 mod structured;
 mod subagent;
+mod tool_source;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ pub use session::Session;
 pub use state::AgentState;
 pub use structured::OutputSchema;
 pub use subagent::AgentTool;
+pub use tool_source::{ToolSource, ToolSourceError};
 
 use crate::SessionStore;
 use crate::context::{ConversationManager, IntoManager};
@@ -103,6 +105,8 @@ pub struct Agent {
     hooks: Hooks,
     approvals: Arc<ApprovalPolicy>,
     options: Arc<RequestOptions>,
+    /// The tool list refreshed from changing sources (`None`: none).
+    live: Option<tool_source::LiveTools>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -240,7 +244,7 @@ impl Agent {
     /// #     async fn converse(&self, r: &ModelRequest) -> Result<ModelResponse, ModelError> {
     /// #         let text = format!("{} messages so far", r.messages.len());
     /// #         let message = Message { role: Role::Assistant, content: vec![ContentBlock::Text { text }] };
-    /// #         Ok(ModelResponse { message, stop_reason: StopReason::EndTurn, usage: Usage::default(), latency: Default::default() })
+    /// #         Ok(ModelResponse { message, stop_reason: StopReason::EndTurn, usage: Usage::default(), latency: Default::default(), model_fields: None })
     /// #     }
     /// # }
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -278,7 +282,22 @@ impl Agent {
         self
     }
 
-    /// The tools on offer.
+    /// This agent with `sources` whose tools may change during a run (see
+    /// [`ToolSource`]; [`AgentBuilder::tool_source`] for a built agent), for
+    /// a host that assembles the agent before it knows its sources.
+    pub fn with_tool_sources(mut self, sources: Vec<Arc<dyn ToolSource>>) -> Self {
+        if !sources.is_empty() {
+            let start = tool_source::Snapshot {
+                tools: Arc::clone(&self.tools),
+                specs: Arc::clone(&self.specs),
+            };
+            self.live = Some(tool_source::LiveTools::new(sources, start));
+        }
+        self
+    }
+
+    /// The tools on offer when it was built (a run refreshes its own list
+    /// from changing [`ToolSource`]s).
     pub fn tools(&self) -> &ToolRegistry {
         &self.tools
     }
@@ -436,6 +455,7 @@ pub struct AgentBuilder {
     hooks: Hooks,
     approvals: ApprovalPolicy,
     options: RequestOptions,
+    sources: Vec<Arc<dyn ToolSource>>,
 }
 
 impl AgentBuilder {
@@ -457,6 +477,15 @@ impl AgentBuilder {
     /// [`AgentBuilder::TOOL_SOURCE`].
     pub fn tool(self, tool: impl IntoTool) -> Self {
         self.tool_with_source(tool.into_tool(), Self::TOOL_SOURCE)
+    }
+
+    /// A source whose tools may change during a run (an MCP server): its
+    /// tools are registered as usual (with [`AgentBuilder::tools`] or
+    /// [`AgentBuilder::tool_with_source`], under [`ToolSource::source`]), and
+    /// read again before a model request once it says they changed.
+    pub fn tool_source(mut self, source: Arc<dyn ToolSource>) -> Self {
+        self.sources.push(source);
+        self
     }
 
     /// The source of tools added with [`AgentBuilder::tool`].
@@ -706,6 +735,7 @@ impl AgentBuilder {
             backend,
             specs: Arc::new(specs),
             tools: Arc::new(self.tools),
+            live: None,
             executor: ToolExecutor::new(executor).with_content_capture(self.capture_content),
             unknown_tools: Arc::new(unknown_tools),
             system: self.system,
@@ -723,6 +753,7 @@ impl AgentBuilder {
             hooks: self.hooks,
             approvals: Arc::new(self.approvals),
             options: Arc::new(self.options),
-        })
+        }
+        .with_tool_sources(self.sources))
     }
 }

@@ -34,6 +34,8 @@ pub(super) struct ModelCall<'r> {
     /// The run's span: calls started early are traced under it, beside
     /// this turn's `chat` span rather than inside it.
     pub run_span: tracing::Span,
+    /// The tools of this turn, for calls started early.
+    pub tools: Arc<tool_api::ToolRegistry>,
 }
 
 /// A model turn's answer, and the tool calls already started from it.
@@ -58,6 +60,7 @@ impl<'r> ModelCall<'r> {
         let mut eager = self.agent.eager.then(|| {
             EagerStart::new(
                 self.agent,
+                Arc::clone(&self.tools),
                 &self.cancel,
                 self.observer.clone(),
                 self.gate.clone(),

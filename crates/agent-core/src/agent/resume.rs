@@ -92,7 +92,7 @@ impl<'a> Run<'a> {
         let mut batch = self
             .agent
             .executor
-            .batch(&self.agent.tools, &self.cancel, observer)
+            .batch_shared(Arc::clone(&self.tools), &self.cancel, observer)
             .with_gate(self.gate.clone())
             .with_host(Some(self.log.clone()));
         for call in &rerun {

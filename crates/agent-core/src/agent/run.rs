@@ -49,6 +49,10 @@ pub(super) struct Run<'a> {
     model_fields: Option<serde_json::Value>,
     /// Structured output: the schema and the repairs so far (`structured.rs`).
     pub(super) structured: Option<super::structured::Output>,
+    /// The tools of this turn (the agent's, refreshed before each model
+    /// request when a source changed: `tool_source.rs`).
+    pub(super) tools: Arc<tool_api::ToolRegistry>,
+    pub(super) specs: Arc<Vec<tool_api::ToolSpec>>,
 }
 
 /// Where the run goes next: the edges of [`AgentState`]'s diagram.
@@ -97,6 +101,8 @@ impl<'a> Run<'a> {
         );
         Self {
             gate,
+            tools: Arc::clone(&agent.tools),
+            specs: Arc::clone(&agent.specs),
             agent,
             conversation,
             cancel: options.cancel.unwrap_or_default(),
@@ -181,6 +187,7 @@ impl<'a> Run<'a> {
         let iteration = self.iteration;
         self.log.set_iteration(iteration);
         let agent: &'a Agent = self.agent;
+        self.refresh_tools().await;
         self.fit_context().await;
         let tool_choice = self.tool_choice.take();
         let request = match self.hooked_request(tool_choice).await {
@@ -196,6 +203,7 @@ impl<'a> Run<'a> {
             iteration,
             cancel: self.cancel.clone(),
             run_span: self.span.clone(),
+            tools: Arc::clone(&self.tools),
         };
         let backend = agent.backend.as_ref();
         let chat = telemetry::chat_span(backend, &call.request, iteration, agent.capture_content);
@@ -304,7 +312,7 @@ impl<'a> Run<'a> {
                 let mut batch = self
                     .agent
                     .executor
-                    .batch(&self.agent.tools, &self.cancel, observer)
+                    .batch_shared(Arc::clone(&self.tools), &self.cancel, observer)
                     .with_gate(self.gate.clone())
                     .with_host(Some(self.log.clone()));
                 for call in calls {

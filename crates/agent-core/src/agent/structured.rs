@@ -104,7 +104,7 @@ impl<'a> Run<'a> {
     /// The tools of the next request: the agent's, and the output tool in
     /// a structured run.
     pub(super) fn request_tools(&self) -> Vec<ToolSpec> {
-        let mut tools = self.agent.specs.as_ref().clone();
+        let mut tools = self.specs.as_ref().clone();
         if let Some(output) = &self.structured {
             tools.push(output.schema.spec.clone());
         }

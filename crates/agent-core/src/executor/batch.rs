@@ -32,7 +32,7 @@ use crate::{ToolResult, ToolUse};
 ///   fired, tasks aborted, slots freed); no outcome is reported for them.
 pub struct Batch<'a> {
     executor: &'a ToolExecutor,
-    tools: &'a ToolRegistry,
+    tools: Tools<'a>,
     observer: Arc<dyn CallObserver>,
     start: Instant,
     in_flight: InFlight,
@@ -53,10 +53,29 @@ impl std::fmt::Debug for Batch<'_> {
     }
 }
 
+/// The registry a batch looks its calls up in: borrowed from the caller,
+/// or shared with an agent whose tool list may change between batches (a
+/// batch keeps the list it started with).
+pub(super) enum Tools<'a> {
+    Borrowed(&'a ToolRegistry),
+    Shared(Arc<ToolRegistry>),
+}
+
+impl std::ops::Deref for Tools<'_> {
+    type Target = ToolRegistry;
+
+    fn deref(&self) -> &ToolRegistry {
+        match self {
+            Self::Borrowed(tools) => tools,
+            Self::Shared(tools) => tools,
+        }
+    }
+}
+
 impl<'a> Batch<'a> {
     pub(super) fn with_capacity(
         executor: &'a ToolExecutor,
-        tools: &'a ToolRegistry,
+        tools: Tools<'a>,
         cancel: &CancellationToken,
         observer: Arc<dyn CallObserver>,
         capacity: usize,

@@ -40,6 +40,7 @@ use tokio_util::sync::CancellationToken;
 use tool_api::ToolRegistry;
 
 pub use batch::Batch;
+use batch::Tools;
 pub use config::{CallPolicy, ExecutorConfig};
 pub use limit::{ConcurrencyLimit, Queued};
 pub use observer::CallObserver;
@@ -149,7 +150,8 @@ impl ToolExecutor {
         cancel: &CancellationToken,
         observer: Arc<dyn CallObserver>,
     ) -> Vec<CallOutcome> {
-        let mut batch = Batch::with_capacity(self, tools, cancel, observer, calls.len());
+        let mut batch =
+            Batch::with_capacity(self, Tools::Borrowed(tools), cancel, observer, calls.len());
         for call in calls {
             batch.start(call);
         }
@@ -165,6 +167,18 @@ impl ToolExecutor {
         cancel: &CancellationToken,
         observer: Arc<dyn CallObserver>,
     ) -> Batch<'a> {
-        Batch::with_capacity(self, tools, cancel, observer, 0)
+        Batch::with_capacity(self, Tools::Borrowed(tools), cancel, observer, 0)
+    }
+
+    /// [`ToolExecutor::batch`] with a registry shared with its owner rather
+    /// than borrowed: an agent whose tool list is refreshed between turns
+    /// (see `agent::ToolSource`) hands each batch the list of its turn.
+    pub fn batch_shared<'a>(
+        &'a self,
+        tools: Arc<ToolRegistry>,
+        cancel: &CancellationToken,
+        observer: Arc<dyn CallObserver>,
+    ) -> Batch<'a> {
+        Batch::with_capacity(self, Tools::Shared(tools), cancel, observer, 0)
     }
 }
