@@ -197,7 +197,7 @@ async fn output_schema_on_openai_goes_as_response_format_with_native_mode_on() {
     // answers with a value valid against it.
     let scenario = Scenario::new("trip", Some(prompt), vec![ScriptedTurn::text("Paris.")]);
     let server = openai_client::mock::MockServer::builder()
-        .scenarios([scenario])
+        .scenarios(vec![scenario])
         .start()
         .await
         .unwrap();
