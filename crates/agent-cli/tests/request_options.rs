@@ -189,3 +189,57 @@ async fn a_guardrail_on_the_anthropic_backend_is_refused_naming_it() {
     );
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_schema_on_openai_goes_as_response_format_with_native_mode_on() {
+    let prompt = "Where to, and for how long?";
+    // The scenario's text is not JSON: held to the schema, the local server
+    // answers with a value valid against it.
+    let scenario = Scenario::new("trip", Some(prompt), vec![ScriptedTurn::text("Paris.")]);
+    let server = openai_client::mock::MockServer::builder()
+        .scenarios(vec![scenario])
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("trip.schema.json");
+    std::fs::write(
+        &schema,
+        json!({
+            "type": "object",
+            "properties": {"city": {"type": "string", "enum": ["Paris", "Lyon"]},
+                "days": {"type": "integer", "minimum": 2}},
+            "required": ["city", "days"]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut cmd = agent();
+    cmd.env(openai_client::NATIVE_STRUCTURED_OUTPUT_ENV, "1")
+        .args([
+            "run",
+            "--json",
+            "--backend",
+            "openai",
+            "--base-url",
+            &server.base_url(),
+            "--output-schema",
+        ])
+        .arg(&schema)
+        .arg("--plugin")
+        .arg(demo_plugin())
+        .arg(prompt);
+    let out = run_blocking(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["output"], json!({"city": "Paris", "days": 2}));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let format = &requests[0].body["response_format"];
+    assert_eq!(format["type"], "json_schema");
+    assert_eq!(format["json_schema"]["name"], "final_answer");
+    assert_eq!(
+        format["json_schema"]["schema"]["required"],
+        json!(["city", "days"])
+    );
+}

@@ -43,6 +43,10 @@
 //!   scripted turn does not call it is answered, as a model would, with a
 //!   call of that tool (for `any`, the first tool offered) whose input is
 //!   valid against its schema ([`crate::schema_example`]), and nothing else.
+//! - A request with native structured output
+//!   ([`agent_core::ModelRequest::output_format`]) whose turn makes no calls
+//!   is answered with JSON text: the scripted text if it is JSON (valid or
+//!   not, to test repairs), else a value valid against the schema.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -148,8 +152,8 @@ impl Scenario {
             ),
             None => (turn, default_stop),
         };
-        if let Some(text) = &turn.text {
-            content.push(ContentBlock::Text { text: text.clone() });
+        if let Some(text) = native_output_text(request, &turn).or_else(|| turn.text.clone()) {
+            content.push(ContentBlock::Text { text });
         }
         for (i, call) in turn.tool_calls.iter().enumerate() {
             content.push(ContentBlock::ToolUse(ToolUse {
@@ -228,6 +232,23 @@ fn forced_call(request: &ModelRequest, turn: &ScriptedTurn) -> Option<ScriptedCa
         name: spec.name.clone(),
         input: crate::schema_example(&spec.input_schema),
     })
+}
+
+/// The text a request with native structured output
+/// ([`ModelRequest::output_format`]) obliges an answer without calls to
+/// be, when the scripted text is not JSON: a value valid against the
+/// schema. Scripted JSON, even invalid, is played as written, so a
+/// scenario can test repairs.
+fn native_output_text(request: &ModelRequest, turn: &ScriptedTurn) -> Option<String> {
+    let format = request.output_format.as_ref()?;
+    if !turn.tool_calls.is_empty() {
+        return None;
+    }
+    let scripted = turn.text.as_deref().unwrap_or_default().trim();
+    if serde_json::from_str::<Value>(scripted).is_ok() {
+        return None;
+    }
+    Some(crate::schema_example(&format.schema).to_string())
 }
 
 fn estimate_tokens(s: &str) -> u64 {

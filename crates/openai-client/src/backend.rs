@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use agent_core::{ModelBackend, ModelError, ModelEvent, ModelRequest, ModelResponse};
+use agent_core::{
+    ModelBackend, ModelError, ModelErrorKind, ModelEvent, ModelRequest, ModelResponse,
+};
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -12,7 +14,7 @@ use tokio::time::Instant;
 use crate::convert::{MaxTokensField, from_wire_response, to_wire_request};
 use crate::error::OpenAiApi;
 use crate::stream::StreamDecoder;
-use crate::wire::ChatResponse;
+use crate::wire::{ChatRequest, ChatResponse, ResponseFormat};
 
 /// A model behind an OpenAI-compatible Chat Completions server: OpenAI,
 /// Ollama, vLLM, llama.cpp's server, LM Studio.
@@ -21,7 +23,9 @@ use crate::wire::ChatResponse;
 /// core's one message of N tool results goes out as N `tool` messages in
 /// call order (see [`crate::convert`]); streams are decoded by
 /// [`StreamDecoder`] with `stream_options.include_usage` so usage is
-/// reported; errors map onto [`agent_core::ModelErrorKind`] keeping the
+/// reported; structured output goes as `response_format` with a JSON
+/// schema when [`crate::OpenAiBuilder::native_structured_output`] is on;
+/// errors map onto [`agent_core::ModelErrorKind`] keeping the
 /// server's message, `x-request-id` and `retry-after`. It never retries: the
 /// agent does.
 ///
@@ -43,6 +47,7 @@ pub struct OpenAiBackend {
     base_url: String,
     model: String,
     max_tokens_field: MaxTokensField,
+    native_structured_output: bool,
 }
 
 impl fmt::Debug for OpenAiBackend {
@@ -59,6 +64,7 @@ impl fmt::Debug for OpenAiBackend {
                 },
             )
             .field("max_tokens_field", &self.max_tokens_field)
+            .field("native_structured_output", &self.native_structured_output)
             .field("timeout", &self.endpoint.timeout())
             .finish_non_exhaustive()
     }
@@ -70,13 +76,39 @@ impl OpenAiBackend {
         base_url: String,
         model: String,
         max_tokens_field: MaxTokensField,
+        native_structured_output: bool,
     ) -> Self {
         Self {
             endpoint,
             base_url,
             model,
             max_tokens_field,
+            native_structured_output,
         }
+    }
+
+    /// The wire request for `request`, with its output format as
+    /// `response_format`; refused, naming the setting, when native
+    /// structured output is off (never dropped silently).
+    fn wire_request(
+        &self,
+        request: &ModelRequest,
+        stream: bool,
+    ) -> Result<ChatRequest, ModelError> {
+        let mut body = to_wire_request(request, &self.model, stream, self.max_tokens_field);
+        if let Some(format) = &request.output_format {
+            if !self.native_structured_output {
+                return Err(ModelError::new(
+                    ModelErrorKind::Validation,
+                    "the openai backend has native structured output (response_format) turned \
+                     off: turn it on with OpenAiBuilder::native_structured_output(true) or \
+                     OPENAI_NATIVE_STRUCTURED_OUTPUT=1, or leave output_format unset so the \
+                     agent uses its output tool",
+                ));
+            }
+            body.response_format = Some(ResponseFormat::from(format));
+        }
+        Ok(body)
     }
 
     /// The base URL.
@@ -123,11 +155,16 @@ impl ModelBackend for OpenAiBackend {
         agent_core::context::known_context_window(&self.model)
     }
 
+    /// As [`crate::OpenAiBuilder::native_structured_output`] set it.
+    fn native_structured_output(&self) -> bool {
+        self.native_structured_output
+    }
+
     async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         agent_core::check_supported(request, self.name(), SUPPORTS)?;
         let start = Instant::now();
         request.refuse_bedrock_only_options(self.name())?;
-        let body = to_wire_request(request, &self.model, false, self.max_tokens_field);
+        let body = self.wire_request(request, false)?;
         let reply = self
             .endpoint
             .post_json::<_, ChatResponse>(&body, "a chat completion")
@@ -148,7 +185,10 @@ impl ModelBackend for OpenAiBackend {
         if let Err(e) = request.refuse_bedrock_only_options(self.name()) {
             return futures::stream::iter([Err(e)]).boxed();
         }
-        let body = to_wire_request(request, &self.model, true, self.max_tokens_field);
+        let body = match self.wire_request(request, true) {
+            Ok(body) => body,
+            Err(e) => return futures::stream::iter([Err(e)]).boxed(),
+        };
         self.endpoint.post_stream(body, StreamDecoder::default())
     }
 }

@@ -19,6 +19,10 @@ pub const API_KEY_ENV: &str = "OPENAI_API_KEY";
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 /// The environment variable [`OpenAiBuilder::from_env`] reads the model from.
 pub const MODEL_ENV: &str = "OPENAI_MODEL";
+/// The environment variable [`OpenAiBuilder::from_env`] reads
+/// [`OpenAiBuilder::native_structured_output`] from (`true`/`1`/`on` or
+/// `false`/`0`/`off`).
+pub const NATIVE_STRUCTURED_OUTPUT_ENV: &str = "OPENAI_NATIVE_STRUCTURED_OUTPUT";
 
 /// Configures an [`OpenAiBackend`].
 ///
@@ -39,6 +43,7 @@ pub struct OpenAiBuilder {
     api_key: Option<ApiKey>,
     model: Option<String>,
     max_tokens_field: Option<MaxTokensField>,
+    native_structured_output: Option<bool>,
     http: HttpSettings,
 }
 
@@ -86,6 +91,18 @@ impl OpenAiBuilder {
         self
     }
 
+    /// Whether structured output goes as `response_format` with a JSON
+    /// schema (`true`), or through the output tool every backend has
+    /// (`false`). Default: on for api.openai.com, which documents
+    /// `json_schema` response formats; off elsewhere, since a server that
+    /// ignores `response_format` would leave the model without the schema.
+    /// Turn it on for servers that have it (vLLM, llama.cpp's server,
+    /// Ollama 0.5 and later, LM Studio).
+    pub fn native_structured_output(mut self, on: bool) -> Self {
+        self.native_structured_output = Some(on);
+        self
+    }
+
     /// How long connecting may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.http.connect_timeout = timeout;
@@ -107,7 +124,8 @@ impl OpenAiBuilder {
     }
 
     /// Fills what is still unset from the environment: the base URL from
-    /// `OPENAI_BASE_URL` and the model from `OPENAI_MODEL` (the key is always
+    /// `OPENAI_BASE_URL`, the model from `OPENAI_MODEL` and native
+    /// structured output from `OPENAI_NATIVE_STRUCTURED_OUTPUT` (the key is always
     /// read from `OPENAI_API_KEY` when not given).
     pub fn from_env(mut self) -> Self {
         if self.base_url.is_none() {
@@ -115,6 +133,10 @@ impl OpenAiBuilder {
         }
         if self.model.is_none() {
             self.model = env(MODEL_ENV);
+        }
+        if self.native_structured_output.is_none() {
+            self.native_structured_output =
+                env(NATIVE_STRUCTURED_OUTPUT_ENV).and_then(|v| parse_switch(&v));
         }
         self
     }
@@ -155,6 +177,7 @@ impl OpenAiBuilder {
             base_url,
             self.model.unwrap_or_else(|| DEFAULT_MODEL.into()),
             max_tokens_field,
+            self.native_structured_output.unwrap_or(is_openai),
         ))
     }
 }
@@ -162,6 +185,15 @@ impl OpenAiBuilder {
 /// The builder's key, else the environment's; an empty one counts as none.
 fn resolve_key(given: Option<ApiKey>, from_env: Option<String>) -> Option<ApiKey> {
     ApiKey::resolve(given, from_env)
+}
+
+/// An on/off setting's text; `None` for anything else (the default holds).
+fn parse_switch(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Some(true),
+        "0" | "false" | "off" | "no" => Some(false),
+        _ => None,
+    }
 }
 
 fn is_openai(base_url: &str) -> bool {
@@ -213,6 +245,26 @@ mod tests {
             normalize_base_url("file:///x"),
             Err(ConfigError::InvalidBaseUrl { .. })
         ));
+    }
+
+    #[test]
+    fn native_structured_output_defaults_on_for_openai_only() {
+        let local = OpenAiBuilder::default()
+            .base_url("http://127.0.0.1:1/v1")
+            .build()
+            .unwrap();
+        assert!(!agent_core::ModelBackend::native_structured_output(&local));
+        let on = OpenAiBuilder::default()
+            .base_url("http://127.0.0.1:1/v1")
+            .native_structured_output(true)
+            .build()
+            .unwrap();
+        assert!(agent_core::ModelBackend::native_structured_output(&on));
+        let openai = OpenAiBuilder::default().api_key("k").build().unwrap();
+        assert!(agent_core::ModelBackend::native_structured_output(&openai));
+        assert_eq!(parse_switch(" On "), Some(true));
+        assert_eq!(parse_switch("0"), Some(false));
+        assert_eq!(parse_switch("maybe"), None);
     }
 
     #[test]

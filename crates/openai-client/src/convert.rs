@@ -100,6 +100,9 @@ pub fn to_wire_request(
         stream_options: stream.then_some(StreamOptions {
             include_usage: true,
         }),
+        // Set by the backend when its native structured output is on
+        // (`crate::response_format`).
+        response_format: None,
     }
 }
 

@@ -9,7 +9,9 @@
 //! - [`wire`]: the protocol's JSON; [`convert`]: to and from the core's
 //!   types (N `tool` messages for the core's one message of N results);
 //!   [`StreamDecoder`]: chunks to [`agent_core::ModelEvent`]s; [`error`]:
-//!   server errors to [`agent_core::ModelErrorKind`]s.
+//!   server errors to [`agent_core::ModelErrorKind`]s;
+//!   [`response_format`]: structured output as `response_format` with a
+//!   JSON schema ([`OpenAiBuilder::native_structured_output`]).
 //! - The rest (the key, sending with auth and timeouts, transport errors,
 //!   the retry hint, the server-sent-events pump) is the shared
 //!   `http-backend` crate's.
@@ -39,6 +41,7 @@ mod backend;
 mod builder;
 pub mod convert;
 pub mod error;
+pub mod response_format;
 mod stream;
 pub mod wire;
 
@@ -47,7 +50,8 @@ pub mod mock;
 
 pub use backend::OpenAiBackend;
 pub use builder::{
-    API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL, MODEL_ENV, OpenAiBuilder,
+    API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL, MODEL_ENV,
+    NATIVE_STRUCTURED_OUTPUT_ENV, OpenAiBuilder,
 };
 pub use convert::MaxTokensField;
 pub use error::ConfigError;

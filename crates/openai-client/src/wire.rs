@@ -47,6 +47,37 @@ pub struct ChatRequest {
     /// Streaming options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+    /// The shape of the answer's text: structured output
+    /// (`crate::response_format`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+}
+
+/// `response_format`: `{"type": "json_schema", "json_schema": {...}}` asks
+/// for text that is JSON valid against a schema (`text` and `json_object`
+/// are the other types).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseFormat {
+    /// `json_schema`, `json_object` or `text`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The schema, for `json_schema`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<JsonSchemaFormat>,
+}
+
+/// `response_format.json_schema`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonSchemaFormat {
+    /// The schema's name (`^[a-zA-Z0-9_-]{1,64}$`).
+    pub name: String,
+    /// The JSON Schema.
+    pub schema: Value,
+    /// Strict mode: the service guarantees a valid answer, and accepts only
+    /// schemas whose objects close (`additionalProperties: false`) and
+    /// require every property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
 }
 
 fn is_false(b: &bool) -> bool {

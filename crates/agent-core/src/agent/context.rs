@@ -196,6 +196,7 @@ impl Run<'_> {
             messages: self.conversation.messages().to_vec(),
             tools: self.request_tools(),
             inference: self.agent.inference.clone(),
+            output_format: self.request_output_format(),
             ..self.agent.options.base_request()
         }
     }

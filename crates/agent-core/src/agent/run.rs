@@ -120,7 +120,10 @@ impl<'a> Run<'a> {
             structured: options
                 .output
                 .or_else(|| agent.options.output.clone())
-                .map(super::structured::Output::new),
+                .map(|schema| {
+                    let native = agent.backend.native_structured_output();
+                    super::structured::Output::new(schema, native)
+                }),
         }
     }
 

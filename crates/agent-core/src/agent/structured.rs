@@ -11,13 +11,21 @@
 //! fails with [`AgentErrorKind::InvalidOutput`](super::AgentErrorKind).
 //! The output tool never runs: the loop reads its input. Every call of the
 //! final message is answered, so the conversation stays valid.
+//!
+//! A backend with native structured output
+//! ([`crate::ModelBackend::native_structured_output`], OpenAI's
+//! `response_format`) gets no output tool: the request carries the schema
+//! as [`crate::ModelRequest::output_format`], and the answer that ends the
+//! turn is read as the value: its text, parsed as JSON, validated the same
+//! way and repaired the same bounded way (a user message with the error
+//! instead of an error tool result; nothing is forced).
 
 use serde_json::Value;
 use tool_api::ToolSpec;
 
 use super::eager::Started;
 use super::run::{Next, Run, Stop};
-use crate::{ContentBlock, Message, Role, StopReason, ToolChoice, ToolResult};
+use crate::{ContentBlock, Message, OutputFormat, Role, StopReason, ToolChoice, ToolResult};
 
 /// The schema a run's final answer must fit (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
@@ -85,14 +93,20 @@ pub(super) struct Output {
     refused: u32,
     /// The accepted value.
     pub value: Option<Value>,
+    /// Whether the backend constrains the final text natively (no output
+    /// tool; the text is the value).
+    native: bool,
 }
 
 impl Output {
-    pub fn new(schema: OutputSchema) -> Self {
+    /// The state of a run whose answer must fit `schema`; `native` when
+    /// the backend has native structured output.
+    pub fn new(schema: OutputSchema, native: bool) -> Self {
         Self {
             schema,
             refused: 0,
             value: None,
+            native,
         }
     }
 }
@@ -105,10 +119,20 @@ impl<'a> Run<'a> {
     /// a structured run.
     pub(super) fn request_tools(&self) -> Vec<ToolSpec> {
         let mut tools = self.specs.as_ref().clone();
-        if let Some(output) = &self.structured {
+        if let Some(output) = self.structured.as_ref().filter(|o| !o.native) {
             tools.push(output.schema.spec.clone());
         }
         tools
+    }
+
+    /// The output format of the next request: the schema, in a structured
+    /// run on a backend with native structured output.
+    pub(super) fn request_output_format(&self) -> Option<OutputFormat> {
+        let output = self.structured.as_ref().filter(|o| o.native)?;
+        Some(OutputFormat {
+            name: output.schema.spec.name.clone(),
+            schema: output.schema.schema().clone(),
+        })
     }
 
     /// A structured run's turn: the output call accepted (the run
@@ -127,6 +151,9 @@ impl<'a> Run<'a> {
         };
         if *stop == StopReason::MaxTokens {
             return Err((message, early));
+        }
+        if output.native {
+            return self.native_turn(message, early).await;
         }
         let name = output.schema.spec.name.clone();
         let call = message.tool_uses().find(|u| u.name == name).cloned();
@@ -211,6 +238,56 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// A structured turn on a backend with native structured output: an
+    /// answer that ends the turn is the value (its text, as JSON), accepted
+    /// or refused; tool calls are handed back for the usual turn.
+    async fn native_turn(
+        &mut self,
+        message: Message,
+        early: Option<Started<'a>>,
+    ) -> Result<Next<'a>, (Message, Option<Started<'a>>)> {
+        if message.tool_uses().next().is_some() {
+            return Err((message, early));
+        }
+        if let Some(early) = early {
+            early.cancel().await;
+        }
+        let Some(output) = &self.structured else {
+            return Err((message, None));
+        };
+        let answer = message.text();
+        let checked = serde_json::from_str::<Value>(answer.trim())
+            .map_err(|e| format!("the answer is not a JSON value ({e})"))
+            .and_then(|value| {
+                tool_api::schema::validate(output.schema.schema(), &value).map(|()| value)
+            });
+        if !message.content.is_empty() {
+            self.push(message);
+        }
+        match checked {
+            Ok(value) => {
+                if let Some(output) = &mut self.structured {
+                    output.value = Some(value);
+                }
+                Ok(Next::Respond {
+                    answer,
+                    stop_reason: StopReason::EndTurn,
+                })
+            }
+            Err(error) => {
+                let ask = format!(
+                    "Invalid answer: {error}. Answer again with only a JSON value valid \
+                     against the schema."
+                );
+                if let Some(stop) = self.refuse(error) {
+                    return Ok(Next::Stop(stop));
+                }
+                self.journaling_push_user(ask);
+                Ok(Next::Think)
+            }
+        }
+    }
+
     /// Counts a refused answer: the stop once repairs are used up, else
     /// `None`, the next call forced to the output tool.
     fn refuse(&mut self, error: String) -> Option<Stop> {
@@ -223,8 +300,9 @@ impl<'a> Run<'a> {
             });
         }
         // With extended thinking the services refuse a forced tool: the
-        // error result already asks the model for the output tool.
-        if self.agent.inference.thinking.is_none() {
+        // error result already asks the model for the output tool. Native
+        // structured output has no tool to force.
+        if self.agent.inference.thinking.is_none() && !output.native {
             self.tool_choice = Some(ToolChoice::Tool(output.schema.spec.name.clone()));
         }
         None

@@ -28,6 +28,10 @@ use crate::{ContentBlock, ModelError, ModelEvent, ModelRequest, ModelResponse};
 ///   [`crate::ModelErrorKind::Unsupported`], and callers fall back to an
 ///   estimate. `context_window` is the model's window where the backend
 ///   knows it.
+/// - `native_structured_output` is true only for a backend that sends
+///   [`ModelRequest::output_format`] as the service's own setting, so the
+///   final text is JSON valid against it; the agent loop then asks for the
+///   structured answer that way instead of through an output tool.
 #[async_trait]
 pub trait ModelBackend: Send + Sync {
     /// A short name for logs and errors: `bedrock`, `anthropic`, `scripted`...
@@ -64,6 +68,13 @@ pub trait ModelBackend: Send + Sync {
     /// [`crate::context::known_context_window`]); `None` otherwise.
     fn context_window(&self) -> Option<u64> {
         None
+    }
+
+    /// Whether this backend carries [`ModelRequest::output_format`] natively
+    /// (OpenAI's `response_format`); the default, `false`, has the agent
+    /// loop offer an output tool instead.
+    fn native_structured_output(&self) -> bool {
+        false
     }
 
     /// Sends `request` and streams the response.

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tool_api::ToolSpec;
 
-use crate::{CacheSettings, Guardrail, Message, ToolChoice};
+use crate::{CacheSettings, Guardrail, Message, OutputFormat, ToolChoice};
 
 /// Sampling settings sent with every request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +89,12 @@ pub struct ModelRequest {
     /// [`crate::ModelResponse::model_fields`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response_field_paths: Vec<String>,
+    /// Native structured output: the final text must be JSON valid against
+    /// this schema. Set by the agent loop only for a backend whose
+    /// [`crate::ModelBackend::native_structured_output`] is true; others
+    /// get an output tool instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<OutputFormat>,
 }
 
 impl ModelRequest {

@@ -11,9 +11,14 @@
 //!   Bearer` when a key is configured (401), `model`, tool names and
 //!   schemas, `parallel_tool_calls` only with tools, `stream_options` only
 //!   with `stream`, every `tool_calls` id answered by a `tool` message and
-//!   no `tool` message without its call (400 `invalid_request_error`), then
+//!   no `tool` message without its call, `response_format`'s documented
+//!   shapes and strict mode's schema rules (`response_format.rs`) (400
+//!   `invalid_request_error`), then
 //!   the shared conversation rules
 //!   ([`agent_testkit::validate_conversation`], in its neutral words).
+//! - Answers a `json_schema` response format, when the scripted turn's
+//!   text is not JSON, with JSON valid against the schema (the scenario's
+//!   rule, [`agent_testkit::Scenario`]).
 //! - Injects faults: [`Fault`]s queued with [`MockServer::push_fault`] or
 //!   [`MockServerBuilder::faults`], and a 429 every n-th request
 //!   ([`MockServerBuilder::throttle_every`]).
@@ -66,6 +71,7 @@ mod answer;
 mod encode;
 mod faults;
 mod recorder;
+mod response_format;
 mod routes;
 mod validate;
 mod wire;

@@ -60,6 +60,14 @@ pub(crate) fn check_request(request: &Request) -> Result<(), Refusal> {
         ));
     }
     check_tool_choice(request)?;
+    if let Some(format) = &request.response_format {
+        super::response_format::check(format, mentions_json(request)).map_err(
+            |(message, param)| Refusal {
+                message,
+                param: Some(param),
+            },
+        )?;
+    }
     if request.stream_options.is_some() && !request.stream {
         return Err(refuse(
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
@@ -181,6 +189,21 @@ pub(crate) fn check_request(request: &Request) -> Result<(), Refusal> {
         return Err(unanswered(&pending, "messages"));
     }
     Ok(())
+}
+
+/// Whether a message says "json" (any case), as a `json_object` response
+/// format needs.
+fn mentions_json(request: &Request) -> bool {
+    request.messages.iter().any(|m| {
+        let content = match m {
+            ChatMessage::System { content, .. }
+            | ChatMessage::Developer { content, .. }
+            | ChatMessage::User { content, .. }
+            | ChatMessage::Tool { content, .. } => Some(content),
+            ChatMessage::Assistant { content, .. } => content.as_ref(),
+        };
+        content.is_some_and(|c| c.text().to_ascii_lowercase().contains("json"))
+    })
 }
 
 /// Calls of an assistant message left without their `tool` messages.

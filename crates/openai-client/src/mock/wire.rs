@@ -479,6 +479,7 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
                 .and_then(Value::as_str)
                 .map(|n| agent_core::ToolChoice::Tool(n.to_owned())),
         }),
+        output_format: super::response_format::output_format(request.response_format.as_ref()),
         ..Default::default()
     }
 }
