@@ -19,6 +19,7 @@
 //!
 //! The user's guide is `docs/MCP.md`.
 
+mod call;
 mod client;
 mod config;
 mod connection;

@@ -11,7 +11,7 @@ use tool_api::{
     Scheduling, SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec, async_trait,
 };
 
-use crate::{McpServer, content, model_name};
+use crate::{McpServer, call, content, model_name};
 
 /// What the server says about a tool's behaviour (MCP tool annotations).
 ///
@@ -35,6 +35,8 @@ pub struct ToolHints {
 ///   server's prefix; the call uses the server's own name.
 /// - The input schema is the server's `inputSchema`, normalised like a
 ///   plugin's ([`ToolSpec::normalized`]).
+/// - The server's `notifications/progress` for the call become
+///   [`ToolContext::progress`] reports.
 /// - A call past the server's `timeout`, or whose
 ///   [`ToolContext::cancellation`] fires, is abandoned and the server is sent
 ///   `notifications/cancelled` for it.
@@ -132,7 +134,7 @@ impl McpTool {
 
     /// Sends the request and waits for its answer; a lost session is
     /// restarted and, for an idempotent tool, the call sent once more.
-    async fn request(&self, input: Value) -> Result<ToolOutput, ToolError> {
+    async fn request(&self, input: Value, ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
         let arguments = match input {
             Value::Object(map) => Some(map),
             Value::Null => None,
@@ -146,7 +148,8 @@ impl McpTool {
         params.arguments = arguments;
         let name = &self.server.config().name;
         let connection = self.server.connection();
-        let first = connection.peer().call_tool(params.clone()).await;
+        let events = &self.server.events;
+        let first = call::call_tool(connection.peer(), events, params.clone(), ctx).await;
         if !is_lost(&first) {
             return self.answer(first);
         }
@@ -156,7 +159,7 @@ impl McpTool {
                 "the MCP server `{name}` is gone: {why}; {reason}"
             ))),
             Ok(fresh) if self.idempotent() => {
-                let second = fresh.peer().call_tool(params).await;
+                let second = call::call_tool(fresh.peer(), events, params, ctx).await;
                 if is_lost(&second) {
                     return Err(ToolError::fatal(format!(
                         "the MCP server `{name}` is gone: {why}; it was restarted and the call \
@@ -212,9 +215,9 @@ impl Tool for McpTool {
         // the server's: the server's measures the server.
         let _permit = self.server.permit().await;
         let (faults_before, _) = self.server.connection().wire_faults();
-        // Dropping the request future is what makes rmcp send
-        // `notifications/cancelled`, so both ways out below drop it.
-        let request = self.request(input);
+        // Dropping the request future is what sends
+        // `notifications/cancelled` (`call.rs`), so both ways out below drop it.
+        let request = self.request(input, &ctx);
         let timeout = self.server.config().timeout;
         let timed = async {
             match timeout {

@@ -1,19 +1,37 @@
 //! [`ToolContext`]: what the host tells a tool about the call it is serving.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-/// Per-call facts: the call's id, which attempt this is, its deadline, and a
-/// cancellation token that fires when the host stops waiting.
+use crate::{Progress, ProgressSink};
+
+/// Per-call facts: the call's id, which attempt this is, its deadline, a
+/// cancellation token that fires when the host stops waiting, and where
+/// progress reports go ([`ToolContext::progress`]).
 ///
-/// Cheap to clone: the token is shared, not copied.
-#[derive(Debug, Clone)]
+/// Cheap to clone: the token and the sink are shared, not copied.
+#[derive(Clone)]
 pub struct ToolContext {
     call_id: String,
     attempt: u32,
     deadline: Option<Instant>,
     cancellation: CancellationToken,
+    progress: Option<Arc<dyn ProgressSink>>,
+}
+
+impl fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolContext")
+            .field("call_id", &self.call_id)
+            .field("attempt", &self.attempt)
+            .field("deadline", &self.deadline)
+            .field("cancellation", &self.cancellation)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl ToolContext {
@@ -24,6 +42,7 @@ impl ToolContext {
             attempt: 1,
             deadline: None,
             cancellation: CancellationToken::new(),
+            progress: None,
         }
     }
 
@@ -43,6 +62,29 @@ impl ToolContext {
     pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
         self.cancellation = token;
         self
+    }
+
+    /// This context with `sink` receiving the call's progress reports.
+    pub fn with_progress_sink(mut self, sink: Arc<dyn ProgressSink>) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
+    /// Reports how far the call has got: `progress` out of `total` (if
+    /// known), with an optional `message` for a person watching. The agent
+    /// shows it in its live view and as a `tool_call_progress` event.
+    ///
+    /// Does nothing when the host takes no reports (no sink set), so a tool
+    /// may report freely. Plugin tools cannot report yet: the plugin ABI
+    /// carries no progress.
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
+        if let Some(sink) = &self.progress {
+            sink.report(Progress {
+                progress,
+                total,
+                message,
+            });
+        }
     }
 
     /// The model's id for this call (the `toolUseId`).
@@ -76,5 +118,48 @@ impl ToolContext {
     /// Whether the host has stopped waiting for this call.
     pub fn is_cancelled(&self) -> bool {
         self.cancellation.is_cancelled()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<Progress>>);
+
+    impl ProgressSink for Collect {
+        fn report(&self, progress: Progress) {
+            if let Ok(mut all) = self.0.lock() {
+                all.push(progress);
+            }
+        }
+    }
+
+    #[test]
+    fn progress_reaches_the_sink_in_order_and_is_a_no_op_without_one() {
+        ToolContext::new("c1").progress(1.0, None, None);
+        let sink = Arc::new(Collect::default());
+        let ctx = ToolContext::new("c1").with_progress_sink(sink.clone());
+        ctx.clone().progress(1.0, Some(3.0), Some("one".into()));
+        ctx.progress(2.0, Some(3.0), None);
+        let all = sink.0.lock().map(|a| a.clone()).unwrap_or_default();
+        assert_eq!(
+            all,
+            vec![
+                Progress {
+                    progress: 1.0,
+                    total: Some(3.0),
+                    message: Some("one".into())
+                },
+                Progress {
+                    progress: 2.0,
+                    total: Some(3.0),
+                    message: None
+                },
+            ]
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! runtime.
 //!
 //! - [`Tool`]: the trait every tool implements, with its [`ToolSpec`];
-//!   [`ToolOutput`], [`ToolError`] and [`ToolContext`] around a call.
+//!   [`ToolOutput`], [`ToolError`] and [`ToolContext`] around a call;
+//!   [`ToolContext::progress`] reports how far a call has got.
 //! - [`TypedTool`] / [`Typed`] and [`tool_fn`]: tools over a typed input whose
 //!   schema comes from `schemars`.
 //! - [`schema`]: the rules that make a schema acceptable to Amazon Bedrock.
@@ -41,6 +42,7 @@ mod name;
 mod output;
 pub mod plugin;
 mod prefixed;
+mod progress;
 mod registry;
 mod scheduling;
 pub mod schema;
@@ -54,6 +56,7 @@ pub use media::{Blob, Document, DocumentFormat, Image, ImageFormat, MediaError, 
 pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
 pub use output::{OutputPart, ToolOutput};
 pub use prefixed::Prefixed;
+pub use progress::{Progress, ProgressSink};
 pub use registry::{RegisteredTool, ToolRegistry};
 pub use scheduling::{Adaptive, Scheduling};
 pub use tool::{Tool, ToolSpec};

@@ -314,6 +314,27 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                     ));
                 }
             }
+            EventKind::ToolCallProgress {
+                id,
+                progress,
+                total,
+                message,
+                ..
+            } => {
+                if let Some((bar, label)) = bars.get(&id) {
+                    bar.set_message(format!(
+                        "{label} — {}",
+                        super::truncate(
+                            &super::sanitize::line(&progress_text(
+                                progress,
+                                total,
+                                message.as_deref()
+                            )),
+                            80
+                        )
+                    ));
+                }
+            }
             EventKind::ToolCallFinished {
                 id,
                 name,
@@ -466,6 +487,16 @@ fn plain_line(kind: EventKind) -> Option<String> {
             "retry {name}: attempt {attempt} failed: {error}; next in {}",
             secs(delay)
         )),
+        EventKind::ToolCallProgress {
+            name,
+            progress,
+            total,
+            message,
+            ..
+        } => Some(format!(
+            "progress {name} {}",
+            progress_text(progress, total, message.as_deref())
+        )),
         EventKind::ToolCallFinished {
             name,
             failure,
@@ -521,6 +552,20 @@ fn queued_line(name: &str, reason: agent_core::WaitReason) -> String {
     format!("… {name} waiting ({})", reason.label())
 }
 
+/// A call's progress report, as the live views say it: `3/10 message`
+/// (`3 message` when the tool gave no total).
+fn progress_text(progress: f64, total: Option<f64>, message: Option<&str>) -> String {
+    let mut text = match total {
+        Some(total) => format!("{progress}/{total}"),
+        None => progress.to_string(),
+    };
+    if let Some(message) = message.filter(|m| !m.is_empty()) {
+        text.push(' ');
+        text.push_str(message);
+    }
+    text
+}
+
 /// A tool's adaptive limit moving, as the live views say it.
 fn limit_line(name: &str, from: usize, to: usize) -> String {
     let why = if to < from { "throttled" } else { "recovering" };
@@ -549,6 +594,21 @@ mod tests {
             limit_line("api", 4, 5),
             "limit api: 4 -> 5 at once (recovering)"
         );
+    }
+
+    #[test]
+    fn progress_reads_done_of_total_then_the_message() {
+        let line = plain_line(EventKind::ToolCallProgress {
+            iteration: 1,
+            index: 0,
+            id: "c1".into(),
+            name: "crawl".into(),
+            progress: 3.0,
+            total: Some(10.0),
+            message: Some("page 3".into()),
+        });
+        assert_eq!(line.as_deref(), Some("progress crawl 3/10 page 3"));
+        assert_eq!(progress_text(0.5, None, None), "0.5");
     }
 
     #[test]

@@ -141,6 +141,26 @@ pub enum EventKind {
         #[serde(with = "crate::duration_ms", rename = "delay_ms")]
         delay: Duration,
     },
+    /// A running tool call reported progress (an MCP server's
+    /// `notifications/progress`, or [`tool_api::ToolContext::progress`]).
+    ToolCallProgress {
+        /// Which model turn.
+        iteration: u32,
+        /// Its position.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// How far it has got.
+        progress: f64,
+        /// What `progress` reaches when it is done, if the tool knows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total: Option<f64>,
+        /// What it is doing now, if it said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
     /// A tool call ended.
     ToolCallFinished {
         /// Which model turn.
@@ -348,6 +368,18 @@ impl CallObserver for EventLog {
             attempt,
             error: error.to_string(),
             delay,
+        });
+    }
+
+    fn call_progress(&self, index: usize, call: &ToolUse, progress: &tool_api::Progress) {
+        self.emit(EventKind::ToolCallProgress {
+            iteration: self.iteration(),
+            index,
+            id: call.id.clone(),
+            name: call.name.clone(),
+            progress: progress.progress,
+            total: progress.total,
+            message: progress.message.clone(),
         });
     }
 

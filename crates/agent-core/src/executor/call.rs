@@ -271,7 +271,12 @@ impl Operation for CallTask {
         let token = self.cancel.child_token();
         let mut ctx = ToolContext::new(self.call.id.clone())
             .with_attempt(attempt)
-            .with_cancellation(token.clone());
+            .with_cancellation(token.clone())
+            .with_progress_sink(Arc::new(super::progress::CallProgress {
+                index: self.index,
+                call: self.call.clone(),
+                observer: self.observer.clone(),
+            }));
         if let Some(t) = self.policy.timeout {
             ctx = ctx.with_deadline((Instant::now() + t).into_std());
         }

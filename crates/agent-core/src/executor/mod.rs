@@ -28,6 +28,7 @@ mod observer;
 mod outcome;
 mod output_limit;
 mod priority;
+mod progress;
 mod rate;
 mod resource;
 pub mod scope;

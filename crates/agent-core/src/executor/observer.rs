@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tool_api::ToolError;
+use tool_api::{Progress, ToolError};
 
 use super::{CallOutcome, WaitReason};
 use crate::ToolUse;
@@ -31,6 +31,10 @@ pub trait CallObserver: Send + Sync {
         _delay: Duration,
     ) {
     }
+
+    /// The running call reported `progress` ([`tool_api::ToolContext::progress`]),
+    /// in the order the tool reported.
+    fn call_progress(&self, _index: usize, _call: &ToolUse, _progress: &Progress) {}
 
     /// The call ended.
     fn call_finished(&self, _outcome: &CallOutcome) {}

@@ -80,6 +80,10 @@ impl CallObserver for Journaling {
         self.inner.call_retrying(index, call, attempt, error, delay);
     }
 
+    fn call_progress(&self, index: usize, call: &ToolUse, progress: &tool_api::Progress) {
+        self.inner.call_progress(index, call, progress);
+    }
+
     fn call_finished(&self, outcome: &CallOutcome) {
         // A call waiting for approval has no result yet: on resume it is
         // still pending, and asked about again.

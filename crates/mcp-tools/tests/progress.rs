@@ -1,0 +1,145 @@
+//! `notifications/progress` end to end through the agent: a real server
+//! (tests/fixtures/progress_server.py, the official Python SDK) reports
+//! progress during a call; each report becomes a `tool_call_progress`
+//! event of that call, in order, with its values, before the call ends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use agent_core::{
+    Agent, ContentBlock, EventKind, Message, ModelBackend, ModelError, ModelRequest, ModelResponse,
+    Role, StopReason, ToolUse, Usage,
+};
+use mcp_tools::{McpServerConfig, start_all};
+use serde_json::json;
+use tool_api::{ToolRegistry, async_trait};
+
+/// Asks for `crawl` over 3 pages, then answers.
+#[derive(Default)]
+struct Crawler {
+    turns: Mutex<u32>,
+}
+
+#[async_trait]
+impl ModelBackend for Crawler {
+    fn name(&self) -> &str {
+        "crawler"
+    }
+
+    async fn converse(&self, _request: &ModelRequest) -> Result<ModelResponse, ModelError> {
+        let turn = {
+            let mut turns = self.turns.lock().unwrap();
+            *turns += 1;
+            *turns
+        };
+        let (content, stop_reason) = if turn == 1 {
+            (
+                vec![ContentBlock::ToolUse(ToolUse {
+                    id: "t1".into(),
+                    name: "crawl".into(),
+                    input: json!({"pages": 3}),
+                })],
+                StopReason::ToolUse,
+            )
+        } else {
+            (
+                vec![ContentBlock::Text {
+                    text: "done".into(),
+                }],
+                StopReason::EndTurn,
+            )
+        };
+        Ok(ModelResponse {
+            message: Message {
+                role: Role::Assistant,
+                content,
+            },
+            stop_reason,
+            usage: Usage::default(),
+            latency: std::time::Duration::ZERO,
+            model_fields: None,
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_notifications_become_events_of_the_call_in_order() {
+    let Some(deps) = support::deps("progress_notifications_become_events_of_the_call_in_order")
+    else {
+        return;
+    };
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/progress_server.py"
+    );
+    let config = McpServerConfig::stdio("progress", deps.python(), vec![script.into()]);
+    let sources = start_all(vec![config]).await.unwrap();
+    let mut registry = ToolRegistry::new();
+    sources.register_into(&mut registry).unwrap();
+    let agent = Agent::builder()
+        .backend(Arc::new(Crawler::default()) as Arc<dyn ModelBackend>)
+        .tools(registry)
+        .build()
+        .unwrap();
+
+    let run = agent.run("Crawl three pages.").await.unwrap();
+    assert_eq!(run.answer, "done");
+
+    // The call's events from its start to its end, progress in between.
+    let events: Vec<EventKind> = run
+        .events
+        .iter()
+        .map(|e| e.kind.clone())
+        .filter(|k| {
+            matches!(
+                k,
+                EventKind::ToolCallStarted { .. }
+                    | EventKind::ToolCallProgress { .. }
+                    | EventKind::ToolCallFinished { .. }
+            )
+        })
+        .collect();
+    assert!(
+        matches!(&events[0], EventKind::ToolCallStarted { id, .. } if id == "t1"),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(EventKind::ToolCallFinished { id, failure: None, .. }) if id == "t1"),
+        "{events:?}"
+    );
+    let progress: Vec<_> = events[1..events.len() - 1]
+        .iter()
+        .map(|k| match k {
+            EventKind::ToolCallProgress {
+                iteration,
+                index,
+                id,
+                name,
+                progress,
+                total,
+                message,
+            } => {
+                assert_eq!(
+                    (*iteration, *index, id.as_str(), name.as_str()),
+                    (1, 0, "t1", "crawl")
+                );
+                (*progress, *total, message.clone())
+            }
+            other => panic!("not a progress event: {other:?}"),
+        })
+        .collect();
+    let expected: Vec<_> = (1..=3)
+        .map(|i| (f64::from(i), Some(3.0), Some(format!("page {i}"))))
+        .collect();
+    assert_eq!(progress, expected);
+
+    // As `--json` writes it.
+    let json = serde_json::to_value(&events[1]).unwrap();
+    assert_eq!(json["event"], "tool_call_progress", "{json}");
+    assert_eq!(json["progress"], 1.0, "{json}");
+    assert_eq!(json["total"], 3.0, "{json}");
+    assert_eq!(json["message"], "page 1", "{json}");
+}
