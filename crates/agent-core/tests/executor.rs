@@ -590,3 +590,50 @@ async fn a_limit_holds_in_call_order_with_random_delays_on_worker_threads() {
         }
     }
 }
+
+/// Records each call's progress reports.
+#[derive(Default)]
+struct Reports(std::sync::Mutex<Vec<(usize, String, tool_api::Progress)>>);
+
+impl agent_core::CallObserver for Reports {
+    fn call_progress(&self, index: usize, call: &ToolUse, progress: &tool_api::Progress) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((index, call.id.clone(), progress.clone()));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tools_progress_reports_reach_the_observer_tagged_with_its_call() {
+    let tools = registry(vec![tool(
+        "steps",
+        |input: Value, ctx: ToolContext| async move {
+            let n = input["n"].as_u64().unwrap_or(0);
+            for i in 1..=n {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ctx.progress(i as f64, Some(n as f64), Some(format!("step {i}")));
+            }
+            Ok(ToolOutput::text("ok"))
+        },
+    )]);
+    let executor = ToolExecutor::new(ExecutorConfig::default());
+    let reports = Arc::new(Reports::default());
+    let calls = [
+        call("a", "steps", json!({"n": 2})),
+        call("b", "steps", json!({"n": 0})),
+    ];
+    let out = executor
+        .execute(&tools, &calls, &CancellationToken::new(), reports.clone())
+        .await;
+    assert!(out.iter().all(|o| o.is_success()));
+    let step = |i: u32| tool_api::Progress {
+        progress: f64::from(i),
+        total: Some(2.0),
+        message: Some(format!("step {i}")),
+    };
+    assert_eq!(
+        *reports.0.lock().unwrap(),
+        vec![(0, "a".to_owned(), step(1)), (0, "a".to_owned(), step(2))]
+    );
+}
