@@ -253,12 +253,23 @@ fn kill_mid_batch(home: &Path, server: &MockServer, store: &Path, extra: &[&str]
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // The results count once the model's message asking for them is
+    // journaled too: with eager start an instant call can finish, and be
+    // journaled, while that message still streams; a kill then leaves the
+    // model call unfinished, and resume makes it again instead.
     let finished = || -> Vec<String> {
         let Ok(store) = session_sqlite::SqliteStore::open(store) else {
             return Vec::new();
         };
-        agent_core::SessionStore::entries(&store, "naps")
-            .unwrap_or_default()
+        let entries = agent_core::SessionStore::entries(&store, "naps").unwrap_or_default();
+        let asked = entries.iter().any(|e| {
+            matches!(e, agent_core::JournalEntry::Message { message }
+                if message.tool_uses().next().is_some())
+        });
+        if !asked {
+            return Vec::new();
+        }
+        entries
             .into_iter()
             .filter_map(|e| match e {
                 agent_core::JournalEntry::ToolResult { result, .. } => Some(result.tool_use_id),
