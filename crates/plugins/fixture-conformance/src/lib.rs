@@ -44,7 +44,7 @@ struct Fixed {
 }
 
 impl Fixed {
-    fn new(name: &str, description: &str, answer: Answer) -> Arc<dyn Tool> {
+    fn tool(name: &str, description: &str, answer: Answer) -> Arc<dyn Tool> {
         let schema = json!({ "type": "object", "properties": {} });
         Self::with_schema(name, description, schema, answer)
     }
@@ -122,14 +122,14 @@ fn schema_2020_12() -> Value {
 /// The plugin's tools, in the order of the table above.
 pub fn tools() -> Result<Vec<Arc<dyn Tool>>, tool_api::SpecError> {
     Ok(vec![
-        Fixed::new("test_simple_text", "Returns one text block.", simple_text),
-        Fixed::new("test_image_content", "Returns a 1x1 PNG.", image),
-        Fixed::new(
+        Fixed::tool("test_simple_text", "Returns one text block.", simple_text),
+        Fixed::tool("test_image_content", "Returns a 1x1 PNG.", image),
+        Fixed::tool(
             "test_multiple_content_types",
             "Returns text, an image and JSON.",
             mixed,
         ),
-        Fixed::new("test_error_handling", "Always fails.", error),
+        Fixed::tool("test_error_handling", "Always fails.", error),
         Fixed::with_schema(
             "json_schema_2020_12_tool",
             "Tool with JSON Schema 2020-12 features",
