@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rmcp::ClientHandler;
 use rmcp::handler::client::progress::ProgressDispatcher;
-use rmcp::model::ProgressNotificationParam;
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam};
 use rmcp::service::{NotificationContext, RoleClient};
 
 /// The client side of one server's sessions (a restarted server's new
@@ -14,6 +14,10 @@ use rmcp::service::{NotificationContext, RoleClient};
 ///
 /// # Contract
 ///
+/// - `initialize` names the client `agent` (the server's logs and the
+///   conformance suite show who connected; rmcp's default would name the
+///   SDK) and declares no capabilities: no roots, sampling or elicitation,
+///   so a server must not ask for them (one that does anyway is declined).
 /// - `notifications/tools/list_changed` marks the server's tool list stale;
 ///   the list is read again between turns ([`crate::refresh`]), never here.
 /// - `notifications/progress` goes to the call that subscribed to its
@@ -27,6 +31,13 @@ pub(crate) struct ClientEvents {
 }
 
 impl ClientHandler for ClientEvents {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("agent", env!("CARGO_PKG_VERSION")),
+        )
+    }
+
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.tools_stale.store(true, Ordering::Release);
     }
@@ -37,5 +48,18 @@ impl ClientHandler for ClientEvents {
         _context: NotificationContext<RoleClient>,
     ) {
         self.progress.handle_notification(params).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_introduces_itself_as_the_agent_with_no_capabilities() {
+        let info = ClientEvents::default().get_info();
+        assert_eq!(info.client_info.name, "agent");
+        assert_eq!(info.client_info.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(info.capabilities, ClientCapabilities::default());
     }
 }
