@@ -428,7 +428,11 @@ mod tests {
     #[test]
     fn count_bounds_name_the_broken_limit() {
         let text = json!({"type": "string", "minLength": 2, "maxLength": 3});
-        assert_eq!(validate(&text, &json!("éé")), Ok(()), "characters, not bytes");
+        assert_eq!(
+            validate(&text, &json!("éé")),
+            Ok(()),
+            "characters, not bytes"
+        );
         assert_eq!(
             validate(&text, &json!("a")).unwrap_err(),
             "(root): the text must have at least 2 characters"
