@@ -114,17 +114,7 @@ fn sleepy_scenario(dir: &Path) -> PathBuf {
 /// `agent ARGS` in a process group of its own, as a service manager
 /// starts it, with stdin, stdout and stderr piped.
 fn spawn_in_group(home: &Path, args: &[&str], plugin: &Path) -> Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
-        .current_dir(home)
+    common::agent_process_with_keys(home)
         .args(args)
         .args(["--tool-timeout", "300", "--plugin"])
         .arg(plugin)

@@ -105,12 +105,7 @@ async fn one_turn_calls_mcp_tools_and_a_plugin_tool_and_answers_them_in_call_ord
     // One user message answers all four calls, in call order.
     let last = &requests.last().unwrap().body;
     let messages = last["messages"].as_array().unwrap();
-    let asked: Vec<&str> = messages[1]["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["toolUse"]["toolUseId"].as_str())
-        .collect();
+    let asked = common::wire::tool_use_ids(&messages[1]);
     let results: Vec<&Value> = messages[2]["content"]
         .as_array()
         .unwrap()
