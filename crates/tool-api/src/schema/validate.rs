@@ -238,10 +238,7 @@ impl<'s> Validator<'s> {
         }
         if let Some(item_schema) = s.get("items") {
             for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("/{i}"));
-                self.check(item_schema, item, path, depth)?;
-                path.truncate(len);
+                self.check_child(item_schema, item, path, &i.to_string(), depth)?;
             }
         }
         Ok(())
@@ -283,12 +280,27 @@ impl<'s> Validator<'s> {
                     _ => continue,
                 },
             };
-            let len = path.len();
-            path.push('/');
-            path.push_str(&name.replace('~', "~0").replace('/', "~1"));
-            self.check(field_schema, field, path, depth)?;
-            path.truncate(len);
+            let segment = name.replace('~', "~0").replace('/', "~1");
+            self.check_child(field_schema, field, path, &segment, depth)?;
         }
+        Ok(())
+    }
+
+    /// Checks an item or field of the value at `path` against `schema`,
+    /// at `path/segment` (`segment` escaped as a JSON pointer's is).
+    fn check_child(
+        &self,
+        schema: &Value,
+        child: &Value,
+        path: &mut String,
+        segment: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        let len = path.len();
+        path.push('/');
+        path.push_str(segment);
+        self.check(schema, child, path, depth)?;
+        path.truncate(len);
         Ok(())
     }
 
