@@ -7,20 +7,16 @@ mod common;
 
 use std::process::Output;
 
-use assert_cmd::Command;
 use bedrock_client::mock::MockServer;
 use common::server::{endpoint_args, start};
 use common::wire::{tool_result_ids, tool_use_ids};
-use common::{agent_in_fresh_home as agent, agent_process_with_keys, demo_plugin, stderr, stdout};
+use common::{
+    agent_in_fresh_home as agent, agent_process_with_keys, demo_plugin, run_blocking, stderr,
+    stdout,
+};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-async fn run_blocking(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
 
 #[test]
 fn demo_runs_one_query_offline() {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use bedrock_client::mock::{Fault, MockServer};
-use common::{agent_with_keys as agent, demo_plugin, stderr};
+use common::{agent_with_keys as agent, demo_plugin, run_blocking as output, stderr};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
@@ -36,15 +36,6 @@ fn json_documents(o: &Output) -> Vec<Value> {
         .into_iter::<Value>()
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
-
-async fn output(cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = cmd;
-        cmd.output().unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

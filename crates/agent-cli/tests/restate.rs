@@ -19,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bedrock_client::mock::MockServer;
+use common::event_ids as ids;
 use common::server::{endpoint_args, start};
 use common::wire::{blocks, tool_result_ids, tool_use_ids};
 use serde_json::{Value, json};
@@ -288,17 +289,6 @@ fn journaled_results(restate: &Restate) -> Vec<String> {
         }
     }
     results
-}
-
-/// The ids of the run document's events of kind `event`.
-fn ids(doc: &Value, event: &str) -> Vec<String> {
-    doc["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["event"] == event)
-        .map(|e| e["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[test]

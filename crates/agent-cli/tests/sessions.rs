@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Output;
 
 use bedrock_client::mock::MockServer;
+use common::event_ids as ids;
 use common::server::{endpoint_args, start};
 use common::wire::{tool_result_ids, tool_use_ids};
 use common::{
@@ -295,17 +296,6 @@ fn resume(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Val
         stderr(&out)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The ids of the resumed run's events of kind `event`.
-fn ids(doc: &Value, event: &str) -> Vec<String> {
-    doc["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["event"] == event)
-        .map(|e| e["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[test]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+use serde_json::Value;
 
 pub mod server;
 pub mod wire;
@@ -55,6 +56,25 @@ pub fn clean_process(program: impl AsRef<OsStr>, home: &Path) -> std::process::C
 /// Converse server (it checks that requests are signed, not by whom).
 pub fn agent_with_keys(home: &Path) -> Command {
     Command::from_std(agent_process_with_keys(home))
+}
+
+/// Runs `cmd` to its end on a blocking thread, so that a local server on
+/// the test's own runtime goes on answering it.
+pub async fn run_blocking(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The ids of the events of kind `event` in a `--json` run document.
+pub fn event_ids(doc: &Value, event: &str) -> Vec<String> {
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == event)
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Standard output, as text.
