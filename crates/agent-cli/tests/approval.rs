@@ -43,12 +43,7 @@ fn results_received(server: &MockServer) -> Vec<(String, String)> {
     let requests = server.requests();
     let body = &requests.last().unwrap().body;
     let messages = body["messages"].as_array().unwrap();
-    messages.last().unwrap()["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        // The CLI caches by default: a cache point ends the message.
-        .filter(|b| b.get("cachePoint").is_none())
+    common::wire::blocks(messages.last().unwrap())
         .map(|b| {
             let r = &b["toolResult"];
             let text: String = r["content"]
@@ -188,29 +183,16 @@ async fn on_a_terminal_each_call_is_asked_one_after_another_while_the_sibling_ru
     let agent_bin = assert_cmd::cargo::cargo_bin("agent");
     let driver = home.path().join("pty_driver.py");
     std::fs::write(&driver, PTY_DRIVER).unwrap();
-    let mut cmd = std::process::Command::new("python3");
+    let mut cmd = common::clean_process("python3", home.path());
     cmd.arg(&driver)
         .arg(&agent_bin)
         // Not streamed: on a terminal the whole answer shows at the end.
         .args(args(&server.endpoint_url(), &common::demo_plugin()))
         .args(["--approve", "get_weather", PROMPT])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join(".config"))
-        .env("XDG_DATA_HOME", home.path().join(".data"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("aws-credentials"),
-        )
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
         .env("TERM", "dumb")
-        .env("ANSWERS", "y,n")
-        .current_dir(home.path());
+        .env("ANSWERS", "y,n");
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();

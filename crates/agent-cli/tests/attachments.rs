@@ -8,21 +8,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
 use agent_testkit::{Scenario, ScriptedTurn};
 use assert_cmd::Command;
 use bedrock_client::mock::{MockServer, Outcome};
-use common::{agent_in_fresh_home as agent, demo_plugin, stderr};
+use common::{agent_in_fresh_home as agent, demo_plugin, run_blocking, stderr};
 use serde_json::json;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-async fn run_blocking(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
 
 fn run(endpoint: &str, args: &[&str], prompt: &str) -> Command {
     let mut cmd = agent();

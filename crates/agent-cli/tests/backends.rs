@@ -8,17 +8,10 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command as StdCommand, Stdio};
 
-use assert_cmd::Command;
-use common::{agent_in_fresh_home as agent, demo_plugin};
+use common::{agent_in_fresh_home as agent, demo_plugin, run_blocking as output};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-async fn output(mut cmd: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anthropic_backend_answers_with_one_results_message() {

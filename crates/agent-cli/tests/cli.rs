@@ -7,18 +7,16 @@ mod common;
 
 use std::process::Output;
 
-use assert_cmd::Command;
 use bedrock_client::mock::MockServer;
-use common::{agent_in_fresh_home as agent, demo_plugin, stderr, stdout};
+use common::server::{endpoint_args, start};
+use common::wire::{tool_result_ids, tool_use_ids};
+use common::{
+    agent_in_fresh_home as agent, agent_process_with_keys, demo_plugin, run_blocking, stderr,
+    stdout,
+};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-async fn run_blocking(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
 
 #[test]
 fn demo_runs_one_query_offline() {
@@ -143,26 +141,15 @@ async fn run_against_the_local_server_human_and_json() {
     assert_eq!(requests.len(), 4);
     let second = &requests[3].body;
     let messages = second["messages"].as_array().unwrap();
-    let asked: Vec<&str> = messages[1]["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["toolUse"]["toolUseId"].as_str())
-        .collect();
-    let answered: Vec<&str> = messages[2]["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["toolResult"]["toolUseId"].as_str())
-        .collect();
+    let asked = tool_use_ids(&messages[1]);
+    let answered = tool_result_ids(&messages[2]);
     assert_eq!(asked.len(), 2);
     assert_eq!(answered, asked);
 }
 
 #[test]
 fn run_reads_the_prompt_from_stdin() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let out = agent()
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
@@ -453,27 +440,12 @@ fn config_precedence_is_flag_env_file_default() {
 
 #[test]
 fn ctrl_c_cancels_the_run_and_exits_130_with_partial_figures() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let q2 = "I'm planning a trip from Boston to Miami. Get the weather for both cities, calculate \
               the distance, and find Italian restaurants in Miami.";
     // The same clean environment as `agent()`: nothing from the machine.
     let home = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join(".config"))
-        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("aws-credentials"),
-        )
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1")
-        .current_dir(home.path())
+    let child = agent_process_with_keys(home.path())
         .args([
             "run",
             "--json",
@@ -534,8 +506,7 @@ fn chat_q1_then_thanks(server: &MockServer, args: &[&str]) -> Output {
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .arg("chat")
         .args(args)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+        .args(endpoint_args(server))
         .arg("--plugin")
         .arg(demo_plugin())
         .write_stdin(format!("{Q1}\nThanks!\n"))
@@ -545,8 +516,7 @@ fn chat_q1_then_thanks(server: &MockServer, args: &[&str]) -> Output {
 
 #[test]
 fn chat_keeps_the_conversation_across_prompts() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let out = chat_q1_then_thanks(&server, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("New York"));
@@ -560,8 +530,7 @@ fn chat_keeps_the_conversation_across_prompts() {
 
 #[test]
 fn chat_json_is_one_document_per_prompt_a_line_each() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let out = chat_q1_then_thanks(&server, &["--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = stdout(&out)

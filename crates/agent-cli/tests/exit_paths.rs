@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use bedrock_client::mock::{Fault, MockServer};
-use common::{agent_with_keys as agent, demo_plugin, stderr};
+use common::{agent_with_keys as agent, demo_plugin, run_blocking as output, stderr};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
@@ -36,15 +36,6 @@ fn json_documents(o: &Output) -> Vec<Value> {
         .into_iter::<Value>()
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
-
-async fn output(cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = cmd;
-        cmd.output().unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,17 +105,7 @@ fn sleepy_scenario(dir: &Path) -> PathBuf {
 /// `agent ARGS` in a process group of its own, as a service manager
 /// starts it, with stdin, stdout and stderr piped.
 fn spawn_in_group(home: &Path, args: &[&str], plugin: &Path) -> Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
-        .current_dir(home)
+    common::agent_process_with_keys(home)
         .args(args)
         .args(["--tool-timeout", "300", "--plugin"])
         .arg(plugin)

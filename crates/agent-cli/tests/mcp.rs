@@ -8,12 +8,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use agent_testkit::{Scenario, ScriptedTurn};
 use assert_cmd::Command;
 use bedrock_client::mock::MockServer;
-use common::{agent_with_keys as agent, demo_plugin, stderr};
+use common::{agent_with_keys as agent, demo_plugin, run_blocking, stderr};
 use serde_json::{Value, json};
 
 /// The npm packages' `.bin` directory, or `None` after a loud message.
@@ -32,12 +31,6 @@ fn npm_bin(test: &str) -> Option<PathBuf> {
          run .ci/install-mcp-deps and set AGENT_MCP_DEPS (.ci/run does both) !!!!!\n"
     );
     None
-}
-
-async fn run_blocking(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
 }
 
 const PROMPT: &str = "Use the MCP tools and the weather tool together.";
@@ -105,12 +98,7 @@ async fn one_turn_calls_mcp_tools_and_a_plugin_tool_and_answers_them_in_call_ord
     // One user message answers all four calls, in call order.
     let last = &requests.last().unwrap().body;
     let messages = last["messages"].as_array().unwrap();
-    let asked: Vec<&str> = messages[1]["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["toolUse"]["toolUseId"].as_str())
-        .collect();
+    let asked = common::wire::tool_use_ids(&messages[1]);
     let results: Vec<&Value> = messages[2]["content"]
         .as_array()
         .unwrap()

@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assert_cmd::Command;
+mod common;
+
 use bedrock_client::mock::MockServer;
 use serde_json::Value;
 
@@ -27,16 +28,9 @@ fn run(server: &MockServer, config: Option<&str>) -> (Value, Vec<Value>) {
         &[],
     )
     .unwrap();
-    let mut cmd = Command::cargo_bin("agent").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .current_dir(home.path())
-        .args(["run", "--json", "--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+    let mut cmd = common::agent_with_keys(home.path());
+    cmd.args(["run", "--json"])
+        .args(common::server::endpoint_args(server))
         .arg("--plugin")
         .arg(plugin);
     if let Some(config) = config {
@@ -70,11 +64,8 @@ fn text(result: &Value) -> String {
 
 #[test]
 fn a_5_mb_result_is_cut_to_the_limit_and_the_run_goes_on() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let scenarios = bedrock_client::mock::parse_scenarios(BIG).unwrap();
-    let server = rt
-        .block_on(MockServer::builder().scenarios(scenarios).start())
-        .unwrap();
+    let (rt, server) = common::server::start(MockServer::builder().scenarios(scenarios));
 
     // The default limit: 100 KB.
     let (doc, results) = run(&server, None);

@@ -8,21 +8,13 @@
 
 mod common;
 
-use std::process::Output;
-
 use agent_testkit::{Scenario, ScriptedCall, ScriptedTurn};
 use assert_cmd::Command;
 use bedrock_client::mock::MockServer;
-use common::{agent_in_fresh_home as agent, demo_plugin, stderr};
+use common::{agent_in_fresh_home as agent, demo_plugin, run_blocking, stderr};
 use serde_json::{Value, json};
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-async fn run_blocking(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
 
 fn bedrock(endpoint: &str) -> Command {
     let mut cmd = agent();

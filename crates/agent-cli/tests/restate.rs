@@ -11,12 +11,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bedrock_client::mock::MockServer;
+use common::event_ids as ids;
+use common::server::{endpoint_args, start};
+use common::wire::{blocks, tool_result_ids, tool_use_ids};
 use serde_json::{Value, json};
 
 /// How long anything here may take before the test gives up.
@@ -221,23 +226,10 @@ fn endpoint(port: u16, server: &MockServer, home: &Path, log: &Path) -> Process 
         .append(true)
         .open(log)
         .unwrap();
-    let child = Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".data"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
-        .current_dir(home)
+    let child = common::agent_process_with_keys(home)
         .args(["serve", "--restate", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+        .args(endpoint_args(server))
         .arg("--plugin")
         .arg(plugin)
         .stdout(Stdio::null())
@@ -299,17 +291,6 @@ fn journaled_results(restate: &Restate) -> Vec<String> {
     results
 }
 
-/// The ids of the run document's events of kind `event`.
-fn ids(doc: &Value, event: &str) -> Vec<String> {
-    doc["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["event"] == event)
-        .map(|e| e["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[test]
 fn a_killed_endpoint_finishes_the_turn_without_repeating_finished_steps() {
     let Some(binary) = restate_server() else {
@@ -318,11 +299,8 @@ fn a_killed_endpoint_finishes_the_turn_without_repeating_finished_steps() {
     let home = tempfile::tempdir().unwrap();
     let effects = home.path().join("effects.log");
     let endpoint_log = home.path().join("endpoint.log");
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let scenarios = bedrock_client::mock::parse_scenarios(&scenario(&effects)).unwrap();
-    let server = rt
-        .block_on(MockServer::builder().scenarios(scenarios).start())
-        .unwrap();
+    let (rt, server) = start(MockServer::builder().scenarios(scenarios));
     let restate = Restate::start(&binary, home.path());
     let port = free_port();
     let first = endpoint(port, &server, home.path(), &endpoint_log);
@@ -372,28 +350,12 @@ fn a_killed_endpoint_finishes_the_turn_without_repeating_finished_steps() {
     assert_eq!(requests.len(), 2, "endpoint log:\n{log}");
     let messages = requests[1].body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3);
-    let asked: Vec<&str> = messages[1]["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["toolUse"]["toolUseId"].as_str())
-        .collect();
-    let answered: Vec<&str> = messages[2]["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["toolResult"]["toolUseId"].as_str())
-        .collect();
+    let asked = tool_use_ids(&messages[1]);
+    let answered = tool_result_ids(&messages[2]);
     assert_eq!(asked.len(), 4);
     assert_eq!(answered, asked);
     assert!(
-        messages[2]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            // The CLI caches by default: a cache point ends the message.
-            .filter(|b| b.get("cachePoint").is_none())
-            .all(|b| b["toolResult"]["status"] == "success"),
+        blocks(&messages[2]).all(|b| b["toolResult"]["status"] == "success"),
         "{}",
         messages[2]
     );
@@ -432,16 +394,7 @@ fn a_killed_endpoint_finishes_the_turn_without_repeating_finished_steps() {
 #[test]
 fn serve_says_what_it_needs_and_why_it_cannot_listen() {
     let home = tempfile::tempdir().unwrap();
-    let agent = || {
-        let mut cmd = assert_cmd::Command::cargo_bin("agent").unwrap();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join(".config"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .current_dir(home.path());
-        cmd
-    };
+    let agent = || common::agent_in(home.path());
     let out = agent()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .output()

@@ -10,7 +10,12 @@ use std::path::Path;
 use std::process::Output;
 
 use bedrock_client::mock::MockServer;
-use common::{agent_with_keys as agent, demo_plugin, stderr};
+use common::event_ids as ids;
+use common::server::{endpoint_args, start};
+use common::wire::{tool_result_ids, tool_use_ids};
+use common::{
+    agent_process_with_keys as agent_process, agent_with_keys as agent, demo_plugin, stderr,
+};
 use serde_json::Value;
 
 const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
@@ -19,8 +24,7 @@ fn run(home: &Path, server: &MockServer, store: &Path, prompt: &str) -> Output {
     agent(home)
         .args(["run", "--session", "trip", "--session-store"])
         .arg(store)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+        .args(endpoint_args(server))
         .arg("--plugin")
         .arg(demo_plugin())
         .arg(prompt)
@@ -30,8 +34,7 @@ fn run(home: &Path, server: &MockServer, store: &Path, prompt: &str) -> Output {
 
 #[test]
 fn a_session_continues_in_a_second_process() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("store/sessions.db");
 
@@ -121,16 +124,14 @@ fn a_session_continues_in_a_second_process() {
 
 #[test]
 fn chat_continues_a_session_too() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     for line in [Q1, "Thanks!"] {
         let out = agent(home.path())
             .args(["chat", "--session", "talk", "--session-store"])
             .arg(&store)
-            .args(["--region", "us-east-1", "--endpoint-url"])
-            .arg(server.endpoint_url())
+            .args(endpoint_args(&server))
             .arg("--plugin")
             .arg(demo_plugin())
             .write_stdin(format!("{line}\n"))
@@ -148,18 +149,14 @@ fn chat_continues_a_session_too() {
 
 #[test]
 fn a_second_process_on_a_session_in_use_is_refused() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     // A chat holds the session while it waits for input.
-    let mut chat = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("HOME", home.path())
+    let mut chat = agent_process(home.path())
         .args(["chat", "--session", "trip", "--session-store"])
         .arg(&store)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+        .args(endpoint_args(&server))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -199,8 +196,7 @@ fn a_second_process_on_a_session_in_use_is_refused() {
 
 #[test]
 fn an_unwritable_store_still_prints_the_answer_then_fails_clearly() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let home = tempfile::tempdir().unwrap();
     // A file where the store's directory should be: unwritable, root included.
     let file = home.path().join("plain-file");
@@ -235,16 +231,10 @@ const NAPS: &str = r#"[{
 /// journaled and the two slow ones are in flight. Returns the journaled
 /// results' ids.
 fn kill_mid_batch(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Vec<String> {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("HOME", home)
-        .current_dir(home)
+    let mut child = agent_process(home)
         .args(["run", "--json", "--session", "naps", "--session-store"])
         .arg(store)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+        .args(endpoint_args(server))
         .arg("--plugin")
         .arg(demo_plugin())
         .args(extra)
@@ -293,8 +283,7 @@ fn resume(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Val
     let out = agent(home)
         .args(["resume", "naps", "--json", "--session-store"])
         .arg(store)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+        .args(endpoint_args(server))
         .arg("--plugin")
         .arg(demo_plugin())
         .args(extra)
@@ -309,24 +298,10 @@ fn resume(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Val
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The ids of the resumed run's events of kind `event`.
-fn ids(doc: &Value, event: &str) -> Vec<String> {
-    doc["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["event"] == event)
-        .map(|e| e["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[test]
 fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
-    let server = rt
-        .block_on(MockServer::builder().scenarios(scenarios).start())
-        .unwrap();
+    let (rt, server) = start(MockServer::builder().scenarios(scenarios));
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     let finished = kill_mid_batch(home.path(), &server, &store, &[]);
@@ -350,18 +325,8 @@ fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
     assert_eq!(requests.len(), 2);
     let messages = requests[1].body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3);
-    let asked: Vec<&str> = messages[1]["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["toolUse"]["toolUseId"].as_str())
-        .collect();
-    let answered: Vec<&str> = messages[2]["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["toolResult"]["toolUseId"].as_str())
-        .collect();
+    let asked = tool_use_ids(&messages[1]);
+    let answered = tool_result_ids(&messages[2]);
     assert_eq!(asked.len(), 4);
     assert_eq!(answered, asked);
     let statuses: Vec<&str> = messages[2]["content"]
@@ -376,8 +341,7 @@ fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
     let out = agent(home.path())
         .args(["resume", "naps", "--session-store"])
         .arg(&store)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+        .args(endpoint_args(&server))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -392,11 +356,8 @@ fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
 
 #[test]
 fn an_interrupted_non_idempotent_call_is_answered_with_an_error_not_rerun() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
-    let server = rt
-        .block_on(MockServer::builder().scenarios(scenarios).start())
-        .unwrap();
+    let (rt, server) = start(MockServer::builder().scenarios(scenarios));
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     let config = home.path().join("agent.toml");

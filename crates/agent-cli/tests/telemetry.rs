@@ -425,18 +425,7 @@ async fn ctrl_c_flushes_the_spans_of_the_cancelled_run() {
         .await
         .unwrap();
     let (url, store) = http_receiver().await;
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("aws-credentials"),
-        )
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
+    let child = common::agent_process_with_keys(home.path())
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)
         .args(["run", "--json", "--region", "us-east-1", "--endpoint-url"])
         .arg(server.endpoint_url())

@@ -164,52 +164,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use agent_core::{InferenceConfig, Message, ToolResult, ToolResultContent, ToolUse};
-
-    fn req(messages: Vec<Message>) -> ModelRequest {
-        ModelRequest {
-            system: None,
-            messages,
-            tools: vec![tool_api::ToolSpec::new(
-                "t",
-                "d",
-                json!({"type": "object", "properties": {}}),
-            )],
-            inference: InferenceConfig::default(),
-            ..Default::default()
-        }
-    }
-
-    fn uses(ids: &[&str]) -> Message {
-        Message {
-            role: Role::Assistant,
-            content: ids
-                .iter()
-                .map(|id| {
-                    ContentBlock::ToolUse(ToolUse {
-                        id: (*id).into(),
-                        name: "t".into(),
-                        input: json!({}),
-                    })
-                })
-                .collect(),
-        }
-    }
-
-    fn results(ids: &[&str]) -> Message {
-        Message {
-            role: Role::User,
-            content: ids
-                .iter()
-                .map(|id| {
-                    ContentBlock::ToolResult(ToolResult::success(
-                        *id,
-                        ToolResultContent::Text("ok".into()),
-                    ))
-                })
-                .collect(),
-        }
-    }
+    use crate::tool_round::{answers as results, calls as uses, request as req};
+    use agent_core::Message;
 
     #[test]
     fn accepts_a_valid_tool_turn() {

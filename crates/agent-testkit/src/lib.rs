@@ -16,6 +16,8 @@
 //!   Converse-style service enforces on a conversation; a broken one is a
 //!   [`ConversationError`] in neutral words, which the Converse server
 //!   rewords as Bedrock does;
+//! - [`tool_round`]: a tool round as messages, by call id, for the tests
+//!   of those rules;
 //! - [`conformance`]: the suite every `ModelBackend` passes against a local
 //!   server of its wire protocol;
 //! - [`wire_shape`]: whether a body has the shape of a documented one, and
@@ -29,6 +31,7 @@ mod scenario;
 mod schema_example;
 mod scripted_backend;
 mod select;
+pub mod tool_round;
 pub mod wire_shape;
 
 pub use conversation_rules::{ConversationError, validate_conversation};

@@ -4,10 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use agent_core::{Message, ModelBackend, ModelErrorKind, ModelRequest};
+use agent_core::{ModelBackend, ModelErrorKind};
 use agent_testkit::reference;
 use anthropic_client::AnthropicBackend;
 use anthropic_client::mock::MockServer;
+use mock_support::testing::request;
 
 const KEY: &str = "sk-ant-test-0123456789";
 
@@ -18,16 +19,6 @@ fn backend(server: &MockServer, key: &str) -> AnthropicBackend {
         .model("claude-test")
         .build()
         .unwrap()
-}
-
-fn request(prompt: &str) -> ModelRequest {
-    ModelRequest {
-        system: Some("Be brief.".into()),
-        messages: vec![Message::user(prompt)],
-        tools: reference::tools().specs().cloned().collect(),
-        inference: Default::default(),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_core::{
-    Agent, ContentBlock, Message, ModelBackend, ModelErrorKind, ModelEvent, ModelRequest, Role,
+    Agent, ContentBlock, Message, ModelBackend, ModelErrorKind, ModelEvent, Role,
     StreamAccumulator, ToolResult, ToolResultContent,
 };
-use agent_testkit::{Scenario, ScriptedTurn, reference};
+use agent_testkit::{Scenario, reference};
 use anthropic_client::AnthropicBackend;
 use anthropic_client::mock::{Fault, MockServer};
 use futures::StreamExt;
+use mock_support::testing::{collect, request, story, three_calls, weather};
 use serde_json::json;
 
 const KEY: &str = "sk-ant-test-0123456789";
@@ -36,46 +37,9 @@ fn backend(server: &MockServer) -> AnthropicBackend {
         .unwrap()
 }
 
-fn request(prompt: &str) -> ModelRequest {
-    ModelRequest {
-        system: Some("Be brief.".into()),
-        messages: vec![Message::user(prompt)],
-        tools: reference::tools().specs().cloned().collect(),
-        inference: Default::default(),
-        ..Default::default()
-    }
-}
-
-fn story() -> Scenario {
-    Scenario::new(
-        "story",
-        Some("story"),
-        vec![ScriptedTurn::text(agent_testkit::conformance::LONG_ANSWER)],
-    )
-}
-
-async fn collect(
-    backend: &AnthropicBackend,
-    request: &ModelRequest,
-) -> Vec<Result<ModelEvent, agent_core::ModelError>> {
-    backend.converse_stream(request).collect().await
-}
-
 #[tokio::test]
 async fn the_follow_up_carries_every_result_in_one_user_message_in_call_order() {
-    let server = server(vec![Scenario::new(
-        "mixed",
-        None,
-        vec![
-            ScriptedTurn::tools([
-                ("sleep_tool", json!({"ms": 40})),
-                ("sleep_tool", json!({"ms": 1})),
-                ("teleport", json!({"to": "Mars"})),
-            ]),
-            ScriptedTurn::text("Done."),
-        ],
-    )])
-    .await;
+    let server = server(vec![three_calls()]).await;
     let agent = Agent::builder()
         .backend(Arc::new(backend(&server)))
         .tools(reference::tools())
@@ -397,15 +361,7 @@ async fn scenarios_load_from_a_file_and_win_over_the_reference_work() {
 #[tokio::test]
 async fn a_stream_cut_inside_a_tool_use_block_is_retryable_and_leaks_no_call() {
     let input = json!({"location": "San Francisco, CA"});
-    let server = server(vec![Scenario::new(
-        "weather",
-        Some("weather"),
-        vec![
-            ScriptedTurn::tools([("get_weather", input.clone())]),
-            ScriptedTurn::text("Cold."),
-        ],
-    )])
-    .await;
+    let server = server(vec![weather(input.clone())]).await;
     let backend = backend(&server);
     server.push_fault(Fault::CutStream);
     let events = collect(&backend, &request("weather")).await;

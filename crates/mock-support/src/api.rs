@@ -18,8 +18,10 @@ use std::time::Duration;
 use agent_core::ModelRequest;
 use agent_testkit::Scenario;
 use axum::Router;
+use axum::http::{HeaderMap, Uri};
 use serde_json::Value;
 
+use crate::recorder::header_map;
 use crate::{MockError, ServerHandle, Settings, Shared, load_scenarios};
 
 /// What a JSON-over-HTTP API's local server brings of its own.
@@ -104,6 +106,38 @@ pub struct ApiRequest {
     pub request: Option<ModelRequest>,
     /// The HTTP status answered (0 until the answer is decided).
     pub status: u16,
+}
+
+impl ApiRequest {
+    /// The record of `POST` request `id`: the headers named in `keep`
+    /// (lowercase; never the key), the body as JSON, and, if the body was
+    /// a request of the protocol, `read`: whether it asked for a stream and
+    /// the request as core types. The status is 0 until answered.
+    pub fn post(
+        id: &str,
+        uri: &Uri,
+        headers: &HeaderMap,
+        keep: &[&str],
+        body: &[u8],
+        read: Option<(bool, ModelRequest)>,
+        authorized: bool,
+    ) -> Self {
+        let (stream, request) = match read {
+            Some((stream, request)) => (stream, Some(request)),
+            None => (false, None),
+        };
+        Self {
+            id: id.to_owned(),
+            method: "POST".into(),
+            path: uri.path().to_owned(),
+            headers: header_map(headers, |name, v| keep.contains(&name).then_some(v)),
+            authorized,
+            body: serde_json::from_slice(body).unwrap_or(Value::Null),
+            stream,
+            request,
+            status: 0,
+        }
+    }
 }
 
 /// Configures an [`ApiServer`]: `MockServer::builder()` in the protocol's
@@ -347,6 +381,26 @@ mod tests {
         assert_eq!(state.faults.pick(5), Some(("later", None)));
         assert_eq!(server.base_url(), format!("http://{}/v1", server.addr()));
         server.shutdown().await;
+    }
+
+    #[test]
+    fn a_post_keeps_the_headers_asked_for_and_the_body_as_json() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", "secret".parse().unwrap());
+        headers.insert("accept", "text/event-stream".parse().unwrap());
+        let uri: Uri = "/v1/messages?beta=true".parse().unwrap();
+        let read = Some((true, ModelRequest::default()));
+        let r = ApiRequest::post("req_1", &uri, &headers, &["accept"], b"{}", read, true);
+        assert_eq!(
+            (r.path.as_str(), r.method.as_str()),
+            ("/v1/messages", "POST")
+        );
+        assert_eq!(r.headers.keys().collect::<Vec<_>>(), ["accept"]);
+        assert!(r.stream && r.authorized && r.request.is_some());
+        assert_eq!((r.body, r.status), (serde_json::json!({}), 0));
+        let r = ApiRequest::post("req_2", &uri, &headers, &[], b"not json", None, false);
+        assert_eq!(r.body, Value::Null);
+        assert!(!r.stream && r.request.is_none() && r.headers.is_empty());
     }
 
     #[test]

@@ -19,6 +19,8 @@
 //! - `split.rs`: text and tool input cut into stream deltas.
 //! - `api.rs`: the builder, server and record of the JSON-over-HTTP APIs
 //!   with a key (Messages API, Chat Completions), over [`api::ApiProtocol`].
+//! - `testing.rs`: what the backends' tests against their local servers
+//!   share (the request, scenarios, a stream collected).
 //! - `error.rs`: [`MockError`].
 //!
 //! ```
@@ -62,6 +64,7 @@ pub mod response;
 pub mod scenarios;
 pub mod settings;
 pub mod split;
+pub mod testing;
 
 pub use error::MockError;
 pub use faults::FaultPlan;

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_core::{
-    Agent, ContentBlock, Message, ModelBackend, ModelErrorKind, ModelEvent, ModelRequest, Role,
+    Agent, ContentBlock, Message, ModelBackend, ModelErrorKind, ModelEvent, Role,
     StreamAccumulator, ToolResult, ToolResultContent,
 };
-use agent_testkit::{Scenario, ScriptedTurn, reference};
-use futures::StreamExt;
+use agent_testkit::{Scenario, reference};
+use mock_support::testing::{collect, request, story, three_calls, weather};
 use openai_client::mock::{Fault, MockServer};
 use openai_client::{MaxTokensField, OpenAiBackend};
 use serde_json::json;
@@ -37,46 +37,9 @@ fn backend(server: &MockServer) -> OpenAiBackend {
         .unwrap()
 }
 
-fn request(prompt: &str) -> ModelRequest {
-    ModelRequest {
-        system: Some("Be brief.".into()),
-        messages: vec![Message::user(prompt)],
-        tools: reference::tools().specs().cloned().collect(),
-        inference: Default::default(),
-        ..Default::default()
-    }
-}
-
-fn story() -> Scenario {
-    Scenario::new(
-        "story",
-        Some("story"),
-        vec![ScriptedTurn::text(agent_testkit::conformance::LONG_ANSWER)],
-    )
-}
-
-async fn collect(
-    backend: &OpenAiBackend,
-    request: &ModelRequest,
-) -> Vec<Result<ModelEvent, agent_core::ModelError>> {
-    backend.converse_stream(request).collect().await
-}
-
 #[tokio::test]
 async fn n_results_go_out_as_n_tool_messages_in_call_order() {
-    let server = server(vec![Scenario::new(
-        "mixed",
-        None,
-        vec![
-            ScriptedTurn::tools([
-                ("sleep_tool", json!({"ms": 40})),
-                ("sleep_tool", json!({"ms": 1})),
-                ("teleport", json!({"to": "Mars"})),
-            ]),
-            ScriptedTurn::text("Done."),
-        ],
-    )])
-    .await;
+    let server = server(vec![three_calls()]).await;
     let agent = Agent::builder()
         .backend(Arc::new(backend(&server)))
         .tools(reference::tools())
@@ -417,15 +380,7 @@ async fn an_unreachable_server_is_a_retryable_network_error() {
 #[tokio::test]
 async fn a_stream_cut_inside_a_tool_call_is_retryable_and_leaks_no_call() {
     let input = json!({"location": "San Francisco, CA"});
-    let server = server(vec![Scenario::new(
-        "weather",
-        Some("weather"),
-        vec![
-            ScriptedTurn::tools([("get_weather", input.clone())]),
-            ScriptedTurn::text("Cold."),
-        ],
-    )])
-    .await;
+    let server = server(vec![weather(input.clone())]).await;
     let backend = backend(&server);
     server.push_fault(Fault::CutStream);
     let events = collect(&backend, &request("weather")).await;

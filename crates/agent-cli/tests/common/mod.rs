@@ -1,17 +1,44 @@
 //! What the end-to-end tests share: the real `agent` binary with a clean,
 //! offline environment (no AWS settings or config file from the machine,
-//! the instance-metadata probe off), its output as text, the demo plugin.
+//! the instance-metadata probe off), its output as text, the demo plugin;
+//! the local Converse server (`server.rs`) and what crossed the wire to it
+//! (`wire.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+use serde_json::Value;
+
+pub mod server;
+pub mod wire;
 
 /// The binary, run in `home` with nothing from the machine's environment
 /// but `PATH`: no AWS profile or keys, no config file, no IMDS probe.
 pub fn agent_in(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("agent").unwrap();
+    Command::from_std(agent_process_in(home))
+}
+
+/// [`agent_with_keys`] as a `std::process::Command`, for the tests that
+/// spawn the binary and signal, kill or talk to it while it runs.
+pub fn agent_process_with_keys(home: &Path) -> std::process::Command {
+    let mut cmd = agent_process_in(home);
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret");
+    cmd
+}
+
+/// [`agent_in`] as a `std::process::Command`.
+pub fn agent_process_in(home: &Path) -> std::process::Command {
+    clean_process(assert_cmd::cargo::cargo_bin("agent"), home)
+}
+
+/// `program` run in `home` with the one clean environment every command
+/// here is built on; `program` is the binary, or a driver that runs it.
+pub fn clean_process(program: impl AsRef<OsStr>, home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
@@ -28,10 +55,26 @@ pub fn agent_in(home: &Path) -> Command {
 /// [`agent_in`] with throwaway AWS keys, for runs against the local
 /// Converse server (it checks that requests are signed, not by whom).
 pub fn agent_with_keys(home: &Path) -> Command {
-    let mut cmd = agent_in(home);
-    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret");
-    cmd
+    Command::from_std(agent_process_with_keys(home))
+}
+
+/// Runs `cmd` to its end on a blocking thread, so that a local server on
+/// the test's own runtime goes on answering it.
+pub async fn run_blocking(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The ids of the events of kind `event` in a `--json` run document.
+pub fn event_ids(doc: &Value, event: &str) -> Vec<String> {
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == event)
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Standard output, as text.

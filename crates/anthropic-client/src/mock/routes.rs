@@ -66,22 +66,11 @@ async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let n = state.recorder.arrive();
-    let id = format!("req_mock_{n:06}");
     let parsed = serde_json::from_slice::<Request>(&body);
-    let key = api_key(&headers);
-    let authorized = match (&state.protocol.api_key, key) {
-        (_, None) => false,
-        (Some(want), Some(got)) => want == got,
-        (None, Some(_)) => true,
-    };
-    state.recorder.record(n, || {
-        recorder::record(&id, &uri, &headers, &body, parsed.as_ref().ok(), authorized)
-    });
-    let response = play(&state, n, &id, &headers, authorized, parsed, &body).await;
-    let status = response.status().as_u16();
-    state.recorder.update(n, |r| r.status = status);
-    response
+    let arrival = Arrival::record(&state, &uri, &headers, &body, parsed.as_ref().ok());
+    let (n, id, authorized) = (arrival.n, &arrival.id, arrival.authorized);
+    let response = play(&state, n, id, &headers, authorized, parsed, &body).await;
+    arrival.answered(&state, response)
 }
 
 /// `POST /v1/messages/count_tokens`: checked as a message is (its own
@@ -93,73 +82,121 @@ async fn count_tokens(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let n = state.recorder.arrive();
-    let id = format!("req_mock_{n:06}");
     let parsed = serde_json::from_slice::<CountRequest>(&body).map(CountRequest::into_request);
-    let key = api_key(&headers);
-    let authorized = match (&state.protocol.api_key, key) {
-        (_, None) => false,
-        (Some(want), Some(got)) => want == got,
-        (None, Some(_)) => true,
+    let arrival = Arrival::record(&state, &uri, &headers, &body, parsed.as_ref().ok());
+    let response = count(&state, &arrival.id, &headers, arrival.authorized, parsed);
+    arrival.answered(&state, response)
+}
+
+/// A request as it arrives: its number, its id, whether its key is
+/// accepted; recorded at once, its status once answered.
+struct Arrival {
+    n: u64,
+    id: String,
+    authorized: bool,
+}
+
+impl Arrival {
+    /// Numbers the request and records it (`parsed`: its body, if it was
+    /// a request of the API).
+    fn record(
+        state: &State,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+        parsed: Option<&Request>,
+    ) -> Self {
+        let n = state.recorder.arrive();
+        let id = format!("req_mock_{n:06}");
+        let authorized = match (&state.protocol.api_key, api_key(headers)) {
+            (_, None) => false,
+            (Some(want), Some(got)) => want == got,
+            (None, Some(_)) => true,
+        };
+        state.recorder.record(n, || {
+            recorder::record(&id, uri, headers, body, parsed, authorized)
+        });
+        Self { n, id, authorized }
+    }
+
+    /// Records the status of `response`, and returns it.
+    fn answered(&self, state: &State, response: Response) -> Response {
+        let status = response.status().as_u16();
+        state.recorder.update(self.n, |r| r.status = status);
+        response
+    }
+}
+
+/// A 400 `invalid_request_error` saying `message`.
+fn bad(message: &str, id: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        message,
+        id,
+    )
+}
+
+/// The refusal of a request without a key, with a key not accepted, or
+/// without `anthropic-version`, if it is one.
+fn refuse_headers(headers: &HeaderMap, authorized: bool, id: &str) -> Option<Response> {
+    let unauthorized = |message: &str| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            message,
+            id,
+        )
     };
-    state.recorder.record(n, || {
-        recorder::record(&id, &uri, &headers, &body, parsed.as_ref().ok(), authorized)
-    });
-    let response = count(&state, &id, &headers, key, authorized, parsed);
-    let status = response.status().as_u16();
-    state.recorder.update(n, |r| r.status = status);
-    response
+    if api_key(headers).is_none() {
+        return Some(unauthorized("x-api-key header is required"));
+    }
+    if !authorized {
+        return Some(unauthorized("invalid x-api-key"));
+    }
+    if !headers.contains_key("anthropic-version") {
+        return Some(bad("anthropic-version: header is required", id));
+    }
+    None
+}
+
+/// The body as a request the API accepts, or the API's words refusing it.
+fn accept(parsed: Result<Request, serde_json::Error>) -> Result<Request, String> {
+    let request = parsed.map_err(|e| e.to_string())?;
+    check_request(&request)?;
+    Ok(request)
+}
+
+/// The 404 for a model the server does not list.
+fn unknown_model(model: &str, id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found_error",
+        &format!("model: {model}"),
+        id,
+    )
 }
 
 fn count(
     state: &State,
     id: &str,
     headers: &HeaderMap,
-    key: Option<&str>,
     authorized: bool,
     parsed: Result<Request, serde_json::Error>,
 ) -> Response {
-    let bad = |message: &str| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            message,
-            id,
-        )
-    };
-    if key.is_none() || !authorized {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            if key.is_none() {
-                "x-api-key header is required"
-            } else {
-                "invalid x-api-key"
-            },
-            id,
-        );
+    if let Some(refusal) = refuse_headers(headers, authorized, id) {
+        return refusal;
     }
-    if !headers.contains_key("anthropic-version") {
-        return bad("anthropic-version: header is required");
-    }
-    let request = match parsed {
+    let request = match accept(parsed) {
         Ok(r) => r,
-        Err(e) => return bad(&e.to_string()),
+        Err(message) => return bad(&message, id),
     };
-    if let Err(message) = check_request(&request) {
-        return bad(&message);
-    }
     if state.lists_model(&request.model) == Some(false) {
-        return error(
-            StatusCode::NOT_FOUND,
-            "not_found_error",
-            &format!("model: {}", request.model),
-            id,
-        );
+        return unknown_model(&request.model, id);
     }
     let core = to_core(&request);
     if let Err(broken) = validate_conversation(&core) {
-        return bad(&broken.to_string());
+        return bad(&broken.to_string(), id);
     }
     answer::count(agent_testkit::input_tokens(&core), id)
 }
@@ -173,33 +210,8 @@ async fn play(
     parsed: Result<Request, serde_json::Error>,
     raw: &[u8],
 ) -> Response {
-    let key = api_key(headers);
-    let bad = |message: &str| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            message,
-            id,
-        )
-    };
-    if key.is_none() {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "x-api-key header is required",
-            id,
-        );
-    }
-    if !authorized {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "invalid x-api-key",
-            id,
-        );
-    }
-    if !headers.contains_key("anthropic-version") {
-        return bad("anthropic-version: header is required");
+    if let Some(refusal) = refuse_headers(headers, authorized, id) {
+        return refusal;
     }
     mock_support::latency::wait(state.latency).await;
     let cut = match state.faults.pick(n) {
@@ -207,13 +219,10 @@ async fn play(
         Some(Fault::CutStream) => true,
         Some(fault) => return faults::answer(&fault, id),
     };
-    let request = match parsed {
+    let request = match accept(parsed) {
         Ok(r) => r,
-        Err(e) => return bad(&e.to_string()),
+        Err(message) => return bad(&message, id),
     };
-    if let Err(message) = check_request(&request) {
-        return bad(&message);
-    }
     // Only a body with cache controls is read again for the cache.
     let cached = raw
         .windows(15)
@@ -223,30 +232,25 @@ async fn play(
     if let Some(body) = &cached
         && let Err(message) = super::cache::check(body)
     {
-        return bad(&message);
+        return bad(&message, id);
     }
     if state.lists_model(&request.model) == Some(false) {
-        return error(
-            StatusCode::NOT_FOUND,
-            "not_found_error",
-            &format!("model: {}", request.model),
-            id,
-        );
+        return unknown_model(&request.model, id);
     }
     let thinking = match super::thinking::read(&request)
         .and_then(|t| super::thinking::check(&request, t).map(|()| t))
     {
         Ok(t) => t,
-        Err(message) => return bad(&message),
+        Err(message) => return bad(&message, id),
     };
     let mut core = to_core(&request);
     core.inference.thinking = thinking;
     if let Err(broken) = validate_conversation(&core) {
-        return bad(&broken.to_string());
+        return bad(&broken.to_string(), id);
     }
     let scenario = match state.scenario_for(&core) {
         Ok(s) => s,
-        Err(message) => return bad(&message),
+        Err(message) => return bad(&message, id),
     };
     let mut response = scenario.respond(&core);
     if thinking.is_some() {

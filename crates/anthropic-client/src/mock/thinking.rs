@@ -75,17 +75,17 @@ pub(crate) fn check(request: &Request, thinking: Option<Thinking>) -> Result<(),
                         "messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
                     ));
                 }
-                InputBlock::Image { source, .. } => {
-                    check_image(source, &format!("messages.{i}.content.{j}.image"))?;
+                InputBlock::Image(image) => {
+                    check_image(&image.source, &format!("messages.{i}.content.{j}.image"))?;
                 }
                 InputBlock::ToolResult {
                     content: Some(ResultContent::Blocks(parts)),
                     ..
                 } => {
                     for (k, part) in parts.iter().enumerate() {
-                        if let ResultBlock::Image { source, .. } = part {
+                        if let ResultBlock::Image(image) = part {
                             check_image(
-                                source,
+                                &image.source,
                                 &format!("messages.{i}.content.{j}.content.{k}.image"),
                             )?;
                         }
@@ -111,7 +111,7 @@ pub(crate) fn check(request: &Request, thinking: Option<Thinking>) -> Result<(),
     let first = assistant.content.blocks().into_iter().next();
     let found = match first {
         Some(InputBlock::Thinking { .. } | InputBlock::RedactedThinking { .. }) => return Ok(()),
-        Some(InputBlock::Text { .. }) => "text",
+        Some(InputBlock::Text(_)) => "text",
         Some(InputBlock::ToolUse { .. }) => "tool_use",
         _ => "other",
     };

@@ -75,7 +75,7 @@ pub(crate) fn check_request(request: &Request) -> Result<(), String> {
             ));
         }
         for (j, block) in blocks.iter().enumerate() {
-            if matches!(block, Block::Text { text, .. } if text.is_empty()) {
+            if matches!(block, Block::Text(t) if t.text.is_empty()) {
                 return Err(format!(
                     "messages.{i}.content.{j}.text: text content blocks must be non-empty"
                 ));

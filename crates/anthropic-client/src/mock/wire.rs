@@ -109,20 +109,57 @@ pub(crate) enum System {
 }
 
 /// A block of `system`: text only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum SystemBlock {
+    Text(TextBlock),
+}
+
+/// A `text` block: in `system`, in a message, in a `tool_result`.
 #[allow(
     dead_code,
     reason = "documented fields the server accepts and does not use"
 )]
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum SystemBlock {
-    Text {
-        text: String,
-        #[serde(default)]
-        cache_control: Option<Value>,
-        #[serde(default)]
-        citations: Option<Value>,
-    },
+#[serde(deny_unknown_fields)]
+pub(crate) struct TextBlock {
+    pub text: String,
+    #[serde(default)]
+    pub cache_control: Option<Value>,
+    #[serde(default)]
+    pub citations: Option<Value>,
+}
+
+/// An `image` block: in a message or a `tool_result`.
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImageBlock {
+    pub source: Value,
+    #[serde(default)]
+    pub cache_control: Option<Value>,
+}
+
+/// A `document` block: in a message or a `tool_result`.
+#[allow(
+    dead_code,
+    reason = "documented fields the server accepts and does not use"
+)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DocumentBlock {
+    pub source: Value,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default)]
+    pub citations: Option<Value>,
+    #[serde(default)]
+    pub cache_control: Option<Value>,
 }
 
 /// `user` or `assistant`.
@@ -153,11 +190,11 @@ impl InputContent {
     /// The content as blocks.
     pub fn blocks(&self) -> Vec<InputBlock> {
         match self {
-            Self::Text(text) => vec![InputBlock::Text {
+            Self::Text(text) => vec![InputBlock::Text(TextBlock {
                 text: text.clone(),
                 cache_control: None,
                 citations: None,
-            }],
+            })],
             Self::Blocks(blocks) => blocks.clone(),
         }
     }
@@ -171,29 +208,9 @@ impl InputContent {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum InputBlock {
-    Text {
-        text: String,
-        #[serde(default)]
-        cache_control: Option<Value>,
-        #[serde(default)]
-        citations: Option<Value>,
-    },
-    Image {
-        source: Value,
-        #[serde(default)]
-        cache_control: Option<Value>,
-    },
-    Document {
-        source: Value,
-        #[serde(default)]
-        title: Option<String>,
-        #[serde(default)]
-        context: Option<String>,
-        #[serde(default)]
-        citations: Option<Value>,
-        #[serde(default)]
-        cache_control: Option<Value>,
-    },
+    Text(TextBlock),
+    Image(ImageBlock),
+    Document(DocumentBlock),
     ToolUse {
         id: String,
         name: String,
@@ -228,36 +245,12 @@ pub(crate) enum ResultContent {
 }
 
 /// A block inside a `tool_result`.
-#[allow(
-    dead_code,
-    reason = "documented fields the server accepts and does not use"
-)]
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum ResultBlock {
-    Text {
-        text: String,
-        #[serde(default)]
-        cache_control: Option<Value>,
-        #[serde(default)]
-        citations: Option<Value>,
-    },
-    Image {
-        source: Value,
-        #[serde(default)]
-        cache_control: Option<Value>,
-    },
-    Document {
-        source: Value,
-        #[serde(default)]
-        title: Option<String>,
-        #[serde(default)]
-        context: Option<String>,
-        #[serde(default)]
-        citations: Option<Value>,
-        #[serde(default)]
-        cache_control: Option<Value>,
-    },
+    Text(TextBlock),
+    Image(ImageBlock),
+    Document(DocumentBlock),
 }
 
 /// A client tool's definition.
@@ -430,7 +423,7 @@ impl System {
         match self {
             Self::Text(text) => text.clone(),
             Self::Blocks(blocks) => joined(blocks.iter().map(|b| match b {
-                SystemBlock::Text { text, .. } => text.as_str(),
+                SystemBlock::Text(t) => t.text.as_str(),
             })),
         }
     }
@@ -494,7 +487,9 @@ pub(crate) fn to_core(request: &Request) -> ModelRequest {
 
 fn block_to_core(block: &InputBlock) -> Option<ContentBlock> {
     match block {
-        InputBlock::Text { text, .. } => Some(ContentBlock::Text { text: text.clone() }),
+        InputBlock::Text(t) => Some(ContentBlock::Text {
+            text: t.text.clone(),
+        }),
         InputBlock::ToolUse {
             id, name, input, ..
         } => Some(ContentBlock::ToolUse(ToolUse {
@@ -513,7 +508,7 @@ fn block_to_core(block: &InputBlock) -> Option<ContentBlock> {
                 Some(ResultContent::Text(text)) => Some(text.clone()),
                 Some(ResultContent::Blocks(blocks)) => {
                     let text = joined(blocks.iter().filter_map(|b| match b {
-                        ResultBlock::Text { text, .. } => Some(text.as_str()),
+                        ResultBlock::Text(t) => Some(t.text.as_str()),
                         _ => None,
                     }));
                     (!text.is_empty()).then_some(text)
@@ -523,13 +518,9 @@ fn block_to_core(block: &InputBlock) -> Option<ContentBlock> {
                 Some(ResultContent::Blocks(blocks)) => blocks
                     .iter()
                     .filter_map(|b| match b {
-                        ResultBlock::Image { source, .. } => {
-                            image(source).map(ToolResultContent::Image)
-                        }
-                        ResultBlock::Document { source, title, .. } => {
-                            document(source, title.as_deref()).map(ToolResultContent::Document)
-                        }
-                        ResultBlock::Text { .. } => None,
+                        ResultBlock::Image(i) => i.to_core().map(ToolResultContent::Image),
+                        ResultBlock::Document(d) => d.to_core().map(ToolResultContent::Document),
+                        ResultBlock::Text(_) => None,
                     })
                     .collect(),
                 _ => Vec::new(),
@@ -558,37 +549,40 @@ fn block_to_core(block: &InputBlock) -> Option<ContentBlock> {
         InputBlock::RedactedThinking { data } => Some(ContentBlock::RedactedReasoning {
             data: Blob::from(data.as_bytes()),
         }),
-        InputBlock::Image { source, .. } => image(source).map(ContentBlock::Image),
-        InputBlock::Document { source, title, .. } => {
-            document(source, title.as_deref()).map(ContentBlock::Document)
-        }
+        InputBlock::Image(i) => i.to_core().map(ContentBlock::Image),
+        InputBlock::Document(d) => d.to_core().map(ContentBlock::Document),
     }
 }
 
-/// An image source (`{"type": "base64", "media_type", "data"}`) as the
-/// core's image; its bytes were checked (`thinking::check`).
-fn image(source: &Value) -> Option<Image> {
-    let format = ImageFormat::from_mime_type(source.get("media_type")?.as_str()?)?;
-    let bytes = Blob::from_base64(source.get("data")?.as_str()?)?;
-    Some(Image {
-        format,
-        source: MediaSource::Bytes(bytes),
-    })
+impl ImageBlock {
+    /// The image of a source (`{"type": "base64", "media_type", "data"}`)
+    /// as the core's; its bytes were checked (`thinking::check`).
+    fn to_core(&self) -> Option<Image> {
+        let source = &self.source;
+        let format = ImageFormat::from_mime_type(source.get("media_type")?.as_str()?)?;
+        let bytes = Blob::from_base64(source.get("data")?.as_str()?)?;
+        Some(Image {
+            format,
+            source: MediaSource::Bytes(bytes),
+        })
+    }
 }
 
-/// A document source: base64 PDF, or plain text.
-fn document(source: &Value, title: Option<&str>) -> Option<Document> {
-    let data = source.get("data")?.as_str()?;
-    let (format, bytes) = match source.get("type")?.as_str()? {
-        "base64" => (DocumentFormat::Pdf, Blob::from_base64(data)?),
-        "text" => (DocumentFormat::Txt, Blob::from(data.as_bytes())),
-        _ => return None,
-    };
-    Some(Document {
-        name: title.unwrap_or("document").to_owned(),
-        format,
-        source: MediaSource::Bytes(bytes),
-    })
+impl DocumentBlock {
+    /// The document as the core's: a base64 PDF, or plain text.
+    fn to_core(&self) -> Option<Document> {
+        let data = self.source.get("data")?.as_str()?;
+        let (format, bytes) = match self.source.get("type")?.as_str()? {
+            "base64" => (DocumentFormat::Pdf, Blob::from_base64(data)?),
+            "text" => (DocumentFormat::Txt, Blob::from(data.as_bytes())),
+            _ => return None,
+        };
+        Some(Document {
+            name: self.title.as_deref().unwrap_or("document").to_owned(),
+            format,
+            source: MediaSource::Bytes(bytes),
+        })
+    }
 }
 
 /// The blocks of the scenario's answer, as the API writes them.
@@ -683,6 +677,11 @@ mod tests {
             (&["messages", "0", "name"], json!("x")),
             (&["messages", "1", "content", "1", "arguments"], json!({})),
             (&["messages", "2", "content", "0", "status"], json!("ok")),
+            (&["messages", "1", "content", "0", "extra"], json!(1)),
+            (
+                &["system"],
+                json!([{"type": "text", "text": "Hi.", "extra": 1}]),
+            ),
             (&["messages", "1", "content", "0", "type"], json!("toolUse")),
             (&["tools", "0", "parameters"], json!({})),
         ] {

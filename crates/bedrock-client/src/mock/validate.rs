@@ -328,9 +328,8 @@ fn check_refs(schema: &Value, index: usize) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use agent_core::{
-        ContentBlock, InferenceConfig, Message, Role, ToolResult, ToolResultContent, ToolUse,
-    };
+    use agent_core::Message;
+    use agent_testkit::tool_round::{answers as results, calls as uses, request as req};
     use serde_json::json;
 
     use super::*;
@@ -410,51 +409,6 @@ mod tests {
             e.message,
             "The value at toolConfig.tools.0.toolSpec.inputSchema.json.type must be object"
         );
-    }
-
-    fn req(messages: Vec<Message>) -> ModelRequest {
-        ModelRequest {
-            system: None,
-            messages,
-            tools: vec![tool_api::ToolSpec::new(
-                "t",
-                "d",
-                json!({"type": "object", "properties": {}}),
-            )],
-            inference: InferenceConfig::default(),
-            ..Default::default()
-        }
-    }
-
-    fn uses(ids: &[&str]) -> Message {
-        Message {
-            role: Role::Assistant,
-            content: ids
-                .iter()
-                .map(|id| {
-                    ContentBlock::ToolUse(ToolUse {
-                        id: (*id).into(),
-                        name: "t".into(),
-                        input: json!({}),
-                    })
-                })
-                .collect(),
-        }
-    }
-
-    fn results(ids: &[&str]) -> Message {
-        Message {
-            role: Role::User,
-            content: ids
-                .iter()
-                .map(|id| {
-                    ContentBlock::ToolResult(ToolResult::success(
-                        *id,
-                        ToolResultContent::Text("ok".into()),
-                    ))
-                })
-                .collect(),
-        }
     }
 
     /// The conversation rules, in Bedrock's words.

@@ -3,8 +3,6 @@
 //! and what a record holds.
 
 use axum::http::{HeaderMap, Uri};
-use mock_support::recorder::header_map;
-use serde_json::Value;
 
 use super::wire::{Request, to_core};
 
@@ -29,17 +27,14 @@ pub(crate) fn record(
     parsed: Option<&Request>,
     authorized: bool,
 ) -> RecordedRequest {
-    RecordedRequest {
-        id: id.to_owned(),
-        method: "POST".into(),
-        path: uri.path().to_owned(),
-        headers: header_map(headers, |name, v| {
-            HEADERS_OF_INTEREST.contains(&name).then_some(v)
-        }),
+    let read = parsed.map(|r| (r.stream, to_core(r)));
+    RecordedRequest::post(
+        id,
+        uri,
+        headers,
+        &HEADERS_OF_INTEREST,
+        body,
+        read,
         authorized,
-        body: serde_json::from_slice(body).unwrap_or(Value::Null),
-        stream: parsed.is_some_and(|r| r.stream),
-        request: parsed.map(to_core),
-        status: 0,
-    }
+    )
 }

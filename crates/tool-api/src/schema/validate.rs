@@ -44,6 +44,24 @@ fn at(path: &str) -> &str {
     if path.is_empty() { "(root)" } else { path }
 }
 
+/// The count bound of `s` that `len` breaks, if any: the lower one
+/// (`min_key`) first, as `("at least", limit)`, else the upper one as
+/// `("at most", limit)`. One rule for text lengths and item counts.
+fn count_bound(
+    s: &serde_json::Map<String, Value>,
+    min_key: &str,
+    max_key: &str,
+    len: u64,
+) -> Option<(&'static str, u64)> {
+    let limit = |key: &str| s.get(key).and_then(Value::as_u64);
+    if let Some(min) = limit(min_key).filter(|min| len < *min) {
+        return Some(("at least", min));
+    }
+    limit(max_key)
+        .filter(|max| len > *max)
+        .map(|max| ("at most", max))
+}
+
 fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -192,23 +210,13 @@ impl<'s> Validator<'s> {
             return Ok(());
         };
         let len = text.chars().count() as u64;
-        if let Some(min) = s.get("minLength").and_then(Value::as_u64)
-            && len < min
-        {
-            return Err(format!(
-                "{}: the text must have at least {min} characters",
+        match count_bound(s, "minLength", "maxLength", len) {
+            Some((words, limit)) => Err(format!(
+                "{}: the text must have {words} {limit} characters",
                 at(path)
-            ));
+            )),
+            None => Ok(()),
         }
-        if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
-            && len > max
-        {
-            return Err(format!(
-                "{}: the text must have at most {max} characters",
-                at(path)
-            ));
-        }
-        Ok(())
     }
 
     fn check_array(
@@ -222,28 +230,15 @@ impl<'s> Validator<'s> {
             return Ok(());
         };
         let len = items.len() as u64;
-        if let Some(min) = s.get("minItems").and_then(Value::as_u64)
-            && len < min
-        {
+        if let Some((words, limit)) = count_bound(s, "minItems", "maxItems", len) {
             return Err(format!(
-                "{}: expected at least {min} items, got {len}",
-                at(path)
-            ));
-        }
-        if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
-            && len > max
-        {
-            return Err(format!(
-                "{}: expected at most {max} items, got {len}",
+                "{}: expected {words} {limit} items, got {len}",
                 at(path)
             ));
         }
         if let Some(item_schema) = s.get("items") {
             for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("/{i}"));
-                self.check(item_schema, item, path, depth)?;
-                path.truncate(len);
+                self.check_child(item_schema, item, path, &i.to_string(), depth)?;
             }
         }
         Ok(())
@@ -285,12 +280,27 @@ impl<'s> Validator<'s> {
                     _ => continue,
                 },
             };
-            let len = path.len();
-            path.push('/');
-            path.push_str(&name.replace('~', "~0").replace('/', "~1"));
-            self.check(field_schema, field, path, depth)?;
-            path.truncate(len);
+            let segment = name.replace('~', "~0").replace('/', "~1");
+            self.check_child(field_schema, field, path, &segment, depth)?;
         }
+        Ok(())
+    }
+
+    /// Checks an item or field of the value at `path` against `schema`,
+    /// at `path/segment` (`segment` escaped as a JSON pointer's is).
+    fn check_child(
+        &self,
+        schema: &Value,
+        child: &Value,
+        path: &mut String,
+        segment: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        let len = path.len();
+        path.push('/');
+        path.push_str(segment);
+        self.check(schema, child, path, depth)?;
+        path.truncate(len);
         Ok(())
     }
 
@@ -425,5 +435,29 @@ mod tests {
         assert!(validate(&tree, &json!({"children": [{"children": [{"n": "ab"}]}]})).is_ok());
         let e = validate(&tree, &json!({"children": [{"n": "abc"}]})).unwrap_err();
         assert!(e.starts_with("/children/0/n: matches none"), "{e}");
+    }
+
+    #[test]
+    fn count_bounds_name_the_broken_limit() {
+        let text = json!({"type": "string", "minLength": 2, "maxLength": 3});
+        assert_eq!(
+            validate(&text, &json!("éé")),
+            Ok(()),
+            "characters, not bytes"
+        );
+        assert_eq!(
+            validate(&text, &json!("a")).unwrap_err(),
+            "(root): the text must have at least 2 characters"
+        );
+        assert_eq!(
+            validate(&text, &json!("abcd")).unwrap_err(),
+            "(root): the text must have at most 3 characters"
+        );
+        let list = json!({"type": "array", "minItems": 1, "maxItems": 1});
+        assert_eq!(validate(&list, &json!([1])), Ok(()));
+        assert_eq!(
+            validate(&list, &json!([1, 2])).unwrap_err(),
+            "(root): expected at most 1 items, got 2"
+        );
     }
 }
