@@ -21,12 +21,8 @@ use serde_json::{Value, json};
 
 /// The effects plugin (`count_up`, `hog_worker`), built once.
 fn effects() -> PathBuf {
-    tool_api::plugin::testing::cargo_build_plugin_example(
-        "fixture-effects",
-        "fixture_effects",
-        &[],
-    )
-    .expect("build fixture-effects")
+    tool_api::plugin::testing::cargo_build_plugin_example("fixture-effects", "fixture_effects", &[])
+        .expect("build fixture-effects")
 }
 
 /// `agent run PROMPT` against `endpoint` with the effects plugin, on one
@@ -137,7 +133,10 @@ async fn a_call_behind_a_blocked_plugin_worker_is_reported_stalled() {
     // Every call still answered.
     let finished = events(&doc, "tool_call_finished");
     assert_eq!(finished.len(), 3);
-    assert!(finished.iter().all(|e| e["failure"].is_null()), "{finished:?}");
+    assert!(
+        finished.iter().all(|e| e["failure"].is_null()),
+        "{finished:?}"
+    );
 
     // The plain live view (stderr not a terminal) says it on a line.
     let out = run(&endpoint, false, prompt).await;
@@ -146,7 +145,10 @@ async fn a_call_behind_a_blocked_plugin_worker_is_reported_stalled() {
     let lines: Vec<&str> = err.lines().filter(|l| l.contains("stalled ")).collect();
     assert_eq!(lines.len(), 2, "{err}");
     for line in lines {
-        assert!(line.contains("stalled count_up: not started after"), "{line}");
+        assert!(
+            line.contains("stalled count_up: not started after"),
+            "{line}"
+        );
         assert!(
             line.contains("the plugin's worker is held by hog_worker (tooluse_0_0) for"),
             "{line}"

@@ -116,7 +116,10 @@ async fn no_stall_is_reported_when_the_host_turns_it_off() {
     let plugin = effects().with_stall_report(None);
     let hog = tokio::spawn({
         let hog = tool(&plugin, "hog_worker");
-        async move { hog.call(json!({"ms": 600}), ToolContext::new("c-hog2")).await }
+        async move {
+            hog.call(json!({"ms": 600}), ToolContext::new("c-hog2"))
+                .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let seen = Arc::new(Seen::default());
@@ -169,6 +172,32 @@ async fn garbage_notifications_and_worker_status_are_ignored() {
         progress
             .iter()
             .all(|p| p.progress == 1.0 && p.message.as_deref() == Some("the only good one"))
+    );
+    assert!(seen.stalls.lock().unwrap().is_empty());
+}
+
+/// A call that started (the plugin said so) and then waits on a timer while
+/// another call hogs the worker is not reported: it is not waiting to
+/// start, and the plugin's `STARTED` is what tells the two apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_started_call_is_not_reported_when_the_worker_is_held_later() {
+    let _turn = WORKER.lock().await;
+    let plugin = effects();
+    let seen = Arc::new(Seen::default());
+    let counting = tokio::spawn({
+        let count = tool(&plugin, "count_up");
+        let ctx = ctx("c-started", &seen);
+        async move { count.call(json!({"steps": 1, "ms": 900}), ctx).await }
+    });
+    // Only orders the calls: the count is asleep on its timer first.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let out = tool(&plugin, "hog_worker")
+        .call(json!({"ms": 700}), ToolContext::new("c-hog3"))
+        .await;
+    assert!(out.is_ok());
+    assert_eq!(
+        counting.await.unwrap(),
+        Ok(ToolOutput::Json(json!({"steps": 1})))
     );
     assert!(seen.stalls.lock().unwrap().is_empty());
 }

@@ -117,7 +117,11 @@ unsafe extern "C" fn call_with_notify(
         (call_id.wrapping_add(1_000_000), 2, br#"{"progress": 5}"#),
         (call_id, 2, b"{not json"),
         (call_id, 2, br#"{"progress": "far"}"#),
-        (call_id, 2, br#"{"progress": 1, "message": "the only good one"}"#),
+        (
+            call_id,
+            2,
+            br#"{"progress": 1, "message": "the only good one"}"#,
+        ),
     ];
     for (id, kind, payload) in garbage {
         // SAFETY: the host's callback and context for this call, which has

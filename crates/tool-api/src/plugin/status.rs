@@ -127,7 +127,10 @@ mod tests {
             total: None,
             message: None,
         };
-        assert_eq!(String::from_utf8(p.to_json()).unwrap(), r#"{"progress":1.0}"#);
+        assert_eq!(
+            String::from_utf8(p.to_json()).unwrap(),
+            r#"{"progress":1.0}"#
+        );
         let s = WorkerStatus {
             workers: vec![
                 WorkerState {

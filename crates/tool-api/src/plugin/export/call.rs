@@ -118,9 +118,7 @@ fn spawn_call(bytes: &[u8], mut completion: Completion, notifier: Option<Arc<Not
         },
     );
     completion.register(state);
-    let sink = notifier
-        .clone()
-        .map(|n| n as Arc<dyn ProgressSink>);
+    let sink = notifier.clone().map(|n| n as Arc<dyn ProgressSink>);
     let run = async move {
         let result = dispatch::run(tool.as_ref(), request, token, sink).await;
         completion.finish(result);

@@ -113,7 +113,11 @@ mod tests {
             seen,
             [
                 (4, NOTIFY_STARTED, Vec::new()),
-                (4, NOTIFY_PROGRESS, br#"{"progress":1.0,"total":2.0}"#.to_vec())
+                (
+                    4,
+                    NOTIFY_PROGRESS,
+                    br#"{"progress":1.0,"total":2.0}"#.to_vec()
+                )
             ]
         );
     }

@@ -252,10 +252,20 @@ fn notified(waiter: &Waiter, call_id: u64, kind: u32, payload: &[u8]) {
                     sink.report(report.into());
                 }
             }
-            Ok(_) => tracing::debug!(call_id, "ignoring a plugin progress report that is not finite"),
-            Err(e) => tracing::debug!(call_id, "ignoring a plugin progress report that is not valid: {e}"),
+            Ok(_) => tracing::debug!(
+                call_id,
+                "ignoring a plugin progress report that is not finite"
+            ),
+            Err(e) => tracing::debug!(
+                call_id,
+                "ignoring a plugin progress report that is not valid: {e}"
+            ),
         },
-        other => tracing::debug!(call_id, kind = other, "ignoring a plugin notification of unknown kind"),
+        other => tracing::debug!(
+            call_id,
+            kind = other,
+            "ignoring a plugin notification of unknown kind"
+        ),
     }
 }
 
