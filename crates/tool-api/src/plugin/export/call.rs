@@ -130,23 +130,21 @@ fn spawn_call(bytes: &[u8], mut completion: Completion, notifier: Option<Arc<Not
 
 /// `run`, each poll marked on the polling thread's slot (for
 /// `worker_status`), the host told `STARTED` before the first.
-fn tracked(
+async fn tracked(
     workers: &'static Workers,
     call_id: u64,
     mut notifier: Option<Arc<Notifier>>,
-    run: impl Future<Output = ()> + Send + 'static,
-) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        let mut run = pin!(run);
-        poll_fn(|cx| {
-            let _polled = workers.enter(call_id);
-            if let Some(notifier) = notifier.take() {
-                notifier.started();
-            }
-            run.as_mut().poll(cx)
-        })
-        .await;
-    }
+    run: impl Future<Output = ()>,
+) {
+    let mut run = pin!(run);
+    poll_fn(|cx| {
+        let _polled = workers.enter(call_id);
+        if let Some(notifier) = notifier.take() {
+            notifier.started();
+        }
+        run.as_mut().poll(cx)
+    })
+    .await;
 }
 
 /// The `cancel` export: fires the token of the call in flight `call_id`;
