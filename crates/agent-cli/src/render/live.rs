@@ -339,7 +339,7 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                 if let Some((bar, label)) = bars.get(&id) {
                     bar.set_message(format!(
                         "{label} — not started: {}",
-                        super::sanitize::line(&stalled_text(&held_by))
+                        super::sanitize::line(&super::stall::holder_text(&held_by))
                     ));
                 }
             }
@@ -510,11 +510,7 @@ fn plain_line(kind: EventKind) -> Option<String> {
             held_by,
             waited,
             ..
-        } => Some(format!(
-            "stalled {name}: not started after {}; {}",
-            secs(waited),
-            stalled_text(&held_by)
-        )),
+        } => Some(super::stall::stalled_line(&name, &held_by, waited)),
         EventKind::ToolCallFinished {
             name,
             failure,
@@ -584,21 +580,6 @@ fn progress_text(progress: f64, total: Option<f64>, message: Option<&str>) -> St
     text
 }
 
-/// Who holds the plugin's worker while a call waits to start, as the live
-/// views say it.
-fn stalled_text(held_by: &agent_core::StallHolder) -> String {
-    let call = held_by
-        .id
-        .as_deref()
-        .map(|id| format!(" ({id})"))
-        .unwrap_or_default();
-    format!(
-        "the plugin's worker is held by {}{call} for {}",
-        held_by.tool,
-        secs(held_by.held_for)
-    )
-}
-
 /// A tool's adaptive limit moving, as the live views say it.
 fn limit_line(name: &str, from: usize, to: usize) -> String {
     let why = if to < from { "throttled" } else { "recovering" };
@@ -642,29 +623,6 @@ mod tests {
         });
         assert_eq!(line.as_deref(), Some("progress crawl 3/10 page 3"));
         assert_eq!(progress_text(0.5, None, None), "0.5");
-    }
-
-    #[test]
-    fn a_stalled_call_names_the_call_holding_the_worker() {
-        let line = plain_line(EventKind::ToolCallStalled {
-            iteration: 1,
-            index: 1,
-            id: "c2".into(),
-            name: "count_up".into(),
-            held_by: agent_core::StallHolder {
-                tool: "hog_worker".into(),
-                id: Some("c1".into()),
-                held_for: Duration::from_millis(550),
-            },
-            waited: Duration::from_millis(250),
-        });
-        assert_eq!(
-            line.as_deref(),
-            Some(
-                "stalled count_up: not started after 0.25 s; \
-                 the plugin's worker is held by hog_worker (c1) for 0.55 s"
-            )
-        );
     }
 
     #[test]

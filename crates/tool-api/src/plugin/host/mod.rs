@@ -30,6 +30,7 @@
 mod error;
 mod library;
 mod tool;
+mod waiter;
 
 use std::path::{Path, PathBuf};
 

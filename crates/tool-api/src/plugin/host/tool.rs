@@ -11,7 +11,7 @@
 //! resumed with the panic's message), as a tool in the host's process would.
 //!
 //! When the plugin's table has `call_with_notify`, the call goes through it:
-//! the `Waiter` then also carries the call's progress sink and a flag the
+//! the `Waiter` (in `waiter.rs`) then also carries the call's progress sink and a flag the
 //! plugin's `STARTED` sets; a `PROGRESS` report reaches the sink. A call not
 //! started after the stall threshold asks the plugin's `worker_status` which
 //! call holds the worker and reports it once ([`ToolContext::stalled`]).
@@ -19,7 +19,6 @@
 //! bytes that are not a report) are logged at debug level and dropped.
 
 use std::ffi::c_void;
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
@@ -31,9 +30,10 @@ use futures::future::{Either, select};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::plugin::abi::{NOTIFY_PROGRESS, NOTIFY_STARTED, PluginBuffer, PluginTable};
+use super::waiter::{Answer, Signals, Waiter, on_complete, on_notify};
+use crate::plugin::abi::{PluginBuffer, PluginTable};
 use crate::plugin::payload::{CallRequestRef, CallResult, Manifest};
-use crate::plugin::status::{ProgressReport, WorkerStatus};
+use crate::plugin::status::WorkerStatus;
 use crate::{ProgressSink, Stall, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
 
 /// The longest model id of a holding call the host passes on from a
@@ -176,132 +176,6 @@ impl PluginTool {
 /// hard link), so two handles may reach one plugin, whose ids must not repeat
 /// among its calls in flight. A lock-free counter, not a table.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// What the plugin completed a call with.
-enum Answer {
-    /// The result bytes, copied out of the plugin's buffer.
-    Result(Vec<u8>),
-    /// The plugin handed this call's context back under another call id.
-    WrongId(u64),
-}
-
-/// What a call's `complete_ctx` points to: the call's id and the sending half
-/// of the channel its future waits on, and, for a call made with
-/// `call_with_notify`, its [`Signals`]. Boxed and leaked into the plugin by
-/// [`PluginTool::call`], read by [`on_notify`], reclaimed by [`on_complete`].
-struct Waiter {
-    call_id: u64,
-    sender: oneshot::Sender<Answer>,
-    signals: Option<Arc<Signals>>,
-}
-
-/// What a call's notifications tell the host: whether it started, and where
-/// its progress reports go.
-struct Signals {
-    started: AtomicBool,
-    progress: Option<Arc<dyn ProgressSink>>,
-}
-
-/// The notification callback given with `call_with_notify`: marks the call
-/// started or passes a progress report to its sink. Anything it cannot use
-/// is logged at debug level and dropped; it never unwinds into the plugin.
-unsafe extern "C" fn on_notify(
-    complete_ctx: *mut c_void,
-    call_id: u64,
-    kind: u32,
-    payload: *const u8,
-    payload_len: usize,
-) {
-    if complete_ctx.is_null() {
-        return;
-    }
-    // SAFETY: a non-null `complete_ctx` is the call's `Box<Waiter>`, which
-    // the ABI keeps valid until the call's one `complete`, and notifications
-    // never come after or concurrently with it; only shared access here.
-    let waiter = unsafe { &*complete_ctx.cast::<Waiter>() };
-    let bytes = if payload.is_null() || payload_len == 0 {
-        Vec::new()
-    } else {
-        // SAFETY: the plugin passes `payload_len` bytes at `payload`, valid
-        // until this callback returns; we copy them.
-        unsafe { std::slice::from_raw_parts(payload, payload_len) }.to_vec()
-    };
-    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        notified(waiter, call_id, kind, &bytes);
-    }));
-}
-
-/// [`on_notify`] once the bytes are copied.
-fn notified(waiter: &Waiter, call_id: u64, kind: u32, payload: &[u8]) {
-    let Some(signals) = &waiter.signals else {
-        return;
-    };
-    if call_id != waiter.call_id {
-        tracing::debug!(
-            call_id,
-            expected = waiter.call_id,
-            "ignoring a plugin notification under another call's id"
-        );
-        return;
-    }
-    match kind {
-        NOTIFY_STARTED => signals.started.store(true, Ordering::Release),
-        NOTIFY_PROGRESS => match ProgressReport::from_json(payload) {
-            Ok(report) if report.progress.is_finite() => {
-                if let Some(sink) = &signals.progress {
-                    sink.report(report.into());
-                }
-            }
-            Ok(_) => tracing::debug!(
-                call_id,
-                "ignoring a plugin progress report that is not finite"
-            ),
-            Err(e) => tracing::debug!(
-                call_id,
-                "ignoring a plugin progress report that is not valid: {e}"
-            ),
-        },
-        other => tracing::debug!(
-            call_id,
-            kind = other,
-            "ignoring a plugin notification of unknown kind"
-        ),
-    }
-}
-
-/// The completion callback given to every plugin: reclaims the call's
-/// [`Waiter`], copies the result and wakes the waiting call. A completion for
-/// a call nobody waits for any more (its future was dropped) is dropped here.
-///
-/// The ABI makes the plugin invoke it exactly once per call, so the box is
-/// reclaimed exactly once; a second invocation for one call would be a use
-/// after free, which is why the contract forbids it (see `abi.rs`).
-unsafe extern "C" fn on_complete(
-    complete_ctx: *mut c_void,
-    call_id: u64,
-    result: *const u8,
-    result_len: usize,
-) {
-    if complete_ctx.is_null() {
-        return;
-    }
-    // SAFETY: a non-null `complete_ctx` is the `Box<Waiter>` that
-    // `PluginTool::call` leaked for this call; the ABI has the plugin hand it
-    // back exactly once, so the box is reclaimed exactly once, here.
-    let waiter = unsafe { Box::from_raw(complete_ctx.cast::<Waiter>()) };
-    let _ = std::panic::catch_unwind(AssertUnwindSafe(move || {
-        let answer = if call_id != waiter.call_id {
-            Answer::WrongId(call_id)
-        } else if result.is_null() || result_len == 0 {
-            Answer::Result(Vec::new())
-        } else {
-            // SAFETY: the plugin passes `result_len` bytes at `result`, valid
-            // until this callback returns; we copy them.
-            Answer::Result(unsafe { std::slice::from_raw_parts(result, result_len) }.to_vec())
-        };
-        let _ = waiter.sender.send(answer);
-    }));
-}
 
 /// Whether the host's tokio clock (the clock of the runtime the call runs
 /// on) is paused, as under `#[tokio::test(start_paused = true)]`.
