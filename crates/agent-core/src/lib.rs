@@ -19,7 +19,7 @@ pub mod telemetry;
 pub use agent::{
     Agent, AgentBuilder, AgentError, AgentErrorKind, AgentEvent, AgentRun, AgentState, AgentTool,
     BatchMetrics, BuildError, CallTiming, Conversation, EventKind, OutputSchema, RunMetrics,
-    RunOptions, Session, ToolSource, ToolSourceError, TurnMetrics,
+    RunOptions, Session, StallHolder, ToolSource, ToolSourceError, TurnMetrics,
 };
 pub use executor::{
     CallFailure, CallObserver, CallOutcome, CallPolicy, CallWait, ExecutorConfig, ToolExecutor,

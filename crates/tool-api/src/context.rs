@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::{Progress, ProgressSink};
+use crate::{Progress, ProgressSink, Stall};
 
 /// Per-call facts: the call's id, which attempt this is, its deadline, a
 /// cancellation token that fires when the host stops waiting, and where
@@ -75,8 +75,8 @@ impl ToolContext {
     /// shows it in its live view and as a `tool_call_progress` event.
     ///
     /// Does nothing when the host takes no reports (no sink set), so a tool
-    /// may report freely. Plugin tools cannot report yet: the plugin ABI
-    /// carries no progress.
+    /// may report freely. A plugin tool's reports cross the plugin ABI
+    /// (`call_with_notify`) to the host's sink.
     pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
         if let Some(sink) = &self.progress {
             sink.report(Progress {
@@ -85,6 +85,22 @@ impl ToolContext {
                 message,
             });
         }
+    }
+
+    /// Reports that this call was handed to the runtime that runs it (a
+    /// plugin's) but has not started there, held up by another call (see
+    /// [`Stall`]). For tool adapters such as the plugin host, not for tools
+    /// themselves; does nothing without a sink.
+    pub fn stalled(&self, stall: Stall) {
+        if let Some(sink) = &self.progress {
+            sink.stalled(stall);
+        }
+    }
+
+    /// Where this call's progress reports go, if anywhere: for an adapter
+    /// that wraps the sink (renaming what it reports).
+    pub fn progress_sink(&self) -> Option<&Arc<dyn ProgressSink>> {
+        self.progress.as_ref()
     }
 
     /// The model's id for this call (the `toolUseId`).

@@ -56,7 +56,7 @@ pub use media::{Blob, Document, DocumentFormat, Image, ImageFormat, MediaError, 
 pub use name::{MAX_TOOL_NAME_LEN, validate_tool_name};
 pub use output::{OutputPart, ToolOutput};
 pub use prefixed::Prefixed;
-pub use progress::{Progress, ProgressSink};
+pub use progress::{Progress, ProgressSink, Stall};
 pub use registry::{RegisteredTool, ToolRegistry};
 pub use scheduling::{Adaptive, Scheduling};
 pub use tool::{Tool, ToolSpec};

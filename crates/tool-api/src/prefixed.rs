@@ -6,11 +6,16 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::{SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec, async_trait};
+use crate::{
+    Progress, ProgressSink, SpecError, Stall, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+    async_trait,
+};
 
 /// `inner`, named `prefix` + its own name; calls go to `inner` unchanged
 /// (a plugin tool still receives its own name), so only the model and the
-/// registry see the new name.
+/// registry see the new name. A stall the inner tool reports names the
+/// holding tool with the prefix too (a plugin is prefixed as a whole), so
+/// it reads as the model's name for that tool.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -29,6 +34,24 @@ use crate::{SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec, async
 pub struct Prefixed {
     inner: Arc<dyn Tool>,
     spec: ToolSpec,
+    prefix: Arc<str>,
+}
+
+/// The call's sink, with the prefix added to the tool a stall names.
+struct PrefixStalls {
+    prefix: Arc<str>,
+    inner: Arc<dyn ProgressSink>,
+}
+
+impl ProgressSink for PrefixStalls {
+    fn report(&self, progress: Progress) {
+        self.inner.report(progress);
+    }
+
+    fn stalled(&self, mut stall: Stall) {
+        stall.held_by_tool = format!("{}{}", self.prefix, stall.held_by_tool);
+        self.inner.stalled(stall);
+    }
 }
 
 impl Prefixed {
@@ -38,7 +61,11 @@ impl Prefixed {
         let mut spec = inner.spec().clone();
         spec.name = format!("{prefix}{}", spec.name);
         crate::validate_tool_name(&spec.name)?;
-        Ok(Self { inner, spec })
+        Ok(Self {
+            inner,
+            spec,
+            prefix: prefix.into(),
+        })
     }
 }
 
@@ -49,6 +76,16 @@ impl Tool for Prefixed {
     }
 
     async fn call(&self, input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        let ctx = match ctx.progress_sink() {
+            Some(sink) => {
+                let sink = Arc::new(PrefixStalls {
+                    prefix: self.prefix.clone(),
+                    inner: sink.clone(),
+                });
+                ctx.with_progress_sink(sink)
+            }
+            None => ctx,
+        };
         self.inner.call(input, ctx).await
     }
 }
@@ -86,6 +123,53 @@ mod tests {
             .call(serde_json::json!({"x": 1}), ToolContext::new("c"))
             .await;
         assert_eq!(out, Ok(ToolOutput::Json(serde_json::json!({"x": 1}))));
+    }
+
+    /// Reports a stall held by its own tool, as a plugin tool does.
+    struct Stalls(ToolSpec);
+
+    #[async_trait]
+    impl Tool for Stalls {
+        fn spec(&self) -> &ToolSpec {
+            &self.0
+        }
+        async fn call(&self, _input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+            ctx.progress(1.0, None, None);
+            ctx.stalled(Stall {
+                held_by_tool: "search".into(),
+                held_by_call: Some("c0".into()),
+                held_for: std::time::Duration::from_millis(5),
+                waited: std::time::Duration::from_millis(3),
+            });
+            Ok(ToolOutput::text("ok"))
+        }
+    }
+
+    #[derive(Default)]
+    struct Seen(std::sync::Mutex<(usize, Vec<String>)>);
+
+    impl ProgressSink for Seen {
+        fn report(&self, _progress: Progress) {
+            self.0.lock().unwrap().0 += 1;
+        }
+        fn stalled(&self, stall: Stall) {
+            self.0.lock().unwrap().1.push(stall.held_by_tool);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stall_names_the_holding_tool_by_its_prefixed_name() {
+        let inner = Stalls(ToolSpec::new(
+            "search",
+            "Searches.",
+            serde_json::json!({"type": "object", "properties": {}}),
+        ));
+        let t = Prefixed::new("web_", Arc::new(inner)).unwrap();
+        let seen = Arc::new(Seen::default());
+        let ctx = ToolContext::new("c1").with_progress_sink(seen.clone());
+        t.call(serde_json::json!({}), ctx).await.unwrap();
+        let seen = seen.0.lock().unwrap().clone();
+        assert_eq!(seen, (1, vec!["web_search".to_owned()]));
     }
 
     #[test]

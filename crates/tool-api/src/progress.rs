@@ -1,5 +1,9 @@
 //! [`Progress`] and [`ProgressSink`]: how a running tool tells its host how
-//! far along it is, through [`crate::ToolContext::progress`].
+//! far along it is, through [`crate::ToolContext::progress`]; and [`Stall`],
+//! how a tool that runs elsewhere (a plugin's runtime) says its call was
+//! handed over but cannot start, through [`crate::ToolContext::stalled`].
+
+use std::time::Duration;
 
 /// One progress report of a running call: `progress` out of `total` (when
 /// the tool knows the total), with an optional line saying what it does.
@@ -26,4 +30,27 @@ pub struct Progress {
 pub trait ProgressSink: Send + Sync {
     /// The call reports `progress`.
     fn report(&self, progress: Progress);
+
+    /// The call was handed to the runtime that runs it but has not started
+    /// there: another call holds the thread it needs (see [`Stall`]).
+    /// Reported at most once per attempt. Ignored unless implemented.
+    fn stalled(&self, _stall: Stall) {}
+}
+
+/// A call handed to a plugin that its runtime has not started, because
+/// another call's blocking code holds the plugin's worker thread: which call
+/// holds it, and for how long so far.
+///
+/// The host of plugin tools reports it (after a threshold, once per
+/// attempt); the agent turns it into a `tool_call_stalled` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stall {
+    /// The tool whose call holds the worker, by the plugin's name for it.
+    pub held_by_tool: String,
+    /// That call's id (the model's `toolUseId`), as the plugin reports it.
+    pub held_by_call: Option<String>,
+    /// How long that call has held the worker without yielding.
+    pub held_for: Duration,
+    /// How long the stalled call has waited since it was handed over.
+    pub waited: Duration,
 }

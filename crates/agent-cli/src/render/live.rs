@@ -335,6 +335,14 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                     ));
                 }
             }
+            EventKind::ToolCallStalled { id, held_by, .. } => {
+                if let Some((bar, label)) = bars.get(&id) {
+                    bar.set_message(format!(
+                        "{label} — not started: {}",
+                        super::sanitize::line(&super::stall::holder_text(&held_by))
+                    ));
+                }
+            }
             EventKind::ToolCallFinished {
                 id,
                 name,
@@ -497,6 +505,12 @@ fn plain_line(kind: EventKind) -> Option<String> {
             "progress {name} {}",
             progress_text(progress, total, message.as_deref())
         )),
+        EventKind::ToolCallStalled {
+            name,
+            held_by,
+            waited,
+            ..
+        } => Some(super::stall::stalled_line(&name, &held_by, waited)),
         EventKind::ToolCallFinished {
             name,
             failure,

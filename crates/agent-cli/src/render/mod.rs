@@ -3,6 +3,7 @@
 
 mod live;
 pub mod sanitize;
+mod stall;
 mod summary;
 mod timeline;
 

@@ -161,6 +161,25 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     },
+    /// A plugin tool call was handed to its plugin but has not started:
+    /// another call's blocking code holds the plugin's worker thread
+    /// (`held_by`). Reported once per attempt, after a threshold (250 ms by
+    /// default); plugins built before the ABI could say so report none.
+    ToolCallStalled {
+        /// Which model turn.
+        iteration: u32,
+        /// Its position.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// The call holding the worker.
+        held_by: StallHolder,
+        /// How long this call had waited to start when reported.
+        #[serde(with = "crate::duration_ms", rename = "waited_ms")]
+        waited: Duration,
+    },
     /// A tool call ended.
     ToolCallFinished {
         /// Which model turn.
@@ -252,6 +271,20 @@ pub enum EventKind {
         /// Calls of it at once from now on.
         to: usize,
     },
+}
+
+/// The call holding a plugin's worker while another waits to start
+/// ([`EventKind::ToolCallStalled`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StallHolder {
+    /// Its tool (the name the model knows it by).
+    pub tool: String,
+    /// Its id (the model's `toolUseId`), when the plugin says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// How long it had held the worker without yielding.
+    #[serde(with = "crate::duration_ms", rename = "for_ms")]
+    pub held_for: Duration,
 }
 
 /// Records a run's events and forwards each to the subscriber, if any.
@@ -380,6 +413,21 @@ impl CallObserver for EventLog {
             progress: progress.progress,
             total: progress.total,
             message: progress.message.clone(),
+        });
+    }
+
+    fn call_stalled(&self, index: usize, call: &ToolUse, stall: &tool_api::Stall) {
+        self.emit(EventKind::ToolCallStalled {
+            iteration: self.iteration(),
+            index,
+            id: call.id.clone(),
+            name: call.name.clone(),
+            held_by: StallHolder {
+                tool: stall.held_by_tool.clone(),
+                id: stall.held_by_call.clone(),
+                held_for: stall.held_for,
+            },
+            waited: stall.waited,
         });
     }
 

@@ -28,7 +28,7 @@ use tracing::Instrument;
 
 pub use conversation::Conversation;
 pub use error::{AgentError, AgentErrorKind, BuildError};
-pub use event::{AgentEvent, EventKind};
+pub use event::{AgentEvent, EventKind, StallHolder};
 pub use metrics::{BatchMetrics, CallTiming, RunMetrics, TurnMetrics};
 pub use session::Session;
 pub use state::AgentState;

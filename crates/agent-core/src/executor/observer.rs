@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tool_api::{Progress, ToolError};
+use tool_api::{Progress, Stall, ToolError};
 
 use super::{CallOutcome, WaitReason};
 use crate::ToolUse;
@@ -35,6 +35,11 @@ pub trait CallObserver: Send + Sync {
     /// The running call reported `progress` ([`tool_api::ToolContext::progress`]),
     /// in the order the tool reported.
     fn call_progress(&self, _index: usize, _call: &ToolUse, _progress: &Progress) {}
+
+    /// The call was handed to a plugin that has not started it: another
+    /// call's blocking code holds the plugin's worker ([`Stall`], reported
+    /// at most once per attempt through [`tool_api::ToolContext::stalled`]).
+    fn call_stalled(&self, _index: usize, _call: &ToolUse, _stall: &Stall) {}
 
     /// The call ended.
     fn call_finished(&self, _outcome: &CallOutcome) {}

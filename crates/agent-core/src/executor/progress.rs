@@ -1,9 +1,10 @@
 //! [`CallProgress`]: the progress sink the executor gives each call's
-//! context, so a tool's reports reach the batch's [`CallObserver`].
+//! context, so a tool's reports (progress, and a plugin call's stall) reach
+//! the batch's [`CallObserver`].
 
 use std::sync::Arc;
 
-use tool_api::{Progress, ProgressSink};
+use tool_api::{Progress, ProgressSink, Stall};
 
 use super::CallObserver;
 use crate::ToolUse;
@@ -20,5 +21,9 @@ impl ProgressSink for CallProgress {
     fn report(&self, progress: Progress) {
         self.observer
             .call_progress(self.index, &self.call, &progress);
+    }
+
+    fn stalled(&self, stall: Stall) {
+        self.observer.call_stalled(self.index, &self.call, &stall);
     }
 }

@@ -84,6 +84,10 @@ impl CallObserver for Journaling {
         self.inner.call_progress(index, call, progress);
     }
 
+    fn call_stalled(&self, index: usize, call: &ToolUse, stall: &tool_api::Stall) {
+        self.inner.call_stalled(index, call, stall);
+    }
+
     fn call_finished(&self, outcome: &CallOutcome) {
         // A call waiting for approval has no result yet: on resume it is
         // still pending, and asked about again.

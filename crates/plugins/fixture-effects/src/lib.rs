@@ -1,10 +1,17 @@
-//! # fixture-effects: a tool with a side effect a test can count
+//! # fixture-effects: tools whose effects a test can see
 //!
-//! One tool, `mark`: input `{"path", "tag", "ms"}`. It first appends the
-//! line `tag` to the file `path` (its side effect, made the moment the call
-//! starts), then sleeps `ms` milliseconds (ending early if cancelled) and
-//! answers `{"tag"}`. A test that kills the process running it counts, from
-//! the file, how many times each call really ran.
+//! - `mark`: input `{"path", "tag", "ms"}`. It first appends the line `tag`
+//!   to the file `path` (its side effect, made the moment the call starts),
+//!   then sleeps `ms` milliseconds (ending early if cancelled) and answers
+//!   `{"tag"}`. A test that kills the process running it counts, from the
+//!   file, how many times each call really ran.
+//! - `count_up`: input `{"steps", "ms"}`. Reports progress `i` of `steps`
+//!   (message `step i`) every `ms` milliseconds, then answers `{"steps"}`:
+//!   progress through the plugin ABI.
+//! - `hog_worker`: input `{"ms"}`. Blocks the thread polling it for `ms`
+//!   milliseconds with `std::thread::sleep` inside async code (the mistake
+//!   `spawn_blocking` avoids), so the plugin's one worker is held and its
+//!   other calls cannot start: what the host reports as a stalled call.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -60,7 +67,74 @@ impl TypedTool for Mark {
     }
 }
 
-/// The plugin's tools: `mark`.
+/// The input of `count_up`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CountUpInput {
+    /// How many steps to report.
+    pub steps: u32,
+    /// Milliseconds between reports.
+    pub ms: u64,
+}
+
+/// Reports its progress step by step.
+pub struct CountUp;
+
+#[async_trait]
+impl TypedTool for CountUp {
+    type Input = CountUpInput;
+
+    fn name(&self) -> &str {
+        "count_up"
+    }
+
+    fn description(&self) -> &str {
+        "Counts to `steps`, one step every `ms` milliseconds, reporting each as progress."
+    }
+
+    async fn run(&self, input: CountUpInput, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        let total = f64::from(input.steps);
+        for step in 1..=input.steps {
+            tokio::time::sleep(Duration::from_millis(input.ms)).await;
+            ctx.progress(f64::from(step), Some(total), Some(format!("step {step}")));
+        }
+        Ok(ToolOutput::Json(json!({ "steps": input.steps })))
+    }
+}
+
+/// The input of `hog_worker`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct HogInput {
+    /// How long to hold the thread, in milliseconds.
+    pub ms: u64,
+}
+
+/// Blocks the worker thread polling it.
+pub struct HogWorker;
+
+#[async_trait]
+impl TypedTool for HogWorker {
+    type Input = HogInput;
+
+    fn name(&self) -> &str {
+        "hog_worker"
+    }
+
+    fn description(&self) -> &str {
+        "Blocks the plugin's worker thread for `ms` milliseconds (std::thread::sleep in async code)."
+    }
+
+    async fn run(&self, input: HogInput, _ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        // Deliberately wrong: blocking code belongs in spawn_blocking.
+        std::thread::sleep(Duration::from_millis(input.ms));
+        Ok(ToolOutput::Json(json!({ "held_ms": input.ms })))
+    }
+}
+
+/// The plugin's tools: `mark`, `count_up`, `hog_worker`.
 pub fn tools() -> Result<Vec<Arc<dyn Tool>>, tool_api::SpecError> {
-    Ok(vec![Arc::new(Typed::new(Mark)?)])
+    Ok(vec![
+        Arc::new(Typed::new(Mark)?),
+        Arc::new(Typed::new(CountUp)?),
+        Arc::new(Typed::new(HogWorker)?),
+    ])
 }

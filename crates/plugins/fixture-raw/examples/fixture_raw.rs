@@ -17,6 +17,15 @@
 //! - `never_calls_back`: never answers (and so leaks the host's context for
 //!   the call, as the ABI says).
 //!
+//! With the feature `notify-garbage` its table also has the two functions
+//! appended within version 1, and both misbehave: `call_with_notify` sends,
+//! before answering as `call` does, a notification of an unknown kind, one
+//! under another call id, a `PROGRESS` that is not JSON, one whose
+//! `progress` is a string, and then one valid `PROGRESS` (`{"progress": 1,
+//! "message": "the only good one"}`); and `worker_status` answers bytes that
+//! are not JSON. Without the feature its table is the one version 1 first
+//! had (no appended functions): an old plugin.
+//!
 //! A raw plugin cannot show a completion arriving twice: with the host's
 //! `complete_ctx` reclaimed by the first one, a second is a use after free in
 //! the host. The ABI forbids it; `export_plugin!` guarantees it (tested in
@@ -41,7 +50,18 @@ type Complete = unsafe extern "C" fn(
     result_len: usize,
 );
 
-/// Mirror of `tool_api::plugin::abi::PluginTable` (ABI version 1).
+/// Mirror of `tool_api::plugin::abi::NotifyFn`.
+#[cfg(feature = "notify-garbage")]
+type Notify = unsafe extern "C" fn(
+    complete_ctx: *mut c_void,
+    call_id: u64,
+    kind: u32,
+    payload: *const u8,
+    payload_len: usize,
+);
+
+/// Mirror of `tool_api::plugin::abi::PluginTable` (ABI version 1): as first
+/// shipped, or with the appended functions under `notify-garbage`.
 #[repr(C)]
 pub struct Table {
     abi_version: u32,
@@ -50,6 +70,10 @@ pub struct Table {
     free_buffer: unsafe extern "C" fn(Buffer),
     call: unsafe extern "C" fn(u64, *const u8, usize, Complete, *mut c_void),
     cancel: unsafe extern "C" fn(u64),
+    #[cfg(feature = "notify-garbage")]
+    call_with_notify: unsafe extern "C" fn(u64, *const u8, usize, Complete, *mut c_void, Notify),
+    #[cfg(feature = "notify-garbage")]
+    worker_status: unsafe extern "C" fn() -> Buffer,
 }
 
 const ABI_VERSION: u32 = if cfg!(feature = "abi-mismatch") {
@@ -71,7 +95,53 @@ static TABLE: Table = Table {
     free_buffer,
     call,
     cancel,
+    #[cfg(feature = "notify-garbage")]
+    call_with_notify,
+    #[cfg(feature = "notify-garbage")]
+    worker_status,
 };
+
+/// `call`, after notifications that a host must survive and drop, and one it
+/// must pass on.
+#[cfg(feature = "notify-garbage")]
+unsafe extern "C" fn call_with_notify(
+    call_id: u64,
+    request: *const u8,
+    request_len: usize,
+    complete: Complete,
+    complete_ctx: *mut c_void,
+    notify: Notify,
+) {
+    let garbage: [(u64, u32, &[u8]); 5] = [
+        (call_id, 99, b"?"),
+        (call_id.wrapping_add(1_000_000), 2, br#"{"progress": 5}"#),
+        (call_id, 2, b"{not json"),
+        (call_id, 2, br#"{"progress": "far"}"#),
+        (
+            call_id,
+            2,
+            br#"{"progress": 1, "message": "the only good one"}"#,
+        ),
+    ];
+    for (id, kind, payload) in garbage {
+        // SAFETY: the host's callback and context for this call, which has
+        // not completed yet; the payload outlives the invocation.
+        unsafe { notify(complete_ctx, id, kind, payload.as_ptr(), payload.len()) };
+    }
+    // SAFETY: the host's arguments, passed on unchanged.
+    unsafe { call(call_id, request, request_len, complete, complete_ctx) }
+}
+
+/// Bytes that are not the worker status JSON.
+#[cfg(feature = "notify-garbage")]
+unsafe extern "C" fn worker_status() -> Buffer {
+    let bytes = b"\xff not a status".to_vec().into_boxed_slice();
+    let len = bytes.len();
+    Buffer {
+        ptr: Box::into_raw(bytes).cast::<u8>(),
+        len,
+    }
+}
 
 /// The entry symbol.
 #[cfg(not(feature = "no-entry"))]

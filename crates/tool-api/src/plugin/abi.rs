@@ -23,6 +23,14 @@
 //!    with is a fatal error result for that call.
 //! 5. [`PluginTable::cancel`] asks the plugin to cancel a call in flight; it
 //!    still completes it (the host ignores results it no longer waits for).
+//! 6. Appended later within version 1 (a host reads them only when
+//!    `table_size` covers them; null means absent):
+//!    [`PluginTable::call_with_notify`] is `call` with a [`NotifyFn`] the
+//!    plugin invokes when the tool first runs ([`NOTIFY_STARTED`]) and for
+//!    each progress report ([`NOTIFY_PROGRESS`]), never after `complete`;
+//!    [`PluginTable::worker_status`] says which call each worker thread is
+//!    polling and since when, so a host can name the call that blocks a
+//!    worker while another call waits to start.
 //!
 //! # Ownership
 //!
@@ -101,6 +109,35 @@ pub type CompleteFn = unsafe extern "C" fn(
     result_len: usize,
 );
 
+/// The host's notification callback for a call started with
+/// [`PluginTable::call_with_notify`].
+///
+/// `complete_ctx` and `call_id` are the call's, as for [`CompleteFn`];
+/// `kind` is [`NOTIFY_STARTED`] or [`NOTIFY_PROGRESS`] (a host ignores kinds
+/// it does not know); `payload` points to `payload_len` bytes owned by the
+/// plugin and valid only during the callback (empty for `STARTED`,
+/// [`super::payload::ProgressReport`] JSON for `PROGRESS`).
+///
+/// Invoke it only between `call_with_notify` and the call's `complete`, never
+/// concurrently with that `complete`: the host reads `complete_ctx` here and
+/// reclaims it in `complete`. It does not block and does not unwind.
+pub type NotifyFn = unsafe extern "C" fn(
+    complete_ctx: *mut c_void,
+    call_id: u64,
+    kind: u32,
+    payload: *const u8,
+    payload_len: usize,
+);
+
+/// [`NotifyFn`] kind: the plugin has polled the call's tool for the first
+/// time (it got a worker thread). No payload. Sent at most once per call.
+pub const NOTIFY_STARTED: u32 = 1;
+
+/// [`NotifyFn`] kind: the tool reported progress
+/// ([`crate::ToolContext::progress`]); the payload is
+/// `{"progress": f64, "total": f64?, "message": string?}`.
+pub const NOTIFY_PROGRESS: u32 = 2;
+
 /// Bytes the plugin owns, handed to the host; the host returns them to
 /// [`PluginTable::free_buffer`] when done.
 #[repr(C)]
@@ -157,15 +194,45 @@ pub struct PluginTable {
     /// Cancels the call `call_id` if it is in flight (fires the tool's
     /// cancellation token); ignores unknown ids. The call still completes.
     pub cancel: unsafe extern "C" fn(call_id: u64),
+    // ---- Appended within version 1: read only when `table_size` covers
+    // them ([`V1_TABLE_SIZE`] does not); null when the plugin has none. ----
+    /// [`Self::call`] plus a [`NotifyFn`] through which the plugin tells the
+    /// host what happens to the call before it completes: [`NOTIFY_STARTED`]
+    /// when the tool is first polled, [`NOTIFY_PROGRESS`] for each progress
+    /// report. A host uses it instead of `call` when the plugin has it.
+    ///
+    /// `notify` is invoked with the call's `complete_ctx` and `call_id`, from
+    /// any thread, never after (nor concurrently with) the call's one
+    /// `complete`: the context is valid only until then. It does not block
+    /// and does not unwind.
+    pub call_with_notify: Option<
+        unsafe extern "C" fn(
+            call_id: u64,
+            request: *const u8,
+            request_len: usize,
+            complete: CompleteFn,
+            complete_ctx: *mut c_void,
+            notify: NotifyFn,
+        ),
+    >,
+    /// What each worker thread of the plugin's runtime is polling now, as
+    /// JSON ([`super::payload::WorkerStatus`]), in a buffer to free with
+    /// [`Self::free_buffer`]. Returns at once. The host asks when a call it
+    /// sent has not started, to name the call that holds the worker.
+    pub worker_status: Option<unsafe extern "C" fn() -> PluginBuffer>,
 }
 
 /// The table's size as this crate compiles it, for [`PluginTable::table_size`].
 pub const TABLE_SIZE: u32 = std::mem::size_of::<PluginTable>() as u32;
 
-/// The byte offset up to which a v1 host reads; asserted against the layout in
-/// tests so an accidental reorder fails the build's tests, not a user.
-#[doc(hidden)]
+/// The size of the table as version 1 first shipped it (the frozen prefix and
+/// four functions, without `call_with_notify` and `worker_status`): the
+/// smallest table a host accepts. Asserted against the layout in tests so an
+/// accidental reorder fails the build's tests, not a user.
 pub const V1_TABLE_SIZE: usize = 8 + 4 * std::mem::size_of::<usize>();
+
+/// The size of the table up to and including `call_with_notify`.
+pub const NOTIFY_TABLE_SIZE: usize = V1_TABLE_SIZE + std::mem::size_of::<usize>();
 
 #[cfg(test)]
 mod tests {
@@ -186,7 +253,11 @@ mod tests {
         assert_eq!(offset_of!(PluginTable, free_buffer), 8 + word);
         assert_eq!(offset_of!(PluginTable, call), 8 + 2 * word);
         assert_eq!(offset_of!(PluginTable, cancel), 8 + 3 * word);
-        assert_eq!(TABLE_SIZE as usize, V1_TABLE_SIZE);
+        // Appended within version 1, one word each, in this order.
+        assert_eq!(offset_of!(PluginTable, call_with_notify), V1_TABLE_SIZE);
+        assert_eq!(offset_of!(PluginTable, worker_status), NOTIFY_TABLE_SIZE);
+        assert_eq!(TABLE_SIZE as usize, NOTIFY_TABLE_SIZE + word);
+        assert_eq!(std::mem::size_of::<Option<NotifyFn>>(), word);
         // Every function pointer, `complete_ctx` included, is one word: the
         // C layout a plugin in another language mirrors.
         assert_eq!(std::mem::size_of::<CompleteFn>(), word);

@@ -5,21 +5,24 @@
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
 use super::payload::{CallRequest, CallResult};
-use crate::{Tool, ToolContext};
+use crate::{ProgressSink, Tool, ToolContext};
 
-/// Runs `request` on `tool` with `token` as its cancellation token; a panic
-/// becomes a fatal error result naming the tool and carrying the panic's
-/// message ([`CallResult::panicked`]).
+/// Runs `request` on `tool` with `token` as its cancellation token and
+/// `progress` (if any) receiving its progress reports; a panic becomes a
+/// fatal error result naming the tool and carrying the panic's message
+/// ([`CallResult::panicked`]).
 pub(crate) async fn run(
     tool: &dyn Tool,
     request: CallRequest,
     token: CancellationToken,
+    progress: Option<Arc<dyn ProgressSink>>,
 ) -> CallResult {
     let deadline = request
         .timeout()
@@ -29,6 +32,9 @@ pub(crate) async fn run(
         .with_cancellation(token);
     if let Some(deadline) = deadline {
         ctx = ctx.with_deadline(deadline);
+    }
+    if let Some(sink) = progress {
+        ctx = ctx.with_progress_sink(sink);
     }
     let name = request.tool;
     match AssertUnwindSafe(tool.call(request.input, ctx))

@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | [`abi`] | the entry symbol, the `#[repr(C)]` function table, the version | – |
 //! | [`payload`] | the JSON payloads: manifest, call request, call result | – |
+//! | [`status`] | the JSON of the appended functions: progress reports, worker status | – |
 //! | `export` | the plugin side: [`export_plugin!`](crate::export_plugin) and its runtime | `plugin` |
 //! | `host` | the host side: load a library or a directory into tools | `host` |
 //! | `testing` | test support for plugin authors | `testing` |
@@ -23,5 +24,6 @@ pub mod export;
 #[cfg(feature = "host")]
 pub mod host;
 pub mod payload;
+pub mod status;
 #[cfg(feature = "testing")]
 pub mod testing;

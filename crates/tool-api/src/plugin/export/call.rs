@@ -1,15 +1,23 @@
-//! The `call` and `cancel` exports: a call is copied, spawned on the
-//! plugin's runtime with a cancellation token of its own, and completed
-//! exactly once through its [`Completion`]; `cancel` fires that token.
+//! The `call`, `call_with_notify` and `cancel` exports: a call is copied,
+//! spawned on the plugin's runtime with a cancellation token of its own,
+//! polled through the worker tracking (which tells the host, once, that it
+//! started), and completed exactly once through its [`Completion`]; `cancel`
+//! fires that token.
 
 use std::ffi::c_void;
+use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
 use super::completion::{Completion, HostContext};
-use super::runtime::{started, state};
-use crate::plugin::abi::CompleteFn;
+use super::notify::Notifier;
+use super::runtime::{CallEntry, started, state};
+use super::workers::Workers;
+use crate::ProgressSink;
+use crate::plugin::abi::{CompleteFn, NotifyFn};
 use crate::plugin::dispatch;
 use crate::plugin::payload::{CallRequest, CallResult};
 
@@ -21,7 +29,54 @@ pub(super) unsafe extern "C" fn call(
     complete: CompleteFn,
     complete_ctx: *mut c_void,
 ) {
-    let completion = Completion::new(call_id, complete, HostContext(complete_ctx));
+    // SAFETY: the host's arguments per the ABI, passed on unchanged.
+    unsafe { start(call_id, request, request_len, complete, complete_ctx, None) }
+}
+
+/// The `call_with_notify` export: `call`, plus `STARTED` and `PROGRESS`
+/// notifications through `notify` until the call completes.
+pub(super) unsafe extern "C" fn call_with_notify(
+    call_id: u64,
+    request: *const u8,
+    request_len: usize,
+    complete: CompleteFn,
+    complete_ctx: *mut c_void,
+    notify: NotifyFn,
+) {
+    // SAFETY: the host's arguments per the ABI, passed on unchanged.
+    unsafe {
+        start(
+            call_id,
+            request,
+            request_len,
+            complete,
+            complete_ctx,
+            Some(notify),
+        )
+    }
+}
+
+/// Both call exports: copies the request and spawns the call.
+///
+/// # Safety
+///
+/// `request` points to `request_len` readable bytes for the duration of
+/// this function (or is null); `complete`, `complete_ctx` and `notify` are
+/// the host's for this call, per the ABI.
+unsafe fn start(
+    call_id: u64,
+    request: *const u8,
+    request_len: usize,
+    complete: CompleteFn,
+    complete_ctx: *mut c_void,
+    notify: Option<NotifyFn>,
+) {
+    let mut completion = Completion::new(call_id, complete, HostContext(complete_ctx));
+    let notifier = notify.map(|notify| {
+        let notifier = Arc::new(Notifier::new(call_id, notify, HostContext(complete_ctx)));
+        completion.close_on_completion(notifier.clone());
+        notifier
+    });
     let bytes = if request.is_null() || request_len == 0 {
         Vec::new()
     } else {
@@ -30,36 +85,66 @@ pub(super) unsafe extern "C" fn call(
         unsafe { std::slice::from_raw_parts(request, request_len) }.to_vec()
     };
     // A panic here drops `completion` while unwinding, which completes the call.
-    let _ = catch_unwind(AssertUnwindSafe(move || spawn_call(bytes, completion)));
+    let _ = catch_unwind(AssertUnwindSafe(move || {
+        spawn_call(&bytes, completion, notifier);
+    }));
 }
 
-fn spawn_call(bytes: Vec<u8>, mut completion: Completion) {
+fn spawn_call(bytes: &[u8], mut completion: Completion, notifier: Option<Arc<Notifier>>) {
     let state = match state() {
         Ok(state) => state,
         Err(message) => return completion.finish(CallResult::fatal(message)),
     };
+    let request = match CallRequest::from_json(bytes) {
+        Ok(request) => request,
+        Err(message) => return completion.finish(CallResult::fatal(message)),
+    };
+    let Some(tool) = state.tools.get(&request.tool).cloned() else {
+        let known: Vec<&str> = state.specs.iter().map(|s| s.name.as_str()).collect();
+        return completion.finish(CallResult::fatal(format!(
+            "this plugin has no tool `{}`; it has: {}",
+            request.tool,
+            known.join(", ")
+        )));
+    };
+    let call_id = completion.call_id;
     let token = CancellationToken::new();
-    state.calls().insert(completion.call_id, token.clone());
+    state.calls().insert(
+        call_id,
+        CallEntry {
+            token: token.clone(),
+            tool: request.tool.clone(),
+            tool_call_id: request.call_id.clone(),
+        },
+    );
     completion.register(state);
-    state.runtime.spawn(async move {
-        let result = match CallRequest::from_json(&bytes) {
-            Err(message) => CallResult::fatal(message),
-            Ok(request) => match state.tools.get(&request.tool) {
-                Some(tool) => dispatch::run(tool.as_ref(), request, token).await,
-                None => CallResult::fatal(format!(
-                    "this plugin has no tool `{}`; it has: {}",
-                    request.tool,
-                    state
-                        .specs
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            },
-        };
+    let sink = notifier.clone().map(|n| n as Arc<dyn ProgressSink>);
+    let run = async move {
+        let result = dispatch::run(tool.as_ref(), request, token, sink).await;
         completion.finish(result);
-    });
+    };
+    state
+        .runtime
+        .spawn(tracked(&state.workers, call_id, notifier, run));
+}
+
+/// `run`, each poll marked on the polling thread's slot (for
+/// `worker_status`), the host told `STARTED` before the first.
+async fn tracked(
+    workers: &'static Workers,
+    call_id: u64,
+    mut notifier: Option<Arc<Notifier>>,
+    run: impl Future<Output = ()>,
+) {
+    let mut run = pin!(run);
+    poll_fn(|cx| {
+        let _polled = workers.enter(call_id);
+        if let Some(notifier) = notifier.take() {
+            notifier.started();
+        }
+        run.as_mut().poll(cx)
+    })
+    .await;
 }
 
 /// The `cancel` export: fires the token of the call in flight `call_id`;
@@ -69,8 +154,8 @@ pub(super) unsafe extern "C" fn cancel(call_id: u64) {
         let Some(state) = started() else {
             return;
         };
-        if let Some(token) = state.calls().get(&call_id) {
-            token.cancel();
+        if let Some(entry) = state.calls().get(&call_id) {
+            entry.token.cancel();
         }
     });
 }

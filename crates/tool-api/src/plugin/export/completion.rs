@@ -8,10 +8,13 @@
 //! an unfinished one (a panic, a runtime that shut down with the call
 //! queued) invokes it with an error result, and invoking it takes the
 //! callback and the host's context out of the value, so no path can invoke
-//! it a second time.
+//! it a second time. Completing first closes the call's
+//! [`Notifier`], if it has one, so no notification follows the completion.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 
+use super::notify::Notifier;
 use super::runtime::State;
 use crate::plugin::abi::CompleteFn;
 use crate::plugin::payload::CallResult;
@@ -31,6 +34,8 @@ pub(super) struct Completion {
     host: Option<(CompleteFn, HostContext)>,
     /// The started plugin, once the call's token is in its table of calls.
     registered: Option<&'static State>,
+    /// The call's notifications (`call_with_notify`), closed on completion.
+    notifier: Option<Arc<Notifier>>,
 }
 
 impl Completion {
@@ -40,7 +45,13 @@ impl Completion {
             call_id,
             host: Some((complete, complete_ctx)),
             registered: None,
+            notifier: None,
         }
+    }
+
+    /// Closes `notifier` when the call completes.
+    pub(super) fn close_on_completion(&mut self, notifier: Arc<Notifier>) {
+        self.notifier = Some(notifier);
     }
 
     /// Notes that the call's token is in `state`'s table of calls, so that
@@ -60,6 +71,9 @@ impl Completion {
         };
         if let Some(state) = self.registered.take() {
             state.calls().remove(&self.call_id);
+        }
+        if let Some(notifier) = self.notifier.take() {
+            notifier.close();
         }
         let bytes = result.to_json();
         // SAFETY: `complete` and `complete_ctx` are the host's callback and

@@ -53,6 +53,11 @@ pub(super) unsafe extern "C" fn manifest() -> PluginBuffer {
             dispatch::panic_message(panic.as_ref())
         ))
     });
+    into_buffer(bytes)
+}
+
+/// `bytes` as a buffer for the host, which hands it back to `free_buffer`.
+pub(super) fn into_buffer(bytes: Vec<u8>) -> PluginBuffer {
     let boxed = bytes.into_boxed_slice();
     let len = boxed.len();
     PluginBuffer {
@@ -61,12 +66,13 @@ pub(super) unsafe extern "C" fn manifest() -> PluginBuffer {
     }
 }
 
-/// The `free_buffer` export: frees a buffer `manifest` returned.
+/// The `free_buffer` export: frees a buffer `manifest` or `worker_status`
+/// returned.
 pub(super) unsafe extern "C" fn free_buffer(buffer: PluginBuffer) {
     if buffer.ptr.is_null() {
         return;
     }
-    // SAFETY: a non-null buffer comes from `manifest`, which leaked a
+    // SAFETY: a non-null buffer comes from `into_buffer`, which leaked a
     // `Box<[u8]>` of exactly `len` bytes at `ptr`; the host frees it once.
     let boxed =
         unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buffer.ptr, buffer.len)) };

@@ -20,8 +20,10 @@
 //! | `info` | what `export_plugin!` says: name, version, build, workers, tools |
 //! | `runtime` | the plugin once started: runtime, tools, calls in flight |
 //! | `manifest` | the `manifest` and `free_buffer` exports |
-//! | `call` | the `call` and `cancel` exports |
+//! | `call` | the `call`, `call_with_notify` and `cancel` exports |
 //! | `completion` | `Completion`: each call completes exactly once |
+//! | `notify` | `Notifier`: a call's `STARTED`/`PROGRESS` notifications, never after it completes |
+//! | `workers` | which call each worker thread polls; the `worker_status` export |
 //!
 //! The runtime has [`DEFAULT_WORKERS`] (one) worker thread unless the plugin
 //! asks for more (`export_plugin!(tools, workers = 4)`) or the environment
@@ -37,7 +39,9 @@ mod call;
 mod completion;
 mod info;
 mod manifest;
+mod notify;
 mod runtime;
+mod workers;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -114,4 +118,6 @@ static TABLE: PluginTable = PluginTable {
     free_buffer: manifest::free_buffer,
     call: call::call,
     cancel: call::cancel,
+    call_with_notify: Some(call::call_with_notify),
+    worker_status: Some(workers::worker_status),
 };

@@ -1,5 +1,6 @@
-//! The plugin once started: its tokio runtime, its tools, and the
-//! cancellation tokens of its calls in flight.
+//! The plugin once started: its tokio runtime, its tools, its calls in
+//! flight (their cancellation tokens, tools and model ids) and what its
+//! worker threads poll.
 //!
 //! This state is in statics: the ABI's entry symbol and its `cancel(call_id)`
 //! take no context, and the library, loaded once per process, is the plugin
@@ -14,6 +15,7 @@ use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
 use super::info::{PluginInfo, WORKERS_ENV};
+use super::workers::Workers;
 use crate::plugin::dispatch;
 use crate::{Tool, ToolSpec};
 
@@ -33,14 +35,27 @@ pub(super) struct State {
     pub(super) runtime: Runtime,
     pub(super) tools: HashMap<String, Arc<dyn Tool>>,
     pub(super) specs: Vec<ToolSpec>,
-    /// Cancellation tokens of the calls in flight, by the host's call id.
-    calls: Mutex<HashMap<u64, CancellationToken>>,
+    /// The calls in flight, by the host's call id.
+    calls: Mutex<HashMap<u64, CallEntry>>,
+    /// What each worker thread polls (for `worker_status`).
+    pub(super) workers: Workers,
+}
+
+/// A call in flight: its token for `cancel`, and what `worker_status` says
+/// of it.
+pub(super) struct CallEntry {
+    /// Fired by `cancel`.
+    pub(super) token: CancellationToken,
+    /// The tool called.
+    pub(super) tool: String,
+    /// The request's `call_id` (the model's id for the call).
+    pub(super) tool_call_id: String,
 }
 
 impl State {
     /// The calls in flight (a poisoned lock is still a valid table: every
     /// change to it is one insert or remove).
-    pub(super) fn calls(&self) -> MutexGuard<'_, HashMap<u64, CancellationToken>> {
+    pub(super) fn calls(&self) -> MutexGuard<'_, HashMap<u64, CallEntry>> {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -100,6 +115,7 @@ fn start() -> Result<State, String> {
         tools,
         specs,
         calls: Mutex::default(),
+        workers: Workers::default(),
     })
 }
 

@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use super::PluginError;
-use super::tool::{PluginHandle, PluginTool};
+use super::tool::PluginHandle;
+use super::{DEFAULT_STALL_REPORT_AFTER, PluginError};
 use crate::Tool;
-use crate::plugin::abi::{ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable, TABLE_SIZE};
+use crate::plugin::abi::{
+    ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable, TABLE_SIZE, V1_TABLE_SIZE,
+};
 use crate::plugin::payload::Manifest;
 
 /// A plugin library loaded into this process: where it is, what it offers,
@@ -22,6 +24,51 @@ pub struct LoadedPlugin {
     pub manifest: Manifest,
     /// Its tools, in manifest order. Calls run on the plugin's own runtime.
     pub tools: Vec<Arc<dyn Tool>>,
+    /// The plugin's functions, shared by its tools.
+    handle: Arc<PluginHandle>,
+}
+
+impl LoadedPlugin {
+    fn new(
+        path: PathBuf,
+        manifest: Manifest,
+        handle: Arc<PluginHandle>,
+        stall_after: Option<std::time::Duration>,
+    ) -> Self {
+        let tools = manifest
+            .tools
+            .iter()
+            .map(|spec| {
+                Arc::new(super::tool::PluginTool::new(
+                    spec.clone(),
+                    handle.clone(),
+                    stall_after,
+                )) as Arc<dyn Tool>
+            })
+            .collect();
+        Self {
+            path,
+            manifest,
+            tools,
+            handle,
+        }
+    }
+
+    /// This plugin with its tools reporting a call that has not started
+    /// `after` it was sent ([`crate::ToolContext::stalled`], naming the call
+    /// that holds the plugin's worker), or never with `None`. The default is
+    /// [`DEFAULT_STALL_REPORT_AFTER`](super::DEFAULT_STALL_REPORT_AFTER).
+    /// Plugins built before `worker_status` existed report no stalls.
+    pub fn with_stall_report(self, after: Option<std::time::Duration>) -> Self {
+        Self::new(self.path, self.manifest, self.handle, after)
+    }
+
+    /// Whether the plugin's table has `call_with_notify` and
+    /// `worker_status` (plugins built before them do not: their calls report
+    /// no progress and no stalls).
+    pub fn has_notifications(&self) -> bool {
+        self.handle.has_notifications()
+    }
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -122,35 +169,61 @@ fn open(path: &Path) -> Result<LoadedPlugin, PluginError> {
             host: ABI_VERSION,
         });
     }
-    if table_size < TABLE_SIZE {
-        return Err(PluginError::TableTooSmall {
-            path: at(),
-            plugin: table_size,
-            host: TABLE_SIZE,
-            version: ABI_VERSION,
-        });
+    let too_small = || PluginError::TableTooSmall {
+        path: at(),
+        plugin: table_size,
+        host: u32::try_from(V1_TABLE_SIZE).unwrap_or(u32::MAX),
+        version: ABI_VERSION,
+    };
+    let table_size = usize::try_from(table_size).map_err(|_| too_small())?;
+    if table_size < V1_TABLE_SIZE {
+        return Err(too_small());
     }
     // SAFETY: the plugin speaks our version and its table holds at least the
-    // fields we know, so reading a `PluginTable` from the pointer is valid; the
-    // table lives as long as the (never unloaded) library.
-    let table: PluginTable = unsafe { table_ptr.read() };
+    // fields version 1 first had (checked above); `read_table` reads only the
+    // fields `table_size` covers. The table lives as long as the (never
+    // unloaded) library.
+    let table = unsafe { read_table(table_ptr, table_size) };
     let manifest = Manifest::from_json(&read_manifest(&table))
         .map_err(|source| PluginError::Manifest { path: at(), source })?;
-    let handle = Arc::new(PluginHandle::new(
+    let handle = Arc::new(PluginHandle::new(path.to_owned(), &manifest, table));
+    Ok(LoadedPlugin::new(
         path.to_owned(),
-        manifest.name.clone(),
-        table,
-    ));
-    let tools = manifest
-        .tools
-        .iter()
-        .map(|spec| Arc::new(PluginTool::new(spec.clone(), handle.clone())) as Arc<dyn Tool>)
-        .collect();
-    Ok(LoadedPlugin {
-        path: path.to_owned(),
         manifest,
-        tools,
-    })
+        handle,
+        Some(DEFAULT_STALL_REPORT_AFTER),
+    ))
+}
+
+/// Copies the fields of the plugin's table that `table_size` bytes cover;
+/// the appended ones it does not cover stay null (absent).
+///
+/// # Safety
+///
+/// `table_ptr` points to a table of at least `table_size` readable bytes,
+/// and `table_size >= V1_TABLE_SIZE`.
+unsafe fn read_table(table_ptr: *const PluginTable, table_size: usize) -> PluginTable {
+    // Whole fields only: every field after the version-1 ones is one word.
+    let word = std::mem::size_of::<usize>();
+    let covered = if table_size >= TABLE_SIZE as usize {
+        TABLE_SIZE as usize
+    } else {
+        V1_TABLE_SIZE + (table_size - V1_TABLE_SIZE) / word * word
+    };
+    let mut table = std::mem::MaybeUninit::<PluginTable>::zeroed();
+    // SAFETY: `covered <= table_size` bytes are readable at `table_ptr`, and
+    // `covered <= size_of::<PluginTable>()` fit in `table`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            table_ptr.cast::<u8>(),
+            table.as_mut_ptr().cast::<u8>(),
+            covered,
+        );
+    }
+    // SAFETY: the version-1 fields (non-null function pointers) came from
+    // the plugin's table; every field after them is an `Option` of a
+    // function pointer, for which all-zero bytes are `None`.
+    unsafe { table.assume_init() }
 }
 
 /// Why `dlopen` refused `path`, in the loader's own words (the `dlerror`

@@ -10,7 +10,11 @@
 //! A library is loaded once per canonical path and never unloaded. A call
 //! holds no thread while the plugin works, and the host never blocks on a
 //! plugin: a tool that never answers is ended by the caller's timeout, which
-//! drops the call and cancels it in the plugin.
+//! drops the call and cancels it in the plugin. With a plugin whose table
+//! has `call_with_notify`, a tool's progress reports reach the call's
+//! [`ToolContext::progress`](crate::ToolContext::progress) sink, and a call
+//! the plugin has not started after [`DEFAULT_STALL_REPORT_AFTER`] is
+//! reported stalled, naming the call that holds the worker.
 //!
 //! ```no_run
 //! use tool_api::ToolRegistry;
@@ -26,6 +30,7 @@
 mod error;
 mod library;
 mod tool;
+mod waiter;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +38,12 @@ pub use error::PluginError;
 pub use library::{LoadedPlugin, load};
 
 use crate::ToolRegistry;
+
+/// How long a plugin call may wait to start before the host reports it
+/// stalled (see [`LoadedPlugin::with_stall_report`]): long enough that a
+/// busy runtime's ordinary queueing is not reported, short enough that a
+/// person watching sees why a call does not move.
+pub const DEFAULT_STALL_REPORT_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The file name ending of a dynamic library on this platform (`.so`,
 /// `.dylib` or `.dll`).

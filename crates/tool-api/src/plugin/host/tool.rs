@@ -9,50 +9,156 @@
 //! the plugin's `cancel` export, and so does the call's cancellation token
 //! firing. A tool that panicked in the plugin panics here too (its panic
 //! resumed with the panic's message), as a tool in the host's process would.
+//!
+//! When the plugin's table has `call_with_notify`, the call goes through it:
+//! the `Waiter` (in `waiter.rs`) then also carries the call's progress sink and a flag the
+//! plugin's `STARTED` sets; a `PROGRESS` report reaches the sink. A call not
+//! started after the stall threshold asks the plugin's `worker_status` which
+//! call holds the worker and reports it once ([`ToolContext::stalled`]).
+//! Notifications the host cannot use (an unknown kind, another call's id,
+//! bytes that are not a report) are logged at debug level and dropped.
 
 use std::ffi::c_void;
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::future::{Either, select};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::plugin::abi::PluginTable;
-use crate::plugin::payload::{CallRequestRef, CallResult};
-use crate::{Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::waiter::{Answer, Signals, Waiter, on_complete, on_notify};
+use crate::plugin::abi::{PluginBuffer, PluginTable};
+use crate::plugin::payload::{CallRequestRef, CallResult, Manifest};
+use crate::plugin::status::WorkerStatus;
+use crate::{ProgressSink, Stall, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+
+/// The longest model id of a holding call the host passes on from a
+/// plugin's `worker_status` (a longer one is not an id the host sent).
+const MAX_HOLDER_ID_LEN: usize = 256;
 
 /// One loaded plugin's functions, shared by its tools.
 pub(crate) struct PluginHandle {
     path: PathBuf,
     name: String,
     table: PluginTable,
+    /// The plugin's tool names: a `worker_status` entry naming another is
+    /// not believed.
+    tools: Vec<String>,
 }
 
 impl PluginHandle {
-    pub(crate) fn new(path: PathBuf, name: String, table: PluginTable) -> Self {
-        Self { path, name, table }
+    pub(crate) fn new(path: PathBuf, manifest: &Manifest, table: PluginTable) -> Self {
+        Self {
+            path,
+            name: manifest.name.clone(),
+            table,
+            tools: manifest.tools.iter().map(|t| t.name.clone()).collect(),
+        }
     }
 
     fn cancel(&self, id: u64) {
         // SAFETY: `cancel` is the plugin's export per the ABI; it takes any id.
         unsafe { (self.table.cancel)(id) };
     }
+
+    pub(crate) fn has_notifications(&self) -> bool {
+        self.table.call_with_notify.is_some() && self.table.worker_status.is_some()
+    }
+
+    /// The call holding a worker of the plugin while the call `id` waits to
+    /// start, from the plugin's `worker_status`: the longest poll of another
+    /// call of one of the plugin's tools. `None` when the plugin cannot say,
+    /// says nothing usable, or no other call is being polled.
+    fn holder(&self, id: u64, waited: Duration) -> Option<Stall> {
+        let status = self.table.worker_status?;
+        // SAFETY: `worker_status` is the plugin's export per the ABI (present
+        // because `table_size` covers it and it is not null); it returns a
+        // buffer the plugin owns.
+        let buffer = unsafe { status() };
+        let bytes = copy_buffer(&buffer);
+        // SAFETY: the buffer came from this plugin and is freed once, here.
+        unsafe { (self.table.free_buffer)(buffer) };
+        let status = match WorkerStatus::from_json(&bytes) {
+            Ok(status) => status,
+            Err(e) => {
+                tracing::debug!(plugin = %self.name, "ignoring a worker_status that is not valid: {e}");
+                return None;
+            }
+        };
+        status
+            .workers
+            .into_iter()
+            .filter_map(|w| w.polling)
+            .filter(|p| p.call_id != id && self.tools.contains(&p.tool))
+            .max_by_key(|p| p.for_ms)
+            .map(|p| Stall {
+                held_by_tool: p.tool,
+                held_by_call: p
+                    .tool_call_id
+                    .filter(|c| !c.is_empty() && c.len() <= MAX_HOLDER_ID_LEN),
+                held_for: Duration::from_millis(p.for_ms),
+                waited,
+            })
+    }
+}
+
+/// The bytes of a plugin's buffer, copied.
+fn copy_buffer(buffer: &PluginBuffer) -> Vec<u8> {
+    if buffer.ptr.is_null() || buffer.len == 0 {
+        return Vec::new();
+    }
+    // SAFETY: per the ABI the buffer holds `len` bytes at `ptr` until it is
+    // handed back to `free_buffer`, which the caller does after this.
+    unsafe { std::slice::from_raw_parts(buffer.ptr, buffer.len) }.to_vec()
 }
 
 /// A tool served by a plugin library.
 pub(crate) struct PluginTool {
     spec: ToolSpec,
     plugin: Arc<PluginHandle>,
+    /// Report a call not started after this long; never with `None`.
+    stall_after: Option<Duration>,
 }
 
 impl PluginTool {
-    pub(crate) fn new(spec: ToolSpec, plugin: Arc<PluginHandle>) -> Self {
-        Self { spec, plugin }
+    pub(crate) fn new(
+        spec: ToolSpec,
+        plugin: Arc<PluginHandle>,
+        stall_after: Option<Duration>,
+    ) -> Self {
+        Self {
+            spec,
+            plugin,
+            stall_after,
+        }
+    }
+
+    /// Waits `after`, then, while the call has not started, reports the
+    /// call holding the plugin's worker once and returns; checks again every
+    /// `after` while no other call is being polled. Returns at once when the
+    /// call started.
+    async fn watch_stall(
+        &self,
+        id: u64,
+        signals: &Signals,
+        sink: &dyn ProgressSink,
+        after: Duration,
+    ) {
+        let sent = Instant::now();
+        loop {
+            tokio::time::sleep(after).await;
+            if signals.started.load(Ordering::Acquire) {
+                return;
+            }
+            if let Some(stall) = self.plugin.holder(id, sent.elapsed()) {
+                sink.stalled(stall);
+                return;
+            }
+        }
     }
 
     fn broken(&self, what: &str) -> ToolError {
@@ -70,56 +176,6 @@ impl PluginTool {
 /// hard link), so two handles may reach one plugin, whose ids must not repeat
 /// among its calls in flight. A lock-free counter, not a table.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// What the plugin completed a call with.
-enum Answer {
-    /// The result bytes, copied out of the plugin's buffer.
-    Result(Vec<u8>),
-    /// The plugin handed this call's context back under another call id.
-    WrongId(u64),
-}
-
-/// What a call's `complete_ctx` points to: the call's id and the sending half
-/// of the channel its future waits on. Boxed and leaked into the plugin by
-/// [`PluginTool::call`], reclaimed by [`on_complete`].
-struct Waiter {
-    call_id: u64,
-    sender: oneshot::Sender<Answer>,
-}
-
-/// The completion callback given to every plugin: reclaims the call's
-/// [`Waiter`], copies the result and wakes the waiting call. A completion for
-/// a call nobody waits for any more (its future was dropped) is dropped here.
-///
-/// The ABI makes the plugin invoke it exactly once per call, so the box is
-/// reclaimed exactly once; a second invocation for one call would be a use
-/// after free, which is why the contract forbids it (see `abi.rs`).
-unsafe extern "C" fn on_complete(
-    complete_ctx: *mut c_void,
-    call_id: u64,
-    result: *const u8,
-    result_len: usize,
-) {
-    if complete_ctx.is_null() {
-        return;
-    }
-    // SAFETY: a non-null `complete_ctx` is the `Box<Waiter>` that
-    // `PluginTool::call` leaked for this call; the ABI has the plugin hand it
-    // back exactly once, so the box is reclaimed exactly once, here.
-    let waiter = unsafe { Box::from_raw(complete_ctx.cast::<Waiter>()) };
-    let _ = std::panic::catch_unwind(AssertUnwindSafe(move || {
-        let answer = if call_id != waiter.call_id {
-            Answer::WrongId(call_id)
-        } else if result.is_null() || result_len == 0 {
-            Answer::Result(Vec::new())
-        } else {
-            // SAFETY: the plugin passes `result_len` bytes at `result`, valid
-            // until this callback returns; we copy them.
-            Answer::Result(unsafe { std::slice::from_raw_parts(result, result_len) }.to_vec())
-        };
-        let _ = waiter.sender.send(answer);
-    }));
-}
 
 /// Whether the host's tokio clock (the clock of the runtime the call runs
 /// on) is paused, as under `#[tokio::test(start_paused = true)]`.
@@ -194,33 +250,76 @@ impl Tool for PluginTool {
             plugin: &self.plugin,
             answered: false,
         };
+        let notify = self.plugin.table.call_with_notify;
+        let signals = notify.map(|_| {
+            Arc::new(Signals {
+                started: AtomicBool::new(false),
+                progress: ctx.progress_sink().cloned(),
+            })
+        });
         {
             let complete_ctx = Box::into_raw(Box::new(Waiter {
                 call_id: id,
                 sender,
-            }));
-            // SAFETY: `call` is the plugin's export per the ABI. `request`
-            // stays alive for the duration of the call and `on_complete` for
-            // the process; ownership of `complete_ctx` passes to the plugin,
-            // which hands it back to `on_complete` exactly once.
-            unsafe {
-                (self.plugin.table.call)(
-                    id,
-                    request.as_ptr(),
-                    request.len(),
-                    on_complete,
-                    complete_ctx.cast::<c_void>(),
-                )
-            };
+                signals: signals.clone(),
+            }))
+            .cast::<c_void>();
+            match notify {
+                // SAFETY: `call_with_notify` is the plugin's export per the
+                // ABI (present: `table_size` covers it and it is not null).
+                // `request` stays alive for the duration of the call, and
+                // `on_complete` and `on_notify` for the process; ownership of
+                // `complete_ctx` passes to the plugin, which may hand it to
+                // `on_notify` until it hands it back to `on_complete`, once.
+                Some(call_with_notify) => unsafe {
+                    call_with_notify(
+                        id,
+                        request.as_ptr(),
+                        request.len(),
+                        on_complete,
+                        complete_ctx,
+                        on_notify,
+                    )
+                },
+                // SAFETY: `call` is the plugin's export per the ABI. `request`
+                // stays alive for the duration of the call and `on_complete`
+                // for the process; ownership of `complete_ctx` passes to the
+                // plugin, which hands it back to `on_complete` exactly once.
+                None => unsafe {
+                    (self.plugin.table.call)(
+                        id,
+                        request.as_ptr(),
+                        request.len(),
+                        on_complete,
+                        complete_ctx,
+                    )
+                },
+            }
         }
 
-        let received = match select(&mut receiver, pin!(ctx.cancellation().cancelled())).await {
-            Either::Left((received, _)) => received,
-            Either::Right(((), _)) => {
-                // Pass the cancellation on, then wait for the plugin's answer.
-                self.plugin.cancel(id);
-                receiver.await
+        let answer = async {
+            match select(&mut receiver, pin!(ctx.cancellation().cancelled())).await {
+                Either::Left((received, _)) => received,
+                Either::Right(((), _)) => {
+                    // Pass the cancellation on, then wait for the plugin's answer.
+                    self.plugin.cancel(id);
+                    (&mut receiver).await
+                }
             }
+        };
+        let watched = match (&signals, self.stall_after, ctx.progress_sink()) {
+            (Some(signals), Some(after), Some(sink)) if self.plugin.has_notifications() => {
+                Some(self.watch_stall(id, signals, sink.as_ref(), after))
+            }
+            _ => None,
+        };
+        let received = match watched {
+            None => answer.await,
+            Some(watch) => match select(pin!(answer), pin!(watch)).await {
+                Either::Left((received, _)) => received,
+                // Reported (or started): only the answer is left to wait for.
+                Either::Right(((), answer)) => answer.await,
+            },
         };
         in_flight.answered = true;
         let bytes = match received.map_err(|_| self.broken("lost a call"))? {

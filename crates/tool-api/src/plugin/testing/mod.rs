@@ -54,7 +54,8 @@ pub async fn call(tool: &dyn Tool, input: Value) -> Result<ToolOutput, ToolError
 }
 
 /// [`call`] with a context of your own (a cancellation token to fire, a
-/// deadline, an attempt number).
+/// deadline, an attempt number, a progress sink to collect the tool's
+/// reports, as the host's would through the plugin ABI).
 pub async fn call_with(
     tool: &dyn Tool,
     input: Value,
@@ -70,7 +71,8 @@ pub async fn call_with(
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
     };
     let request = CallRequest::from_json(&request.to_json()).map_err(ToolError::fatal)?;
-    let result = dispatch::run(tool, request, ctx.cancellation().clone())
+    let sink = ctx.progress_sink().cloned();
+    let result = dispatch::run(tool, request, ctx.cancellation().clone(), sink)
         .await
         .to_json();
     CallResult::from_json(&result)
