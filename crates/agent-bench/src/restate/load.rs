@@ -139,7 +139,15 @@ pub async fn measure(
             .collect(),
         _ => vec![setup.sessions as u64],
     };
-    Ok(figures(setup, through_proxy, &took, wall, &idle, &peak, &invocations))
+    Ok(figures(
+        setup,
+        through_proxy,
+        &took,
+        wall,
+        &idle,
+        &peak,
+        &invocations,
+    ))
 }
 
 /// Sends the sessions at once; each turn's time, the whole load's, and
@@ -218,16 +226,11 @@ fn figures(
             invocations,
             idle_rss_kib: idle,
             peak_rss_kib: peak,
-            rss_per_session_kib: growth(idle, peak)
-                .map(|g| g as f64 / invocations.max(1) as f64),
+            rss_per_session_kib: growth(idle, peak).map(|g| g as f64 / invocations.max(1) as f64),
         })
         .collect();
     let sum = |v: &[Option<u64>]| v.iter().copied().sum::<Option<u64>>();
-    let grown: Option<u64> = idle
-        .iter()
-        .zip(peak)
-        .map(|(&i, &p)| growth(i, p))
-        .sum();
+    let grown: Option<u64> = idle.iter().zip(peak).map(|(&i, &p)| growth(i, p)).sum();
     Load {
         case: setup.case.id(),
         endpoints: idle.len(),
@@ -265,7 +268,8 @@ pub fn table(loads: &[&Load]) -> String {
                     e.invocations,
                     kib(e.idle_rss_kib),
                     kib(e.peak_rss_kib),
-                    e.rss_per_session_kib.map_or("?".into(), |v| format!("{v:.1}"))
+                    e.rss_per_session_kib
+                        .map_or("?".into(), |v| format!("{v:.1}"))
                 )
             })
             .collect();
@@ -274,12 +278,17 @@ pub fn table(loads: &[&Load]) -> String {
             format!(
                 "{} {}",
                 l.endpoints,
-                if l.through_proxy { "via restate-lb" } else { "direct" }
+                if l.through_proxy {
+                    "via restate-lb"
+                } else {
+                    "direct"
+                }
             ),
             l.runs_per_second,
             l.overhead_p50_ms,
             l.overhead_p99_ms,
-            l.rss_per_session_kib.map_or("?".into(), |v| format!("{v:.1}")),
+            l.rss_per_session_kib
+                .map_or("?".into(), |v| format!("{v:.1}")),
             per.join(" ")
         ));
     }

@@ -335,6 +335,8 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                     ));
                 }
             }
+            // Shown by its `ToolCallReplayed` line already.
+            EventKind::ToolCallFinished { replayed: true, .. } => {}
             EventKind::ToolCallFinished {
                 id,
                 name,
@@ -497,6 +499,8 @@ fn plain_line(kind: EventKind) -> Option<String> {
             "progress {name} {}",
             progress_text(progress, total, message.as_deref())
         )),
+        // Shown by its `ToolCallReplayed` line already.
+        EventKind::ToolCallFinished { replayed: true, .. } => None,
         EventKind::ToolCallFinished {
             name,
             failure,
