@@ -72,7 +72,8 @@ pub struct BenchArgs {
     /// (docs/SCALING.md): CHAIN-20 and FANOUT-256 through a live
     /// restate-server and `agent serve --restate` against the same work in
     /// process (overhead per run and per journal entry), then
-    /// --restate-sessions turns at once through one endpoint.
+    /// --restate-sessions turns at once through one endpoint (and through
+    /// --restate-endpoints behind one address).
     #[arg(long)]
     pub restate: bool,
     /// The restate-server binary `--restate` starts (.ci/install-restate
