@@ -72,7 +72,8 @@ pub struct BenchArgs {
     /// (docs/SCALING.md): CHAIN-20 and FANOUT-256 through a live
     /// restate-server and `agent serve --restate` against the same work in
     /// process (overhead per run and per journal entry), then
-    /// --restate-sessions turns at once through one endpoint.
+    /// --restate-sessions turns at once through one endpoint (and through
+    /// --restate-endpoints behind one address).
     #[arg(long)]
     pub restate: bool,
     /// The restate-server binary `--restate` starts (.ci/install-restate
@@ -82,6 +83,13 @@ pub struct BenchArgs {
     /// How many sessions the `--restate` load case sends at once.
     #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     pub restate_sessions: u64,
+    /// How many `agent serve --restate` endpoints the `--restate` load case
+    /// spreads its sessions over: above 1, after the load through one
+    /// endpoint registered directly, the same load through `restate-lb`'s
+    /// HTTP/2 proxy (one deployment address) in front of one endpoint and
+    /// of N, side by side.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub restate_endpoints: u64,
     /// The model latency of the `--restate` load case, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub restate_latency_ms: u64,

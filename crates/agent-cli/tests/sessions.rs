@@ -390,3 +390,99 @@ fn an_interrupted_non_idempotent_call_is_answered_with_an_error_not_rerun() {
     );
     drop(rt);
 }
+
+/// The `tool_call_finished` events of the resumed run's batch, by call id.
+fn finished_events(doc: &Value) -> std::collections::BTreeMap<String, Value> {
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "tool_call_finished")
+        .map(|e| (e["id"].as_str().unwrap().to_owned(), e.clone()))
+        .collect()
+}
+
+#[test]
+fn resume_reports_every_call_of_the_batch_finished_with_the_replayed_ones_marked() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
+    let server = rt
+        .block_on(MockServer::builder().scenarios(scenarios).start())
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    let journaled = kill_mid_batch(home.path(), &server, &store, &[]);
+    assert_eq!(journaled.len(), 2);
+
+    let doc = resume(home.path(), &server, &store, &[]);
+    assert_eq!(doc["answer"], "Rested.");
+    // The calls the model asked for, as the resumed run's request holds them.
+    let asked: std::collections::BTreeSet<String> =
+        server.requests()[1].body["messages"][1]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["toolUse"]["toolUseId"].as_str().map(str::to_owned))
+            .collect();
+    assert_eq!(asked.len(), 4);
+    let finished = finished_events(&doc);
+    // Every call of the batch has its finished event...
+    assert_eq!(
+        finished
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        asked,
+        "{doc}"
+    );
+    for (id, event) in &finished {
+        if journaled.contains(id) {
+            // ...the journaled ones marked replayed, not run, still
+            // announced by `tool_call_replayed` too...
+            assert_eq!(event["replayed"], true, "{event}");
+            assert!(event["failure"].is_null(), "{event}");
+            assert_eq!(event["attempts"], 0, "{event}");
+        } else {
+            // ...the ones run again without the field.
+            assert!(event.get("replayed").is_none(), "{event}");
+            assert!(event["failure"].is_null(), "{event}");
+            assert_eq!(event["attempts"], 1, "{event}");
+        }
+    }
+    let mut replayed = ids(&doc, "tool_call_replayed");
+    replayed.sort();
+    let mut expected = journaled.clone();
+    expected.sort();
+    assert_eq!(replayed, expected);
+
+    // An interrupted non-idempotent call is not run again either: marked
+    // replayed, with the error it was answered with.
+    let server = rt
+        .block_on(
+            MockServer::builder()
+                .scenarios(bedrock_client::mock::parse_scenarios(NAPS).unwrap())
+                .start(),
+        )
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("sessions.db");
+    let config = home.path().join("agent.toml");
+    std::fs::write(&config, "[tools.sleep_tool]\nidempotent = false\n").unwrap();
+    let config = config.to_str().unwrap().to_owned();
+    let flags = ["--config", config.as_str()];
+    let journaled = kill_mid_batch(home.path(), &server, &store, &flags);
+    let doc = resume(home.path(), &server, &store, &flags);
+    let finished = finished_events(&doc);
+    assert_eq!(finished.len(), 4, "{doc}");
+    for (id, event) in &finished {
+        assert_eq!(event["replayed"], true, "{event}");
+        if !journaled.contains(id) {
+            assert_eq!(event["failure"], "cancelled", "{event}");
+            assert!(
+                event["error"].as_str().unwrap().contains("not idempotent"),
+                "{event}"
+            );
+        }
+    }
+    drop(rt);
+}

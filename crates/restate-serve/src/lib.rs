@@ -31,7 +31,8 @@
 //! journal without running anything; the run then continues with
 //! [`Agent::resume`](agent_core::Agent::resume) from what they hold: a
 //! finished model call is not made again, finished tool calls are not run
-//! again (their results are replayed, `tool_call_replayed` events), an
+//! again (their results are replayed: `tool_call_replayed` events and
+//! `tool_call_finished` with `"replayed": true`), an
 //! unfinished call runs again unless its tool is not idempotent (then it is
 //! answered with an error saying so). A step whose result Restate had not
 //! acknowledged when the endpoint died is not in the journal: what it

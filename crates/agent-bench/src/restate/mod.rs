@@ -12,8 +12,12 @@
 //!   second, p50/p99 of each turn's time over Q1's floor (two model calls
 //!   and its slowest tool), and the endpoint's resident memory per session
 //!   in flight (its peak during the load less its idle figure, over N).
+//!   With `--restate-endpoints N` above 1, the same load again through
+//!   `restate-lb`'s proxy in front of one endpoint (the hop's cost) and of
+//!   N endpoints (one deployment address), side by side ([`load`]).
 
 mod endpoint;
+mod load;
 mod server;
 
 use std::sync::Arc;
@@ -28,6 +32,7 @@ use crate::demo_plugin::DemoPlugin;
 use crate::measure::{self, Stats};
 use crate::servers::ServerRuntime;
 use endpoint::Endpoint;
+use load::Load;
 use server::{RestateServer, free_port};
 
 /// The figures of one overhead case.
@@ -50,27 +55,16 @@ struct Overhead {
     overhead_per_entry_ms: f64,
 }
 
-/// The figures of the load case.
-#[derive(Debug, Serialize)]
-struct Load {
-    case: String,
-    sessions: usize,
-    runs_per_second: f64,
-    /// Q1's floor at this latency.
-    limit_ms: f64,
-    overhead_p50_ms: f64,
-    overhead_p99_ms: f64,
-    /// The endpoint's RSS before the load, and at its peak during it.
-    idle_rss_kib: Option<u64>,
-    peak_rss_kib: Option<u64>,
-    rss_per_session_kib: Option<f64>,
-}
-
 /// The whole report.
 #[derive(Debug, Serialize)]
 struct Report {
     overhead: Vec<Overhead>,
+    /// One endpoint, registered directly.
     load: Load,
+    /// With `--restate-endpoints N` above 1: one endpoint, then N, behind
+    /// `restate-lb`'s proxy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    load_behind_proxy: Vec<Load>,
 }
 
 /// Runs the Restate bench and prints the figures.
@@ -188,30 +182,32 @@ async fn measure_all(
         load_case.id()
     );
     let slow = server_runtime.start(load_case.latency, false).await?;
-    let endpoint = Endpoint::start(
+    let model = slow.server.endpoint_url();
+    let setup = load::Setup {
+        restate: &restate,
         agent,
-        &plugin.path,
-        &slow.server.endpoint_url(),
-        free_port()?,
+        plugin: &plugin.path,
+        model: &model,
         scratch,
-    )
-    .await?;
-    restate.register(&endpoint.uri).await?;
-    // One turn first, so the idle figure is a warm endpoint's.
-    restate.send("load-warmup", load_case.prompt()).await?;
-    let idle = endpoint.rss_kib();
-    let load = load(
-        &restate,
-        &endpoint,
-        &load_case,
-        usize::try_from(args.restate_sessions).unwrap_or(usize::MAX),
-        idle,
-    )
-    .await?;
-    drop(endpoint);
+        case: &load_case,
+        sessions: usize::try_from(args.restate_sessions).unwrap_or(usize::MAX),
+    };
+    let load = load::measure(&setup, 1, false).await?;
+    let mut load_behind_proxy = Vec::new();
+    let endpoints = usize::try_from(args.restate_endpoints).unwrap_or(usize::MAX);
+    if endpoints > 1 {
+        for n in [1, endpoints] {
+            eprintln!("restate: the same load through restate-lb, {n} endpoint(s)");
+            load_behind_proxy.push(load::measure(&setup, n, true).await?);
+        }
+    }
     drop(slow);
     drop(fast);
-    Ok(Report { overhead, load })
+    Ok(Report {
+        overhead,
+        load,
+        load_behind_proxy,
+    })
 }
 
 /// The journal entries one run of `case` writes: the prompt, each model
@@ -225,72 +221,6 @@ fn entries(case: &Case) -> usize {
         .filter(|t| !t.tool_calls.is_empty())
         .count();
     1 + turns + case.tool_calls() + batches
-}
-
-async fn load(
-    restate: &RestateServer,
-    endpoint: &Endpoint,
-    case: &Case,
-    sessions: usize,
-    idle: Option<u64>,
-) -> Result<Load, Failure> {
-    let started = Instant::now();
-    let mut turns = tokio::task::JoinSet::new();
-    for i in 0..sessions {
-        let http = restate.http.clone();
-        let url = format!("{}/Agent/load-{i}/send", restate.ingress);
-        let prompt = case.prompt().to_owned();
-        turns.spawn(async move {
-            let t = Instant::now();
-            let response = http.post(url).json(&prompt).send().await;
-            match response {
-                Ok(r) if r.status().is_success() => Ok(t.elapsed()),
-                Ok(r) => Err(format!("{}", r.status())),
-                Err(e) => Err(e.to_string()),
-            }
-        });
-    }
-    let mut peak = idle;
-    let mut took = Vec::with_capacity(sessions);
-    loop {
-        tokio::select! {
-            next = turns.join_next() => match next {
-                None => break,
-                Some(Ok(Ok(d))) => took.push(d),
-                Some(Ok(Err(e))) => return Err(Failure::Model(format!("a load turn failed: {e}"))),
-                Some(Err(e)) => return Err(Failure::Other(format!("a load task failed: {e}"))),
-            },
-            () = tokio::time::sleep(Duration::from_millis(20)) => {
-                peak = peak.max(endpoint.rss_kib());
-            }
-        }
-    }
-    let wall = started.elapsed();
-    let limit = case.limit();
-    let mut over: Vec<f64> = took
-        .iter()
-        .map(|d| (d.as_secs_f64() - limit.as_secs_f64()) * 1e3)
-        .collect();
-    over.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        let i = ((over.len() as f64 - 1.0) * p).round() as usize;
-        over.get(i).copied().unwrap_or(f64::NAN)
-    };
-    let per_session = match (idle, peak) {
-        (Some(i), Some(p)) => Some(p.saturating_sub(i) as f64 / sessions.max(1) as f64),
-        _ => None,
-    };
-    Ok(Load {
-        case: case.id(),
-        sessions,
-        runs_per_second: sessions as f64 / wall.as_secs_f64(),
-        limit_ms: limit.as_secs_f64() * 1e3,
-        overhead_p50_ms: pct(0.50),
-        overhead_p99_ms: pct(0.99),
-        idle_rss_kib: idle,
-        peak_rss_kib: peak,
-        rss_per_session_kib: per_session,
-    })
 }
 
 fn print(report: &Report, args: &BenchArgs) -> Result<(), Failure> {
@@ -317,18 +247,9 @@ fn print(report: &Report, args: &BenchArgs) -> Result<(), Failure> {
             o.overhead_per_entry_ms
         ));
     }
-    let l = &report.load;
-    table.push_str(&format!(
-        "\nload: {} sessions at once, {}: {:.1} runs/s; over the {:.0} ms floor: p50 {:.1} ms, p99 {:.1} ms; endpoint RSS {} -> {} KiB, {} KiB per session in flight\n",
-        l.sessions,
-        l.case,
-        l.runs_per_second,
-        l.limit_ms,
-        l.overhead_p50_ms,
-        l.overhead_p99_ms,
-        l.idle_rss_kib.map_or("?".into(), |v| v.to_string()),
-        l.peak_rss_kib.map_or("?".into(), |v| v.to_string()),
-        l.rss_per_session_kib.map_or("?".into(), |v| format!("{v:.1}")),
-    ));
+    let loads: Vec<&Load> = std::iter::once(&report.load)
+        .chain(&report.load_behind_proxy)
+        .collect();
+    table.push_str(&load::table(&loads));
     agent_cli::stdout::line(table.trim_end().to_owned())
 }

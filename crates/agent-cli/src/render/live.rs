@@ -343,6 +343,8 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                     ));
                 }
             }
+            // Shown by its `ToolCallReplayed` line already.
+            EventKind::ToolCallFinished { replayed: true, .. } => {}
             EventKind::ToolCallFinished {
                 id,
                 name,
@@ -511,6 +513,8 @@ fn plain_line(kind: EventKind) -> Option<String> {
             waited,
             ..
         } => Some(super::stall::stalled_line(&name, &held_by, waited)),
+        // Shown by its `ToolCallReplayed` line already.
+        EventKind::ToolCallFinished { replayed: true, .. } => None,
         EventKind::ToolCallFinished {
             name,
             failure,

@@ -209,6 +209,15 @@ pub enum EventKind {
         /// result, the tool not run.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         cached: bool,
+        /// On resume: not run in this process, its result taken from the
+        /// session's journal (or, for a non-idempotent tool cut off
+        /// mid-call, an error saying it was not repeated); the same call's
+        /// [`EventKind::ToolCallReplayed`] comes just before. Its times and
+        /// `attempts` are 0; `failure` is `failed` for a journaled error
+        /// result (the original kind is not journaled) and `cancelled` for
+        /// the interrupted non-idempotent call.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replayed: bool,
         /// What held it back between `queued_ms` and `started_ms`.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         waits: Vec<crate::CallWait>,
@@ -229,7 +238,9 @@ pub enum EventKind {
     },
     /// On resume: a call of the interrupted batch that is not run again,
     /// its result taken from the session's journal (or, for a
-    /// non-idempotent tool cut off mid-call, an error saying so).
+    /// non-idempotent tool cut off mid-call, an error saying so). Followed
+    /// by the call's [`EventKind::ToolCallFinished`] with `replayed`, so
+    /// the finished events cover every call of the batch.
     ToolCallReplayed {
         /// Which model turn.
         iteration: u32,
@@ -451,6 +462,7 @@ impl CallObserver for EventLog {
             elapsed: outcome.elapsed,
             attempts: outcome.attempts,
             cached: outcome.cached,
+            replayed: false,
             waits: outcome.waits.clone(),
         });
     }

@@ -199,7 +199,8 @@ impl Agent {
     /// Continues a run that was interrupted (see [`crate::session::restore`]):
     /// a pending model call is made; of a pending batch, the finished calls
     /// are not run again (their journaled results are used and reported as
-    /// [`EventKind::ToolCallReplayed`]), and the others run again, except
+    /// [`EventKind::ToolCallReplayed`], then [`EventKind::ToolCallFinished`]
+    /// with `replayed`), and the others run again, except
     /// those of tools declared non-idempotent, which are answered with an
     /// error saying so. With nothing pending, the last answer is returned.
     pub async fn resume(

@@ -3,13 +3,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::run::{Next, Run};
 use super::{AgentError, AgentRun, EventKind};
 use crate::session::Pending;
-use crate::{CallObserver, ContentBlock, Message, Role, StopReason, ToolResult, ToolUse};
+use crate::{
+    CallFailure, CallObserver, ContentBlock, Message, Role, StopReason, ToolResult, ToolUse,
+};
 
 impl<'a> Run<'a> {
     /// Continues from `pending` (see [`super::Agent::resume`]).
@@ -57,13 +60,8 @@ impl<'a> Run<'a> {
         let mut rerun_at = Vec::new();
         for (index, call) in calls.iter().enumerate() {
             if let Some(result) = done.remove(&call.id) {
-                self.log.emit(EventKind::ToolCallReplayed {
-                    iteration: self.iteration,
-                    index,
-                    id: call.id.clone(),
-                    name: call.name.clone(),
-                    error: result.is_error(),
-                });
+                let failure = result.is_error().then_some(CallFailure::Failed);
+                self.replayed(index, call, &result, failure);
                 results[index] = Some(result);
             } else if interrupted && !self.agent.is_idempotent(&call.name) {
                 let result = ToolResult::error(
@@ -74,13 +72,7 @@ impl<'a> Run<'a> {
                     ),
                 );
                 self.journaling.tool_result(index, &call.name, &result);
-                self.log.emit(EventKind::ToolCallReplayed {
-                    iteration: self.iteration,
-                    index,
-                    id: call.id.clone(),
-                    name: call.name.clone(),
-                    error: true,
-                });
+                self.replayed(index, call, &result, Some(CallFailure::Cancelled));
                 results[index] = Some(result);
             } else {
                 rerun.push(call.clone());
@@ -127,5 +119,46 @@ impl<'a> Run<'a> {
             return Next::Stop(super::run::Stop::Cancelled);
         }
         Next::Think
+    }
+
+    /// Reports a call of the interrupted batch answered without running:
+    /// `tool_call_replayed` (as before), then its `tool_call_finished`
+    /// marked `replayed`, so a reader of the finished calls sees the whole
+    /// batch.
+    fn replayed(
+        &self,
+        index: usize,
+        call: &ToolUse,
+        result: &ToolResult,
+        failure: Option<CallFailure>,
+    ) {
+        self.log.emit(EventKind::ToolCallReplayed {
+            iteration: self.iteration,
+            index,
+            id: call.id.clone(),
+            name: call.name.clone(),
+            error: result.is_error(),
+        });
+        self.log.emit(EventKind::ToolCallFinished {
+            iteration: self.iteration,
+            index,
+            id: call.id.clone(),
+            name: call.name.clone(),
+            failure,
+            error: failure.map(|_| {
+                result
+                    .content
+                    .iter()
+                    .map(crate::ToolResultContent::to_text)
+                    .collect()
+            }),
+            queued: Duration::ZERO,
+            started: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            attempts: 0,
+            cached: false,
+            replayed: true,
+            waits: Vec::new(),
+        });
     }
 }
