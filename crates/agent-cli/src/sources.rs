@@ -111,7 +111,10 @@ mod tests {
             second: "MCP server `ev`".into(),
         };
         let text = clash_help(&e);
-        assert!(text.contains("[mcp.ev]\n  # command/args or url as now\n  prefix = \"ev_\""), "{text}");
+        assert!(
+            text.contains("[mcp.ev]\n  # command/args or url as now\n  prefix = \"ev_\""),
+            "{text}"
+        );
         assert!(text.contains("ev_echo"), "{text}");
         let plain = tool_api::RegistryError::Duplicate {
             name: "echo".into(),

@@ -91,7 +91,10 @@ async fn an_http_server_that_is_down_is_one_clear_error() {
     assert!(err.contains("check that the server is running"), "{err}");
     assert!(!err.contains("rmcp::"), "{err}");
     assert!(!err.contains("ERROR"), "no raw log lines: {err}");
-    assert!(!err.contains("stderr"), "an HTTP server has no stderr: {err}");
+    assert!(
+        !err.contains("stderr"),
+        "an HTTP server has no stderr: {err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,7 +31,12 @@ fn every_command_that_loads_tools_warns_of_unknown_names_once() {
     let call = agent_in(home.path())
         .args(["tools", "--plugin"])
         .arg(&plugin)
-        .args(["--call", "get_weather", "--input", r#"{"location":"Paris"}"#])
+        .args([
+            "--call",
+            "get_weather",
+            "--input",
+            r#"{"location":"Paris"}"#,
+        ])
         .output()
         .unwrap();
     let approve = agent_in(home.path())
@@ -51,7 +56,9 @@ fn every_command_that_loads_tools_warns_of_unknown_names_once() {
         );
         assert!(!err.contains("WARN"), "a plain line, not a log line: {err}");
         assert!(
-            err.contains("warning: [tools.get_weather] resource \"file:path\" is one plain resource"),
+            err.contains(
+                "warning: [tools.get_weather] resource \"file:path\" is one plain resource"
+            ),
             "{err}"
         );
         assert!(err.contains("\"file:/path\""), "{err}");
@@ -76,5 +83,8 @@ fn tools_json_shows_the_scheduling_applied() {
     let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
     let weather = rows.iter().find(|r| r["name"] == "get_weather").unwrap();
     assert_eq!(weather["scheduling"]["concurrency"], 2, "{weather}");
-    assert_eq!(weather["scheduling"]["exclusive"][0], "file:path", "{weather}");
+    assert_eq!(
+        weather["scheduling"]["exclusive"][0], "file:path",
+        "{weather}"
+    );
 }

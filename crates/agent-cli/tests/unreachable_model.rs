@@ -28,7 +28,14 @@ fn bedrock_at_a_closed_port_fails_after_three_attempts() {
     let home = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{}", closed_port());
     let out = agent_with_keys(home.path())
-        .args(["run", "--region", "us-east-1", "--endpoint-url", &url, "hello"])
+        .args([
+            "run",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &url,
+            "hello",
+        ])
         .output()
         .unwrap();
     assert_gave_up_quickly(&out, &url);

@@ -612,10 +612,7 @@ async fn a_server_that_refuses_connections_gets_three_attempts_not_the_throttlin
         assert!(text.contains("http://127.0.0.1:9/v1"), "{text}");
         assert!(text.contains("check that the server is running"), "{text}");
         assert!(text.contains("tried 3 times"), "{text}");
-        assert_eq!(
-            err.model_error().unwrap().kind,
-            ModelErrorKind::Unreachable
-        );
+        assert_eq!(err.model_error().unwrap().kind, ModelErrorKind::Unreachable);
     }
 }
 

@@ -99,7 +99,13 @@ impl Connection {
                         faults: WireFaults::default(),
                         generation,
                     }),
-                    Ok(Err(e)) => Err(fail(http_failure(url, &e), Vec::new())),
+                    Ok(Err(e)) => {
+                        let reason = match unreachable(url).await {
+                            Some(reason) => reason,
+                            None => http_failure(url, &e),
+                        };
+                        Err(fail(reason, Vec::new()))
+                    }
                     Err(_) => Err(fail(
                         format!("it did not answer initialize within {limit:?}"),
                         Vec::new(),
@@ -163,6 +169,34 @@ fn spawn_failure(error: &std::io::Error, cwd: Option<&std::path::Path>) -> Strin
             dir.display()
         ),
         _ => format!("cannot run its command: {error}"),
+    }
+}
+
+/// Why nothing answers at `url`, if nothing does: rmcp's error keeps only
+/// "error sending request", not its cause, so a failed `initialize` is
+/// followed by one plain TCP connect to the URL's host and port to tell a
+/// server that is down (connection refused) or a host that does not
+/// resolve from one that answered badly (`None`).
+async fn unreachable(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
+        Ok(Ok(_)) | Err(_) => None,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(format!(
+            "connection refused: nothing is listening at {url}; check that the server is running \
+             and the URL (host, port, path) is right"
+        )),
+        Ok(Err(e)) => Some(format!(
+            "cannot connect to {url}: {e}; check that the server is running and the URL is right"
+        )),
     }
 }
 

@@ -205,6 +205,9 @@ mod tests {
         );
         // With `inherit_env` the process keeps the agent's environment
         // (not cleared) and these are only added.
-        assert_eq!(names(child_env(agent(), &configured, true)), ["AWS_PROFILE"]);
+        assert_eq!(
+            names(child_env(agent(), &configured, true)),
+            ["AWS_PROFILE"]
+        );
     }
 }

@@ -171,7 +171,6 @@ fn plain_types(message: &str) -> String {
         }
     }
     out.push_str(rest);
-    let mut out = out;
     for (from, to) in WORDS.iter().rev() {
         out = out.replace(&format!("expected {from}"), &format!("expected {to}"));
     }

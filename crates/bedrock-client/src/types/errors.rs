@@ -245,7 +245,9 @@ where
             } else if d.is_user() {
                 ModelError::new(ModelErrorKind::Other, context)
             } else if nothing_listening(&err) {
-                ModelError::unreachable(format!("could not connect to {UNREACHED_ENDPOINT}: {context}"))
+                ModelError::unreachable(format!(
+                    "could not connect to {UNREACHED_ENDPOINT}: {context}"
+                ))
             } else {
                 ModelError::new(
                     ModelErrorKind::Network,
