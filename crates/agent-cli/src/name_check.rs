@@ -18,7 +18,7 @@ pub fn warnings<'a>(settings: &Settings, loaded: impl IntoIterator<Item = &'a st
     let mut out = Vec::new();
     for name in settings.tools.value.keys().filter(|n| unknown(n)) {
         out.push(format!(
-            "warning: [tools.{name}] ({}) names no loaded tool, so its settings apply to \
+            "warning: [tools.{name}] names no loaded tool, so its settings (in {}) apply to \
              nothing{}; loaded: {listed}",
             settings.tools.source,
             did_you_mean(name, &loaded)

@@ -48,10 +48,10 @@ fn every_command_that_loads_tools_warns_of_unknown_names_once() {
     for out in [&listing, &call, &approve] {
         assert!(out.status.success(), "{}", stderr(out));
         let err = stderr(out);
-        let line = "warning: [tools.get_wether] (file ";
+        let line = "warning: [tools.get_wether] names no loaded tool, so its settings (in file ";
         assert_eq!(err.matches(line).count(), 1, "{err}");
         assert!(
-            err.contains("names no loaded tool, so its settings apply to nothing (did you mean `get_weather`?); loaded: "),
+            err.contains("apply to nothing (did you mean `get_weather`?); loaded: "),
             "{err}"
         );
         assert!(!err.contains("WARN"), "a plain line, not a log line: {err}");
