@@ -148,19 +148,8 @@ pub fn agent(
     }
     let builder = builder.approvals(approvals(settings, &[]));
     let agent = builder.build().map_err(|e| Failure::Usage(e.to_string()))?;
-    // Settings for a tool no source offers apply to nothing: say so, as a
-    // typo in a name would otherwise go unnoticed.
-    for name in agent.unknown_tool_settings() {
-        let available: Vec<&str> = agent.tools().names().collect();
-        tracing::warn!(
-            "[tools.{name}] names no loaded tool, so its settings apply to nothing (tools: {})",
-            if available.is_empty() {
-                "none".to_string()
-            } else {
-                available.join(", ")
-            }
-        );
-    }
+    // Settings for a tool no source offers were warned of when the tools
+    // were loaded (`sources::from_settings`, `name_check`).
     Ok(agent)
 }
 

@@ -13,6 +13,7 @@ pub mod attach;
 pub mod backend;
 pub mod exit;
 pub mod json;
+pub mod name_check;
 pub mod plugins;
 pub mod render;
 pub mod session;

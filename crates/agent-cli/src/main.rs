@@ -165,7 +165,8 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
 /// Logs go to stderr, quiet by default: warnings only, unless `-v` or
 /// `RUST_LOG`. The AWS crates' own warnings (an IMDS probe failing, say) are
 /// raw debug dumps; every failure that matters reaches the user as an error
-/// of ours, so they show only with `-v`. Colour only on a terminal, and not
+/// of ours, so they show only with `-v`; so are rmcp's (an MCP server that
+/// cannot be reached is our error naming it and its URL). Colour only on a terminal, and not
 /// with `NO_COLOR` (`color`): a piped log is plain text. With `export`, the
 /// GenAI spans and metrics go to it too, whatever the log filter says.
 fn init_logging(verbose: u8, color: bool, export: Option<&agent_cli::telemetry::Export>) {
@@ -174,7 +175,7 @@ fn init_logging(verbose: u8, color: bool, export: Option<&agent_cli::telemetry::
     use tracing_subscriber::{EnvFilter, fmt};
     let default = match verbose {
         0 => {
-            "warn,aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_runtime=error"
+            "warn,aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_runtime=error,rmcp=off"
         }
         1 => "info,agent_core=debug,bedrock_client=debug",
         _ => "debug,agent_core=trace,bedrock_client=trace",

@@ -25,15 +25,19 @@ pub struct Sources {
     pub mcp: McpSources,
 }
 
-/// The tools of the settings' plugins and MCP servers.
+/// The tools of the settings' plugins and MCP servers; names in the
+/// settings that none of them has are warned of on stderr
+/// ([`crate::name_check`]).
 pub async fn from_settings(settings: &Settings) -> Result<Sources, Failure> {
-    load(
+    let sources = load(
         &settings.plugins.value,
         settings.plugins_dir.value.as_deref(),
         &settings.plugin_prefixes.value,
         &settings.mcp.value,
     )
-    .await
+    .await?;
+    crate::name_check::warn(settings, sources.registry.names());
+    Ok(sources)
 }
 
 /// Loads the plugin `files` and `dir` and the `prefixed` ones (prefix →
@@ -60,10 +64,63 @@ pub async fn load(
         tracing::info!("MCP servers started in {:?}", mcp.startup);
     }
     mcp.register_into(&mut registry)
-        .map_err(|e| Failure::Plugin(e.to_string()))?;
+        .map_err(|e| Failure::Plugin(clash_help(&e)))?;
     Ok(Sources {
         registry,
         plugins,
         mcp,
     })
+}
+
+/// A registry error, with how to resolve a name clash that involves an MCP
+/// server: its `prefix`, which only an `agent.toml` table can set (an
+/// `--mcp` flag has no room for one, and replaces the file's servers).
+fn clash_help(error: &tool_api::RegistryError) -> String {
+    let tool_api::RegistryError::Duplicate {
+        name,
+        first,
+        second,
+    } = error
+    else {
+        return error.to_string();
+    };
+    let server = [first, second]
+        .into_iter()
+        .find_map(|s| s.strip_prefix("MCP server `")?.strip_suffix('`'));
+    let Some(server) = server else {
+        return error.to_string();
+    };
+    format!(
+        "{error}.\nTo keep both, give the MCP server a prefix in agent.toml (its tools become \
+         {server}_{name}, …):\n\n  [mcp.{server}]\n  # command/args or url as now\n  \
+         prefix = \"{server}_\"\n\n(an --mcp flag cannot set a prefix and replaces the file's \
+         [mcp] servers: drop the --mcp flag once the table is there; a plugin takes one with \
+         --plugin-prefix PREFIX=PATH)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clash_with_an_mcp_server_says_how_to_prefix_it() {
+        let e = tool_api::RegistryError::Duplicate {
+            name: "echo".into(),
+            first: "plugin /x/libdemo.so".into(),
+            second: "MCP server `ev`".into(),
+        };
+        let text = clash_help(&e);
+        assert!(
+            text.contains("[mcp.ev]\n  # command/args or url as now\n  prefix = \"ev_\""),
+            "{text}"
+        );
+        assert!(text.contains("ev_echo"), "{text}");
+        let plain = tool_api::RegistryError::Duplicate {
+            name: "echo".into(),
+            first: "plugin a".into(),
+            second: "plugin b".into(),
+        };
+        assert_eq!(clash_help(&plain), plain.to_string());
+    }
 }

@@ -588,3 +588,46 @@ async fn retryable_tool_errors_surface_in_events() {
         }
     )));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_refuses_connections_gets_three_attempts_not_the_throttling_budget() {
+    for streaming in [false, true] {
+        let down = (0..10).map(|_| {
+            ModelError::unreachable("could not connect to http://127.0.0.1:9/v1: refused")
+        });
+        let backend = Arc::new(ScriptedBackend::reference().with_faults(down));
+        let start = Instant::now();
+        let err = agent(backend.clone(), streaming)
+            .run("hello")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            backend.requests().len(),
+            agent_core::UNREACHABLE_ATTEMPTS as usize
+        );
+        assert_eq!(agent_core::UNREACHABLE_ATTEMPTS, 3);
+        // for_model(): 200 then 400 ms between the three attempts.
+        assert_eq!(start.elapsed(), Duration::from_millis(600));
+        let text = err.to_string();
+        assert!(text.contains("http://127.0.0.1:9/v1"), "{text}");
+        assert!(text.contains("check that the server is running"), "{text}");
+        assert!(text.contains("tried 3 times"), "{text}");
+        assert_eq!(err.model_error().unwrap().kind, ModelErrorKind::Unreachable);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_connection_between_throttles_does_not_shorten_the_throttling_budget() {
+    // Twelve throttles with two refusals among them: still survived.
+    let mut faults: Vec<ModelError> = (0..12)
+        .map(|_| ModelError::throttled("Too many requests"))
+        .collect();
+    faults.insert(3, ModelError::unreachable("refused"));
+    faults.insert(8, ModelError::unreachable("refused"));
+    let backend = Arc::new(ScriptedBackend::reference().with_faults(faults));
+    let run = agent(backend.clone(), false)
+        .run(reference::queries()[0].prompt.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(run.metrics.turns[0].model_attempts, 15);
+}

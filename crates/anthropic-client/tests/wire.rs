@@ -311,7 +311,7 @@ async fn throttle_every_n_and_a_missing_key_header() {
 }
 
 #[tokio::test]
-async fn an_unreachable_server_is_a_retryable_network_error() {
+async fn an_unreachable_server_is_an_unreachable_error_retried_a_few_times() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
@@ -321,7 +321,7 @@ async fn an_unreachable_server_is_a_retryable_network_error() {
         .build()
         .unwrap();
     let e = backend.converse(&request("story")).await.unwrap_err();
-    assert_eq!(e.kind, ModelErrorKind::Network, "{e}");
+    assert_eq!(e.kind, ModelErrorKind::Unreachable, "{e}");
     assert!(e.is_retryable());
     assert!(e.message.contains(&addr.to_string()), "{e}");
 }

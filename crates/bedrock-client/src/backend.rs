@@ -63,6 +63,8 @@ pub struct BedrockBackend {
     profile: Option<String>,
     /// How long a stream may go without an event.
     stream_idle_timeout: Duration,
+    /// The endpoint override, named when nothing answers there.
+    endpoint_url: Option<String>,
 }
 
 type Receiver = EventReceiver<ConverseStreamOutput, ConverseStreamOutputError>;
@@ -94,18 +96,23 @@ impl BedrockBackend {
         model_id: String,
         profile: Option<String>,
         stream_idle_timeout: Duration,
+        endpoint_url: Option<String>,
     ) -> Self {
         Self {
             client,
             model_id,
             profile,
             stream_idle_timeout,
+            endpoint_url,
         }
     }
 
     /// `error`, with the profile named when credentials could not be had:
     /// the chain's help says where a profile comes from by default, which is
     /// not where this one came from.
+    ///
+    /// A server that refuses connections is named by its URL (the endpoint
+    /// override, or the region's endpoint).
     fn naming_profile(&self, mut error: ModelError) -> ModelError {
         if let (ModelErrorKind::Credentials, Some(profile)) = (&error.kind, &self.profile) {
             error.message = error.message.replacen(
@@ -113,6 +120,17 @@ impl BedrockBackend {
                 &format!("profile `{profile}` as configured"),
                 1,
             );
+        }
+        if error.kind == ModelErrorKind::Unreachable {
+            let endpoint = match (&self.endpoint_url, self.client.config().region()) {
+                (Some(url), _) => url.clone(),
+                (None, Some(region)) => format!("the Bedrock endpoint of {region}"),
+                (None, None) => return error,
+            };
+            error.message =
+                error
+                    .message
+                    .replacen(crate::types::errors::UNREACHED_ENDPOINT, &endpoint, 1);
         }
         error
     }

@@ -237,8 +237,8 @@ impl BedrockBackendBuilder {
             .timeout_config(timeouts)
             .stalled_stream_protection(stalled)
             .region(region);
-        if let Some(url) = self.endpoint_url {
-            config = config.endpoint_url(url);
+        if let Some(url) = &self.endpoint_url {
+            config = config.endpoint_url(url.clone());
         }
         if let Some(credentials) = credentials {
             config = config.credentials_provider(credentials);
@@ -248,6 +248,7 @@ impl BedrockBackendBuilder {
             self.model_id,
             self.profile,
             self.stream_idle_timeout,
+            self.endpoint_url,
         ))
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use agent_core::{ModelError, ModelErrorKind};
 
 /// A request that got no usable HTTP answer. Each becomes a retryable
-/// [`ModelError`]: [`ModelErrorKind::Network`], or
+/// [`ModelError`]: [`ModelErrorKind::Network`],
+/// [`ModelErrorKind::Unreachable`] for a connection nothing accepted, or
 /// [`ModelErrorKind::Stream`] for a stream that broke midway.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
@@ -76,10 +77,13 @@ impl TransportError {
         }
     }
 
-    /// The kind the agent's retry policy sees: both are retried.
+    /// The kind the agent's retry policy sees: all are retried, a
+    /// connection nothing accepted only a few times
+    /// ([`ModelErrorKind::Unreachable`]: the server is down or the URL wrong).
     pub fn kind(&self) -> ModelErrorKind {
         match self {
             Self::StreamBroke { .. } => ModelErrorKind::Stream,
+            Self::Connect { .. } => ModelErrorKind::Unreachable,
             _ => ModelErrorKind::Network,
         }
     }
@@ -163,7 +167,7 @@ mod tests {
             detail: "connection refused".into(),
         }
         .into();
-        assert_eq!(e.kind, ModelErrorKind::Network);
+        assert_eq!(e.kind, ModelErrorKind::Unreachable);
         assert!(e.is_retryable());
         assert_eq!(
             e.message,

@@ -13,6 +13,33 @@ use crate::ConfigError;
 /// configuration says otherwise: long enough for `npx` to unpack a package.
 pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The variables a stdio server inherits from the agent unless its
+/// configuration says [`McpServerConfig::inherit_env`]: the official SDKs'
+/// default allow-list (the TypeScript SDK's `getDefaultEnvironment`, itself
+/// modelled on `sudo`'s), so a server finds its interpreter and home
+/// directory but never sees the agent's API keys or cloud credentials.
+#[cfg(not(windows))]
+pub const INHERITED_ENV_VARS: &[&str] = &["HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER"];
+
+/// The variables a stdio server inherits from the agent unless its
+/// configuration says [`McpServerConfig::inherit_env`] (the official SDKs'
+/// Windows allow-list).
+#[cfg(windows)]
+pub const INHERITED_ENV_VARS: &[&str] = &[
+    "APPDATA",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "LOCALAPPDATA",
+    "PATH",
+    "PROCESSOR_ARCHITECTURE",
+    "SYSTEMDRIVE",
+    "SYSTEMROOT",
+    "TEMP",
+    "USERNAME",
+    "USERPROFILE",
+    "PROGRAMFILES",
+];
+
 /// One MCP server: where it runs, and how its tools join the agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct McpServerConfig {
@@ -35,6 +62,11 @@ pub struct McpServerConfig {
     pub concurrency: Option<usize>,
     /// A server that fails to start is a warning, not an error.
     pub optional: bool,
+    /// A stdio server gets the agent's whole environment, not only
+    /// [`INHERITED_ENV_VARS`] and its `env`: API keys and credentials
+    /// included, so only for a server trusted with them.
+    #[serde(default)]
+    pub inherit_env: bool,
 }
 
 /// How the agent talks to a server.
@@ -47,7 +79,9 @@ pub enum Transport {
         command: String,
         /// Its arguments.
         args: Vec<String>,
-        /// Variables added to the agent's environment for it.
+        /// Its variables, beside the few it inherits from the agent
+        /// ([`INHERITED_ENV_VARS`]; all of them with
+        /// [`McpServerConfig::inherit_env`]); they win over inherited ones.
         env: BTreeMap<String, String>,
         /// Its working directory; the agent's when `None`.
         cwd: Option<PathBuf>,
@@ -86,6 +120,7 @@ impl McpServerConfig {
             tools: None,
             concurrency: None,
             optional: false,
+            inherit_env: false,
         }
     }
 

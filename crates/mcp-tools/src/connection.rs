@@ -52,9 +52,9 @@ impl Connection {
             stderr,
         };
         match &config.transport {
-            Transport::Stdio { .. } => {
-                let (child, stdout, stdin) = ChildServer::spawn(&config.transport)
-                    .map_err(|e| fail(format!("cannot run its command: {e}"), Vec::new()))?;
+            Transport::Stdio { cwd, .. } => {
+                let (child, stdout, stdin) = ChildServer::spawn(config)
+                    .map_err(|e| fail(spawn_failure(&e, cwd.as_deref()), Vec::new()))?;
                 let faults = WireFaults::default();
                 let stdout = WatchedStdout::new(stdout, faults.clone());
                 let init = tokio::time::timeout(limit, events.serve((stdout, stdin))).await;
@@ -99,7 +99,13 @@ impl Connection {
                         faults: WireFaults::default(),
                         generation,
                     }),
-                    Ok(Err(e)) => Err(fail(format!("initialize failed: {e}"), Vec::new())),
+                    Ok(Err(e)) => {
+                        let reason = match unreachable(url).await {
+                            Some(reason) => reason,
+                            None => http_failure(url, &e),
+                        };
+                        Err(fail(reason, Vec::new()))
+                    }
                     Err(_) => Err(fail(
                         format!("it did not answer initialize within {limit:?}"),
                         Vec::new(),
@@ -153,6 +159,105 @@ impl Connection {
     }
 }
 
+/// Why a stdio server's process did not start: a missing working
+/// directory is named as such (the OS reports it as the command's "No such
+/// file or directory").
+fn spawn_failure(error: &std::io::Error, cwd: Option<&std::path::Path>) -> String {
+    match cwd {
+        Some(dir) if !dir.is_dir() => format!(
+            "its working directory (cwd) {} does not exist or is not a directory",
+            dir.display()
+        ),
+        _ => format!("cannot run its command: {error}"),
+    }
+}
+
+/// Why nothing answers at `url`, if nothing does: rmcp's error keeps only
+/// "error sending request", not its cause, so a failed `initialize` is
+/// followed by one plain TCP connect to the URL's host and port to tell a
+/// server that is down (connection refused) or a host that does not
+/// resolve from one that answered badly (`None`).
+async fn unreachable(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
+        Ok(Ok(_)) | Err(_) => None,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(format!(
+            "connection refused: nothing is listening at {url}; check that the server is running \
+             and the URL (host, port, path) is right"
+        )),
+        Ok(Err(e)) => Some(format!(
+            "cannot connect to {url}: {e}; check that the server is running and the URL is right"
+        )),
+    }
+}
+
+/// Why an HTTP server gave no session, for a person: connection refused
+/// and unknown hosts said plainly with what to check; otherwise rmcp's
+/// message, without its transport type names.
+fn http_failure(url: &str, error: &(dyn std::error::Error + 'static)) -> String {
+    let mut causes = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            causes.push("Connection refused".to_owned());
+        }
+        causes.push(e.to_string());
+        current = e.source();
+    }
+    let all = causes.join(": ");
+    if all.contains("Connection refused") || all.contains("connection refused") {
+        return format!(
+            "connection refused: nothing is listening at {url}; check that the server is running \
+             and the URL (host, port, path) is right"
+        );
+    }
+    if all.contains("dns error") || all.contains("failed to lookup address") {
+        return format!("cannot resolve the host of {url}; check the URL");
+    }
+    let first = causes.first().map(String::as_str).unwrap_or_default();
+    format!("initialize failed: {}", without_type_names(first))
+}
+
+/// `text` without rmcp's bracketed Rust type names (`Transport
+/// [rmcp::transport::worker::WorkerTransport<…>] error`): they mean nothing
+/// to the person reading the message.
+fn without_type_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find(" [rmcp::") {
+        out.push_str(&rest[..open]);
+        let inside = &rest[open + 2..];
+        let mut depth = 1usize;
+        let close = inside.char_indices().find_map(|(i, c)| {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(i)
+        });
+        match close {
+            Some(i) => rest = &inside[i + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Configured headers as HTTP headers, or why one cannot be sent.
 fn header_map(
     headers: &std::collections::BTreeMap<String, String>,
@@ -172,6 +277,18 @@ fn header_map(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rmcp_type_names_are_left_out() {
+        assert_eq!(
+            without_type_names(
+                "Send message error Transport [rmcp::transport::worker::WorkerTransport<rmcp::X<Y>>] \
+                 error: HTTP 401 Unauthorized"
+            ),
+            "Send message error Transport error: HTTP 401 Unauthorized"
+        );
+        assert_eq!(without_type_names("plain [1] text"), "plain [1] text");
+    }
 
     #[test]
     fn headers_are_checked_without_showing_their_values() {

@@ -22,7 +22,7 @@ pub enum ConfigError {
 
 /// Why an MCP server's tools are not available.
 #[derive(Debug, thiserror::Error)]
-#[error("MCP server `{server}` ({command}): {reason}{}", stderr_tail(.stderr))]
+#[error("MCP server `{server}` ({command}): {reason}{}", stderr_tail(.command, .stderr))]
 pub struct StartError {
     /// The server's configured name.
     pub server: String,
@@ -34,8 +34,14 @@ pub struct StartError {
     pub stderr: Vec<String>,
 }
 
-/// The stderr lines as the end of a message, or nothing when there are none.
-fn stderr_tail(lines: &[String]) -> String {
+/// The stderr lines as the end of a message; for a stdio server without
+/// any, that it wrote none; for an HTTP server (its `command` is its URL),
+/// which has no stderr of ours, nothing.
+fn stderr_tail(command: &str, lines: &[String]) -> String {
+    let http = command.starts_with("http://") || command.starts_with("https://");
+    if lines.is_empty() && http {
+        return String::new();
+    }
     if lines.is_empty() {
         return "; it wrote nothing to stderr".into();
     }
@@ -63,6 +69,16 @@ mod tests {
             e.to_string(),
             "MCP server `fs` (npx fs-server): it exited with status 1 before answering \
              initialize; the last lines of its stderr:\n  | boom\n  | bye"
+        );
+        let http = StartError {
+            server: "web".into(),
+            command: "http://127.0.0.1:9/mcp".into(),
+            reason: "connection refused".into(),
+            stderr: Vec::new(),
+        };
+        assert_eq!(
+            http.to_string(),
+            "MCP server `web` (http://127.0.0.1:9/mcp): connection refused"
         );
     }
 }

@@ -34,7 +34,7 @@ mod stdio;
 mod tool;
 mod wire;
 
-pub use config::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, Transport};
+pub use config::{DEFAULT_STARTUP_TIMEOUT, INHERITED_ENV_VARS, McpServerConfig, Transport};
 pub use error::{ConfigError, StartError};
 pub use names::model_name;
 pub use serve::{ServeError, ToolServer};

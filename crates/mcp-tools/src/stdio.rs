@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use crate::Transport;
+use crate::{INHERITED_ENV_VARS, McpServerConfig, Transport};
 
 /// How many stderr lines an error message shows.
 const STDERR_LINES: usize = 12;
@@ -39,6 +39,30 @@ impl StderrTail {
     }
 }
 
+/// The variables a child server gets on top of a cleared environment (or,
+/// with `inherit_all`, on top of the agent's): from `agent_env` only the
+/// names in [`INHERITED_ENV_VARS`] (values starting `()`, shell functions,
+/// left out as the TypeScript SDK does), then the configured `env`, which
+/// wins.
+fn child_env(
+    agent_env: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    configured: &std::collections::BTreeMap<String, String>,
+    inherit_all: bool,
+) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    let mut vars: Vec<_> = if inherit_all {
+        Vec::new()
+    } else {
+        agent_env
+            .filter(|(name, value)| {
+                INHERITED_ENV_VARS.iter().any(|v| name == *v)
+                    && !value.to_string_lossy().starts_with("()")
+            })
+            .collect()
+    };
+    vars.extend(configured.iter().map(|(k, v)| (k.into(), v.into())));
+    vars
+}
+
 /// A running server process.
 ///
 /// # Contract
@@ -55,20 +79,27 @@ pub(crate) struct ChildServer {
 }
 
 impl ChildServer {
-    /// Starts the process of a stdio `transport`; returns it and its pipes.
-    pub(crate) fn spawn(transport: &Transport) -> std::io::Result<(Self, ChildStdout, ChildStdin)> {
+    /// Starts the process of a stdio server; returns it and its pipes.
+    ///
+    /// Its environment is [`child_env`]'s: not the agent's whole one.
+    pub(crate) fn spawn(
+        config: &McpServerConfig,
+    ) -> std::io::Result<(Self, ChildStdout, ChildStdin)> {
         let Transport::Stdio {
             command,
             args,
             env,
             cwd,
-        } = transport
+        } = &config.transport
         else {
             return Err(std::io::Error::other("not a stdio server"));
         };
         let mut cmd = Command::new(command);
+        if !config.inherit_env {
+            cmd.env_clear();
+        }
         cmd.args(args)
-            .envs(env)
+            .envs(child_env(std::env::vars_os(), env, config.inherit_env))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -142,5 +173,41 @@ impl ChildServer {
     /// The process id, while it runs.
     pub(crate) fn id(&self) -> Option<u32> {
         self.child.lock().ok().and_then(|c| c.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_gets_the_allow_list_and_its_own_variables_only() {
+        let agent = || {
+            [
+                ("PATH", "/usr/bin"),
+                ("HOME", "/home/a"),
+                ("ANTHROPIC_API_KEY", "sk-ant-secret"),
+                ("AWS_SECRET_ACCESS_KEY", "aws-secret"),
+                ("SHELL", "() { :; }"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+        };
+        let configured = [("AWS_PROFILE".to_owned(), "dev".to_owned())].into();
+        let names = |vars: Vec<(std::ffi::OsString, std::ffi::OsString)>| {
+            vars.into_iter()
+                .map(|(k, _)| k.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(child_env(agent(), &configured, false)),
+            ["PATH", "HOME", "AWS_PROFILE"]
+        );
+        // With `inherit_env` the process keeps the agent's environment
+        // (not cleared) and these are only added.
+        assert_eq!(
+            names(child_env(agent(), &configured, true)),
+            ["AWS_PROFILE"]
+        );
     }
 }

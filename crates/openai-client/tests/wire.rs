@@ -364,7 +364,7 @@ async fn scenarios_load_from_a_file() {
 }
 
 #[tokio::test]
-async fn an_unreachable_server_is_a_retryable_network_error() {
+async fn an_unreachable_server_is_an_unreachable_error_retried_a_few_times() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
@@ -373,7 +373,7 @@ async fn an_unreachable_server_is_a_retryable_network_error() {
         .build()
         .unwrap();
     let e = backend.converse(&request("story")).await.unwrap_err();
-    assert_eq!(e.kind, ModelErrorKind::Network, "{e}");
+    assert_eq!(e.kind, ModelErrorKind::Unreachable, "{e}");
     assert!(e.is_retryable());
 }
 

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use crate::{Scheduling, SpecError, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
 
 /// A tool with a typed input. Wrap it in [`Typed`] to get a [`Tool`].
 ///
@@ -80,6 +80,47 @@ impl<T: TypedTool> Typed<T> {
     pub fn inner(&self) -> &T {
         &self.tool
     }
+
+    /// This tool with its scheduling declared ([`ToolSpec::with_scheduling`]):
+    /// the executor reads it from the spec, and `[tools.NAME]` settings
+    /// override it field by field.
+    ///
+    /// ```
+    /// # use async_trait::async_trait;
+    /// # use schemars::JsonSchema;
+    /// # use serde::Deserialize;
+    /// # use tool_api::{Tool, ToolContext, ToolError, ToolOutput, Typed, TypedTool};
+    /// use tool_api::Scheduling;
+    /// # #[derive(Deserialize, JsonSchema)]
+    /// # struct Input { location: String }
+    /// # struct Weather;
+    /// # #[async_trait]
+    /// # impl TypedTool for Weather {
+    /// #     type Input = Input;
+    /// #     fn name(&self) -> &str { "get_weather" }
+    /// #     fn description(&self) -> &str { "Current weather for a city." }
+    /// #     async fn run(&self, _: Input, _: ToolContext) -> Result<ToolOutput, ToolError> {
+    /// #         Ok(ToolOutput::text("sunny"))
+    /// #     }
+    /// # }
+    /// // An API that takes 2 calls at once and answers the same for a minute.
+    /// let tool = Typed::new(Weather).unwrap().with_scheduling(Scheduling {
+    ///     idempotent: Some(true),
+    ///     ..Scheduling::default().with_concurrency(2).with_cache_ttl(60.0)
+    /// });
+    /// assert_eq!(tool.spec().scheduling.concurrency, Some(2));
+    /// ```
+    pub fn with_scheduling(mut self, scheduling: Scheduling) -> Self {
+        self.spec = self.spec.with_scheduling(scheduling);
+        self
+    }
+
+    /// This tool declared non-idempotent ([`ToolSpec::non_idempotent`]): a
+    /// call cut off by a crash is not run again on resume, never cached.
+    pub fn non_idempotent(mut self) -> Self {
+        self.spec = self.spec.non_idempotent();
+        self
+    }
 }
 
 #[async_trait]
@@ -134,6 +175,43 @@ pub struct FnTool<I, F> {
     spec: ToolSpec,
     unit_input: bool,
     _input: PhantomData<fn() -> I>,
+}
+
+impl<I, F> FnTool<I, F> {
+    /// This tool with its scheduling declared ([`ToolSpec::with_scheduling`]):
+    /// the executor reads it from the spec, and `[tools.NAME]` settings
+    /// override it field by field.
+    ///
+    /// ```
+    /// use schemars::JsonSchema;
+    /// use serde::Deserialize;
+    /// use tool_api::{tool_fn, Scheduling, Tool, ToolOutput};
+    ///
+    /// #[derive(Deserialize, JsonSchema)]
+    /// struct Write { path: String, text: String }
+    ///
+    /// // Writes to one file never overlap (keyed by the input's `/path`);
+    /// // writes to different files run side by side.
+    /// let write = tool_fn("write_file", "Writes a file.", |w: Write, _ctx| async move {
+    ///     Ok(ToolOutput::text(format!("wrote {}", w.path)))
+    /// })
+    /// .unwrap()
+    /// .with_scheduling(Scheduling::default().with_exclusive("file:/path"))
+    /// .non_idempotent();
+    /// assert_eq!(write.spec().scheduling.exclusive, ["file:/path"]);
+    /// assert_eq!(write.spec().scheduling.idempotent, Some(false));
+    /// ```
+    pub fn with_scheduling(mut self, scheduling: Scheduling) -> Self {
+        self.spec = self.spec.with_scheduling(scheduling);
+        self
+    }
+
+    /// This tool declared non-idempotent ([`ToolSpec::non_idempotent`]): a
+    /// call cut off by a crash is not run again on resume, never cached.
+    pub fn non_idempotent(mut self) -> Self {
+        self.spec = self.spec.non_idempotent();
+        self
+    }
 }
 
 #[async_trait]
@@ -258,6 +336,18 @@ mod tests {
             t.call(json!({}), ToolContext::new("c")).await,
             Ok(ToolOutput::text("noon"))
         );
+    }
+
+    #[test]
+    fn typed_and_fn_tools_declare_their_scheduling() {
+        let t = tool_fn("plan_trip", "Plans a trip.", |_: Trip, _ctx| async {
+            Ok(ToolOutput::text(""))
+        })
+        .unwrap()
+        .with_scheduling(Scheduling::default().with_concurrency(2))
+        .non_idempotent();
+        assert_eq!(t.spec().scheduling.concurrency, Some(2));
+        assert!(!t.spec().is_idempotent());
     }
 
     #[test]

@@ -204,6 +204,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Failure> {
     let demo_tools = DemoTools::load(args.plugin.clone(), &mcp).await?;
     let (model, backend) = Model::start(&args).await?;
     let mut settings = model.settings()?;
+    agent_cli::name_check::warn(&settings, demo_tools.tools.names());
     if args.sequential {
         settings.max_concurrency.value = 1;
     }

@@ -15,6 +15,10 @@ struct ToolRow<'a> {
     source: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     input_schema: Option<&'a serde_json::Value>,
+    /// What the executor will apply: the spec's declaration with the
+    /// `[tools.NAME]` table's fields over it; absent when neither says anything.
+    #[serde(skip_serializing_if = "tool_api::Scheduling::is_empty")]
+    scheduling: tool_api::Scheduling,
 }
 
 /// Lists the tools of the plugins and MCP servers named by the flags, the
@@ -45,6 +49,10 @@ pub async fn tools(args: ToolsArgs) -> Result<(), Failure> {
             description: &t.spec.description,
             source: &t.source,
             input_schema: args.schema.then_some(&t.spec.input_schema),
+            scheduling: match settings.tools.value.get(&t.spec.name) {
+                Some(o) => t.spec.scheduling.clone().overridden_by(&o.scheduling()),
+                None => t.spec.scheduling.clone(),
+            },
         })
         .collect();
     if args.json {

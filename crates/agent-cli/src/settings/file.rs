@@ -126,6 +126,57 @@ pub fn user_config_file() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("agent").join("agent.toml"))
 }
 
+/// serde's message with Rust's type names said in words for a person
+/// writing TOML: `expected usize` becomes `expected a whole number`,
+/// `expected f64` `expected a number`, a sequence a list, a map or struct
+/// a table.
+fn plain_types(message: &str) -> String {
+    const WORDS: [(&str, &str); 4] = [
+        ("a sequence", "a list"),
+        ("a map", "a table"),
+        ("a borrowed string", "a string"),
+        ("a string or a sequence", "a string or a list"),
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("expected ") {
+        let (head, tail) = rest.split_at(at + "expected ".len());
+        out.push_str(head);
+        let word_end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        let word = &tail[..word_end];
+        let plain = match word {
+            "usize" | "u8" | "u16" | "u32" | "u64" | "u128" => Some("a whole number, 0 or more"),
+            "isize" | "i8" | "i16" | "i32" | "i64" | "i128" => Some("a whole number"),
+            "f32" | "f64" => Some("a number"),
+            "struct" => {
+                // `struct McpTable`: the type's name means nothing in TOML.
+                let after = tail[word_end..].trim_start();
+                let name_len = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                out.push_str("a table");
+                rest = &after[name_len..];
+                continue;
+            }
+            _ => None,
+        };
+        match plain {
+            Some(plain) => {
+                out.push_str(plain);
+                rest = &tail[word_end..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    for (from, to) in WORDS.iter().rev() {
+        out = out.replace(&format!("expected {from}"), &format!("expected {to}"));
+    }
+    out
+}
+
 /// Reads and checks a config file. Relative plugin paths are taken relative
 /// to the file's directory.
 pub fn read_config_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -142,7 +193,7 @@ pub fn read_config_file(path: &Path) -> Result<FileConfig, ConfigError> {
             .and_then(|l| l.split_once('='))
             .map(|(k, _)| k.trim().to_owned())
             .filter(|k| !k.is_empty() && !k.starts_with('['));
-        let message = e.message().trim().to_owned();
+        let message = plain_types(e.message().trim());
         let message = match key {
             Some(key) if !message.contains(&format!("`{key}`")) => {
                 format!("key `{key}`: {message}")
@@ -188,6 +239,33 @@ pub fn read_config_file(path: &Path) -> Result<FileConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_errors_say_what_to_write_not_rust_type_names() {
+        assert_eq!(
+            plain_types("invalid type: string \"four\", expected usize"),
+            "invalid type: string \"four\", expected a whole number, 0 or more"
+        );
+        assert_eq!(
+            plain_types("invalid type: string \"x\", expected f64"),
+            "invalid type: string \"x\", expected a number"
+        );
+        assert_eq!(
+            plain_types("invalid type: integer `1`, expected struct McpTable"),
+            "invalid type: integer `1`, expected a table"
+        );
+        assert_eq!(
+            plain_types("invalid type: string \"a\", expected a sequence"),
+            "invalid type: string \"a\", expected a list"
+        );
+        assert_eq!(plain_types("expected a boolean"), "expected a boolean");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        std::fs::write(&path, "[tools.get_weather]\nconcurrency = \"two\"\n").unwrap();
+        let err = read_config_file(&path).unwrap_err().to_string();
+        assert!(err.contains("expected a whole number"), "{err}");
+        assert!(!err.contains("usize"), "{err}");
+    }
 
     fn write(dir: &Path, text: &str) -> PathBuf {
         let path = dir.join("agent.toml");

@@ -37,9 +37,15 @@ pub struct McpTable {
     /// Its arguments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
-    /// Variables added to its environment.
+    /// Its variables. It inherits only `HOME`, `LOGNAME`, `PATH`, `SHELL`,
+    /// `TERM` and `USER` from the agent (`mcp_tools::INHERITED_ENV_VARS`),
+    /// never the agent's API keys; anything else it needs goes here.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Give it the agent's whole environment (API keys included), for a
+    /// server trusted with it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inherit_env: bool,
     /// Its working directory (relative to the config file's directory).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<PathBuf>,
@@ -103,6 +109,7 @@ impl McpTable {
             startup_timeout: config.startup_timeout.map(|d| d.as_secs_f64()),
             tools: config.tools,
             optional: config.optional,
+            inherit_env: config.inherit_env,
             ..table
         };
         (config.name, table)
@@ -133,6 +140,7 @@ impl McpTable {
         config.tools = self.tools.clone();
         config.concurrency = self.concurrency;
         config.optional = self.optional;
+        config.inherit_env = self.inherit_env;
         config
     }
 }

@@ -36,6 +36,9 @@ pub(super) struct ModelCall<'r> {
     pub run_span: tracing::Span,
     /// The tools of this turn, for calls started early.
     pub tools: Arc<tool_api::ToolRegistry>,
+    /// Attempts of this turn that found nothing accepting the connection:
+    /// at [`crate::UNREACHABLE_ATTEMPTS`] the turn gives up.
+    pub unreachable: u32,
 }
 
 /// A model turn's answer, and the tool calls already started from it.
@@ -114,7 +117,9 @@ impl<'r> ModelCall<'r> {
 }
 
 /// Throttling and transient faults are tried again (no sooner than the
-/// provider's hint); every other kind of error ends the turn.
+/// provider's hint), a server that refuses connections only
+/// [`crate::UNREACHABLE_ATTEMPTS`] times; every other kind of error ends
+/// the turn.
 impl<'r> Operation for ModelCall<'r> {
     type Output = Thought<'r>;
     type Error = ModelError;
@@ -143,7 +148,10 @@ impl<'r> Operation for ModelCall<'r> {
     }
 
     fn classify(&self, error: &ModelError) -> Verdict {
-        if error.is_retryable() {
+        let down = error.kind == crate::ModelErrorKind::Unreachable;
+        if down && self.unreachable + 1 >= crate::UNREACHABLE_ATTEMPTS {
+            Verdict::Final
+        } else if error.is_retryable() {
             Verdict::Transient {
                 retry_after: error.retry_after,
             }
@@ -153,6 +161,9 @@ impl<'r> Operation for ModelCall<'r> {
     }
 
     fn failed(&mut self, attempt: u32, error: &ModelError, retry_in: Option<Duration>) {
+        if error.kind == crate::ModelErrorKind::Unreachable {
+            self.unreachable += 1;
+        }
         crate::telemetry::chat_attempt_failed(attempt, error, retry_in);
         self.log.emit(EventKind::ModelCallFailed {
             iteration: self.iteration,

@@ -207,6 +207,7 @@ impl<'a> Run<'a> {
             cancel: self.cancel.clone(),
             run_span: self.span.clone(),
             tools: Arc::clone(&self.tools),
+            unreachable: 0,
         };
         let backend = agent.backend.as_ref();
         let chat = telemetry::chat_span(backend, &call.request, iteration, agent.capture_content);
@@ -240,7 +241,12 @@ impl<'a> Run<'a> {
         self.answered = Instant::now();
         let Thought { response, early } = match retried.result {
             Ok(thought) => thought,
-            Err(Stopped::Failed(e)) => return Next::Stop(Stop::Model(e)),
+            Err(Stopped::Failed(mut e)) => {
+                if e.kind == crate::ModelErrorKind::Unreachable {
+                    e.message = format!("{} (tried {} times)", e.message, retried.attempts);
+                }
+                return Next::Stop(Stop::Model(e));
+            }
             Err(Stopped::Cancelled) => return Next::Stop(Stop::Cancelled),
         };
         if let Some(gate) = &self.gate

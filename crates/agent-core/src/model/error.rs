@@ -3,6 +3,13 @@
 use std::fmt;
 use std::time::Duration;
 
+/// How many attempts a model turn makes while nothing accepts the
+/// connection ([`ModelErrorKind::Unreachable`]): a server that is down
+/// stays down for the next second, and waiting out the model retry policy
+/// (made for throttling: up to 100 attempts) would only delay the message
+/// that says to start it.
+pub const UNREACHABLE_ATTEMPTS: u32 = 3;
+
 /// The kind of a model failure; decides whether the agent retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -15,6 +22,11 @@ pub enum ModelErrorKind {
     Stream,
     /// The service could not be reached or the connection dropped. Retried.
     Network,
+    /// Nothing accepted the connection (refused, no such host): the server
+    /// is not running or the address is wrong. Not throttling, so retried
+    /// only a few times ([`crate::UNREACHABLE_ATTEMPTS`]), whatever the
+    /// retry policy allows for other transient faults.
+    Unreachable,
     /// The request was refused as invalid. Not retried.
     Validation,
     /// Access denied: the credentials lack permission. Not retried.
@@ -44,7 +56,7 @@ impl ModelErrorKind {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            Self::Throttled | Self::Unavailable | Self::Stream | Self::Network
+            Self::Throttled | Self::Unavailable | Self::Stream | Self::Network | Self::Unreachable
         )
     }
 
@@ -54,6 +66,10 @@ impl ModelErrorKind {
             Self::Unavailable => "the model service is temporarily unavailable",
             Self::Stream => "the response stream failed",
             Self::Network => "could not reach the model service",
+            Self::Unreachable => {
+                "could not connect to the model service (check that the server is running and \
+                 the endpoint URL is right)"
+            }
             Self::Validation => "the model service refused the request",
             Self::Auth => "access denied by the model service",
             Self::Credentials => "no usable credentials",
@@ -134,6 +150,11 @@ impl ModelError {
     /// A broken stream.
     pub fn stream(message: impl Into<String>) -> Self {
         Self::new(ModelErrorKind::Stream, message)
+    }
+
+    /// A server nothing answers at (connection refused, unknown host).
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        Self::new(ModelErrorKind::Unreachable, message)
     }
 
     /// A refused request.

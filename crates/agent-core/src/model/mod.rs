@@ -18,7 +18,7 @@ pub use constraints::{RequestRuleError, check_request};
 mod tool_choice;
 
 pub use cache::{CachePlan, CachePoint, CacheSettings, CacheTtl, MAX_CACHE_POINTS};
-pub use error::{ModelError, ModelErrorKind};
+pub use error::{ModelError, ModelErrorKind, UNREACHABLE_ATTEMPTS};
 pub use event::{ModelEvent, StreamAccumulator};
 pub use guardrail::Guardrail;
 pub use into_backend::IntoBackend;

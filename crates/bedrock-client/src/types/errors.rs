@@ -178,6 +178,30 @@ pub(crate) fn credentials_message(err: &CredentialsError) -> String {
     }
 }
 
+/// Stands for the endpoint in an unreachable-server message, until the
+/// backend, which knows the endpoint, puts it in.
+pub(crate) const UNREACHED_ENDPOINT: &str = "the Bedrock endpoint";
+
+/// Whether nothing accepted the connection: refused, or no such host. The
+/// hyper connector keeps the OS error in the chain; its text is the fallback
+/// for a connector that flattens it.
+fn nothing_listening(err: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        let text = e.to_string();
+        if text.contains("Connection refused") || text.contains("dns error") {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
 /// An error and its sources, joined: `dispatch failure: io error: ...`.
 fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut out = err.to_string();
@@ -220,6 +244,10 @@ where
                 ModelError::stream(format!("the response stream broke: {context}"))
             } else if d.is_user() {
                 ModelError::new(ModelErrorKind::Other, context)
+            } else if nothing_listening(&err) {
+                ModelError::unreachable(format!(
+                    "could not connect to {UNREACHED_ENDPOINT}: {context}"
+                ))
             } else {
                 ModelError::new(
                     ModelErrorKind::Network,
