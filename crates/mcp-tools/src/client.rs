@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rmcp::ClientHandler;
-use rmcp::handler::client::progress::ProgressDispatcher;
-use rmcp::model::ProgressNotificationParam;
 use rmcp::service::{NotificationContext, RoleClient};
+
+use crate::progress_routes::ProgressRoutes;
 
 /// The client side of one server's sessions (a restarted server's new
 /// session gets a clone, so what it hears lands in the same place).
@@ -17,25 +17,19 @@ use rmcp::service::{NotificationContext, RoleClient};
 /// - `notifications/tools/list_changed` marks the server's tool list stale;
 ///   the list is read again between turns ([`crate::refresh`]), never here.
 /// - `notifications/progress` goes to the call that subscribed to its
-///   progress token ([`crate::call`]); one for no call in flight is dropped.
+///   progress token ([`crate::call`]), routed as it is read from the wire
+///   ([`crate::progress_routes`]), not here; one for no call in flight is
+///   dropped.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClientEvents {
     /// Set by `notifications/tools/list_changed`, cleared by the re-read.
     pub(crate) tools_stale: Arc<AtomicBool>,
     /// The calls in flight, by progress token.
-    pub(crate) progress: ProgressDispatcher,
+    pub(crate) progress: ProgressRoutes,
 }
 
 impl ClientHandler for ClientEvents {
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.tools_stale.store(true, Ordering::Release);
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        self.progress.handle_notification(params).await;
     }
 }

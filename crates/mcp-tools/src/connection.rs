@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use http::{HeaderName, HeaderValue};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{Peer, ServiceExt};
 
 use crate::client::ClientEvents;
+use crate::progress_routes::Tapped;
 use crate::stdio::ChildServer;
 use crate::wire::{WatchedStdout, WireFaults};
 use crate::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, StartError, Transport};
@@ -57,7 +59,11 @@ impl Connection {
                     .map_err(|e| fail(format!("cannot run its command: {e}"), Vec::new()))?;
                 let faults = WireFaults::default();
                 let stdout = WatchedStdout::new(stdout, faults.clone());
-                let init = tokio::time::timeout(limit, events.serve((stdout, stdin))).await;
+                let transport = Tapped::new(
+                    AsyncRwTransport::new_client(stdout, stdin),
+                    events.progress.clone(),
+                );
+                let init = tokio::time::timeout(limit, events.serve(transport)).await;
                 match init {
                     Ok(Ok(service)) => Ok(Self {
                         service,
@@ -92,6 +98,7 @@ impl Connection {
                             config.concurrency.unwrap_or(HTTP_REQUESTS_IN_FLIGHT),
                         ),
                 );
+                let transport = Tapped::new(transport, events.progress.clone());
                 match tokio::time::timeout(limit, events.serve(transport)).await {
                     Ok(Ok(service)) => Ok(Self {
                         service,
