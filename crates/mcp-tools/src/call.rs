@@ -10,7 +10,7 @@ use rmcp::service::{PeerRequestOptions, RoleClient};
 use rmcp::{Peer, ServiceError};
 use tool_api::ToolContext;
 
-use crate::client::ClientEvents;
+use crate::connection::Connection;
 
 /// Why a call's `notifications/cancelled` is sent.
 const ABANDONED: &str = "the agent stopped waiting for the call (timeout or cancellation)";
@@ -27,11 +27,11 @@ const ABANDONED: &str = "the agent stopped waiting for the call (timeout or canc
 ///   cancelled call) sends `notifications/cancelled` for the request, as
 ///   rmcp's own `call_tool` does.
 pub(crate) async fn call_tool(
-    peer: &Peer<RoleClient>,
-    events: &ClientEvents,
+    connection: &Connection,
     params: CallToolRequestParams,
     ctx: &ToolContext,
 ) -> Result<CallToolResult, ServiceError> {
+    let peer = connection.peer();
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let handle = peer
         .send_request_with_option(request, PeerRequestOptions::no_options())
@@ -40,7 +40,7 @@ pub(crate) async fn call_tool(
         peer: peer.clone(),
         id: Some(handle.id.clone()),
     };
-    let mut reports = events.progress.subscribe(handle.progress_token.clone());
+    let mut reports = connection.progress.subscribe(handle.progress_token.clone());
     let answer = handle.await_response();
     tokio::pin!(answer);
     let answer = loop {

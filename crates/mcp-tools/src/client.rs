@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rmcp::ClientHandler;
 use rmcp::service::{NotificationContext, RoleClient};
 
-use crate::progress_routes::ProgressRoutes;
-
 /// The client side of one server's sessions (a restarted server's new
 /// session gets a clone, so what it hears lands in the same place).
 ///
@@ -16,16 +14,12 @@ use crate::progress_routes::ProgressRoutes;
 ///
 /// - `notifications/tools/list_changed` marks the server's tool list stale;
 ///   the list is read again between turns ([`crate::refresh`]), never here.
-/// - `notifications/progress` goes to the call that subscribed to its
-///   progress token ([`crate::call`]), routed as it is read from the wire
-///   ([`crate::progress_routes`]), not here; one for no call in flight is
-///   dropped.
+/// - `notifications/progress` is not handled here: each session routes it
+///   to its call as it is read from the wire ([`crate::progress_routes`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClientEvents {
     /// Set by `notifications/tools/list_changed`, cleared by the re-read.
     pub(crate) tools_stale: Arc<AtomicBool>,
-    /// The calls in flight, by progress token.
-    pub(crate) progress: ProgressRoutes,
 }
 
 impl ClientHandler for ClientEvents {

@@ -12,7 +12,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::{Peer, ServiceExt};
 
 use crate::client::ClientEvents;
-use crate::progress_routes::Tapped;
+use crate::progress_routes::{ProgressRoutes, Tapped};
 use crate::stdio::ChildServer;
 use crate::wire::{WatchedStdout, WireFaults};
 use crate::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, StartError, Transport};
@@ -33,6 +33,8 @@ pub(crate) struct Connection {
     service: RunningService<RoleClient, ClientEvents>,
     child: Option<ChildServer>,
     faults: WireFaults,
+    /// The calls in flight on this session, by progress token.
+    pub(crate) progress: ProgressRoutes,
     /// Counts the server's connections: 0 at start-up, one more per restart.
     pub(crate) generation: u64,
 }
@@ -53,6 +55,7 @@ impl Connection {
             reason,
             stderr,
         };
+        let progress = ProgressRoutes::default();
         match &config.transport {
             Transport::Stdio { .. } => {
                 let (child, stdout, stdin) = ChildServer::spawn(&config.transport)
@@ -61,7 +64,7 @@ impl Connection {
                 let stdout = WatchedStdout::new(stdout, faults.clone());
                 let transport = Tapped::new(
                     AsyncRwTransport::new_client(stdout, stdin),
-                    events.progress.clone(),
+                    progress.clone(),
                 );
                 let init = tokio::time::timeout(limit, events.serve(transport)).await;
                 match init {
@@ -69,6 +72,7 @@ impl Connection {
                         service,
                         child: Some(child),
                         faults,
+                        progress,
                         generation,
                     }),
                     Ok(Err(e)) => {
@@ -98,12 +102,13 @@ impl Connection {
                             config.concurrency.unwrap_or(HTTP_REQUESTS_IN_FLIGHT),
                         ),
                 );
-                let transport = Tapped::new(transport, events.progress.clone());
+                let transport = Tapped::new(transport, progress.clone());
                 match tokio::time::timeout(limit, events.serve(transport)).await {
                     Ok(Ok(service)) => Ok(Self {
                         service,
                         child: None,
                         faults: WireFaults::default(),
+                        progress,
                         generation,
                     }),
                     Ok(Err(e)) => Err(fail(format!("initialize failed: {e}"), Vec::new())),

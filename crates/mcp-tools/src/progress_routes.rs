@@ -14,29 +14,68 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rmcp::RoleClient;
-use rmcp::model::{JsonRpcMessage, ProgressNotificationParam, ProgressToken, ServerNotification};
+use rmcp::model::{
+    ClientRequest, GetMeta, JsonRpcMessage, ProgressNotificationParam, ProgressToken,
+    ServerNotification,
+};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use tokio::sync::mpsc;
 
-type Routes = HashMap<ProgressToken, mpsc::UnboundedSender<ProgressNotificationParam>>;
+type Routes = HashMap<ProgressToken, Route>;
 
-/// The calls in flight on a server's sessions, by progress token (a
-/// restarted server's new session shares them).
+/// Where one call's reports go.
+struct Route {
+    queue: mpsc::UnboundedSender<ProgressNotificationParam>,
+    /// Until the call takes them.
+    reports: Option<mpsc::UnboundedReceiver<ProgressNotificationParam>>,
+    /// The request has gone to the transport.
+    sent: bool,
+    /// The call stopped waiting before its request went to the transport.
+    abandoned: bool,
+}
+
+impl Route {
+    fn new(sent: bool) -> Self {
+        let (queue, reports) = mpsc::unbounded_channel();
+        Self {
+            queue,
+            reports: Some(reports),
+            sent,
+            abandoned: false,
+        }
+    }
+}
+
+/// The calls in flight on one session, by progress token (rmcp's tokens
+/// are unique within a session).
 ///
 /// # Contract
 ///
-/// A report is queued for the call subscribed to its token at the moment it
-/// is read from the wire, never later; one for no call in flight is dropped.
-/// Queuing never waits (the server's messages are read on).
+/// - A call's route opens when its request goes to the transport
+///   ([`Tapped`]) or when the call subscribes, whichever is first: a report
+///   can never come before its route, however fast the server answers.
+/// - A report is queued for its call the moment it is read from the wire,
+///   never later; one for no call in flight is dropped. Queuing never waits
+///   (the server's messages are read on).
+/// - A route closes when the call drops its [`ProgressReports`] (or, when it
+///   did so before its request was sent, when the request is sent).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ProgressRoutes(Arc<Mutex<Routes>>);
 
 impl ProgressRoutes {
-    /// The reports for `token` from now until the returned queue is dropped.
+    /// The reports for `token` until the returned queue is dropped (those
+    /// that came since the request was sent included).
     pub(crate) fn subscribe(&self, token: ProgressToken) -> ProgressReports {
-        let (queue, reports) = mpsc::unbounded_channel();
-        self.lock().insert(token.clone(), queue);
+        let reports = {
+            let mut routes = self.lock();
+            let route = routes
+                .entry(token.clone())
+                .or_insert_with(|| Route::new(false));
+            route.reports.take()
+        };
+        // Taken already only if a token were used twice: a fresh queue then.
+        let reports = reports.unwrap_or_else(|| mpsc::unbounded_channel().1);
         ProgressReports {
             token,
             routes: self.clone(),
@@ -44,15 +83,48 @@ impl ProgressRoutes {
         }
     }
 
+    /// The request of the call with `token` goes to the transport.
+    fn sent(&self, token: ProgressToken) {
+        let mut routes = self.lock();
+        match routes.get_mut(&token) {
+            Some(route) if route.abandoned => {
+                routes.remove(&token);
+            }
+            Some(route) => route.sent = true,
+            None => {
+                routes.insert(token, Route::new(true));
+            }
+        }
+    }
+
     fn deliver(&self, report: ProgressNotificationParam) {
-        if let Some(queue) = self.lock().get(&report.progress_token) {
+        if let Some(route) = self.lock().get(&report.progress_token) {
             // Closed only as its call ends: nothing waits for the report then.
-            let _ = queue.send(report);
+            let _ = route.queue.send(report);
+        }
+    }
+
+    fn close(&self, token: &ProgressToken) {
+        let mut routes = self.lock();
+        match routes.get_mut(token) {
+            Some(route) if !route.sent => route.abandoned = true,
+            _ => {
+                routes.remove(token);
+            }
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Routes> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("sent", &self.sent)
+            .field("abandoned", &self.abandoned)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,12 +150,13 @@ impl ProgressReports {
 
 impl Drop for ProgressReports {
     fn drop(&mut self) {
-        self.routes.lock().remove(&self.token);
+        self.routes.close(&self.token);
     }
 }
 
-/// A client transport whose incoming progress notifications are routed
-/// ([`ProgressRoutes`]) as they are read, then passed on to rmcp unchanged.
+/// A client transport that opens a call's route as its `tools/call` is
+/// sent, and routes incoming progress notifications ([`ProgressRoutes`]) as
+/// they are read; every message passes on unchanged.
 pub(crate) struct Tapped<T> {
     inner: T,
     routes: ProgressRoutes,
@@ -103,6 +176,13 @@ impl<T: Transport<RoleClient>> Transport<RoleClient> for Tapped<T> {
         &mut self,
         item: TxJsonRpcMessage<RoleClient>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        // rmcp keeps a request's `_meta` beside it until it is written.
+        if let JsonRpcMessage::Request(r) = &item
+            && let ClientRequest::CallToolRequest(_) = &r.request
+            && let Some(token) = r.request.get_meta().get_progress_token()
+        {
+            self.routes.sent(token);
+        }
         self.inner.send(item)
     }
 
@@ -136,6 +216,7 @@ mod tests {
         let a = ProgressToken(NumberOrString::Number(1));
         let b = ProgressToken(NumberOrString::Number(2));
         let mut reports = routes.subscribe(a.clone());
+        routes.sent(a.clone());
         routes.deliver(report(&a, 1.0));
         routes.deliver(report(&b, 9.0));
         routes.deliver(report(&a, 2.0));
@@ -145,5 +226,26 @@ mod tests {
         drop(reports);
         assert!(routes.lock().is_empty());
         routes.deliver(report(&a, 3.0));
+    }
+
+    #[test]
+    fn reports_before_the_call_subscribes_wait_for_it() {
+        let routes = ProgressRoutes::default();
+        let a = ProgressToken(NumberOrString::Number(1));
+        routes.sent(a.clone());
+        routes.deliver(report(&a, 1.0));
+        let mut reports = routes.subscribe(a.clone());
+        assert_eq!(reports.ready().map(|r| r.progress), Some(1.0));
+        drop(reports);
+        assert!(routes.lock().is_empty());
+    }
+
+    #[test]
+    fn a_call_abandoned_before_its_request_was_sent_leaves_no_route() {
+        let routes = ProgressRoutes::default();
+        let a = ProgressToken(NumberOrString::Number(1));
+        drop(routes.subscribe(a.clone()));
+        routes.sent(a);
+        assert!(routes.lock().is_empty());
     }
 }
