@@ -12,9 +12,7 @@ use agent_core::{ExecutorConfig, ToolExecutor};
 use mcp_tools::ToolServer;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tool_api::{
-    Tool, ToolContext, ToolError, ToolOutput, ToolRegistry, ToolSpec, async_trait,
-};
+use tool_api::{Tool, ToolContext, ToolError, ToolOutput, ToolRegistry, ToolSpec, async_trait};
 
 /// Reports 1, 2, 2 again, 1 (a retry starting over), then 3 without a
 /// total, and answers at once after the last.
@@ -72,20 +70,26 @@ async fn a_served_call_with_a_token_gets_its_progress_before_its_result() {
             .unwrap();
     };
 
-    send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {},
-        "clientInfo": {"name": "test", "version": "1"}}}))
+        "clientInfo": {"name": "test", "version": "1"}}}),
+    )
     .await;
     until_answer(&mut lines, 1).await;
-    send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-        .await;
+    send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
 
-    send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
-        "name": "steps", "arguments": {}, "_meta": {"progressToken": "tok-2"}}}))
+    send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "steps", "arguments": {}, "_meta": {"progressToken": "tok-2"}}}),
+    )
     .await;
     let seen = until_answer(&mut lines, 2).await;
     let (answer, reports) = seen.split_last().unwrap();
-    assert_eq!(answer["result"]["content"][0]["text"], "stepped", "{seen:?}");
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "stepped",
+        "{seen:?}"
+    );
     let expected = [
         json!({"progressToken": "tok-2", "progress": 1.0, "total": 3.0, "message": "one"}),
         json!({"progressToken": "tok-2", "progress": 2.0, "total": 3.0}),
@@ -101,8 +105,10 @@ async fn a_served_call_with_a_token_gets_its_progress_before_its_result() {
     assert_eq!(got, expected.iter().collect::<Vec<_>>(), "{seen:?}");
 
     // Without a token: the answer alone.
-    send(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
-        "name": "steps", "arguments": {}}}))
+    send(
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "steps", "arguments": {}}}),
+    )
     .await;
     let seen = until_answer(&mut lines, 3).await;
     assert_eq!(seen.len(), 1, "{seen:?}");
