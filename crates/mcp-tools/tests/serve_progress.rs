@@ -114,7 +114,6 @@ async fn a_served_call_with_a_token_gets_its_progress_before_its_result() {
     assert_eq!(seen.len(), 1, "{seen:?}");
 
     // The client closes the session: the server ends.
-    drop(send);
     drop(write);
     drop(lines);
     tokio::time::timeout(std::time::Duration::from_secs(10), serving)
