@@ -36,6 +36,8 @@ pub(crate) async fn call_tool(
     let handle = peer
         .send_request_with_option(request, PeerRequestOptions::no_options())
         .await?;
+    // No await from here to the subscription: a route the transport opened
+    // for this request (`progress_routes`) is always taken, never left.
     let mut guard = CancelOnDrop {
         peer: peer.clone(),
         id: Some(handle.id.clone()),
