@@ -2,7 +2,6 @@
 //! `notifications/progress` forwarded to the call's [`ToolContext`] while
 //! it waits, and `notifications/cancelled` sent if it is abandoned.
 
-use futures::StreamExt;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
     ClientRequest, RequestId, ServerResult,
@@ -11,7 +10,7 @@ use rmcp::service::{PeerRequestOptions, RoleClient};
 use rmcp::{Peer, ServiceError};
 use tool_api::ToolContext;
 
-use crate::client::ClientEvents;
+use crate::connection::Connection;
 
 /// Why a call's `notifications/cancelled` is sent.
 const ABANDONED: &str = "the agent stopped waiting for the call (timeout or cancellation)";
@@ -21,31 +20,29 @@ const ABANDONED: &str = "the agent stopped waiting for the call (timeout or canc
 ///
 /// # Contract
 ///
-/// - Reports reach `ctx` in the order rmcp hands them over. rmcp runs each
-///   notification's handler on its own task, so a report sent just before
-///   the answer may arrive after it: it is then dropped, never reported
-///   after the call ended.
+/// - Every report the server sends for the call before its answer reaches
+///   `ctx`, in the order sent, before this returns (they are routed as read
+///   from the wire, [`crate::progress_routes`]); none after.
 /// - Dropping the returned future before the answer arrives (a timeout, a
 ///   cancelled call) sends `notifications/cancelled` for the request, as
 ///   rmcp's own `call_tool` does.
 pub(crate) async fn call_tool(
-    peer: &Peer<RoleClient>,
-    events: &ClientEvents,
+    connection: &Connection,
     params: CallToolRequestParams,
     ctx: &ToolContext,
 ) -> Result<CallToolResult, ServiceError> {
+    let peer = connection.peer();
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let handle = peer
         .send_request_with_option(request, PeerRequestOptions::no_options())
         .await?;
+    // No await from here to the subscription: a route the transport opened
+    // for this request (`progress_routes`) is always taken, never left.
     let mut guard = CancelOnDrop {
         peer: peer.clone(),
         id: Some(handle.id.clone()),
     };
-    let mut reports = events
-        .progress
-        .subscribe(handle.progress_token.clone())
-        .await;
+    let mut reports = connection.progress.subscribe(handle.progress_token.clone());
     let answer = handle.await_response();
     tokio::pin!(answer);
     let answer = loop {
@@ -58,6 +55,11 @@ pub(crate) async fn call_tool(
             answer = &mut answer => break answer,
         }
     };
+    // Reports are queued as they are read, in wire order: those the server
+    // sent before its answer are all here now.
+    while let Some(report) = reports.ready() {
+        ctx.progress(report.progress, report.total, report.message);
+    }
     guard.id = None;
     match answer? {
         ServerResult::CallToolResult(result) => Ok(result),

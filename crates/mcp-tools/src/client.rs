@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rmcp::ClientHandler;
-use rmcp::handler::client::progress::ProgressDispatcher;
-use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam};
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
 use rmcp::service::{NotificationContext, RoleClient};
 
 /// The client side of one server's sessions (a restarted server's new
@@ -20,14 +19,12 @@ use rmcp::service::{NotificationContext, RoleClient};
 ///   so a server must not ask for them (one that does anyway is declined).
 /// - `notifications/tools/list_changed` marks the server's tool list stale;
 ///   the list is read again between turns ([`crate::refresh`]), never here.
-/// - `notifications/progress` goes to the call that subscribed to its
-///   progress token ([`crate::call`]); one for no call in flight is dropped.
+/// - `notifications/progress` is not handled here: each session routes it
+///   to its call as it is read from the wire ([`crate::progress_routes`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClientEvents {
     /// Set by `notifications/tools/list_changed`, cleared by the re-read.
     pub(crate) tools_stale: Arc<AtomicBool>,
-    /// The calls in flight, by progress token.
-    pub(crate) progress: ProgressDispatcher,
 }
 
 impl ClientHandler for ClientEvents {
@@ -40,14 +37,6 @@ impl ClientHandler for ClientEvents {
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.tools_stale.store(true, Ordering::Release);
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        self.progress.handle_notification(params).await;
     }
 }
 

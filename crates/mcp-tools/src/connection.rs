@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use http::{HeaderName, HeaderValue};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{Peer, ServiceExt};
 
 use crate::client::ClientEvents;
+use crate::progress_routes::{ProgressRoutes, Tapped};
 use crate::stdio::ChildServer;
 use crate::wire::{WatchedStdout, WireFaults};
 use crate::{DEFAULT_STARTUP_TIMEOUT, McpServerConfig, StartError, Transport};
@@ -31,6 +33,8 @@ pub(crate) struct Connection {
     service: RunningService<RoleClient, ClientEvents>,
     child: Option<ChildServer>,
     faults: WireFaults,
+    /// The calls in flight on this session, by progress token.
+    pub(crate) progress: ProgressRoutes,
     /// Counts the server's connections: 0 at start-up, one more per restart.
     pub(crate) generation: u64,
 }
@@ -51,18 +55,24 @@ impl Connection {
             reason,
             stderr,
         };
+        let progress = ProgressRoutes::default();
         match &config.transport {
             Transport::Stdio { cwd, .. } => {
                 let (child, stdout, stdin) = ChildServer::spawn(config)
                     .map_err(|e| fail(spawn_failure(&e, cwd.as_deref()), Vec::new()))?;
                 let faults = WireFaults::default();
                 let stdout = WatchedStdout::new(stdout, faults.clone());
-                let init = tokio::time::timeout(limit, events.serve((stdout, stdin))).await;
+                let transport = Tapped::new(
+                    AsyncRwTransport::new_client(stdout, stdin),
+                    progress.clone(),
+                );
+                let init = tokio::time::timeout(limit, events.serve(transport)).await;
                 match init {
                     Ok(Ok(service)) => Ok(Self {
                         service,
                         child: Some(child),
                         faults,
+                        progress,
                         generation,
                     }),
                     Ok(Err(e)) => {
@@ -92,11 +102,13 @@ impl Connection {
                             config.concurrency.unwrap_or(HTTP_REQUESTS_IN_FLIGHT),
                         ),
                 );
+                let transport = Tapped::new(transport, progress.clone());
                 match tokio::time::timeout(limit, events.serve(transport)).await {
                     Ok(Ok(service)) => Ok(Self {
                         service,
                         child: None,
                         faults: WireFaults::default(),
+                        progress,
                         generation,
                     }),
                     Ok(Err(e)) => {

@@ -2,7 +2,9 @@
 //! HTTP on a TCP listener), every call run
 //! through the agent's [`ToolExecutor`], so a plugin's tools work in any MCP
 //! client with the same timeouts, retries, isolation and cancellation they
-//! get inside the agent.
+//! get inside the agent, and their progress reports sent to the client.
+
+mod progress;
 
 use std::sync::Arc;
 
@@ -42,6 +44,10 @@ pub enum ServeError {
 /// - `tools/call` runs the call through the executor: many calls at once (up
 ///   to the executor's limit), each with its timeout and retries; the
 ///   client's `notifications/cancelled` cancels it.
+/// - A call whose `_meta` has a `progressToken` gets each progress report
+///   of the tool as `notifications/progress` with that token, in order,
+///   `progress` growing, all before its result (`serve/progress.rs`); a
+///   call without one gets none.
 /// - A tool's failure (bad input, an error, a timeout, a panic) is a result
 ///   with `isError: true` and the message the model would read; an unknown
 ///   tool is a protocol error (`-32602`), as the MCP spec asks.
@@ -172,17 +178,22 @@ impl ServerHandler for ToolServer {
             name,
             input: Value::Object(request.arguments.unwrap_or_default()),
         };
-        let outcome = self
-            .executor
-            .execute(
-                &self.tools,
-                std::slice::from_ref(&call),
-                &context.ct,
-                Arc::new(()),
-            )
-            .await
-            .into_iter()
-            .next();
+        let calls = std::slice::from_ref(&call);
+        let outcomes = match context.meta.get_progress_token() {
+            Some(token) => {
+                let (out, observer) = progress::ProgressOut::new(token, context.peer.clone());
+                let execute = self
+                    .executor
+                    .execute(&self.tools, calls, &context.ct, observer);
+                out.around(execute).await
+            }
+            None => {
+                self.executor
+                    .execute(&self.tools, calls, &context.ct, Arc::new(()))
+                    .await
+            }
+        };
+        let outcome = outcomes.into_iter().next();
         match outcome {
             Some(o) if o.failure == Some(CallFailure::Cancelled) => {
                 Err(ErrorData::internal_error("the call was cancelled", None))

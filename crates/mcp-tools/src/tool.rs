@@ -148,8 +148,7 @@ impl McpTool {
         params.arguments = arguments;
         let name = &self.server.config().name;
         let connection = self.server.connection();
-        let events = &self.server.events;
-        let first = call::call_tool(connection.peer(), events, params.clone(), ctx).await;
+        let first = call::call_tool(&connection, params.clone(), ctx).await;
         if !is_lost(&first) {
             return self.answer(first);
         }
@@ -159,7 +158,7 @@ impl McpTool {
                 "the MCP server `{name}` is gone: {why}; {reason}"
             ))),
             Ok(fresh) if self.idempotent() => {
-                let second = call::call_tool(fresh.peer(), events, params, ctx).await;
+                let second = call::call_tool(&fresh, params, ctx).await;
                 if is_lost(&second) {
                     return Err(ToolError::fatal(format!(
                         "the MCP server `{name}` is gone: {why}; it was restarted and the call \

@@ -143,3 +143,41 @@ async fn progress_notifications_become_events_of_the_call_in_order() {
     assert_eq!(json["total"], 3.0, "{json}");
     assert_eq!(json["message"], "page 1", "{json}");
 }
+
+/// Collects one call's reports.
+#[derive(Default)]
+struct Collect(Mutex<Vec<f64>>);
+
+impl tool_api::ProgressSink for Collect {
+    fn report(&self, progress: tool_api::Progress) {
+        self.0.lock().unwrap().push(progress.progress);
+    }
+}
+
+/// A server whose last report and answer arrive in one read
+/// (tests/fixtures/raw_server.py, `count`): the report still reaches the
+/// call, before it returns. (rmcp handles a notification on a task of its
+/// own but a response at once; the reports are taken off the wire instead.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_sent_right_before_the_answer_still_reaches_the_call() {
+    use tool_api::{Tool, ToolContext};
+    let Some(deps) = support::deps("a_report_sent_right_before_the_answer") else {
+        return;
+    };
+    let sources = start_all(vec![deps.raw("raw")]).await.unwrap();
+    let count = sources
+        .tools
+        .iter()
+        .find(|t| t.spec().name == "count")
+        .unwrap();
+    let calls = (0..40).map(|i| async move {
+        let sink = Arc::new(Collect::default());
+        let ctx = ToolContext::new(format!("c{i}")).with_progress_sink(sink.clone());
+        let output = count.call(json!({"steps": 3}), ctx).await.unwrap();
+        let seen = sink.0.lock().unwrap().clone();
+        (output, seen)
+    });
+    for (output, seen) in futures::future::join_all(calls).await {
+        assert_eq!(seen, [1.0, 2.0, 3.0], "{output:?}");
+    }
+}
