@@ -13,13 +13,14 @@
 //! | `test_multiple_content_types` | `tools-call-mixed-content` | text, PNG, JSON (MCP wants an embedded resource third: our output has none) |
 //! | `test_error_handling` | `tools-call-error` | an error (`isError: true`) |
 //! | `json_schema_2020_12_tool` | `json-schema-2020-12` | (listed: its schema uses `$schema`, `$defs`, `$ref`) |
+//! | `test_tool_with_progress` | `tools-call-with-progress` | progress 0, 50 and 100 of 100, 50 ms apart (through the plugin ABI's progress notifications), then one text block |
 //!
 //! Left out because a plugin's output cannot carry them: audio
 //! (`test_audio_content`), embedded resources (`test_embedded_resource`),
-//! progress (`test_tool_with_progress`), log messages, sampling and
-//! elicitation.
+//! log messages, sampling and elicitation.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tool_api::media::Image;
@@ -65,6 +66,30 @@ impl Tool for Fixed {
 
     async fn call(&self, _input: Value, _ctx: ToolContext) -> Result<ToolOutput, ToolError> {
         (self.answer)()
+    }
+}
+
+/// `test_tool_with_progress`: reports 0, 50 and 100 of 100, 50 ms apart,
+/// as the scenario asks, so the suite sees a plugin's progress reach an
+/// MCP client through `agent mcp-serve`.
+struct WithProgress {
+    spec: ToolSpec,
+}
+
+#[async_trait]
+impl Tool for WithProgress {
+    fn spec(&self) -> &ToolSpec {
+        &self.spec
+    }
+
+    async fn call(&self, _input: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        for (i, step) in [0.0, 50.0, 100.0].into_iter().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            ctx.progress(step, Some(100.0), None);
+        }
+        Ok(ToolOutput::text("Progress test completed."))
     }
 }
 
@@ -136,5 +161,12 @@ pub fn tools() -> Result<Vec<Arc<dyn Tool>>, tool_api::SpecError> {
             schema_2020_12(),
             simple_text,
         ),
+        Arc::new(WithProgress {
+            spec: ToolSpec::new(
+                "test_tool_with_progress",
+                "Reports progress 0, 50 and 100 of 100, then answers.",
+                json!({ "type": "object", "properties": {} }),
+            ),
+        }),
     ])
 }
