@@ -91,8 +91,8 @@ impl OpenSession {
     /// process. A lock held elsewhere or a store from a newer version
     /// refuses the run. A store that cannot be written (read-only mount,
     /// full disk) is read instead, so the conversation continues from its
-    /// history, unsaved: a warning says so now and the command fails (exit
-    /// 1) after the answer. A store that exists but cannot even be read is
+    /// history, unsaved: a warning says so now and the command fails with
+    /// exit 1 after the answer. A store that exists but cannot even be read is
     /// refused (exit 2), naming the path and the cause.
     pub fn open(store: Option<PathBuf>, name: &str) -> Result<Self, Failure> {
         check_name(name)?;
