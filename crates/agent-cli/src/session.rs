@@ -144,6 +144,13 @@ impl Ending {
                     "{e}\n(`agent demo` needs no credentials: it runs fully offline)"
                 ))
             }
+            // Nothing ran: the command was not given the tools it needs.
+            AgentErrorKind::MissingTools { tools } => Failure::Usage(format!(
+                "the interrupted run needs tools this command was not given: {}; nothing was \
+                 run or saved: pass the same --plugin, --plugins-dir or --mcp flags as the \
+                 interrupted run",
+                tools.join(", ")
+            )),
             _ => Failure::Model(e.to_string()),
         };
         let message = e.to_string();
@@ -190,6 +197,7 @@ fn stop_kind(kind: &AgentErrorKind) -> &'static str {
         AgentErrorKind::ApprovalNeeded(_) => "approval_needed",
         AgentErrorKind::GuardrailIntervened { .. } => "guardrail_intervened",
         AgentErrorKind::InvalidOutput { .. } => "invalid_output",
+        AgentErrorKind::MissingTools { .. } => "missing_tools",
     }
 }
 

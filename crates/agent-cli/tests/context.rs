@@ -132,3 +132,61 @@ fn with_context_off_the_overflow_ends_the_run_saying_what_to_do() {
     assert!(stderr.contains("--context sliding"), "{stderr}");
     assert!(events(&doc, "context_reduced").is_empty());
 }
+
+/// `--context summarize` against the local server as it comes (no
+/// scenario added): the summary request is one plain-text user message, no
+/// tool blocks, so it is valid for Bedrock without a toolConfig, and the
+/// server's built-in summary scenario answers it. The summary stays in the
+/// conversation; no reduction falls back to dropping.
+#[test]
+fn summaries_are_made_by_the_stock_local_server() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt
+        .block_on(MockServer::builder().max_input_tokens(1500).start())
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = common::agent_with_keys(home.path())
+        .args(["run", "--json", "--region", "us-east-1"])
+        .args(["--max-iterations", "60", "--cache", "off"])
+        .args(["--context", "summarize", "--context-window", "1400"])
+        .arg("--endpoint-url")
+        .arg(server.endpoint_url())
+        .arg("--plugin")
+        .arg(common::demo_plugin())
+        .arg(agent_testkit::reference::chain_prompt(50))
+        .output()
+        .unwrap();
+    let stderr = common::stderr(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("without a summary"), "{stderr}");
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reduced = events(&doc, "context_reduced");
+    assert!(!reduced.is_empty());
+    assert!(
+        reduced.iter().all(|e| e["summarized"] == true),
+        "{reduced:?}"
+    );
+    let requests = server.requests();
+    let summaries: Vec<_> = requests
+        .iter()
+        .filter(|r| {
+            r.body["messages"][0]["content"][0]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(agent_core::context::SUMMARY_INSTRUCTION))
+        })
+        .collect();
+    assert_eq!(summaries.len(), reduced.len());
+    assert!(
+        summaries.iter().all(|r| r.body.get("toolConfig").is_none()
+            && matches!(&r.outcome, Outcome::Answered { scenario } if scenario == "SUMMARY")),
+        "the summary requests were answered"
+    );
+    // The last request carries the summary in its first message.
+    let last = requests.last().unwrap().body["messages"][0].to_string();
+    assert!(last.contains(agent_core::context::SUMMARY_TAG), "{last}");
+    assert!(
+        last.contains(agent_testkit::reference::SUMMARY_ANSWER),
+        "{last}"
+    );
+}

@@ -94,6 +94,7 @@ pub(crate) fn run_finished(
             AgentErrorKind::ApprovalNeeded(_) => "approval_needed".into(),
             AgentErrorKind::GuardrailIntervened { .. } => "guardrail_intervened".into(),
             AgentErrorKind::InvalidOutput { .. } => "invalid_output".into(),
+            AgentErrorKind::MissingTools { .. } => "missing_tools".into(),
         };
         span.record("error.type", display(kind));
         span.record("otel.status_code", "ERROR");

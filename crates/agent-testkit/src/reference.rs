@@ -160,6 +160,23 @@ pub fn chain(k: usize) -> Scenario {
     Scenario::new(format!("CHAIN-{k}"), Some(&chain_prompt(k)), turns)
 }
 
+/// What the [`summary`] scenario answers.
+pub const SUMMARY_ANSWER: &str = "Earlier in this conversation the assistant called the tools \
+the task needed and received their results; nothing from those turns is left open.";
+
+/// The summariser's request (`--context summarize`,
+/// `agent_core::context::Summarizing`): one user message that starts with
+/// [`agent_core::context::SUMMARY_INSTRUCTION`] and quotes the exchanges to
+/// drop as text, answered with [`SUMMARY_ANSWER`]. In [`all`], first, so a
+/// local server summarises as the real service would.
+pub fn summary() -> Scenario {
+    Scenario::new(
+        "SUMMARY",
+        Some(agent_core::context::SUMMARY_INSTRUCTION),
+        vec![ScriptedTurn::text(SUMMARY_ANSWER)],
+    )
+}
+
 /// The prompt of the sub-agents demo ([`subagents`]).
 pub const SUBAGENTS_PROMPT: &str =
     "SUBAGENTS: have a researcher look into each of Q1, Q2 and Q3, all at once, and sum up.";
@@ -193,10 +210,13 @@ pub fn subagents() -> Scenario {
     )
 }
 
-/// Every reference scenario a server should know: Q1–Q4, FANOUT-16/64/256/1024
-/// (100 ms sleeps) and CHAIN-50.
+/// Every reference scenario a server should know: the summary request
+/// ([`summary`]), Q1–Q4, FANOUT-16/64/256/1024 (100 ms sleeps) and CHAIN-50.
 pub fn all() -> Vec<Scenario> {
-    let mut all = queries();
+    // First: a summary request quotes the conversation it summarises, so
+    // a later scenario's prompt is in it too.
+    let mut all = vec![summary()];
+    all.extend(queries());
     for n in [16, 64, 256, 1024] {
         all.push(fanout(n, 100));
     }

@@ -41,7 +41,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use journal::SqliteJournal;
 use lock::SessionLock;
-use storage_error::storage;
+use storage_error::{directory_error, storage};
 
 /// How hard each append is pushed to disk (SQLite's `synchronous`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -58,6 +58,10 @@ pub enum SyncMode {
 pub struct SqliteStore {
     path: PathBuf,
     sync: SyncMode,
+    /// Opened with [`SqliteStore::open_read_only`]: every connection is
+    /// SQLite's read-only one, so nothing is ever written (not even the
+    /// schema), and [`SessionStore::open`] refuses.
+    read_only: bool,
 }
 
 impl SqliteStore {
@@ -67,13 +71,35 @@ impl SqliteStore {
         let store = Self {
             path: path.as_ref().to_path_buf(),
             sync: SyncMode::default(),
+            read_only: false,
         };
         if let Some(parent) = store.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| storage(&store.path, e))?;
+            std::fs::create_dir_all(parent).map_err(|e| directory_error(&store.path, parent, e))?;
         }
         let mut conn = store.connect()?;
         schema::migrate(&mut conn, &store.path)?;
         Ok(store)
+    }
+
+    /// Opens the existing store at `path` for reading only, with SQLite's
+    /// read-only mode: what a read-only mount, a full disk or a file the
+    /// process may not write still allows. Nothing is created or migrated;
+    /// [`SessionStore::list`] and [`SessionStore::entries`] work,
+    /// [`SessionStore::open`] and [`SessionStore::remove`] fail with a
+    /// [`SessionError::Storage`] saying the store is read-only.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, SessionError> {
+        let store = Self {
+            path: path.as_ref().to_path_buf(),
+            sync: SyncMode::default(),
+            read_only: true,
+        };
+        store.connect()?;
+        Ok(store)
+    }
+
+    /// Whether the store was opened with [`SqliteStore::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The sync setting for journals opened from now on.
@@ -88,6 +114,9 @@ impl SqliteStore {
     }
 
     fn connect(&self) -> Result<Connection, SessionError> {
+        if self.read_only {
+            return self.connect_read_only();
+        }
         let conn = Connection::open(&self.path).map_err(|e| storage(&self.path, e))?;
         // A second process's append waits its turn instead of failing.
         conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -106,6 +135,42 @@ impl SqliteStore {
         Ok(conn)
     }
 
+    /// A read-only connection: no pragma that writes (the journal mode is
+    /// the file's own), the schema version still checked.
+    fn connect_read_only(&self) -> Result<Connection, SessionError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |target: &Path, flags: OpenFlags| -> Result<Connection, SessionError> {
+            let conn =
+                Connection::open_with_flags(target, flags).map_err(|e| storage(&self.path, e))?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(|e| storage(&self.path, e))?;
+            // SQLite opens lazily: this first read is where it fails.
+            schema::check(&conn, &self.path)?;
+            Ok(conn)
+        };
+        match open(&self.path, flags) {
+            Ok(conn) => Ok(conn),
+            // A WAL store in a directory that cannot be written (a
+            // read-only mount) cannot get its `-shm` file. With no WAL
+            // content pending, the main file holds every entry: read it
+            // as immutable (no `-shm`, no locks).
+            Err(SessionError::Storage { .. }) if !wal_pending(&self.path) => open(
+                Path::new(&immutable_uri(&self.path)),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            ),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The error of a write on a store opened read-only.
+    fn refuse_write(&self) -> SessionError {
+        storage(
+            &self.path,
+            "the store was opened read-only, so nothing can be written to it",
+        )
+    }
+
     fn session_id(&self, conn: &Connection, name: &str) -> Result<Option<i64>, SessionError> {
         conn.query_row("SELECT id FROM sessions WHERE name = ?1", [name], |r| {
             r.get(0)
@@ -115,8 +180,34 @@ impl SqliteStore {
     }
 }
 
+/// Whether `<store>-wal` holds entries not yet in the main file.
+fn wal_pending(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
+}
+
+/// `file:PATH?mode=ro&immutable=1`, the path percent-encoded as SQLite's
+/// URI filenames want it.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for byte in path.as_os_str().as_encoded_bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(char::from(*byte))
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
+}
+
 impl SessionStore for SqliteStore {
     fn open(&self, name: &str) -> Result<Box<dyn SessionJournal>, SessionError> {
+        if self.read_only {
+            return Err(self.refuse_write());
+        }
         let lock = SessionLock::acquire(&self.path, name)?;
         let conn = self.connect()?;
         let now = journal::now();
@@ -172,6 +263,9 @@ impl SessionStore for SqliteStore {
     }
 
     fn remove(&self, name: &str) -> Result<(), SessionError> {
+        if self.read_only {
+            return Err(self.refuse_write());
+        }
         let _lock = SessionLock::acquire(&self.path, name)?;
         let conn = self.connect()?;
         let removed = conn

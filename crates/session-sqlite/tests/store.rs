@@ -111,3 +111,38 @@ fn an_unwritable_location_is_a_clear_error() {
     assert!(matches!(err, SessionError::Storage { .. }), "{err}");
     assert!(err.to_string().contains("--session-store"), "{err}");
 }
+
+#[test]
+fn a_read_only_open_reads_and_never_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    SqliteStore::open(&path)
+        .unwrap()
+        .open("a")
+        .unwrap()
+        .append(&prompt("hi"))
+        .unwrap();
+    // SQLite's own read-only mode: it refuses writes whoever runs it (root
+    // included), as a read-only mount does.
+    let store = SqliteStore::open_read_only(&path).unwrap();
+    assert!(store.is_read_only());
+    assert_eq!(store.entries("a").unwrap().len(), 1);
+    assert_eq!(store.list().unwrap().len(), 1);
+    assert!(matches!(
+        store.entries("b"),
+        Err(SessionError::NotFound { .. })
+    ));
+    for err in [
+        store.open("a").err().unwrap(),
+        store.remove("a").unwrap_err(),
+    ] {
+        let text = err.to_string();
+        assert!(matches!(err, SessionError::Storage { .. }), "{text}");
+        assert!(text.contains("read-only"), "{text}");
+        assert!(text.contains("--session-store"), "{text}");
+    }
+    // A store that does not exist is refused, not created.
+    let missing = dir.path().join("none.db");
+    assert!(SqliteStore::open_read_only(&missing).is_err());
+    assert!(!missing.exists());
+}

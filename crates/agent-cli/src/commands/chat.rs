@@ -43,6 +43,7 @@ pub async fn chat(args: ChatArgs) -> Result<(), Failure> {
         Some(name) => {
             let open = OpenSession::open(args.session.session_store.clone(), name)?;
             open.ready_for_prompt(name)?;
+            open.check_tools(&agent, name)?;
             Some(open)
         }
         None => None,

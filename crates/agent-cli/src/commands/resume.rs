@@ -4,7 +4,7 @@
 use agent_cli::exit::Failure;
 use agent_cli::render::Mode;
 use agent_cli::session::{self, Start};
-use agent_cli::session_store::OpenSession;
+use agent_cli::session_store::{self, OpenSession};
 use agent_core::session::Pending;
 use clap::Args;
 
@@ -24,27 +24,39 @@ pub struct ResumeArgs {
     pub name: String,
 }
 
-/// Continues the run, or says there is nothing to continue.
+/// Continues the run, or says there is nothing to continue. Refused
+/// before anything runs (exit 2): a session that does not exist (resume
+/// never creates one), and a run that needs tools the command was not
+/// given.
 pub async fn resume(args: ResumeArgs) -> Result<(), Failure> {
     // Listening before the plugins load, as `agent run` does.
     let signals = agent_cli::signals::Signals::listen(false);
+    let name = args.name.as_str();
+    session_store::check_name(name)?;
+    let path = session_store::location(args.session_store)?;
+    session_store::require_session(&path, name)?;
     let agent = agent_cli::assemble::from_overrides(&args.agent.overrides()).await?;
-    let open = OpenSession::open(args.session_store, &args.name)?;
-    if open.journal.is_none() {
+    let open = OpenSession::open(Some(path), name)?;
+    if let Some(cause) = open.unsaved() {
         return Err(Failure::Other(format!(
-            "session `{}` cannot be resumed: its store cannot be opened",
-            args.name
+            "session `{name}` cannot be resumed: its store cannot be written ({cause}); \
+             resuming would run tools again without saving their results"
         )));
     }
     let mut conversation = agent_core::Conversation::from_messages(open.restored.messages.clone());
     let pending = open.restored.pending.clone();
     if pending == Pending::Nothing {
-        eprintln!(
-            "session `{}` has nothing to resume: its last run finished",
-            args.name
-        );
+        eprintln!("session `{name}` has nothing to resume: its last run finished");
+        if args.agent.json {
+            // One document on stdout, as on every exit: the last answer.
+            let run = agent
+                .resume(&mut conversation, pending, agent_core::RunOptions::new())
+                .await;
+            return session::conclude(run, Some(agent_cli::json::Layout::Document), &signals);
+        }
         return Ok(());
     }
+    open.check_tools_to_resume(&agent, name)?;
     let mode = Mode::detect(args.agent.json);
     let (cancel, _watching) = signals.token();
     let result = session::show_start(
@@ -61,6 +73,6 @@ pub async fn resume(args: ResumeArgs) -> Result<(), Failure> {
         args.agent.json.then_some(agent_cli::json::Layout::Document),
         &signals,
     );
-    open.check()?;
+    open.check_after(args.agent.json)?;
     concluded
 }

@@ -33,6 +33,7 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
         Some(name) => {
             let open = OpenSession::open(args.session.session_store.clone(), name)?;
             open.ready_for_prompt(name)?;
+            open.check_tools(&agent, name)?;
             Some(open)
         }
         None => None,
@@ -57,7 +58,7 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
         &signals,
     );
     if let Some(saved) = &saved {
-        saved.check()?;
+        saved.check_after(args.agent.json)?;
     }
     concluded
 }

@@ -61,15 +61,34 @@ pub enum SessionsCommand {
 
 /// Runs the subcommand.
 pub fn sessions(args: SessionsArgs) -> Result<(), Failure> {
-    let store = session_store::open_store(args.session_store)?;
+    if let SessionsCommand::Rm { name } = &args.command {
+        let store = session_store::open_store(args.session_store)?;
+        store.remove(name).map_err(failure)?;
+        if !args.json {
+            eprintln!("removed session `{name}`");
+        }
+        return Ok(());
+    }
+    // Reading never writes: a read-only store is read (nothing created).
+    let location = session_store::location(args.session_store.clone())?;
+    let store = session_store::open_to_read(args.session_store)?;
+    let entries = |name: &str| match &store {
+        Some(store) => store.entries(name).map_err(failure),
+        None => Err(failure(agent_core::SessionError::NotFound {
+            name: name.into(),
+        })),
+    };
     match args.command {
         SessionsCommand::List => {
-            let list = store.list().map_err(failure)?;
+            let list = match &store {
+                Some(store) => store.list().map_err(failure)?,
+                None => Vec::new(),
+            };
             if args.json {
                 return agent_cli::json::print(&list);
             }
             if list.is_empty() {
-                eprintln!("no sessions in {}", store.path().display());
+                eprintln!("no sessions in {}", location.display());
             }
             for s in list {
                 agent_cli::stdout::line(format!(
@@ -80,7 +99,7 @@ pub fn sessions(args: SessionsArgs) -> Result<(), Failure> {
             Ok(())
         }
         SessionsCommand::Show { name } => {
-            let entries = store.entries(&name).map_err(failure)?;
+            let entries = entries(&name)?;
             let restored = agent_core::session::restore(&entries);
             if args.json {
                 return agent_cli::json::print(&restored.messages);
@@ -110,15 +129,10 @@ pub fn sessions(args: SessionsArgs) -> Result<(), Failure> {
             }
             Ok(())
         }
-        SessionsCommand::Rm { name } => {
-            store.remove(&name).map_err(failure)?;
-            if !args.json {
-                eprintln!("removed session `{name}`");
-            }
-            Ok(())
-        }
+        // Handled above: it writes.
+        SessionsCommand::Rm { .. } => Ok(()),
         SessionsCommand::Export { name } => {
-            let entries = store.entries(&name).map_err(failure)?;
+            let entries = entries(&name)?;
             agent_cli::json::print(&serde_json::json!({ "name": name, "entries": entries }))
         }
     }

@@ -12,6 +12,10 @@ use tokio::task::JoinHandle;
 
 use super::{secs, short_input};
 
+/// How a cut-off call of a non-idempotent tool reads on resume: it was
+/// never journaled, so it is not "replayed"; it was not run again either.
+const NOT_REPEATED: &str = "not repeated: interrupted, not idempotent (answered with an error)";
+
 /// Whether the user lets us colour output: `NO_COLOR` set to anything
 /// non-empty says no (<https://no-color.org>).
 pub fn color_wanted() -> bool {
@@ -385,16 +389,26 @@ async fn tty(mp: MultiProgress, mut rx: UnboundedReceiver<AgentEvent>) {
                 };
                 bar.finish_with_message(line);
             }
-            EventKind::ToolCallReplayed { name, error, .. } => {
+            EventKind::ToolCallReplayed {
+                name,
+                error,
+                interrupted,
+                ..
+            } => {
                 let label = super::sanitize::line(&name).into_owned();
                 let bar = mp.add(ProgressBar::new_spinner());
                 bar.set_style(done_style.clone());
-                let mark = if error {
-                    console::style("↺").red()
+                let line = if interrupted {
+                    format!("{} {label} {NOT_REPEATED}", console::style("✗").red())
                 } else {
-                    console::style("↺").cyan()
+                    let mark = if error {
+                        console::style("↺").red()
+                    } else {
+                        console::style("↺").cyan()
+                    };
+                    format!("{mark} {label} replayed from the session")
                 };
-                bar.finish_with_message(format!("{mark} {label} replayed from the session"));
+                bar.finish_with_message(line);
             }
             EventKind::ContextReduced {
                 manager,
@@ -536,6 +550,11 @@ fn plain_line(kind: EventKind) -> Option<String> {
                 error.unwrap_or_default()
             ),
         }),
+        EventKind::ToolCallReplayed {
+            name,
+            interrupted: true,
+            ..
+        } => Some(format!("error {name} {NOT_REPEATED}")),
         EventKind::ToolCallReplayed { name, error, .. } => Some(format!(
             "replayed {name} from the session{}",
             if error { " (error result)" } else { "" }

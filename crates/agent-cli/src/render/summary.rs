@@ -19,6 +19,19 @@ pub fn summary(run: &AgentRun) -> String {
             m.tool_speedup()
         )
     };
+    // On resume: calls answered from the session's journal, not run.
+    let replayed = m
+        .turns
+        .iter()
+        .filter_map(|t| t.tools.as_ref())
+        .flat_map(|b| &b.calls)
+        .filter(|c| c.replayed)
+        .count();
+    let tools = if replayed == 0 {
+        tools
+    } else {
+        format!("{tools}, {replayed} replayed from the session")
+    };
     // Sub-agents' tokens (agents as tools) roll up beside the run's own.
     let sub = m.sub_agent_usage;
     let sub = if sub == agent_core::Usage::default() {

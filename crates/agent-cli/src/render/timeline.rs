@@ -57,7 +57,12 @@ pub fn timeline(run: &AgentRun, color: bool) -> String {
             let waiting = start - queued;
             let len =
                 (((call.elapsed.as_secs_f64() / axis) * WIDTH as f64).round() as usize).max(1);
-            let len = len.min(WIDTH - start);
+            // A call replayed from the session did not run: no bar.
+            let len = if call.replayed {
+                0
+            } else {
+                len.min(WIDTH - start)
+            };
             let bar = "█".repeat(len);
             let bar = if !color {
                 bar
@@ -76,6 +81,9 @@ pub fn timeline(run: &AgentRun, color: bool) -> String {
                 None => String::new(),
                 Some(f) => format!("  {f:?}").to_lowercase(),
             };
+            if call.replayed {
+                status.push_str("  replayed from the session");
+            }
             if !call.waits.is_empty() {
                 let why: Vec<String> = call
                     .waits
@@ -129,6 +137,7 @@ mod tests {
             cached: false,
             queued: Duration::ZERO,
             waits: Vec::new(),
+            replayed: false,
         }
     }
 

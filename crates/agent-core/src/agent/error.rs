@@ -31,6 +31,13 @@ pub enum AgentErrorKind {
         /// What the service answered in the model's place, if anything.
         message: String,
     },
+    /// Resume ([`crate::Agent::resume`]): continuing needs tools this agent
+    /// does not have ([`crate::Agent::missing_tools`]). Nothing was run or
+    /// journaled; resume again with the interrupted run's tools.
+    MissingTools {
+        /// The tools missing, in first-use order.
+        tools: Vec<String>,
+    },
     /// Structured output: the model's answer stayed invalid against the
     /// output schema after every repair attempt.
     InvalidOutput {
@@ -94,6 +101,12 @@ impl fmt::Display for AgentError {
             AgentErrorKind::GuardrailIntervened { message } => write!(
                 f,
                 "the guardrail intervened and stopped the run; the service answered: {message}"
+            ),
+            AgentErrorKind::MissingTools { tools } => write!(
+                f,
+                "cannot resume: the interrupted run needs tools this agent does not have ({}); \
+                 nothing was run or saved: resume with the same tools as the interrupted run",
+                tools.join(", ")
             ),
             AgentErrorKind::InvalidOutput { attempts, error } => write!(
                 f,

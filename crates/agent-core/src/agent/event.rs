@@ -252,6 +252,11 @@ pub enum EventKind {
         name: String,
         /// Whether the result is an error.
         error: bool,
+        /// Not replayed but not repeated either: a call of a non-idempotent
+        /// tool cut off mid-call, never journaled, answered with an error
+        /// saying it was interrupted.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        interrupted: bool,
     },
     /// The context manager shortened the conversation to fit the window.
     ContextReduced {

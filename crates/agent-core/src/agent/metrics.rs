@@ -142,9 +142,58 @@ pub struct CallTiming {
     /// What held it back between `queued` and `started`, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waits: Vec<crate::CallWait>,
+    /// On resume: not run, its result replayed from the session's journal
+    /// (no time of its own in this run).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
+}
+
+impl CallTiming {
+    /// A call of a resumed batch that did not run in this run: replayed
+    /// from the journal (`replayed`), or a non-idempotent call cut off
+    /// mid-call and not repeated (`failure` `Cancelled`).
+    pub(crate) fn not_run(call: &crate::ToolUse, replayed: bool, error: bool) -> Self {
+        Self {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            started: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            attempts: 0,
+            failure: match (replayed, error) {
+                (false, _) => Some(CallFailure::Cancelled),
+                (true, true) => Some(CallFailure::Failed),
+                (true, false) => None,
+            },
+            cached: false,
+            queued: Duration::ZERO,
+            waits: Vec::new(),
+            replayed,
+        }
+    }
 }
 
 impl BatchMetrics {
+    /// A resumed batch: the calls that ran (`ran`, at positions `ran_at`)
+    /// and those that did not (`not_run`, each at its position), in call
+    /// order.
+    pub(crate) fn resumed(
+        wall: Duration,
+        ran: &[CallOutcome],
+        ran_at: &[usize],
+        not_run: Vec<(usize, CallTiming)>,
+    ) -> Self {
+        let mut batch = Self::from_outcomes(wall, Duration::ZERO, ran);
+        let mut at: Vec<(usize, CallTiming)> = ran_at
+            .iter()
+            .copied()
+            .zip(std::mem::take(&mut batch.calls))
+            .chain(not_run)
+            .collect();
+        at.sort_by_key(|(index, _)| *index);
+        batch.calls = at.into_iter().map(|(_, call)| call).collect();
+        batch
+    }
+
     pub(crate) fn from_outcomes(
         wall: Duration,
         hidden: Duration,
@@ -166,6 +215,7 @@ impl BatchMetrics {
                     cached: o.cached,
                     queued: o.queued,
                     waits: o.waits.clone(),
+                    replayed: false,
                 })
                 .collect(),
         }

@@ -11,6 +11,7 @@ mod metrics;
 mod model_call;
 mod options;
 mod resume;
+mod resume_tools;
 mod run;
 mod session;
 mod state;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::metrics::{BatchMetrics, CallTiming, TurnMetrics};
 use super::run::{Next, Run};
 use super::{AgentError, AgentRun, EventKind};
 use crate::session::Pending;
@@ -17,6 +18,13 @@ use crate::{
 impl<'a> Run<'a> {
     /// Continues from `pending` (see [`super::Agent::resume`]).
     pub(super) async fn resume(self, pending: Pending) -> Result<AgentRun, AgentError> {
+        // Before anything runs or is journaled: the tools it needs.
+        let missing = self
+            .agent
+            .missing_tools(self.conversation.messages(), &pending);
+        if !missing.is_empty() && pending != Pending::Nothing {
+            return Err(self.stop(super::run::Stop::MissingTools(missing)));
+        }
         match pending {
             Pending::Nothing => {
                 let answer = self
@@ -58,10 +66,13 @@ impl<'a> Run<'a> {
             .collect();
         let mut rerun = Vec::new();
         let mut rerun_at = Vec::new();
+        // The batch's figures: the calls not run here keep their place.
+        let mut not_run = Vec::new();
         for (index, call) in calls.iter().enumerate() {
             if let Some(result) = done.remove(&call.id) {
                 let failure = result.is_error().then_some(CallFailure::Failed);
-                self.replayed(index, call, &result, failure);
+                self.replayed(index, call, &result, failure, false);
+                not_run.push((index, CallTiming::not_run(call, true, result.is_error())));
                 results[index] = Some(result);
             } else if interrupted && !self.agent.is_idempotent(&call.name) {
                 let result = ToolResult::error(
@@ -72,7 +83,8 @@ impl<'a> Run<'a> {
                     ),
                 );
                 self.journaling.tool_result(index, &call.name, &result);
-                self.replayed(index, call, &result, Some(CallFailure::Cancelled));
+                self.replayed(index, call, &result, Some(CallFailure::Cancelled), true);
+                not_run.push((index, CallTiming::not_run(call, false, true)));
                 results[index] = Some(result);
             } else {
                 rerun.push(call.clone());
@@ -91,8 +103,22 @@ impl<'a> Run<'a> {
             batch.start(call);
         }
         let outcomes = batch.finish(&rerun).await;
-        self.metrics.tool_time += batch_start.elapsed();
         self.metrics.tool_calls += outcomes.len() as u32;
+        // The resumed batch is a turn of this run's figures, with every
+        // call in call order (see `metrics.rs`); no model call of its own.
+        let wall = if rerun.is_empty() {
+            std::time::Duration::ZERO
+        } else {
+            batch_start.elapsed()
+        };
+        let figures = BatchMetrics::resumed(wall, &outcomes, &rerun_at, not_run);
+        self.metrics.tool_time += figures.wall;
+        self.metrics.sequential_tool_time += figures.sequential;
+        self.metrics.turns.push(TurnMetrics {
+            iteration: self.iteration,
+            tools: Some(figures),
+            ..TurnMetrics::default()
+        });
         let replayed: Vec<ToolResult> = results.iter().flatten().cloned().collect();
         if let Some(paused) = self.paused(&calls, &rerun_at, &outcomes, &replayed) {
             return Next::Stop(super::run::Stop::Paused(Box::new(paused)));
@@ -131,6 +157,7 @@ impl<'a> Run<'a> {
         call: &ToolUse,
         result: &ToolResult,
         failure: Option<CallFailure>,
+        interrupted: bool,
     ) {
         self.log.emit(EventKind::ToolCallReplayed {
             iteration: self.iteration,
@@ -138,6 +165,7 @@ impl<'a> Run<'a> {
             id: call.id.clone(),
             name: call.name.clone(),
             error: result.is_error(),
+            interrupted,
         });
         self.log.emit(EventKind::ToolCallFinished {
             iteration: self.iteration,

@@ -87,7 +87,12 @@ pub(super) enum Stop {
     Hook(HookFailure),
     Paused(Box<PausedBatch>),
     Guardrail(String),
-    InvalidOutput { attempts: u32, error: String },
+    InvalidOutput {
+        attempts: u32,
+        error: String,
+    },
+    /// Resume: the tools continuing needs are missing (`resume_tools.rs`).
+    MissingTools(Vec<String>),
 }
 
 impl<'a> Run<'a> {
@@ -365,7 +370,7 @@ impl<'a> Run<'a> {
     }
 
     /// The run ends early; what it did so far is kept.
-    fn stop(mut self, stop: Stop) -> AgentError {
+    pub(super) fn stop(mut self, stop: Stop) -> AgentError {
         self.move_to(AgentState::Error);
         let kind = match stop {
             Stop::MaxIterations(limit) => AgentErrorKind::MaxIterations { limit },
@@ -377,6 +382,7 @@ impl<'a> Run<'a> {
             Stop::InvalidOutput { attempts, error } => {
                 AgentErrorKind::InvalidOutput { attempts, error }
             }
+            Stop::MissingTools(tools) => AgentErrorKind::MissingTools { tools },
         };
         telemetry::run_finished(&self.span, &self.metrics, None, Some(&kind));
         AgentError {

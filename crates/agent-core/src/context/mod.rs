@@ -37,7 +37,7 @@ use async_trait::async_trait;
 pub use error::ContextError;
 pub use estimate::TokenEstimator;
 pub use sliding::SlidingWindow;
-pub use summarize::{SUMMARY_TAG, Summarizing};
+pub use summarize::{SUMMARY_INSTRUCTION, SUMMARY_TAG, Summarizing};
 pub use window::known_context_window;
 
 use crate::{Message, ModelBackend};

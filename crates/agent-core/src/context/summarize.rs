@@ -12,9 +12,10 @@ use crate::{ContentBlock, InferenceConfig, Message, ModelRequest, Role};
 pub const SUMMARY_TAG: &str = "<conversation-summary>";
 const SUMMARY_END: &str = "</conversation-summary>";
 
-/// The request's instruction (its first words are what scripted scenarios
-/// match a summary request on).
-const INSTRUCTION: &str = "Summarise the earlier part of a conversation between a user and an \
+/// The summary request's instruction, the start of its one user message
+/// (what the local servers' built-in summary scenario matches a summary
+/// request on).
+pub const SUMMARY_INSTRUCTION: &str = "Summarise the earlier part of a conversation between a user and an \
 AI assistant that uses tools, so the assistant can carry on without it. Keep every fact, \
 result, decision and open question the rest of the task may need; leave out chatter. \
 Answer with the summary only.";
@@ -72,7 +73,9 @@ impl ConversationManager for Summarizing {
         let transcript = transcript(previous.as_deref(), &messages[1..1 + count]);
         let request = ModelRequest {
             system: None,
-            messages: vec![Message::user(format!("{INSTRUCTION}\n\n{transcript}"))],
+            messages: vec![Message::user(format!(
+                "{SUMMARY_INSTRUCTION}\n\n{transcript}"
+            ))],
             tools: Vec::new(),
             inference: InferenceConfig {
                 max_tokens: self.max_tokens,
@@ -163,5 +166,96 @@ fn cut(text: &str) -> String {
     match text.char_indices().nth(BLOCK_CHARS) {
         None => text.to_owned(),
         Some((at, _)) => format!("{} […{} more bytes]", &text[..at], text.len() - at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::TokenEstimator;
+    use crate::{ModelError, ModelResponse, StopReason, ToolResult, ToolUse, Usage};
+
+    /// Answers every request with a summary and keeps the requests.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<ModelRequest>>);
+
+    #[async_trait]
+    impl crate::ModelBackend for Recorder {
+        fn name(&self) -> &str {
+            "recorder"
+        }
+        async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
+            self.0.lock().unwrap().push(request.clone());
+            Ok(ModelResponse {
+                message: Message::assistant("the summary"),
+                stop_reason: StopReason::EndTurn,
+                usage: Usage::default(),
+                latency: Default::default(),
+                model_fields: None,
+            })
+        }
+    }
+
+    fn exchange(i: usize) -> [Message; 2] {
+        let call = ToolUse {
+            id: format!("c{i}"),
+            name: "get_weather".into(),
+            input: serde_json::json!({ "location": format!("city {i}") }),
+        };
+        [
+            Message {
+                role: Role::Assistant,
+                content: vec![ContentBlock::ToolUse(call)],
+            },
+            Message {
+                role: Role::User,
+                content: vec![ContentBlock::ToolResult(ToolResult::success(
+                    format!("c{i}"),
+                    crate::ToolResultContent::Text(format!("sunny in city {i}")),
+                ))],
+            },
+        ]
+    }
+
+    /// Bedrock and Anthropic refuse `toolUse`/`toolResult` blocks in a
+    /// request without tools: the summary request carries the dropped
+    /// exchanges, calls and results included, as text in one user message.
+    #[tokio::test]
+    async fn the_summary_request_holds_no_tool_blocks() {
+        let mut messages = vec![Message::user("Plan a trip.")];
+        for i in 0..6 {
+            messages.extend(exchange(i));
+        }
+        let backend = Recorder::default();
+        let estimator = TokenEstimator::default();
+        let budget = Budget {
+            target: 1100 + estimator.messages(&messages[..3]),
+            estimator: &estimator,
+            backend: &backend,
+        };
+        let reduced = Summarizing::new(1000)
+            .reduce(&mut messages, budget)
+            .await
+            .unwrap();
+        assert!(reduced.summarized && reduced.dropped > 0, "{reduced:?}");
+        let requests = backend.0.lock().unwrap();
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
+        assert!(request.tools.is_empty());
+        assert_eq!(request.messages.len(), 1);
+        assert_eq!(request.messages[0].role, Role::User);
+        assert!(
+            request.messages[0]
+                .content
+                .iter()
+                .all(|b| matches!(b, ContentBlock::Text { .. })),
+            "{:?}",
+            request.messages[0]
+        );
+        let text = request.messages[0].text();
+        assert!(text.starts_with(SUMMARY_INSTRUCTION));
+        assert!(text.contains("called tool get_weather"), "{text}");
+        assert!(text.contains("sunny in city 0"), "{text}");
+        assert!(messages[0].text().contains("the summary"));
     }
 }
