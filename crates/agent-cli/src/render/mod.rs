@@ -2,6 +2,7 @@
 //! turn's tool calls and a summary. JSON output lives in `json`.
 
 mod live;
+mod plain;
 pub mod sanitize;
 mod stall;
 mod summary;
