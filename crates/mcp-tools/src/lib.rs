@@ -26,6 +26,7 @@ mod connection;
 mod content;
 mod error;
 mod names;
+mod process_stdio;
 mod refresh;
 mod serve;
 mod server;
