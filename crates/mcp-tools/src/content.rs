@@ -21,12 +21,18 @@ use tool_api::{Blob, Image, ImageFormat, OutputPart, ToolError, ToolOutput};
 
 /// The tool output (or error result) for `result`.
 pub(crate) fn to_output(result: CallToolResult) -> Result<ToolOutput, ToolError> {
+    let is_error = result.is_error == Some(true);
+    // Structured content is the output: its text copy is not read (nor
+    // converted, which would cost every such call a pass over its blocks).
+    if !is_error && let Some(structured) = result.structured_content {
+        return Ok(ToolOutput::Json(structured));
+    }
     let blocks: Vec<Value> = result
         .content
         .iter()
         .filter_map(|block| serde_json::to_value(block).ok())
         .collect();
-    if result.is_error == Some(true) {
+    if is_error {
         let text = blocks.iter().map(describe).collect::<Vec<_>>().join("\n\n");
         let message = if text.is_empty() {
             "the tool reported an error and gave no text".to_owned()
@@ -34,9 +40,6 @@ pub(crate) fn to_output(result: CallToolResult) -> Result<ToolOutput, ToolError>
             text
         };
         return Err(ToolError::fatal(message));
-    }
-    if let Some(structured) = result.structured_content {
-        return Ok(ToolOutput::Json(structured));
     }
     let mut parts = Vec::new();
     let mut paragraphs: Vec<String> = Vec::new();

@@ -26,6 +26,7 @@ mod connection;
 mod content;
 mod error;
 mod names;
+mod process_stdio;
 mod progress_routes;
 mod refresh;
 mod serve;

@@ -21,6 +21,8 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tool_api::ToolRegistry;
 
+use crate::process_stdio;
+
 /// Why serving stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -83,7 +85,8 @@ impl ToolServer {
     /// Serves one session on the process's stdin and stdout until the
     /// client closes it.
     pub async fn serve_stdio(self) -> Result<(), ServeError> {
-        self.serve_on(tokio::io::stdin(), tokio::io::stdout()).await
+        self.serve_on(process_stdio::stdin(), process_stdio::stdout())
+            .await
     }
 
     /// Serves one session reading requests from `read` and writing to

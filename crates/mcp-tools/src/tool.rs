@@ -148,16 +148,18 @@ impl McpTool {
         params.arguments = arguments;
         let name = &self.server.config().name;
         let connection = self.server.connection();
-        let first = call::call_tool(&connection, params.clone(), ctx).await;
+        // Only a call that may be sent again keeps a copy of its request.
+        let again = self.idempotent().then(|| params.clone());
+        let first = call::call_tool(&connection, params, ctx).await;
         if !is_lost(&first) {
             return self.answer(first);
         }
         let why = connection.lost().await;
-        match self.server.reconnect(&connection).await {
-            Err(reason) => Err(ToolError::fatal(format!(
+        match (self.server.reconnect(&connection).await, again) {
+            (Err(reason), _) => Err(ToolError::fatal(format!(
                 "the MCP server `{name}` is gone: {why}; {reason}"
             ))),
-            Ok(fresh) if self.idempotent() => {
+            (Ok(fresh), Some(params)) => {
                 let second = call::call_tool(&fresh, params, ctx).await;
                 if is_lost(&second) {
                     return Err(ToolError::fatal(format!(
@@ -168,7 +170,7 @@ impl McpTool {
                 }
                 self.answer(second)
             }
-            Ok(_) => Err(ToolError::fatal(format!(
+            (Ok(_), None) => Err(ToolError::fatal(format!(
                 "the MCP server `{name}` is gone: {why}; it has been restarted for later calls, \
                  but this call was not sent again because `{}` is not marked idempotent",
                 self.remote_name
