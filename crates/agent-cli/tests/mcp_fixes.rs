@@ -6,35 +6,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Output;
-
-use assert_cmd::Command;
-use common::{agent_in, stderr, stdout};
-
-/// The npm packages' `.bin` directory, or `None` after a loud message.
-fn npm_bin(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("AGENT_MCP_DEPS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/agent-ci/mcp"))
-        })?;
-    let bin = dir.join("npm/node_modules/.bin");
-    if bin.join("mcp-server-everything").exists() {
-        return Some(bin);
-    }
-    eprintln!(
-        "\n!!!!! SKIPPED {test}: the MCP reference servers are not installed; \
-         run .ci/install-mcp-deps and set AGENT_MCP_DEPS (.ci/run does both) !!!!!\n"
-    );
-    None
-}
-
-async fn run_blocking(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
+use common::mcp::{everything_flag, npm_bin};
+use common::{agent_in, run_blocking, stderr, stdout};
 
 /// `get-env` of server-everything answers with its process's environment.
 async fn server_env(home: &std::path::Path, bin: &std::path::Path, table: &str) -> String {
@@ -103,12 +76,11 @@ async fn a_name_clash_with_an_mcp_server_says_how_to_prefix_it() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    let everything = bin.join("mcp-server-everything").display().to_string();
     let mut cmd = agent_in(home.path());
     cmd.args(["tools", "--mcp"])
-        .arg(format!("a='{everything}' stdio"))
+        .arg(everything_flag("a", &bin))
         .arg("--mcp")
-        .arg(format!("b='{everything}' stdio"));
+        .arg(everything_flag("b", &bin));
     let out = run_blocking(cmd).await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
