@@ -90,17 +90,21 @@ async fn a_name_clash_with_an_mcp_server_says_how_to_prefix_it() {
     assert!(err.contains("an --mcp flag cannot set a prefix"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_working_directory_is_named() {
+/// `agent tools` in a fresh home whose `agent.toml` is `config`.
+async fn tools_with_config(config: &str) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("agent.toml"),
-        "[mcp.a]\ncommand = \"sh\"\nargs = [\"-c\", \"exit 1\"]\ncwd = \"nodir\"\n",
-    )
-    .unwrap();
+    std::fs::write(home.path().join("agent.toml"), config).unwrap();
     let mut cmd = agent_in(home.path());
     cmd.arg("tools");
-    let out = run_blocking(cmd).await;
+    run_blocking(cmd).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_working_directory_is_named() {
+    let out = tools_with_config(
+        "[mcp.a]\ncommand = \"sh\"\nargs = [\"-c\", \"exit 1\"]\ncwd = \"nodir\"\n",
+    )
+    .await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("working directory (cwd)"), "{err}");
@@ -109,15 +113,7 @@ async fn a_missing_working_directory_is_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_config_type_error_says_a_whole_number_not_usize() {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("agent.toml"),
-        "[mcp.a]\ncommand = \"node\"\nconcurrency = \"two\"\n",
-    )
-    .unwrap();
-    let mut cmd = agent_in(home.path());
-    cmd.arg("tools");
-    let out = run_blocking(cmd).await;
+    let out = tools_with_config("[mcp.a]\ncommand = \"node\"\nconcurrency = \"two\"\n").await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("expected a whole number"), "{err}");
