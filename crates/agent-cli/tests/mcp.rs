@@ -7,31 +7,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
+use std::path::Path;
 
 use agent_testkit::{Scenario, ScriptedTurn};
-use assert_cmd::Command;
 use bedrock_client::mock::MockServer;
+use common::mcp::{bin_dir, everything_flag, npm_bin, python_report, reference_deps, serve_http};
 use common::{agent_with_keys as agent, demo_plugin, run_blocking, stderr};
 use serde_json::{Value, json};
-
-/// The npm packages' `.bin` directory, or `None` after a loud message.
-fn npm_bin(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("AGENT_MCP_DEPS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/agent-ci/mcp"))
-        })?;
-    let bin = dir.join("npm/node_modules/.bin");
-    if bin.join("mcp-server-everything").exists() {
-        return Some(bin);
-    }
-    eprintln!(
-        "\n!!!!! SKIPPED {test}: the MCP reference servers are not installed; \
-         run .ci/install-mcp-deps and set AGENT_MCP_DEPS (.ci/run does both) !!!!!\n"
-    );
-    None
-}
 
 const PROMPT: &str = "Use the MCP tools and the weather tool together.";
 
@@ -133,9 +116,8 @@ async fn tools_lists_mcp_tools_with_the_exact_schema_and_their_source() {
     };
     let home = tempfile::tempdir().unwrap();
     let mut cmd = agent(home.path());
-    let everything = bin.join("mcp-server-everything").display().to_string();
     cmd.args(["tools", "--schema", "--json", "--mcp"])
-        .arg(format!("everything='{everything}' stdio"));
+        .arg(everything_flag("everything", &bin));
     let out = run_blocking(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
@@ -230,31 +212,21 @@ fn a_bad_mcp_flag_or_table_is_exit_2() {
 
 /// Runs the Python SDK client (tests/fixtures/mcp_client.py) against
 /// `agent mcp-serve ARGS…` and returns its report.
-async fn python_client(bin: &Path, serve_args: Vec<String>) -> Value {
-    let python = bin.join("../../../venv/bin/python");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mcp_client.py");
+async fn python_client(deps: &Path, serve_args: Vec<String>) -> Value {
     let agent = assert_cmd::cargo::cargo_bin("agent");
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(python);
-    cmd.current_dir(home.path())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join(".config"))
-        .arg(script)
-        .arg(agent)
-        .arg("mcp-serve")
-        .args(serve_args);
-    let out = run_blocking(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut args = vec![agent.display().to_string(), "mcp-serve".into()];
+    args.extend(serve_args);
+    python_report(deps, home.path(), "mcp_client.py", args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_calls_plugin_tools_through_mcp_serve() {
-    let Some(bin) = npm_bin("the_python_sdk_calls_plugin_tools_through_mcp_serve") else {
+    let Some(deps) = reference_deps("the_python_sdk_calls_plugin_tools_through_mcp_serve") else {
         return;
     };
     let plugin = demo_plugin().display().to_string();
-    let report = python_client(&bin, vec!["--plugin".into(), plugin]).await;
+    let report = python_client(&deps, vec!["--plugin".into(), plugin]).await;
     assert_eq!(report["server"], "agent");
     let weather = report["tools"]
         .as_array()
@@ -284,47 +256,30 @@ async fn the_python_sdk_calls_plugin_tools_through_mcp_serve() {
 }
 
 /// Runs the Python SDK client against `url` (an `agent mcp-serve --listen`).
-async fn python_http_client(bin: &Path, url: &str) -> Value {
-    let python = bin.join("../../../venv/bin/python");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mcp_client.py");
-    let mut cmd = Command::new(python);
-    cmd.arg(script).arg(url);
-    let out = run_blocking(cmd).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+async fn python_http_client(deps: &Path, url: &str) -> Value {
+    let home = tempfile::tempdir().unwrap();
+    python_report(deps, home.path(), "mcp_client.py", [url]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_calls_plugin_tools_through_mcp_serve_over_http() {
-    let Some(bin) = npm_bin("the_python_sdk_calls_plugin_tools_through_mcp_serve_over_http") else {
+    let Some(deps) =
+        reference_deps("the_python_sdk_calls_plugin_tools_through_mcp_serve_over_http")
+    else {
         return;
     };
-    use std::io::BufRead;
     let home = tempfile::tempdir().unwrap();
-    let mut serve = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .current_dir(home.path())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join(".config"))
-        .args(["mcp-serve", "--listen", "127.0.0.1:0", "--plugin"])
-        .arg(demo_plugin())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(serve.stderr.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.split_once(" tools on ").map(|(_, url)| url.to_owned()))
-        .unwrap();
+    let (mut serve, url) = serve_http(
+        home.path(),
+        [OsStr::new("--plugin"), demo_plugin().as_os_str()],
+    );
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
         "{url}"
     );
     // Two clients, one after the other: a session each.
     for _ in 0..2 {
-        let report = python_http_client(&bin, &url).await;
+        let report = python_http_client(&deps, &url).await;
         assert_eq!(report["server"], "agent");
         let calls = report["calls"].as_array().unwrap();
         assert_eq!(calls.len(), 3);
@@ -355,7 +310,7 @@ async fn the_python_sdk_calls_plugin_tools_through_mcp_serve_over_http() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Lima"));
     // SIGTERM ends it like any command: exit 143.
-    let pid = serve.id().to_string();
+    let pid = serve.0.id().to_string();
     assert!(
         std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -363,7 +318,7 @@ async fn the_python_sdk_calls_plugin_tools_through_mcp_serve_over_http() {
             .unwrap()
             .success()
     );
-    let status = tokio::task::spawn_blocking(move || serve.wait().unwrap())
+    let status = tokio::task::spawn_blocking(move || serve.0.wait().unwrap())
         .await
         .unwrap();
     assert_eq!(status.code(), Some(143));
@@ -371,18 +326,17 @@ async fn the_python_sdk_calls_plugin_tools_through_mcp_serve_over_http() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mcp_serve_aggregates_mcp_servers_with_plugins() {
-    let Some(bin) = npm_bin("mcp_serve_aggregates_mcp_servers_with_plugins") else {
+    let Some(deps) = reference_deps("mcp_serve_aggregates_mcp_servers_with_plugins") else {
         return;
     };
     let plugin = demo_plugin().display().to_string();
-    let everything = bin.join("mcp-server-everything").display().to_string();
     let report = python_client(
-        &bin,
+        &deps,
         vec![
             "--plugin".into(),
             plugin,
             "--mcp".into(),
-            format!("everything='{everything}' stdio"),
+            everything_flag("everything", &bin_dir(&deps)),
         ],
     )
     .await;

@@ -16,12 +16,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use common::mcp::serve_http;
+use common::{KillOnDrop, clean_process};
 use serde_json::Value;
+
+/// Where the suite's packages are, below the installation.
+const MODULES: &str = "conformance/node_modules";
+/// Node.js 22, in [`MODULES`].
+const NODE: &str = ".bin/node";
+/// The suite's entry point, in [`MODULES`].
+const CLI: &str = "@modelcontextprotocol/conformance/dist/index.js";
 
 /// The installed suite: Node.js 22 and the suite's entry point.
 struct Suite {
@@ -31,24 +42,13 @@ struct Suite {
 
 /// The installation, or `None` after a loud message.
 fn suite(test: &str) -> Option<Suite> {
-    let dir = std::env::var_os("AGENT_MCP_DEPS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/agent-ci/mcp"))
-        })?;
-    let modules = dir.join("conformance/node_modules");
-    let suite = Suite {
-        node: modules.join(".bin/node"),
-        cli: modules.join("@modelcontextprotocol/conformance/dist/index.js"),
-    };
-    if suite.node.exists() && suite.cli.exists() {
-        return Some(suite);
-    }
-    eprintln!(
-        "\n!!!!! SKIPPED {test}: the MCP conformance suite is not installed; \
-         run .ci/install-mcp-deps and set AGENT_MCP_DEPS (.ci/run does both) !!!!!\n"
-    );
-    None
+    let wanted = [format!("{MODULES}/{NODE}"), format!("{MODULES}/{CLI}")];
+    let wanted = wanted.each_ref().map(String::as_str);
+    let modules = common::mcp::deps(test, "MCP conformance suite", &wanted)?.join(MODULES);
+    Some(Suite {
+        node: modules.join(NODE),
+        cli: modules.join(CLI),
+    })
 }
 
 /// What one run of the suite said.
@@ -121,19 +121,11 @@ impl Suite {
     /// saved under `home/results`.
     fn run(&self, home: &Path, args: &[&str], env: &[(&str, &Path)]) -> Report {
         let results = home.join("results");
-        let mut cmd = Command::new(&self.node);
+        let mut cmd = clean_process(&self.node, home);
         cmd.arg(&self.cli)
             .args(args)
             .arg("--output-dir")
             .arg(&results)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".data"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("NO_COLOR", "1")
-            .current_dir(home)
             .stdin(Stdio::null());
         for (key, value) in env {
             cmd.env(key, value);
@@ -188,53 +180,15 @@ impl Suite {
 }
 
 /// `agent mcp-serve --listen 127.0.0.1:0` with the conformance fixture
-/// plugin, killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Serve {
-    fn start(home: &Path) -> Self {
-        let plugin = tool_api::plugin::testing::cargo_build_plugin_example(
-            "fixture-conformance",
-            "fixture_conformance",
-            &[],
-        )
-        .unwrap();
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("agent"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".data"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("NO_COLOR", "1")
-            .current_dir(home)
-            .args(["mcp-serve", "--listen", "127.0.0.1:0", "--plugin"])
-            .arg(plugin)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.split_once(" tools on ").map(|(_, url)| url.to_owned()))
-            .expect("mcp-serve said where it listens");
-        // Keep reading its stderr so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, url }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// plugin, killed when dropped; and its URL.
+fn serve(home: &Path) -> (KillOnDrop, String) {
+    let plugin = tool_api::plugin::testing::cargo_build_plugin_example(
+        "fixture-conformance",
+        "fixture_conformance",
+        &[],
+    )
+    .unwrap();
+    serve_http(home, [OsStr::new("--plugin"), plugin.as_os_str()])
 }
 
 /// The server scenarios `agent mcp-serve` passes (suite 0.1.16, `--suite
@@ -295,11 +249,11 @@ fn the_conformance_suite_drives_mcp_serve() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    let serve = Serve::start(home.path());
-    assert!(serve.url.starts_with("http://127.0.0.1:"), "{}", serve.url);
+    let (_serve, url) = serve(home.path());
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let report = suite.run(
         home.path(),
-        &["server", "--url", &serve.url, "--suite", "all"],
+        &["server", "--url", &url, "--suite", "all"],
         &[],
     );
     let context = format!("{}\n\nfailed checks:\n{}", report.output, report.failures());

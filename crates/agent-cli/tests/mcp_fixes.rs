@@ -6,35 +6,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Output;
-
-use assert_cmd::Command;
-use common::{agent_in, stderr, stdout};
-
-/// The npm packages' `.bin` directory, or `None` after a loud message.
-fn npm_bin(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("AGENT_MCP_DEPS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/agent-ci/mcp"))
-        })?;
-    let bin = dir.join("npm/node_modules/.bin");
-    if bin.join("mcp-server-everything").exists() {
-        return Some(bin);
-    }
-    eprintln!(
-        "\n!!!!! SKIPPED {test}: the MCP reference servers are not installed; \
-         run .ci/install-mcp-deps and set AGENT_MCP_DEPS (.ci/run does both) !!!!!\n"
-    );
-    None
-}
-
-async fn run_blocking(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
+use common::mcp::{everything_flag, npm_bin};
+use common::{agent_in, run_blocking, stderr, stdout};
 
 /// `get-env` of server-everything answers with its process's environment.
 async fn server_env(home: &std::path::Path, bin: &std::path::Path, table: &str) -> String {
@@ -103,12 +76,11 @@ async fn a_name_clash_with_an_mcp_server_says_how_to_prefix_it() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    let everything = bin.join("mcp-server-everything").display().to_string();
     let mut cmd = agent_in(home.path());
     cmd.args(["tools", "--mcp"])
-        .arg(format!("a='{everything}' stdio"))
+        .arg(everything_flag("a", &bin))
         .arg("--mcp")
-        .arg(format!("b='{everything}' stdio"));
+        .arg(everything_flag("b", &bin));
     let out = run_blocking(cmd).await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
@@ -118,17 +90,21 @@ async fn a_name_clash_with_an_mcp_server_says_how_to_prefix_it() {
     assert!(err.contains("an --mcp flag cannot set a prefix"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_working_directory_is_named() {
+/// `agent tools` in a fresh home whose `agent.toml` is `config`.
+async fn tools_with_config(config: &str) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("agent.toml"),
-        "[mcp.a]\ncommand = \"sh\"\nargs = [\"-c\", \"exit 1\"]\ncwd = \"nodir\"\n",
-    )
-    .unwrap();
+    std::fs::write(home.path().join("agent.toml"), config).unwrap();
     let mut cmd = agent_in(home.path());
     cmd.arg("tools");
-    let out = run_blocking(cmd).await;
+    run_blocking(cmd).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_working_directory_is_named() {
+    let out = tools_with_config(
+        "[mcp.a]\ncommand = \"sh\"\nargs = [\"-c\", \"exit 1\"]\ncwd = \"nodir\"\n",
+    )
+    .await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("working directory (cwd)"), "{err}");
@@ -137,15 +113,7 @@ async fn a_missing_working_directory_is_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_config_type_error_says_a_whole_number_not_usize() {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("agent.toml"),
-        "[mcp.a]\ncommand = \"node\"\nconcurrency = \"two\"\n",
-    )
-    .unwrap();
-    let mut cmd = agent_in(home.path());
-    cmd.arg("tools");
-    let out = run_blocking(cmd).await;
+    let out = tools_with_config("[mcp.a]\ncommand = \"node\"\nconcurrency = \"two\"\n").await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("expected a whole number"), "{err}");

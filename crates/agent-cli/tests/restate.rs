@@ -14,187 +14,26 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use bedrock_client::mock::MockServer;
 use common::event_ids as ids;
-use common::server::{endpoint_args, start};
+use common::restate::{Restate, endpoint, free_port, http, restate_server, wait_for};
+use common::server::start;
+use common::sorted;
 use common::wire::{blocks, tool_result_ids, tool_use_ids};
 use serde_json::{Value, json};
 
-/// How long anything here may take before the test gives up.
-const PATIENCE: Duration = Duration::from_secs(120);
-
-/// The `restate-server` binary: `AGENT_RESTATE_SERVER` (CI sets it, and
-/// then it must be there), else what `.ci/install-restate` installs into
-/// its cache; `None` (the test skips) only when neither is available.
-fn restate_server() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("AGENT_RESTATE_SERVER") {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "AGENT_RESTATE_SERVER={} is not a file: run .ci/install-restate",
-            path.display()
-        );
-        return Some(path);
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/install-restate");
-    match Command::new("bash").arg(&script).output() {
-        Ok(out) if out.status.success() => {
-            let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-            path.is_file().then_some(path)
-        }
-        Ok(out) => {
-            eprintln!(
-                "SKIPPED: the npm package @restatedev/restate-server is unavailable ({}) and AGENT_RESTATE_SERVER is unset; run .ci/install-restate",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            None
-        }
-        Err(e) => {
-            eprintln!(
-                "SKIPPED: cannot run .ci/install-restate ({e}) and AGENT_RESTATE_SERVER is unset"
-            );
-            None
-        }
-    }
-}
-
-/// A port free on 127.0.0.1 a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until `ready` says yes, or fails saying `what`.
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A child process killed (SIGKILL) when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A Restate server of its own: every port explicit on 127.0.0.1, its data
-/// in `dir`.
-struct Restate {
-    _process: Process,
-    admin: String,
-    ingress: String,
-}
-
-impl Restate {
-    fn start(binary: &Path, dir: &Path) -> Self {
-        let [node, admin, ingress, pgsql] = [free_port(), free_port(), free_port(), free_port()];
-        let config = dir.join("restate.toml");
-        std::fs::write(
-            &config,
-            format!(
-                r#"node-name = "agent-test"
-base-dir = "{data}"
-bind-address = "127.0.0.1:{node}"
-advertised-address = "http://127.0.0.1:{node}/"
-default-num-partitions = 2
-disable-telemetry = true
-rocksdb-total-memory-size = "256 MiB"
-log-filter = "warn"
-
+/// Retries of the invocation come quickly while its endpoint is down, and
+/// go on long enough for the restarted one.
+const RETRY_POLICY: &str = r#"
 [default-retry-policy]
 initial-interval = "100ms"
 exponentiation-factor = 2.0
 max-interval = "1s"
 max-attempts = 200
 on-max-attempts = "kill"
-
-[admin]
-bind-address = "127.0.0.1:{admin}"
-disable-web-ui = true
-
-[admin.query-engine]
-pgsql-bind-address = "127.0.0.1:{pgsql}"
-
-[ingress]
-bind-address = "127.0.0.1:{ingress}"
-"#,
-                data = dir.join("data").display(),
-            ),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.join("restate.log")).unwrap();
-        let child = Command::new(binary)
-            .arg("--config-file")
-            .arg(&config)
-            .args(["--listen-mode", "tcp", "--no-logo"])
-            .current_dir(dir)
-            .env("DO_NOT_TRACK", "1")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let restate = Self {
-            _process: Process(child),
-            admin: format!("http://127.0.0.1:{admin}"),
-            ingress: format!("http://127.0.0.1:{ingress}"),
-        };
-        wait_for("Restate's admin API and ingress", || {
-            get_ok(&format!("{}/health", restate.admin))
-                && get_ok(&format!("{}/restate/health", restate.ingress))
-        });
-        restate
-    }
-}
-
-/// One HTTP request, blocking (on its own runtime thread).
-fn http(method: &str, url: &str, body: Option<Value>) -> Result<(u16, Value), String> {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let url = url.to_owned();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let client = reqwest::Client::builder()
-                .timeout(PATIENCE)
-                .no_proxy()
-                .build()
-                .map_err(|e| e.to_string())?;
-            // JSON answers: the admin API's SQL endpoint answers Arrow otherwise.
-            let mut request = client
-                .request(method, &url)
-                .header("accept", "application/json");
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            let response = request.send().await.map_err(|e| e.to_string())?;
-            let status = response.status().as_u16();
-            let text = response.text().await.map_err(|e| e.to_string())?;
-            let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-            Ok((status, value))
-        })
-    })
-    .join()
-    .unwrap()
-}
-
-fn get_ok(url: &str) -> bool {
-    matches!(http("GET", url, None), Ok((200, _)))
-}
+"#;
 
 /// The batch: two instant calls and two of eight seconds (time enough for
 /// Restate to acknowledge the instant ones first, even on a busy machine).
@@ -212,35 +51,20 @@ fn scenario(effects: &Path) -> String {
     .to_string()
 }
 
-/// `agent serve --restate` on `port`, the local Converse server as its
-/// model, the effects plugin as its tools; its log appended to `log`.
-fn endpoint(port: u16, server: &MockServer, home: &Path, log: &Path) -> Process {
-    let plugin = tool_api::plugin::testing::cargo_build_plugin_example(
-        "fixture-effects",
-        "fixture_effects",
-        &[],
-    )
-    .unwrap();
+/// The endpoint on `port`, its log appended to `log` (the restarted one
+/// writes after the killed one).
+fn endpoint_appending(
+    port: u16,
+    server: &MockServer,
+    home: &Path,
+    log: &Path,
+) -> common::KillOnDrop {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    let child = common::agent_process_with_keys(home)
-        .args(["serve", "--restate", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(endpoint_args(server))
-        .arg("--plugin")
-        .arg(plugin)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let process = Process(child);
-    wait_for("the endpoint to listen", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    process
+    endpoint(port, server, home, log)
 }
 
 /// The tags in the effects file, one per call that really ran.
@@ -301,20 +125,10 @@ fn a_killed_endpoint_finishes_the_turn_without_repeating_finished_steps() {
     let endpoint_log = home.path().join("endpoint.log");
     let scenarios = bedrock_client::mock::parse_scenarios(&scenario(&effects)).unwrap();
     let (rt, server) = start(MockServer::builder().scenarios(scenarios));
-    let restate = Restate::start(&binary, home.path());
+    let restate = Restate::start(&binary, home.path(), "agent-test", RETRY_POLICY);
     let port = free_port();
-    let first = endpoint(port, &server, home.path(), &endpoint_log);
-
-    let (status, registered) = http(
-        "POST",
-        &format!("{}/deployments", restate.admin),
-        Some(json!({ "uri": format!("http://127.0.0.1:{port}") })),
-    )
-    .unwrap();
-    assert!(
-        status == 201 || status == 200,
-        "registration: {status} {registered}"
-    );
+    let first = endpoint_appending(port, &server, home.path(), &endpoint_log);
+    restate.register(&format!("http://127.0.0.1:{port}"));
 
     // The turn, through the ingress, from a thread of its own: it answers
     // only once the endpoint is back.
@@ -338,7 +152,7 @@ fn a_killed_endpoint_finishes_the_turn_without_repeating_finished_steps() {
     drop(first); // SIGKILL: no cleanup of any kind
     assert_eq!(marks(&effects), ["a", "b", "c", "d"]);
 
-    let _second = endpoint(port, &server, home.path(), &endpoint_log);
+    let _second = endpoint_appending(port, &server, home.path(), &endpoint_log);
     let (status, doc) = turn.join().unwrap().unwrap();
     let log = std::fs::read_to_string(&endpoint_log).unwrap_or_default();
     assert_eq!(status, 200, "{doc}\nendpoint log:\n{log}");
@@ -363,11 +177,10 @@ fn a_killed_endpoint_finishes_the_turn_without_repeating_finished_steps() {
     // The finished calls did not run again (their results were replayed);
     // the two in flight when the endpoint died did.
     assert_eq!(marks(&effects), ["a", "b", "b", "c", "d", "d"]);
-    let mut replayed = ids(&doc, "tool_call_replayed");
-    replayed.sort();
-    let mut expected = vec![asked[0].to_owned(), asked[2].to_owned()];
-    expected.sort();
-    assert_eq!(replayed, expected);
+    assert_eq!(
+        sorted(ids(&doc, "tool_call_replayed")),
+        sorted(vec![asked[0].to_owned(), asked[2].to_owned()])
+    );
     assert_eq!(ids(&doc, "tool_call_started").len(), 2);
 
     // The next turn of the session sees the first one, in order; the

@@ -13,29 +13,10 @@ use std::path::Path;
 use std::process::Output;
 
 use bedrock_client::mock::MockServer;
+use common::server::{endpoint_args, start};
+use common::sessions::{Q1, kill_mid_batch, naps, sleep_not_idempotent};
 use common::{agent_with_keys as agent, demo_plugin, stderr};
 use serde_json::Value;
-
-/// Two instant calls and two of three seconds, in one batch.
-const NAPS: &str = r#"[{
-    "name": "naps",
-    "prompt": "Take naps",
-    "turns": [
-        { "text": "Napping.", "tool_calls": [
-            { "name": "noop", "input": {} },
-            { "name": "sleep_tool", "input": { "ms": 3000 } },
-            { "name": "noop", "input": {} },
-            { "name": "sleep_tool", "input": { "ms": 3000 } }
-        ] },
-        { "text": "Rested." }
-    ]
-}]"#;
-
-fn naps_server(rt: &tokio::runtime::Runtime) -> MockServer {
-    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
-    rt.block_on(MockServer::builder().scenarios(scenarios).start())
-        .unwrap()
-}
 
 /// The session's journal, straight from the store.
 fn journal(store: &Path, name: &str) -> Vec<agent_core::JournalEntry> {
@@ -43,59 +24,11 @@ fn journal(store: &Path, name: &str) -> Vec<agent_core::JournalEntry> {
     agent_core::SessionStore::entries(&store, name).unwrap()
 }
 
-/// `agent run --session naps`, SIGKILLed once the two instant calls are
-/// journaled (after the message asking for them) and the slow ones run.
-fn kill_mid_batch(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("HOME", home)
-        .current_dir(home)
-        .args(["run", "--json", "--session", "naps", "--session-store"])
-        .arg(store)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
-        .arg("--plugin")
-        .arg(demo_plugin())
-        .args(extra)
-        .arg("Take naps")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let finished = || -> usize {
-        let Ok(store) = session_sqlite::SqliteStore::open(store) else {
-            return 0;
-        };
-        let entries = agent_core::SessionStore::entries(&store, "naps").unwrap_or_default();
-        let asked = entries.iter().any(|e| {
-            matches!(e, agent_core::JournalEntry::Message { message }
-                if message.tool_uses().next().is_some())
-        });
-        if !asked {
-            return 0;
-        }
-        entries
-            .iter()
-            .filter(|e| matches!(e, agent_core::JournalEntry::ToolResult { .. }))
-            .count()
-    };
-    while finished() < 2 {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    assert_eq!(finished(), 2, "only the instant calls had finished");
-}
-
 fn resume(home: &Path, server: &MockServer, store: &Path, flags: &[&str]) -> Output {
     agent(home)
         .args(["resume", "naps", "--session-store"])
         .arg(store)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
+        .args(endpoint_args(server))
         .args(flags)
         .output()
         .unwrap()
@@ -103,8 +36,7 @@ fn resume(home: &Path, server: &MockServer, store: &Path, flags: &[&str]) -> Out
 
 #[test]
 fn a_resume_without_the_runs_tools_is_refused_and_spoils_nothing() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = naps_server(&rt);
+    let (rt, server) = start(naps());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     kill_mid_batch(home.path(), &server, &store, &[]);
@@ -225,25 +157,20 @@ fn resuming_a_session_that_does_not_exist_creates_nothing() {
 
 #[test]
 fn a_session_with_tool_calls_continued_without_tools_is_refused_before_the_call() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     let run = |prompt: &str, plugin: bool| {
         let mut cmd = agent(home.path());
         cmd.args(["run", "--session", "trip", "--session-store"])
             .arg(&store)
-            .args(["--region", "us-east-1", "--endpoint-url"])
-            .arg(server.endpoint_url());
+            .args(endpoint_args(&server));
         if plugin {
             cmd.arg("--plugin").arg(demo_plugin());
         }
         cmd.arg(prompt).output().unwrap()
     };
-    let out = run(
-        "What's the weather in New York and the stock price of AAPL?",
-        true,
-    );
+    let out = run(Q1, true);
     assert!(out.status.success(), "{}", stderr(&out));
     let before = journal(&store, "trip");
     let out = run("And tomorrow?", false);
@@ -265,13 +192,10 @@ fn a_session_with_tool_calls_continued_without_tools_is_refused_before_the_call(
 
 #[test]
 fn a_cut_off_non_idempotent_call_is_labelled_not_repeated() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = naps_server(&rt);
+    let (rt, server) = start(naps());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
-    let config = home.path().join("agent.toml");
-    std::fs::write(&config, "[tools.sleep_tool]\nidempotent = false\n").unwrap();
-    let config = config.to_str().unwrap().to_owned();
+    let config = sleep_not_idempotent(home.path());
     kill_mid_batch(home.path(), &server, &store, &["--config", &config]);
     let plugin = demo_plugin();
     let out = resume(

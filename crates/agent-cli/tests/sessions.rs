@@ -7,30 +7,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
 use bedrock_client::mock::MockServer;
 use common::event_ids as ids;
 use common::server::{endpoint_args, start};
+use common::sessions::{Q1, kill_mid_batch, naps, run, sleep_not_idempotent};
+use common::sorted;
 use common::wire::{tool_result_ids, tool_use_ids};
 use common::{
     agent_process_with_keys as agent_process, agent_with_keys as agent, demo_plugin, stderr,
 };
 use serde_json::Value;
-
-const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-fn run(home: &Path, server: &MockServer, store: &Path, prompt: &str) -> Output {
-    agent(home)
-        .args(["run", "--session", "trip", "--session-store"])
-        .arg(store)
-        .args(endpoint_args(server))
-        .arg("--plugin")
-        .arg(demo_plugin())
-        .arg(prompt)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn a_session_continues_in_a_second_process() {
@@ -212,73 +199,6 @@ fn an_unwritable_store_still_prints_the_answer_then_fails_clearly() {
     drop(rt);
 }
 
-/// Two instant calls and two of three seconds, in one batch.
-const NAPS: &str = r#"[{
-    "name": "naps",
-    "prompt": "Take naps",
-    "turns": [
-        { "text": "Napping.", "tool_calls": [
-            { "name": "noop", "input": {} },
-            { "name": "sleep_tool", "input": { "ms": 3000 } },
-            { "name": "noop", "input": {} },
-            { "name": "sleep_tool", "input": { "ms": 3000 } }
-        ] },
-        { "text": "Rested." }
-    ]
-}]"#;
-
-/// `agent run --session naps`, SIGKILLed once the two instant calls are
-/// journaled and the two slow ones are in flight. Returns the journaled
-/// results' ids.
-fn kill_mid_batch(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Vec<String> {
-    let mut child = agent_process(home)
-        .args(["run", "--json", "--session", "naps", "--session-store"])
-        .arg(store)
-        .args(endpoint_args(server))
-        .arg("--plugin")
-        .arg(demo_plugin())
-        .args(extra)
-        .arg("Take naps")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // The results count once the model's message asking for them is
-    // journaled too: with eager start an instant call can finish, and be
-    // journaled, while that message still streams; a kill then leaves the
-    // model call unfinished, and resume makes it again instead.
-    let finished = || -> Vec<String> {
-        let Ok(store) = session_sqlite::SqliteStore::open(store) else {
-            return Vec::new();
-        };
-        let entries = agent_core::SessionStore::entries(&store, "naps").unwrap_or_default();
-        let asked = entries.iter().any(|e| {
-            matches!(e, agent_core::JournalEntry::Message { message }
-                if message.tool_uses().next().is_some())
-        });
-        if !asked {
-            return Vec::new();
-        }
-        entries
-            .into_iter()
-            .filter_map(|e| match e {
-                agent_core::JournalEntry::ToolResult { result, .. } => Some(result.tool_use_id),
-                _ => None,
-            })
-            .collect()
-    };
-    let mut done = finished();
-    while done.len() < 2 {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        done = finished();
-    }
-    child.kill().unwrap(); // SIGKILL: no cleanup of any kind
-    child.wait().unwrap();
-    assert_eq!(done.len(), 2, "only the instant calls had finished");
-    done
-}
-
 fn resume(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Value {
     let out = agent(home)
         .args(["resume", "naps", "--json", "--session-store"])
@@ -300,8 +220,7 @@ fn resume(home: &Path, server: &MockServer, store: &Path, extra: &[&str]) -> Val
 
 #[test]
 fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
-    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
-    let (rt, server) = start(MockServer::builder().scenarios(scenarios));
+    let (rt, server) = start(naps());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     let finished = kill_mid_batch(home.path(), &server, &store, &[]);
@@ -310,11 +229,10 @@ fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
     let doc = resume(home.path(), &server, &store, &[]);
     assert_eq!(doc["answer"], "Rested.");
     // The finished calls were not run again; the interrupted ones were.
-    let mut replayed = ids(&doc, "tool_call_replayed");
-    replayed.sort();
-    let mut expected = finished.clone();
-    expected.sort();
-    assert_eq!(replayed, expected);
+    assert_eq!(
+        sorted(ids(&doc, "tool_call_replayed")),
+        sorted(finished.clone())
+    );
     let started = ids(&doc, "tool_call_started");
     assert_eq!(started.len(), 2);
     assert!(started.iter().all(|id| !finished.contains(id)));
@@ -356,13 +274,10 @@ fn resume_after_sigkill_replays_finished_calls_and_reruns_the_rest() {
 
 #[test]
 fn an_interrupted_non_idempotent_call_is_answered_with_an_error_not_rerun() {
-    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
-    let (rt, server) = start(MockServer::builder().scenarios(scenarios));
+    let (rt, server) = start(naps());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
-    let config = home.path().join("agent.toml");
-    std::fs::write(&config, "[tools.sleep_tool]\nidempotent = false\n").unwrap();
-    let config = config.to_str().unwrap().to_owned();
+    let config = sleep_not_idempotent(home.path());
     let flags = ["--config", config.as_str()];
     kill_mid_batch(home.path(), &server, &store, &flags);
 
@@ -404,11 +319,7 @@ fn finished_events(doc: &Value) -> std::collections::BTreeMap<String, Value> {
 
 #[test]
 fn resume_reports_every_call_of_the_batch_finished_with_the_replayed_ones_marked() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let scenarios = bedrock_client::mock::parse_scenarios(NAPS).unwrap();
-    let server = rt
-        .block_on(MockServer::builder().scenarios(scenarios).start())
-        .unwrap();
+    let (rt, server) = start(naps());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     let journaled = kill_mid_batch(home.path(), &server, &store, &[]);
@@ -449,26 +360,17 @@ fn resume_reports_every_call_of_the_batch_finished_with_the_replayed_ones_marked
             assert_eq!(event["attempts"], 1, "{event}");
         }
     }
-    let mut replayed = ids(&doc, "tool_call_replayed");
-    replayed.sort();
-    let mut expected = journaled.clone();
-    expected.sort();
-    assert_eq!(replayed, expected);
+    assert_eq!(
+        sorted(ids(&doc, "tool_call_replayed")),
+        sorted(journaled.clone())
+    );
 
     // An interrupted non-idempotent call is not run again either: marked
     // replayed, with the error it was answered with.
-    let server = rt
-        .block_on(
-            MockServer::builder()
-                .scenarios(bedrock_client::mock::parse_scenarios(NAPS).unwrap())
-                .start(),
-        )
-        .unwrap();
+    let server = rt.block_on(naps().start()).unwrap();
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
-    let config = home.path().join("agent.toml");
-    std::fs::write(&config, "[tools.sleep_tool]\nidempotent = false\n").unwrap();
-    let config = config.to_str().unwrap().to_owned();
+    let config = sleep_not_idempotent(home.path());
     let flags = ["--config", config.as_str()];
     let journaled = kill_mid_batch(home.path(), &server, &store, &flags);
     let doc = resume(home.path(), &server, &store, &flags);

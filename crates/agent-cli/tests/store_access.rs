@@ -19,22 +19,9 @@ use std::path::Path;
 use std::process::Output;
 
 use bedrock_client::mock::MockServer;
+use common::server::start;
+use common::sessions::{Q1, run};
 use common::{agent_with_keys as agent, demo_plugin, stderr, stdout};
-
-const Q1: &str = "What's the weather in New York and the stock price of AAPL?";
-
-fn run(home: &Path, server: &MockServer, store: &Path, prompt: &str) -> Output {
-    agent(home)
-        .args(["run", "--session", "trip", "--session-store"])
-        .arg(store)
-        .args(["--region", "us-east-1", "--endpoint-url"])
-        .arg(server.endpoint_url())
-        .arg("--plugin")
-        .arg(demo_plugin())
-        .arg(prompt)
-        .output()
-        .unwrap()
-}
 
 /// Whether this machine lets an unprivileged process make a read-only
 /// bind mount in namespaces of its own.
@@ -49,7 +36,7 @@ fn read_only_mounts_work(dir: &Path) -> bool {
 /// `agent ARGS` with `dir` mounted read-only over itself, for that process
 /// only; the environment of `common::agent_with_keys`.
 fn agent_under_read_only(home: &Path, dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
-    std::process::Command::new("unshare")
+    common::clean_process_with_keys("unshare", home)
         .args([
             "-rm",
             "sh",
@@ -60,26 +47,13 @@ fn agent_under_read_only(home: &Path, dir: &Path, args: &[&std::ffi::OsStr]) -> 
         .arg(dir)
         .arg(assert_cmd::cargo::cargo_bin("agent"))
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".data"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("NO_COLOR", "1")
-        .current_dir(home)
         .output()
         .unwrap()
 }
 
 #[test]
 fn a_read_only_store_continues_the_session_unsaved_and_fails_after_the_answer() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("store");
     std::fs::create_dir_all(&dir).unwrap();
@@ -154,8 +128,7 @@ fn a_read_only_store_continues_the_session_unsaved_and_fails_after_the_answer() 
 
 #[test]
 fn a_store_that_cannot_even_be_read_is_refused_naming_it() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("sessions.db");
     std::fs::write(&store, "this is not a database, but it is someone's file").unwrap();
@@ -171,8 +144,7 @@ fn a_store_that_cannot_even_be_read_is_refused_naming_it() {
 
 #[test]
 fn a_store_path_under_a_file_prints_the_answer_then_fails_saying_what_to_do() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(MockServer::builder().start()).unwrap();
+    let (rt, server) = start(MockServer::builder());
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("plain-file");
     std::fs::write(&file, "").unwrap();

@@ -2,17 +2,21 @@
 //! offline environment (no AWS settings or config file from the machine,
 //! the instance-metadata probe off), its output as text, the demo plugin;
 //! the local Converse server (`server.rs`) and what crossed the wire to it
-//! (`wire.rs`).
+//! (`wire.rs`); the real Restate server (`restate.rs`), the installed MCP
+//! servers and clients (`mcp.rs`), sessions run and killed (`sessions.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Output};
 
 use assert_cmd::Command;
 use serde_json::Value;
 
+pub mod mcp;
+pub mod restate;
 pub mod server;
+pub mod sessions;
 pub mod wire;
 
 /// The binary, run in `home` with nothing from the machine's environment
@@ -24,10 +28,27 @@ pub fn agent_in(home: &Path) -> Command {
 /// [`agent_with_keys`] as a `std::process::Command`, for the tests that
 /// spawn the binary and signal, kill or talk to it while it runs.
 pub fn agent_process_with_keys(home: &Path) -> std::process::Command {
-    let mut cmd = agent_process_in(home);
+    clean_process_with_keys(assert_cmd::cargo::cargo_bin("agent"), home)
+}
+
+/// [`clean_process`] with the throwaway AWS keys of [`agent_with_keys`],
+/// for a driver that runs the binary against the local Converse server.
+pub fn clean_process_with_keys(program: impl AsRef<OsStr>, home: &Path) -> std::process::Command {
+    let mut cmd = clean_process(program, home);
     cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret");
     cmd
+}
+
+/// A child process killed (SIGKILL) and reaped when dropped: when the test
+/// ends, passed or not.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// [`agent_in`] as a `std::process::Command`.
@@ -75,6 +96,13 @@ pub fn event_ids(doc: &Value, event: &str) -> Vec<String> {
         .filter(|e| e["event"] == event)
         .map(|e| e["id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// `items` in order, for comparing what came in no set order (the ids of
+/// calls that finished side by side).
+pub fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
+    items.sort();
+    items
 }
 
 /// Standard output, as text.
