@@ -9,60 +9,22 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use agent_core::{
-    Agent, ContentBlock, EventKind, Message, ModelBackend, ModelError, ModelRequest, ModelResponse,
-    Role, StopReason, ToolUse, Usage,
-};
+use agent_core::{Agent, EventKind};
+use agent_testkit::{Scenario, ScriptedBackend, ScriptedTurn};
 use mcp_tools::{McpServerConfig, start_all};
 use serde_json::json;
-use tool_api::{ToolRegistry, async_trait};
+use tool_api::ToolRegistry;
 
 /// Asks for `crawl` over 3 pages, then answers.
-#[derive(Default)]
-struct Crawler {
-    turns: Mutex<u32>,
-}
-
-#[async_trait]
-impl ModelBackend for Crawler {
-    fn name(&self) -> &str {
-        "crawler"
-    }
-
-    async fn converse(&self, _request: &ModelRequest) -> Result<ModelResponse, ModelError> {
-        let turn = {
-            let mut turns = self.turns.lock().unwrap();
-            *turns += 1;
-            *turns
-        };
-        let (content, stop_reason) = if turn == 1 {
-            (
-                vec![ContentBlock::ToolUse(ToolUse {
-                    id: "t1".into(),
-                    name: "crawl".into(),
-                    input: json!({"pages": 3}),
-                })],
-                StopReason::ToolUse,
-            )
-        } else {
-            (
-                vec![ContentBlock::Text {
-                    text: "done".into(),
-                }],
-                StopReason::EndTurn,
-            )
-        };
-        Ok(ModelResponse {
-            message: Message {
-                role: Role::Assistant,
-                content,
-            },
-            stop_reason,
-            usage: Usage::default(),
-            latency: std::time::Duration::ZERO,
-            model_fields: None,
-        })
-    }
+fn crawler() -> ScriptedBackend {
+    ScriptedBackend::new(vec![Scenario::new(
+        "crawl",
+        Some("Crawl three pages."),
+        vec![
+            ScriptedTurn::tools([("crawl", json!({"pages": 3}))]),
+            ScriptedTurn::text("done"),
+        ],
+    )])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +42,7 @@ async fn progress_notifications_become_events_of_the_call_in_order() {
     let mut registry = ToolRegistry::new();
     sources.register_into(&mut registry).unwrap();
     let agent = Agent::builder()
-        .backend(Arc::new(Crawler::default()) as Arc<dyn ModelBackend>)
+        .backend(crawler())
         .tools(registry)
         .build()
         .unwrap();
@@ -103,11 +65,11 @@ async fn progress_notifications_become_events_of_the_call_in_order() {
         })
         .collect();
     assert!(
-        matches!(&events[0], EventKind::ToolCallStarted { id, .. } if id == "t1"),
+        matches!(&events[0], EventKind::ToolCallStarted { id, .. } if id == "tooluse_0_0"),
         "{events:?}"
     );
     assert!(
-        matches!(events.last(), Some(EventKind::ToolCallFinished { id, failure: None, .. }) if id == "t1"),
+        matches!(events.last(), Some(EventKind::ToolCallFinished { id, failure: None, .. }) if id == "tooluse_0_0"),
         "{events:?}"
     );
     let progress: Vec<_> = events[1..events.len() - 1]
@@ -124,7 +86,7 @@ async fn progress_notifications_become_events_of_the_call_in_order() {
             } => {
                 assert_eq!(
                     (*iteration, *index, id.as_str(), name.as_str()),
-                    (1, 0, "t1", "crawl")
+                    (1, 0, "tooluse_0_0", "crawl")
                 );
                 (*progress, *total, message.clone())
             }
