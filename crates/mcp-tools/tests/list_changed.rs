@@ -7,69 +7,26 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use agent_core::{
-    Agent, ContentBlock, Message, ModelBackend, ModelError, ModelRequest, ModelResponse, Role,
-    StopReason, ToolResult, ToolResultContent, ToolUse, Usage,
-};
+use agent_core::{Agent, ContentBlock, ModelBackend, ModelRequest, ToolResult, ToolResultContent};
+use agent_testkit::{Scenario, ScriptedBackend, ScriptedTurn};
 use mcp_tools::{McpServerConfig, start_all};
 use serde_json::json;
-use tool_api::{ToolRegistry, async_trait};
+use tool_api::ToolRegistry;
 
 /// Asks for `grow`, then for `fresh` and `doomed` together, then answers;
 /// keeps every request.
-#[derive(Default)]
-struct Recorder {
-    requests: Mutex<Vec<ModelRequest>>,
-}
-
-#[async_trait]
-impl ModelBackend for Recorder {
-    fn name(&self) -> &str {
-        "recorder"
-    }
-
-    async fn converse(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
-        let turn = {
-            let mut requests = self.requests.lock().unwrap();
-            requests.push(request.clone());
-            requests.len()
-        };
-        let call = |id: &str, name: &str, input| {
-            ContentBlock::ToolUse(ToolUse {
-                id: id.into(),
-                name: name.into(),
-                input,
-            })
-        };
-        let (content, stop_reason) = match turn {
-            1 => (vec![call("t1", "grow", json!({}))], StopReason::ToolUse),
-            2 => (
-                vec![
-                    call("t2", "fresh", json!({"word": "hi"})),
-                    call("t3", "doomed", json!({})),
-                ],
-                StopReason::ToolUse,
-            ),
-            _ => (
-                vec![ContentBlock::Text {
-                    text: "done".into(),
-                }],
-                StopReason::EndTurn,
-            ),
-        };
-        Ok(ModelResponse {
-            message: Message {
-                role: Role::Assistant,
-                content,
-            },
-            stop_reason,
-            usage: Usage::default(),
-            latency: std::time::Duration::ZERO,
-            model_fields: None,
-        })
-    }
+fn recorder() -> ScriptedBackend {
+    ScriptedBackend::new(vec![Scenario::new(
+        "grow",
+        Some("Grow, then use what grew."),
+        vec![
+            ScriptedTurn::tools([("grow", json!({}))]),
+            ScriptedTurn::tools([("fresh", json!({"word": "hi"})), ("doomed", json!({}))]),
+            ScriptedTurn::text("done"),
+        ],
+    )])
 }
 
 fn tool_names(request: &ModelRequest) -> Vec<String> {
@@ -118,7 +75,7 @@ async fn a_changed_tool_list_is_offered_on_the_next_request() {
     let sources = start_all(vec![config]).await.unwrap();
     let mut registry = ToolRegistry::new();
     sources.register_into(&mut registry).unwrap();
-    let backend = Arc::new(Recorder::default());
+    let backend = Arc::new(recorder());
     let agent = Agent::builder()
         .backend(Arc::clone(&backend) as Arc<dyn ModelBackend>)
         .tools(registry)
@@ -129,7 +86,7 @@ async fn a_changed_tool_list_is_offered_on_the_next_request() {
     let run = agent.run("Grow, then use what grew.").await.unwrap();
     assert_eq!(run.answer, "done");
 
-    let requests = backend.requests.lock().unwrap().clone();
+    let requests = backend.requests();
     assert_eq!(requests.len(), 3);
     assert_eq!(tool_names(&requests[0]), ["doomed", "grow"]);
     // The list changed during the first batch: the second request offers
